@@ -1,0 +1,73 @@
+/**
+ * `npm test`: everything CI checks, in order: type check, lint and format, unit tests, then integration tests
+ * against a real Kafka broker (started here on free ports, or the cluster named by KAFKA_BROKERS).
+ */
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type Broker, BrokerSetupError, repoRoot, startBroker } from './kafka/broker.ts'
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: repoRoot, stdio: 'inherit', env })
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)))
+  })
+}
+
+function step(name: string): void {
+  console.log(`\n== ${name}`)
+}
+
+const concurrency = process.env.STREAMLANE_TEST_CONCURRENCY ?? '3'
+let broker: Broker | undefined
+let brokerDir: string | undefined
+let failed = false
+
+async function stopBroker(): Promise<void> {
+  await broker?.stop()
+  if (brokerDir) rmSync(brokerDir, { recursive: true, force: true })
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void stopBroker().finally(() => process.exit(130)))
+}
+
+try {
+  step('type check')
+  failed ||= (await run('tsc', ['-p', 'tsconfig.json', '--noEmit'])) !== 0
+  step('lint and format')
+  failed ||= (await run('biome', ['ci', '.'])) !== 0
+
+  let brokers = process.env.KAFKA_BROKERS
+  if (!brokers) {
+    step('starting a Kafka broker for the tests')
+    brokerDir = mkdtempSync(join(tmpdir(), 'streamlane-test-broker-'))
+    broker = await startBroker({ dir: brokerDir })
+    brokers = broker.bootstrap
+    console.log(`KAFKA_BROKERS=${brokers}`)
+  }
+
+  step('tests (unit and integration)')
+  const testFailed =
+    (await run(
+      process.execPath,
+      [
+        '--test',
+        `--test-concurrency=${concurrency}`,
+        '--test-timeout=600000',
+        '--test-reporter=spec',
+        'test/unit/**/*.test.ts',
+        'test/integration/**/*.test.ts',
+        'examples/**/*.test.ts'
+      ],
+      { ...process.env, KAFKA_BROKERS: brokers }
+    )) !== 0
+  failed ||= testFailed
+} catch (error) {
+  console.error(`streamlane: ${error instanceof BrokerSetupError ? error.message : String(error)}`)
+  failed = true
+} finally {
+  await stopBroker()
+}
+process.exit(failed ? 1 : 0)

@@ -1,0 +1,90 @@
+/**
+ * The one typed configuration object of a Streamlane app. Every option has a default that is safe on Kubernetes;
+ * `resolveConfig` validates the whole object at start and names the offending field, so a typo never surfaces as
+ * a stall an hour later.
+ */
+import { hostname } from 'node:os'
+import { z } from 'zod'
+import { ConfigError } from '../errors.ts'
+
+const positiveMs = z.number().int().positive()
+
+export const streamsConfigSchema = z
+  .object({
+    /** Names the consumer group, the internal topics (`<applicationId>-<store>-changelog`) and the state dir. */
+    applicationId: z.string().regex(/^[a-zA-Z0-9._-]+$/, 'only letters, digits, ".", "_" and "-"'),
+    bootstrapServers: z.array(z.string().min(1)).min(1),
+    clientId: z.string().optional(),
+    stateDir: z.string().default('/tmp/streamlane'),
+    processingGuarantee: z.enum(['at_least_once', 'exactly_once_v2']).default('at_least_once'),
+    /** Default 5 s (at-least-once) so lag-based scalers see progress; 100 ms under exactly-once. */
+    commitIntervalMs: positiveMs.optional(),
+    /** Static membership: a restarted pod with the same id gets its tasks back without a rebalance. */
+    groupInstanceId: z.string().optional(),
+    sessionTimeoutMs: positiveMs.default(45_000),
+    heartbeatIntervalMs: positiveMs.default(3_000),
+    rebalanceTimeoutMs: positiveMs.default(300_000),
+    /** Graceful close (commit, flush, leave) must finish within this; it is the pod's grace period minus margin. */
+    shutdownTimeoutMs: positiveMs.default(30_000),
+    numStandbyReplicas: z.number().int().min(0).default(0),
+    maxWarmupReplicas: z.number().int().min(1).default(2),
+    acceptableRecoveryLag: z.number().int().min(0).default(10_000),
+    probingRebalanceIntervalMs: positiveMs.default(600_000),
+    /** Records buffered per input partition before its fetching pauses (back-pressure). */
+    maxBufferedRecordsPerPartition: z.number().int().positive().default(1_000),
+    /** Record cache between commits per task; 0 forwards every update. */
+    cacheMaxBytes: z.number().int().min(0).default(10 * 1024 * 1024),
+    replicationFactor: z.number().int().min(-1).default(-1),
+    /** host:port advertised to other instances for interactive queries. */
+    applicationServer: z.string().optional(),
+    connectTimeoutMs: positiveMs.default(10_000),
+    requestTimeoutMs: positiveMs.default(30_000)
+  })
+  .strict()
+
+export type StreamsConfigInput = z.input<typeof streamsConfigSchema>
+export type StreamsConfig = z.output<typeof streamsConfigSchema> & { commitIntervalMs: number; clientId: string }
+
+/** Environment variables that override the module's and the file's configuration (12-factor, Kubernetes). */
+const environmentOptions: Record<string, { field: keyof StreamsConfigInput; parse: (v: string) => unknown }> = {
+  KAFKA_BROKERS: { field: 'bootstrapServers', parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
+  STREAMLANE_APPLICATION_ID: { field: 'applicationId', parse: String },
+  STREAMLANE_STATE_DIR: { field: 'stateDir', parse: String },
+  STREAMLANE_PROCESSING_GUARANTEE: { field: 'processingGuarantee', parse: String },
+  STREAMLANE_COMMIT_INTERVAL_MS: { field: 'commitIntervalMs', parse: Number },
+  STREAMLANE_GROUP_INSTANCE_ID: { field: 'groupInstanceId', parse: String },
+  STREAMLANE_SESSION_TIMEOUT_MS: { field: 'sessionTimeoutMs', parse: Number },
+  STREAMLANE_SHUTDOWN_TIMEOUT_MS: { field: 'shutdownTimeoutMs', parse: Number },
+  STREAMLANE_NUM_STANDBY_REPLICAS: { field: 'numStandbyReplicas', parse: Number },
+  STREAMLANE_APPLICATION_SERVER: { field: 'applicationServer', parse: String }
+}
+
+export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Partial<StreamsConfigInput> {
+  const fromEnv: Record<string, unknown> = {}
+  for (const [name, { field, parse }] of Object.entries(environmentOptions)) {
+    const value = env[name]
+    if (value !== undefined && value !== '') fromEnv[field] = parse(value)
+  }
+  return fromEnv as Partial<StreamsConfigInput>
+}
+
+/**
+ * Validates and completes a configuration. Layers, later wins: the app module's config, a config file's, the
+ * environment's.
+ */
+export function resolveConfig(...layers: Partial<StreamsConfigInput>[]): StreamsConfig {
+  const merged = Object.assign({}, ...layers) as Record<string, unknown>
+  const result = streamsConfigSchema.safeParse(merged)
+  if (!result.success) {
+    const issue = result.error.issues[0]!
+    const field = issue.path.length > 0 ? issue.path.join('.') : 'config'
+    const unknown = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : ''
+    throw new ConfigError(field, `${issue.message}${unknown}`)
+  }
+  const config = result.data
+  return {
+    ...config,
+    clientId: config.clientId ?? `${config.applicationId}-${config.groupInstanceId ?? hostname()}`,
+    commitIntervalMs: config.commitIntervalMs ?? (config.processingGuarantee === 'exactly_once_v2' ? 100 : 5_000)
+  }
+}

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { ConfigError } from '../../../src/errors.ts'
+import { configFromEnvironment, resolveConfig } from '../../../src/runtime/config.ts'
+
+test('defaults are filled in and commit interval follows the guarantee', () => {
+  const alo = resolveConfig({ applicationId: 'app', bootstrapServers: ['b:9092'] })
+  assert.equal(alo.commitIntervalMs, 5_000)
+  assert.equal(alo.sessionTimeoutMs, 45_000)
+  const eos = resolveConfig({ applicationId: 'app', bootstrapServers: ['b:9092'], processingGuarantee: 'exactly_once_v2' })
+  assert.equal(eos.commitIntervalMs, 100)
+})
+
+test('an invalid option is rejected with an error naming the field', () => {
+  assert.throws(
+    () => resolveConfig({ applicationId: 'app', bootstrapServers: ['b:9092'], sessionTimeoutMs: -5 }),
+    (error: unknown) => error instanceof ConfigError && error.field === 'sessionTimeoutMs' && /sessionTimeoutMs/.test(error.message)
+  )
+  assert.throws(
+    () => resolveConfig({ applicationId: 'my app', bootstrapServers: ['b:9092'] }),
+    (error: unknown) => error instanceof ConfigError && error.field === 'applicationId'
+  )
+})
+
+test('an unknown option is rejected rather than silently ignored', () => {
+  assert.throws(
+    () => resolveConfig({ applicationId: 'app', bootstrapServers: ['b:9092'], comitIntervalMs: 5 } as never),
+    (error: unknown) => error instanceof ConfigError && /comitIntervalMs/.test(error.message)
+  )
+})
+
+test('environment variables override the module configuration', () => {
+  const env = configFromEnvironment({ KAFKA_BROKERS: 'x:1, y:2', STREAMLANE_COMMIT_INTERVAL_MS: '250' })
+  const config = resolveConfig({ applicationId: 'app', bootstrapServers: ['b:9092'] }, env)
+  assert.deepEqual(config.bootstrapServers, ['x:1', 'y:2'])
+  assert.equal(config.commitIntervalMs, 250)
+})
+
+test('a missing required option names it', () => {
+  assert.throws(
+    () => resolveConfig({ applicationId: 'app' }),
+    (error: unknown) => error instanceof ConfigError && error.field === 'bootstrapServers'
+  )
+})
