@@ -1,0 +1,164 @@
+import type { AssignorConfig } from './config.ts'
+import { best, type GroupView, listSome, type MemberView } from './group-view.ts'
+import type { TaskId } from './task-id.ts'
+import type { TaskSpec } from './tasks.ts'
+
+/*
+ * Where each task runs as active, and which warm-ups prepare the moves that high availability postpones.
+ *
+ *   1. Sticky: a task stays with its previous owner if that member may still receive tasks.
+ *   2. Orphans (owner gone, draining, or a new task) go to a caught-up member, preferring one with room, then one
+ *      holding a standby (the scale-in handover path). If nobody is caught up, to the most caught-up member.
+ *   3. Quotas: every member gets floor(T/n) tasks, and the T mod n extra slots go to the members holding the most now,
+ *      so the fewest tasks move.
+ *   4. Balance: members under quota pull tasks from members over quota, but only tasks they are caught up on. A slot
+ *      that cannot be filled that way gets a warm-up instead (within maxWarmupReplicas): the task keeps running where
+ *      it is, the warm-up restores in the background, and a later rebalance moves the task once it has caught up.
+ */
+
+export interface ActivePlacement {
+  /** Target active owner of every task (member id), before the cooperative handover step. */
+  owner: Map<TaskId, string>
+  /** Warm-up replica per task (member id), at most one per task and maxWarmupReplicas in all. */
+  warmups: Map<TaskId, string>
+  /** Moves balance wanted but high availability postponed (the receiver was not caught up). */
+  postponedMoves: number
+  log: string[]
+}
+
+export function placeActiveTasks(view: GroupView, config: AssignorConfig): ActivePlacement {
+  const { tasks, eligible: members } = view
+  const owner = new Map<TaskId, string>()
+  const warmups = new Map<TaskId, string>()
+  const log: string[] = []
+  if (members.length === 0 || tasks.length === 0) return { owner, warmups, postponedMoves: 0, log }
+
+  const load = new Map<string, number>(members.map((member) => [member.memberId, 0]))
+  const assign = (task: TaskSpec, member: MemberView): void => {
+    const previous = owner.get(task.id)
+    if (previous !== undefined) load.set(previous, load.get(previous)! - 1)
+    owner.set(task.id, member.memberId)
+    load.set(member.memberId, load.get(member.memberId)! + 1)
+  }
+  const ceil = Math.ceil(tasks.length / members.length)
+  const floor = Math.floor(tasks.length / members.length)
+
+  // 1. Sticky.
+  for (const task of tasks) {
+    const previous = view.previousOwner.get(task.id)
+    if (previous?.eligible) assign(task, previous)
+  }
+
+  // 2. Orphans.
+  let orphans = 0
+  for (const task of tasks) {
+    if (owner.has(task.id)) continue
+    orphans++
+    const full = (member: MemberView) => (load.get(member.memberId)! >= ceil ? 1 : 0)
+    const chosen = view.anyCaughtUp(task)
+      ? best(
+          members.filter((member) => view.isCaughtUp(member, task)),
+          (member) => [
+            full(member),
+            member.ownedStandby.has(task.id) ? 0 : 1,
+            load.get(member.memberId)!,
+            view.lag(member, task),
+            member.memberId
+          ]
+        )
+      : best(members, (member) => [view.lag(member, task), full(member), load.get(member.memberId)!, member.memberId])
+    assign(task, chosen!)
+  }
+  if (orphans > 0) log.push(`${orphans} task(s) without an eligible previous owner placed on caught-up members`)
+
+  // 3. Quotas.
+  const quota = new Map<string, number>()
+  const extras = tasks.length % members.length
+  ;[...members]
+    .sort((a, b) => load.get(b.memberId)! - load.get(a.memberId)! || (a.memberId < b.memberId ? -1 : 1))
+    .forEach((member, index) => {
+      quota.set(member.memberId, floor + (index < extras ? 1 : 0))
+    })
+  const excess = (memberId: string) => load.get(memberId)! - quota.get(memberId)!
+
+  // 4. Balance, one slot per receiver per pass so a small warm-up budget is shared fairly.
+  const open = new Map<MemberView, number>()
+  for (const member of members) {
+    const deficit = -excess(member.memberId)
+    if (deficit > 0) open.set(member, deficit)
+  }
+  let budget = config.maxWarmupReplicas
+  const warmingFrom = new Map<string, number>()
+  let postponedMoves = 0
+  let moved = 0
+  while (open.size > 0) {
+    for (const [receiver, slots] of open) {
+      const movable = best(
+        tasks.filter((task) => excess(owner.get(task.id)!) > 0 && canMove(view, task, owner.get(task.id)!, receiver)),
+        (task) => [
+          // Leave tasks being warmed up elsewhere for the member warming them.
+          warmups.has(task.id) && warmups.get(task.id) !== receiver.memberId ? 1 : 0,
+          view.lag(receiver, task),
+          -excess(owner.get(task.id)!),
+          view.taskIndex.get(task.id)!
+        ]
+      )
+      if (movable) {
+        assign(movable, receiver)
+        moved++
+        if (warmups.get(movable.id) === receiver.memberId) {
+          warmups.delete(movable.id)
+          budget++
+        }
+      } else {
+        postponedMoves++
+        if (budget > 0) {
+          const warmup = best(
+            tasks.filter((task) => {
+              const holder = owner.get(task.id)!
+              return (
+                task.stateful &&
+                !warmups.has(task.id) &&
+                excess(holder) > 0 &&
+                view.byId.get(holder)!.processId !== receiver.processId
+              )
+            }),
+            (task) => {
+              const holder = owner.get(task.id)!
+              // Spread warm-ups over donors so that, once caught up, each can actually give a task away.
+              const spare = excess(holder) - (warmingFrom.get(holder) ?? 0) > 0 ? 0 : 1
+              return [spare, view.lag(receiver, task), view.taskIndex.get(task.id)!]
+            }
+          )
+          if (warmup) {
+            const holder = owner.get(warmup.id)!
+            warmups.set(warmup.id, receiver.memberId)
+            warmingFrom.set(holder, (warmingFrom.get(holder) ?? 0) + 1)
+            budget--
+          }
+        }
+      }
+      if (slots <= 1) open.delete(receiver)
+      else open.set(receiver, slots - 1)
+    }
+  }
+  if (moved > 0) log.push(`${moved} task(s) moved to balance load`)
+  if (postponedMoves > 0) {
+    const list = listSome([...warmups].map(([task, member]) => `${task}->${member}`))
+    log.push(
+      `${postponedMoves} move(s) postponed until the receiver catches up (lag <= ${config.acceptableRecoveryLag}); ` +
+        `warm-ups: ${list || 'none (budget exhausted)'}`
+    )
+  }
+  return { owner, warmups, postponedMoves, log }
+}
+
+/**
+ * High availability: a task may move to a member that is caught up on it; if nobody eligible is caught up, to a member
+ * at least as caught up as the current holder (so "most caught-up" placement is never undone for balance).
+ */
+function canMove(view: GroupView, task: TaskSpec, from: string, to: MemberView): boolean {
+  if (view.isCaughtUp(to, task)) return true
+  if (view.anyCaughtUp(task)) return false
+  return view.lag(to, task) <= view.lag(view.byId.get(from)!, task)
+}

@@ -1,0 +1,47 @@
+/**
+ * The states of a Streamlane app and the transitions allowed between them, as in Kafka Streams' KafkaStreams.State.
+ * Kubernetes readiness is "RUNNING"; the autoscaler holds decisions while any instance is REBALANCING.
+ */
+import { StreamlaneError } from '../errors.ts'
+
+export type AppState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR'
+
+const allowed: Record<AppState, readonly AppState[]> = {
+  CREATED: ['REBALANCING', 'PENDING_SHUTDOWN', 'ERROR'],
+  REBALANCING: ['RUNNING', 'REBALANCING', 'PENDING_SHUTDOWN', 'ERROR'],
+  RUNNING: ['REBALANCING', 'PENDING_SHUTDOWN', 'ERROR'],
+  PENDING_SHUTDOWN: ['NOT_RUNNING', 'ERROR'],
+  NOT_RUNNING: [],
+  ERROR: ['PENDING_SHUTDOWN']
+}
+
+export type StateListener = (next: AppState, previous: AppState) => void
+
+export class AppLifecycle {
+  #state: AppState = 'CREATED'
+  readonly #listeners = new Set<StateListener>()
+
+  get state(): AppState {
+    return this.#state
+  }
+
+  onChange(listener: StateListener): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /** Moves to `next`; a transition the table does not allow is a bug in the runtime, so it throws. */
+  transition(next: AppState): void {
+    const previous = this.#state
+    if (previous === next && next !== 'REBALANCING') return
+    if (!allowed[previous].includes(next)) {
+      throw new StreamlaneError('STREAMLANE_ILLEGAL_STATE', `app cannot move from ${previous} to ${next}`)
+    }
+    this.#state = next
+    for (const listener of this.#listeners) listener(next, previous)
+  }
+
+  isShuttingDown(): boolean {
+    return this.#state === 'PENDING_SHUTDOWN' || this.#state === 'NOT_RUNNING'
+  }
+}
