@@ -1,0 +1,34 @@
+import type { Serde } from '../serde/serde.ts'
+import type { StreamPartitioner, TimestampExtractor } from '../topology/extractors.ts'
+
+/** How `stream()` reads a topic. Serdes default to bytes (the stream is then `KStream<Buffer, Buffer>`). */
+export interface Consumed<K, V> {
+  readonly keySerde?: Serde<K>
+  readonly valueSerde?: Serde<V>
+  readonly timestampExtractor?: TimestampExtractor<K, V>
+  /** The source node's name; default `KSTREAM-SOURCE-<n>`. */
+  readonly name?: string
+}
+
+/**
+ * How `to()` writes a topic. A serde left out is taken from the stream when it is still known (no operation changed
+ * that half of the record since the last serde was given); otherwise `to()` fails, naming what to pass.
+ */
+export interface Produced<K, V> {
+  readonly keySerde?: Serde<K>
+  readonly valueSerde?: Serde<V>
+  readonly partitioner?: StreamPartitioner<K, V>
+  /** The sink node's name; default `KSTREAM-SINK-<n>`. */
+  readonly name?: string
+}
+
+/** How `repartition()` redistributes records by key through `<app.id>-<name>-repartition`. */
+export interface Repartitioned<K, V> {
+  /** Names the topic and its nodes; default `KSTREAM-REPARTITION-<n>`. Name it: the topic name then survives code changes. */
+  readonly name?: string
+  /** Default: the partition count of the inputs of the sub-topology writing it. */
+  readonly partitions?: number
+  readonly keySerde?: Serde<K>
+  readonly valueSerde?: Serde<V>
+  readonly partitioner?: StreamPartitioner<K, V>
+}

@@ -1,0 +1,214 @@
+import type { Serde } from '../serde/serde.ts'
+import type { TopicNameExtractor } from '../topology/extractors.ts'
+import type { ProcessorSupplier } from '../topology/processor.ts'
+import { TopologyError } from '../topology/topology-errors.ts'
+import { BranchedKStream } from './branched-kstream.ts'
+import type { DslContext } from './dsl-context.ts'
+import type { Produced, Repartitioned } from './dsl-options.ts'
+import {
+  actionProcessor,
+  filterProcessor,
+  flatMapProcessor,
+  flatMapValuesProcessor,
+  mapProcessor,
+  mapValuesProcessor,
+  passThrough,
+  selectKeyProcessor
+} from './stateless-processors.ts'
+
+/** Serdes a stream still knows: set by `stream()`, `repartition()` or kept by operations that do not change types. */
+export interface KnownSerdes<K, V> {
+  readonly keySerde?: Serde<K> | undefined
+  readonly valueSerde?: Serde<V> | undefined
+}
+
+/** Options of `process()` beyond store names. */
+export interface ProcessOptions {
+  readonly name?: string
+  readonly stores?: readonly string[]
+}
+
+/**
+ * An unbounded stream of records with keys of type K and values of type V. Every operation adds a node to the
+ * topology and returns the stream of its output; names are generated (`KSTREAM-MAP-0000000001`) unless given.
+ *
+ * Functions that may change the key or decide on the record get `(key, value)`, as in Kafka Streams; value mappers get
+ * `(value, key)` so the common one-argument form reads naturally.
+ */
+export class KStream<K, V> {
+  /** @internal The builder state shared by all streams of one builder. */
+  readonly dsl: DslContext
+  /** @internal The node whose output this stream is. */
+  readonly nodeName: string
+  /** @internal */
+  readonly serdes: KnownSerdes<K, V>
+  /**
+   * @internal Whether the key changed since the records were last partitioned by it: a later grouping or join must
+   * repartition first.
+   */
+  readonly repartitionRequired: boolean
+
+  constructor(dsl: DslContext, nodeName: string, serdes: KnownSerdes<K, V>, repartitionRequired: boolean) {
+    this.dsl = dsl
+    this.nodeName = nodeName
+    this.serdes = serdes
+    this.repartitionRequired = repartitionRequired
+  }
+
+  filter<VF extends V>(predicate: (key: K, value: V) => value is VF, name?: string): KStream<K, VF>
+  filter(predicate: (key: K, value: V) => boolean, name?: string): KStream<K, V>
+  filter(predicate: (key: K, value: V) => boolean, name?: string): KStream<K, V> {
+    return this.#add('KSTREAM-FILTER', name, filterProcessor(predicate, true), this.serdes, this.repartitionRequired)
+  }
+
+  filterNot(predicate: (key: K, value: V) => boolean, name?: string): KStream<K, V> {
+    return this.#add('KSTREAM-FILTER', name, filterProcessor(predicate, false), this.serdes, this.repartitionRequired)
+  }
+
+  map<KR, VR>(mapper: (key: K, value: V) => readonly [KR, VR], name?: string): KStream<KR, VR> {
+    return this.#add('KSTREAM-MAP', name, mapProcessor(mapper), {}, true)
+  }
+
+  mapValues<VR>(mapper: (value: V, key: K) => VR, name?: string): KStream<K, VR> {
+    return this.#add(
+      'KSTREAM-MAPVALUES',
+      name,
+      mapValuesProcessor(mapper),
+      { keySerde: this.serdes.keySerde },
+      this.repartitionRequired
+    )
+  }
+
+  flatMap<KR, VR>(mapper: (key: K, value: V) => Iterable<readonly [KR, VR]>, name?: string): KStream<KR, VR> {
+    return this.#add('KSTREAM-FLATMAP', name, flatMapProcessor(mapper), {}, true)
+  }
+
+  flatMapValues<VR>(mapper: (value: V, key: K) => Iterable<VR>, name?: string): KStream<K, VR> {
+    return this.#add(
+      'KSTREAM-FLATMAPVALUES',
+      name,
+      flatMapValuesProcessor(mapper),
+      { keySerde: this.serdes.keySerde },
+      this.repartitionRequired
+    )
+  }
+
+  selectKey<KR>(selector: (key: K, value: V) => KR, name?: string): KStream<KR, V> {
+    return this.#add(
+      'KSTREAM-KEY-SELECT',
+      name,
+      selectKeyProcessor(selector),
+      { valueSerde: this.serdes.valueSerde },
+      true
+    )
+  }
+
+  /** Calls `action` for each record and passes the record on. */
+  peek(action: (key: K, value: V) => void, name?: string): KStream<K, V> {
+    return this.#add('KSTREAM-PEEK', name, actionProcessor(action, true), this.serdes, this.repartitionRequired)
+  }
+
+  /** Calls `action` for each record; the end of this branch of the topology. */
+  foreach(action: (key: K, value: V) => void, name?: string): void {
+    this.#add('KSTREAM-FOREACH', name, actionProcessor(action, false), {}, false)
+  }
+
+  /** Both streams' records in one stream (no ordering between the two beyond each task's timestamp order). */
+  merge(other: KStream<K, V>, name?: string): KStream<K, V> {
+    if (other.dsl !== this.dsl) throw new TopologyError('merge() needs two streams of the same StreamsBuilder')
+    const nodeName = this.dsl.nameOr(name, 'KSTREAM-MERGE')
+    this.dsl.topology.addProcessor(nodeName, passThrough<K, V>(), this.nodeName, other.nodeName)
+    const serdes = {
+      keySerde: this.serdes.keySerde === other.serdes.keySerde ? this.serdes.keySerde : undefined,
+      valueSerde: this.serdes.valueSerde === other.serdes.valueSerde ? this.serdes.valueSerde : undefined
+    }
+    return new KStream(this.dsl, nodeName, serdes, this.repartitionRequired || other.repartitionRequired)
+  }
+
+  /**
+   * Routes each record to the first branch whose predicate holds:
+   * `stream.split().branch(isLarge, 'large').defaultBranch()` gives `{ large, default }`.
+   * With `{ name: 'orders-' }` the keys (and branch node names) are prefixed: `orders-large`.
+   */
+  split<Prefix extends string = ''>(options: { name?: Prefix } = {}): BranchedKStream<K, V, Prefix> {
+    return new BranchedKStream(this, options.name)
+  }
+
+  /** Writes the stream to a topic, or to the topic `topic(key, value, context)` returns per record. */
+  to(topic: string | TopicNameExtractor<K, V>, produced: Produced<K, V> = {}): void {
+    const name = this.dsl.nameOr(produced.name, 'KSTREAM-SINK')
+    const target = typeof topic === 'string' ? `topic ${topic}` : 'a topic chosen per record'
+    this.dsl.topology.addSink<K, V>(
+      name,
+      topic,
+      {
+        keySerde: this.#serdeFor('key', produced.keySerde, `to(): writing ${target}`),
+        valueSerde: this.#serdeFor('value', produced.valueSerde, `to(): writing ${target}`),
+        partitioner: produced.partitioner
+      },
+      this.nodeName
+    )
+  }
+
+  /**
+   * Sends the records through `<app.id>-<name>-repartition` so that every record with the same key lands in the same
+   * partition (and task) downstream. Splits the topology into two sub-topologies.
+   */
+  repartition(options: Repartitioned<K, V> = {}): KStream<K, V> {
+    const base = this.dsl.nameOr(options.name, 'KSTREAM-REPARTITION')
+    const keySerde = this.#serdeFor('key', options.keySerde, `repartition(${base})`)
+    const valueSerde = this.#serdeFor('value', options.valueSerde, `repartition(${base})`)
+    const partitions = options.partitions === undefined ? {} : { partitions: options.partitions }
+    const topic = this.dsl.topology.addRepartitionTopic(base, partitions)
+    this.dsl.topology.addSink<K, V>(
+      `${base}-repartition-sink`,
+      topic,
+      { keySerde, valueSerde, partitioner: options.partitioner },
+      this.nodeName
+    )
+    this.dsl.topology.addSource<K, V>(`${base}-repartition-source`, topic, { keySerde, valueSerde })
+    return new KStream(this.dsl, `${base}-repartition-source`, { keySerde, valueSerde }, false)
+  }
+
+  /**
+   * Plugs in a processor (Processor API). Store names connect stores added with `StreamsBuilder.addStateStore`.
+   * The output types are the processor's forward types.
+   */
+  process<KOut, VOut>(supplier: ProcessorSupplier<K, V, KOut, VOut>, ...storeNames: string[]): KStream<KOut, VOut>
+  process<KOut, VOut>(supplier: ProcessorSupplier<K, V, KOut, VOut>, options: ProcessOptions): KStream<KOut, VOut>
+  process<KOut, VOut>(
+    supplier: ProcessorSupplier<K, V, KOut, VOut>,
+    ...rest: Array<string | ProcessOptions>
+  ): KStream<KOut, VOut> {
+    const options: ProcessOptions =
+      rest.length === 1 && typeof rest[0] === 'object' ? (rest[0] as ProcessOptions) : { stores: rest as string[] }
+    const stream = this.#add<KOut, VOut>('KSTREAM-PROCESSOR', options.name, supplier, {}, true)
+    const stores = options.stores ?? []
+    if (stores.length > 0)
+      this.dsl.topology.connectProcessorAndStateStores(...stores.map((s) => [stream.nodeName, s] as const))
+    return stream
+  }
+
+  #add<KR, VR>(
+    prefix: string,
+    name: string | undefined,
+    supplier: ProcessorSupplier<K, V, KR, VR>,
+    serdes: KnownSerdes<KR, VR>,
+    repartitionRequired: boolean
+  ): KStream<KR, VR> {
+    const nodeName = this.dsl.nameOr(name, prefix)
+    this.dsl.topology.addProcessor(nodeName, supplier, this.nodeName)
+    return new KStream(this.dsl, nodeName, serdes, repartitionRequired)
+  }
+
+  #serdeFor<T>(part: 'key' | 'value', given: Serde<T> | undefined, where: string): Serde<T> {
+    const serde = given ?? (part === 'key' ? this.serdes.keySerde : this.serdes.valueSerde)
+    if (serde === undefined) {
+      throw new TopologyError(
+        `${where}: the ${part} serde of this stream is not known, because an operation since stream() changed the ` +
+          `${part}'s type; pass ${part}Serde in the options`
+      )
+    }
+    return serde as Serde<T>
+  }
+}

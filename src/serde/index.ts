@@ -1,0 +1,18 @@
+import { jsonSchemaSerde, jsonSerde } from './json-serdes.ts'
+import { bytesSerde, doubleSerde, int32Serde, longSerde, stringSerde } from './primitive-serdes.ts'
+
+export { type HeaderEntry, Headers, type HeaderValue } from './headers.ts'
+export type { JsonSchemaSerdeOptions } from './json-serdes.ts'
+export type { Serde } from './serde.ts'
+export { DeserializationError, type RecordLocation, type RecordPart, SerializationError } from './serde-errors.ts'
+
+/** The built-in serdes: `Serdes.string()`, `Serdes.jsonSchema(schema)`, ... */
+export const Serdes = {
+  bytes: bytesSerde,
+  string: stringSerde,
+  json: jsonSerde,
+  jsonSchema: jsonSchemaSerde,
+  int32: int32Serde,
+  long: longSerde,
+  double: doubleSerde
+} as const

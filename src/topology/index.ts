@@ -1,0 +1,73 @@
+export { type CopartitionGroup, checkCopartitioning } from './copartitioning.ts'
+export {
+  deadLetter,
+  deadLetterRecord,
+  ERROR_HEADERS,
+  type ErrorContext,
+  type ErrorHandler,
+  type ErrorHandlerConfig,
+  ErrorHandlers,
+  type ErrorResponse,
+  type ErrorStage,
+  fail,
+  type LogAndContinueHandler,
+  logAndContinue,
+  type WarnLogger
+} from './error-handlers.ts'
+export {
+  type ConsumedRecord,
+  type RecordContext,
+  recordTimestamp,
+  type StreamPartitioner,
+  type TimestampExtractor,
+  type TopicNameExtractor
+} from './extractors.ts'
+export { changelogTopicName, isInternalTopicOf, repartitionTopicName } from './internal-topics.ts'
+export { type BufferedCount, PartitionGroup, type PartitionGroupOptions } from './partition-group.ts'
+export { type PartitionPlan, planPartitions } from './partition-plan.ts'
+export type {
+  Cancellable,
+  Processor,
+  ProcessorContext,
+  ProcessorSupplier,
+  PunctuationType,
+  Punctuator
+} from './processor.ts'
+export type { RawRecord, RecordMetadata, StreamRecord, TopicPartition } from './record.ts'
+export type { ProducedRecord, ProducedRecordOrigin, RecordCollector } from './record-collector.ts'
+export type { StateStore, StateStoreContext, StoreBuilder } from './state-store.ts'
+export type { Subtopology } from './subtopologies.ts'
+export type { TaskCounters } from './task-counters.ts'
+export { TaskId } from './task-id.ts'
+export {
+  TaskProcessorGraph,
+  type TaskProcessorGraphOptions,
+  type TopicPartitionOffset
+} from './task-processor-graph.ts'
+export {
+  type NodeDefinition,
+  type ProcessorDefinition,
+  type RepartitionTopicDefinition,
+  type SinkDefinition,
+  type SinkOptions,
+  type SourceDefinition,
+  type SourceOptions,
+  Topology
+} from './topology.ts'
+export type { NodeDescription, SubtopologyDescription, TopologyDescription } from './topology-description.ts'
+export {
+  CopartitioningError,
+  InvalidTimestampError,
+  MissingSourceTopicError,
+  ProcessingError,
+  ProductionError,
+  TaskStateError,
+  TopologyError
+} from './topology-errors.ts'
+export {
+  type ChangelogTopicPlan,
+  planTopology,
+  type RepartitionTopicPlan,
+  type SubtopologyPlan,
+  TopologyPlan
+} from './topology-plan.ts'

@@ -1,0 +1,19 @@
+import type { ErrorStage } from './error-handlers.ts'
+
+/** What a task has done, for metrics: the runtime exports these as Prometheus counters. */
+export interface TaskCounters {
+  processed: number
+  punctuations: number
+  deadLettered: number
+  /** Records an error handler chose to skip, by stage. */
+  readonly skipped: Record<ErrorStage, number>
+}
+
+export function newTaskCounters(): TaskCounters {
+  return {
+    processed: 0,
+    punctuations: 0,
+    deadLettered: 0,
+    skipped: { deserialization: 0, processing: 0, production: 0 }
+  }
+}

@@ -1,0 +1,407 @@
+import type { ErrorHandlerConfig, ErrorStage } from './error-handlers.ts'
+import { andThen, forEachInOrder } from './maybe-async.ts'
+import { type BufferedCount, PartitionGroup } from './partition-group.ts'
+import type { Cancellable, PunctuationType, Punctuator } from './processor.ts'
+import { PunctuationQueue, type PunctuationSchedule } from './punctuation-queue.ts'
+import { type RawRecord, type StreamRecord, type TopicPartition, topicPartitionKey } from './record.ts'
+import type { RecordCollector } from './record-collector.ts'
+import { decodeRecord } from './record-decoder.ts'
+import type { StateStore, StoreBuilder } from './state-store.ts'
+import { newTaskCounters, type TaskCounters } from './task-counters.ts'
+import { TaskErrorRouter } from './task-error-router.ts'
+import type { TaskId } from './task-id.ts'
+import { closeTaskNodes, initProcessors, openStores } from './task-lifecycle.ts'
+import { ProcessorNode, SinkNode, SourceNode, type TaskEnvironment, type TaskNode } from './task-nodes.ts'
+import { TaskStateError, TopologyError } from './topology-errors.ts'
+import type { SubtopologyPlan, TopologyPlan } from './topology-plan.ts'
+
+export interface TaskProcessorGraphOptions {
+  readonly plan: TopologyPlan
+  readonly taskId: TaskId
+  readonly collector: RecordCollector
+  /** Input topics (full names). Default: the sub-topology's named topics; pass pattern matches from `planPartitions`. */
+  readonly inputTopics?: readonly string[]
+  readonly errorHandlers?: ErrorHandlerConfig
+  /** Epoch ms; the test driver passes its own clock. Default `Date.now`. */
+  readonly wallClock?: () => number
+  /** See `PartitionGroupOptions.maxTaskIdleMs`. */
+  readonly maxTaskIdleMs?: number
+  /** Makes this task's instance of a store; the state layer wraps stores here. Default `builder.build()`. */
+  readonly createStore?: (builder: StoreBuilder, taskId: TaskId) => StateStore
+}
+
+/** Next offset to consume (last processed + 1): what the runtime commits. */
+export interface TopicPartitionOffset extends TopicPartition {
+  readonly offset: number
+}
+
+interface DecodedRecord {
+  readonly raw: RawRecord
+  readonly source: SourceNode
+  readonly timestamp: number
+  readonly record: StreamRecord<unknown, unknown>
+}
+
+type Settled = { readonly error: unknown } | undefined
+
+/**
+ * Runs one sub-topology for one task: the processors of task `<subtopology>_<partition>`. The runtime and the test
+ * driver both drive it the same way: `init()`, then `addRecords()` as records are fetched, `processNext()` while it
+ * returns true, `punctuateWallClock()` on a timer, `consumedOffsets()` + `flush()` to commit, `close()`.
+ *
+ * Calls are sequential: a call that returns a promise (an asynchronous processor or punctuator was involved) must
+ * settle before the next call. Synchronous topologies never return promises.
+ */
+export class TaskProcessorGraph implements TaskEnvironment {
+  readonly applicationId: string
+  readonly taskId: TaskId
+  readonly collector: RecordCollector
+  readonly subtopology: SubtopologyPlan
+  readonly counters: TaskCounters = newTaskCounters()
+  readonly #plan: TopologyPlan
+  readonly #errors: TaskErrorRouter
+  readonly #wallClock: () => number
+  readonly #createStore: (builder: StoreBuilder, taskId: TaskId) => StateStore
+  readonly #group: PartitionGroup<RawRecord, DecodedRecord>
+  readonly #sourceByTopic = new Map<string, SourceNode>()
+  readonly #nodes: TaskNode[] = []
+  readonly #byName: ReadonlyMap<string, TaskNode>
+  #stores = new Map<string, StateStore>()
+  readonly #streamTimeSchedules = new PunctuationQueue()
+  readonly #wallClockSchedules = new PunctuationQueue()
+  readonly #consumed = new Map<string, TopicPartitionOffset>()
+  #tracked: Promise<Settled>[] = []
+  #current: RawRecord | null = null
+  #state: 'created' | 'running' | 'busy' | 'failed' | 'closed' = 'created'
+  #commitRequested = false
+
+  constructor(options: TaskProcessorGraphOptions) {
+    const { plan, taskId } = options
+    this.#plan = plan
+    this.applicationId = plan.applicationId
+    this.taskId = taskId
+    this.collector = options.collector
+    const subtopology = plan.subtopologies[taskId.subtopology]
+    if (!subtopology) throw new TopologyError(`task ${taskId}: the topology has no sub-topology ${taskId.subtopology}`)
+    this.subtopology = subtopology
+    this.#errors = new TaskErrorRouter(taskId, options.collector, this.counters, options.errorHandlers)
+    this.#wallClock = options.wallClock ?? Date.now
+    this.#createStore = options.createStore ?? ((builder) => builder.build())
+
+    const byName = new Map<string, TaskNode>()
+    for (const definition of subtopology.nodes) {
+      const node =
+        definition.kind === 'source'
+          ? new SourceNode(definition, this)
+          : definition.kind === 'processor'
+            ? new ProcessorNode(definition, this)
+            : new SinkNode(definition, this)
+      byName.set(definition.name, node)
+      this.#nodes.push(node)
+    }
+    for (const node of this.#nodes) {
+      if (node instanceof SourceNode || node instanceof ProcessorNode) {
+        node.setChildren(node.definition.successors.map((name) => byName.get(name)!))
+      }
+    }
+
+    this.#byName = byName
+    this.#group = new PartitionGroup<RawRecord, DecodedRecord>(
+      [],
+      (raw, queue) => this.#decode(raw, queue.partitionTimeMs),
+      {
+        maxTaskIdleMs: options.maxTaskIdleMs ?? 0
+      }
+    )
+    for (const topic of options.inputTopics ?? subtopology.sourceTopics) this.addInputTopic(topic)
+  }
+
+  /**
+   * Makes partition `<task partition>` of `topic` an input of this task. For topics matched by a pattern source
+   * after the task was created; named topics are inputs from the start.
+   */
+  addInputTopic(topic: string): void {
+    if (this.#sourceByTopic.has(topic)) return
+    const definition = this.#plan.sourceReading(this.subtopology, topic)
+    if (!definition)
+      throw new TopologyError(
+        `task ${this.taskId}: no source of sub-topology ${this.subtopology.id} reads topic ${topic}`
+      )
+    this.#sourceByTopic.set(topic, this.#byName.get(definition.name) as SourceNode)
+    this.#group.addPartition(topic, this.taskId.partition)
+  }
+
+  /** Opens the task's stores, then initialises its processors (which may schedule punctuators). */
+  init(): void {
+    if (this.#state !== 'created') throw new TaskStateError(this.taskId, `init() called in state ${this.#state}`)
+    try {
+      this.#stores = openStores(this.#plan, this.subtopology, this.taskId, this.#createStore)
+      initProcessors(this.taskId, this.#processors())
+    } catch (error) {
+      this.#state = 'failed'
+      throw error
+    }
+    this.#state = 'running'
+  }
+
+  /** The input partitions of this task. */
+  inputPartitions(): TopicPartition[] {
+    return this.#group.partitions()
+  }
+
+  /** Buffers consumed records (any of this task's partitions, in offset order per partition). */
+  addRecords(records: Iterable<RawRecord>): void {
+    for (const record of records) {
+      if (!this.#group.has(record.topic, record.partition)) {
+        throw new TaskStateError(
+          this.taskId,
+          `partition ${record.topic}-${record.partition} is not an input of this task`
+        )
+      }
+      this.#group.add(record.topic, record.partition, [record])
+    }
+  }
+
+  bufferedCount(topic: string, partition: number): number {
+    return this.#group.bufferedCount(topic, partition)
+  }
+
+  /** Per input partition: how many records wait. The runtime pauses fetching a partition above its limit. */
+  bufferedCounts(): BufferedCount[] {
+    return this.#group.bufferedCounts()
+  }
+
+  get totalBuffered(): number {
+    return this.#group.totalBuffered
+  }
+
+  /** Whether `processNext()` would process a record now (see `maxTaskIdleMs`). */
+  readyToProcess(nowMs: number = this.#wallClock()): boolean {
+    return this.#state === 'running' && this.#group.readyToProcess(nowMs)
+  }
+
+  /**
+   * Processes the buffered record with the smallest timestamp across partitions, then any stream-time punctuators
+   * that came due. False when nothing is buffered. A record whose bytes cannot be read goes to the deserialization
+   * handler here. Throws (or rejects) when a handler chose to fail; the task is then failed and must be closed.
+   */
+  processNext(): boolean | Promise<boolean> {
+    this.#enter('processNext()')
+    let next: ReturnType<PartitionGroup<RawRecord, DecodedRecord>['next']>
+    try {
+      next = this.#group.next()
+    } catch (error) {
+      return this.#failWith(error)
+    }
+    if (next === undefined) {
+      this.#state = 'running'
+      return false
+    }
+    const { raw, source, record } = next.record
+    this.#current = raw
+    return andThen(
+      () => source.process(record),
+      () =>
+        andThen(
+          () => this.#settleTracked(),
+          () => {
+            this.#markConsumed(raw)
+            this.counters.processed++
+            this.#current = null
+            return andThen(
+              () => this.#runDue(this.#streamTimeSchedules, this.#group.streamTimeMs),
+              () => {
+                this.#state = 'running'
+                return true
+              }
+            )
+          }
+        ),
+      (error) => this.#failWith(error)
+    )
+  }
+
+  /** Fires wall-clock punctuators due at `nowMs`; true if any fired. */
+  punctuateWallClock(nowMs: number = this.#wallClock()): boolean | Promise<boolean> {
+    this.#enter('punctuateWallClock()')
+    return andThen(
+      () => this.#runDue(this.#wallClockSchedules, nowMs),
+      (fired) => {
+        this.#state = 'running'
+        return fired
+      },
+      (error) => this.#failWith(error)
+    )
+  }
+
+  /** The offsets to commit: for each partition that made progress, the next offset to read. */
+  consumedOffsets(): TopicPartitionOffset[] {
+    return [...this.#consumed.values()]
+  }
+
+  /** True once since a processor called `requestCommit()`. */
+  takeCommitRequest(): boolean {
+    const requested = this.#commitRequested
+    this.#commitRequested = false
+    return requested
+  }
+
+  /** Flushes the stores; the runtime then waits for the producer's acknowledgements and commits. */
+  flush(): void {
+    for (const store of this.#stores.values()) store.flush()
+  }
+
+  getStateStore(name: string): StateStore | undefined {
+    return this.#stores.get(name)
+  }
+
+  get streamTimeMs(): number {
+    return this.#group.streamTimeMs
+  }
+
+  get currentRecord(): RawRecord | null {
+    return this.#current
+  }
+
+  /** Closes processors then stores, all of them even if some fail; the first failure is thrown after. */
+  close(): void | Promise<void> {
+    if (this.#state === 'closed') return
+    const processors = this.#state === 'created' ? [] : this.#processors()
+    this.#state = 'closed'
+    this.#group.clear()
+    this.#streamTimeSchedules.clear()
+    this.#wallClockSchedules.clear()
+    return closeTaskNodes(this.taskId, processors, this.#stores.values())
+  }
+
+  // TaskEnvironment, used by the nodes.
+
+  wallClockMs(): number {
+    return this.#wallClock()
+  }
+
+  resolveTopic(topic: string): string {
+    return this.#plan.resolveTopic(topic)
+  }
+
+  track(pending: PromiseLike<unknown>): void {
+    this.#tracked.push(
+      Promise.resolve(pending).then(
+        () => undefined,
+        (error: unknown) => ({ error })
+      )
+    )
+  }
+
+  fatal(error: unknown): Error {
+    return this.#errors.fatal(error)
+  }
+
+  handleFailure(stage: ErrorStage, nodeName: string, error: unknown, topic: string | null = null): void {
+    this.#errors.handle({ stage, nodeName, sourceRecord: this.#current, topic }, error)
+  }
+
+  schedule(owner: string, intervalMs: number, type: PunctuationType, punctuator: Punctuator): Cancellable {
+    // Stream time is aligned to 0 so the first punctuation comes with the first record; wall-clock starts from now.
+    const schedule: PunctuationSchedule =
+      type === 'stream-time'
+        ? this.#streamTimeSchedules.add(owner, 0, intervalMs, punctuator)
+        : this.#wallClockSchedules.add(owner, this.#wallClock() + intervalMs, intervalMs, punctuator)
+    return {
+      cancel() {
+        schedule.cancelled = true
+      }
+    }
+  }
+
+  store(name: string): StateStore {
+    const store = this.#stores.get(name)
+    if (!store) throw new TaskStateError(this.taskId, `state store ${name} is not open (is the task initialised?)`)
+    return store
+  }
+
+  requestCommit(): void {
+    this.#commitRequested = true
+  }
+
+  // Internals.
+
+  #processors(): ProcessorNode[] {
+    return this.#nodes.filter((node): node is ProcessorNode => node instanceof ProcessorNode)
+  }
+
+  #enter(operation: string): void {
+    if (this.#state === 'running') {
+      this.#state = 'busy'
+      return
+    }
+    const why =
+      this.#state === 'busy'
+        ? 'the previous call has not settled (await its promise first)'
+        : this.#state === 'created'
+          ? 'the task is not initialised (call init())'
+          : `the task is ${this.#state}`
+    throw new TaskStateError(this.taskId, `cannot call ${operation}: ${why}`)
+  }
+
+  #failWith(error: unknown): never {
+    this.#state = 'failed'
+    this.#current = null
+    this.#tracked = []
+    throw error
+  }
+
+  /** Waits for forwards nobody awaited, so the next record starts only after this one is done everywhere. */
+  #settleTracked(): void | Promise<void> {
+    if (this.#tracked.length === 0) return
+    const pending = this.#tracked
+    this.#tracked = []
+    return Promise.all(pending).then((results) => {
+      const failed = results.find((result) => result !== undefined)
+      if (failed) throw failed.error
+      return this.#settleTracked()
+    })
+  }
+
+  #runDue(queue: PunctuationQueue, nowMs: number): boolean | Promise<boolean> {
+    if (queue.size === 0 || nowMs < 0) return false
+    const due = queue.due(nowMs)
+    if (due.length === 0) return false
+    return andThen(
+      () =>
+        forEachInOrder(due, (schedule) => {
+          if (schedule.cancelled) return
+          this.#current = null
+          this.counters.punctuations++
+          return andThen(
+            () => schedule.punctuator(nowMs),
+            () => this.#settleTracked(),
+            (error) => this.handleFailure('processing', schedule.owner, error)
+          )
+        }),
+      () => true
+    )
+  }
+
+  #markConsumed(raw: RawRecord): void {
+    const key = topicPartitionKey(raw.topic, raw.partition)
+    const offset = raw.offset + 1
+    const previous = this.#consumed.get(key)
+    if (previous === undefined || previous.offset < offset) {
+      this.#consumed.set(key, { topic: raw.topic, partition: raw.partition, offset })
+    }
+  }
+
+  /** Deserializes a record reaching the head of its queue; undefined when its handler chose to skip it. */
+  #decode(raw: RawRecord, partitionTimeMs: number): DecodedRecord | undefined {
+    const source = this.#sourceByTopic.get(raw.topic)!
+    try {
+      const { key, value, timestamp } = decodeRecord(raw, source.definition, partitionTimeMs)
+      return { raw, source, timestamp, record: { key, value, timestamp, headers: raw.headers } }
+    } catch (error) {
+      this.#errors.handle({ stage: 'deserialization', nodeName: source.name, sourceRecord: raw }, error)
+      this.#markConsumed(raw)
+      return undefined
+    }
+  }
+}

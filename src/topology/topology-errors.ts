@@ -1,0 +1,114 @@
+import { StreamlaneError } from '../errors.ts'
+import type { RawRecord } from './record.ts'
+import type { TaskId } from './task-id.ts'
+
+/** A topology that cannot run: duplicate names, unknown parents or stores, a missing serde. Raised while building. */
+export class TopologyError extends StreamlaneError {
+  constructor(message: string) {
+    super('STREAMLANE_TOPOLOGY_INVALID', message)
+  }
+}
+
+/** Topics a task reads together whose partition counts differ. */
+export class CopartitioningError extends StreamlaneError {
+  readonly subtopology: number
+  readonly partitionCounts: ReadonlyMap<string, number>
+
+  constructor(subtopology: number, partitionCounts: ReadonlyMap<string, number>) {
+    const list = [...partitionCounts].map(
+      ([topic, count]) => `${topic} has ${count} partition${count === 1 ? '' : 's'}`
+    )
+    super(
+      'STREAMLANE_COPARTITIONING_FAILED',
+      `the source topics of sub-topology ${subtopology} must have the same number of partitions, because task ` +
+        `${subtopology}_<p> reads partition p of each: ${list.join(', ')}`
+    )
+    this.subtopology = subtopology
+    this.partitionCounts = partitionCounts
+  }
+}
+
+/** A source topic that does not exist on the cluster. */
+export class MissingSourceTopicError extends StreamlaneError {
+  readonly topics: readonly string[]
+
+  constructor(subtopology: number, topics: readonly string[]) {
+    super(
+      'STREAMLANE_SOURCE_TOPIC_MISSING',
+      `source topic${topics.length === 1 ? '' : 's'} ${topics.join(', ')} of sub-topology ${subtopology} ` +
+        `${topics.length === 1 ? 'does' : 'do'} not exist; create ${topics.length === 1 ? 'it' : 'them'} before starting the application`
+    )
+    this.topics = topics
+  }
+}
+
+function locate(record: RawRecord | null): string {
+  return record === null
+    ? 'in a punctuator'
+    : `on the record at topic ${record.topic} partition ${record.partition} offset ${record.offset}`
+}
+
+/** A processor threw and the processing error handler chose to fail. The original error is the `cause`. */
+export class ProcessingError extends StreamlaneError {
+  readonly taskId: TaskId
+  readonly processorName: string
+  readonly sourceRecord: RawRecord | null
+
+  constructor(details: { taskId: TaskId; processorName: string; sourceRecord: RawRecord | null }, cause: unknown) {
+    super(
+      'STREAMLANE_PROCESSING_FAILED',
+      `processor ${details.processorName} of task ${details.taskId} failed ${locate(details.sourceRecord)}: ${messageOf(cause)}`,
+      { cause }
+    )
+    this.taskId = details.taskId
+    this.processorName = details.processorName
+    this.sourceRecord = details.sourceRecord
+  }
+}
+
+/** A sink could not produce a record (serialization, topic choice, partitioner) and the handler chose to fail. */
+export class ProductionError extends StreamlaneError {
+  readonly taskId: TaskId
+  readonly sinkName: string
+  readonly sourceRecord: RawRecord | null
+
+  constructor(
+    details: { taskId: TaskId; sinkName: string; topic: string | null; sourceRecord: RawRecord | null },
+    cause: unknown
+  ) {
+    const target = details.topic === null ? '' : ` to topic ${details.topic}`
+    super(
+      'STREAMLANE_PRODUCTION_FAILED',
+      `sink ${details.sinkName} of task ${details.taskId} could not produce${target} ${locate(details.sourceRecord)}: ${messageOf(cause)}`,
+      { cause }
+    )
+    this.taskId = details.taskId
+    this.sinkName = details.sinkName
+    this.sourceRecord = details.sourceRecord
+  }
+}
+
+/** A timestamp extractor returned a negative or non-integer timestamp. */
+export class InvalidTimestampError extends StreamlaneError {
+  readonly timestamp: number
+
+  constructor(record: RawRecord, timestamp: number) {
+    super(
+      'STREAMLANE_TIMESTAMP_INVALID',
+      `invalid timestamp ${timestamp} for the record at topic ${record.topic} partition ${record.partition} ` +
+        `offset ${record.offset}: timestamps must be integers >= 0 (epoch milliseconds)`
+    )
+    this.timestamp = timestamp
+  }
+}
+
+/** A task used out of order: processing while a previous record is still in flight, or after close. */
+export class TaskStateError extends StreamlaneError {
+  constructor(taskId: TaskId, message: string) {
+    super('STREAMLANE_TASK_STATE_INVALID', `task ${taskId}: ${message}`)
+  }
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

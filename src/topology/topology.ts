@@ -1,0 +1,254 @@
+import { bytesSerde } from '../serde/primitive-serdes.ts'
+import type { Serde } from '../serde/serde.ts'
+import {
+  recordTimestamp,
+  type StreamPartitioner,
+  type TimestampExtractor,
+  type TopicNameExtractor
+} from './extractors.ts'
+import { repartitionTopicSuffix } from './internal-topics.ts'
+import type { ProcessorSupplier } from './processor.ts'
+import type { StoreBuilder } from './state-store.ts'
+import { computeSubtopologies, type Subtopology } from './subtopologies.ts'
+import { describeTopology, type TopologyDescription } from './topology-description.ts'
+import { TopologyError } from './topology-errors.ts'
+
+export interface SourceOptions<K = unknown, V = unknown> {
+  /** Default: bytes, the records' keys as Buffers. */
+  readonly keySerde?: Serde<K>
+  readonly valueSerde?: Serde<V>
+  /** Default: the timestamp stored with the record. */
+  readonly timestampExtractor?: TimestampExtractor<K, V>
+}
+
+export interface SinkOptions<K = unknown, V = unknown> {
+  /** Default: bytes, so keys must be Buffers. */
+  readonly keySerde?: Serde<K>
+  readonly valueSerde?: Serde<V>
+  readonly partitioner?: StreamPartitioner<K, V>
+}
+
+export interface SourceDefinition {
+  readonly kind: 'source'
+  readonly name: string
+  /** The topics as written in the topology: internal ones by their short name (`<name>-repartition`). */
+  readonly topics: readonly string[]
+  readonly pattern: RegExp | null
+  readonly keySerde: Serde<unknown>
+  readonly valueSerde: Serde<unknown>
+  readonly timestampExtractor: TimestampExtractor
+  readonly successors: readonly string[]
+}
+
+export interface ProcessorDefinition {
+  readonly kind: 'processor'
+  readonly name: string
+  readonly supplier: ProcessorSupplier<unknown, unknown, unknown, unknown>
+  readonly predecessors: readonly string[]
+  readonly successors: readonly string[]
+  readonly stores: readonly string[]
+}
+
+export interface SinkDefinition {
+  readonly kind: 'sink'
+  readonly name: string
+  readonly topic: string | TopicNameExtractor<unknown, unknown>
+  readonly keySerde: Serde<unknown>
+  readonly valueSerde: Serde<unknown>
+  readonly partitioner: StreamPartitioner<unknown, unknown> | undefined
+  readonly predecessors: readonly string[]
+}
+
+export type NodeDefinition = SourceDefinition | ProcessorDefinition | SinkDefinition
+
+export interface RepartitionTopicDefinition {
+  /** The name the topology uses: `<name>-repartition`. */
+  readonly topic: string
+  /** Partition count chosen by the user; otherwise derived from the writing sub-topology's inputs at start. */
+  readonly partitions: number | undefined
+}
+
+type Mutable<T> = { -readonly [P in keyof T]: T[P] extends readonly (infer E)[] ? E[] : T[P] }
+
+/**
+ * A processor graph: sources read topics, processors transform, sinks write topics. Built by hand here or by the
+ * DSL (`StreamsBuilder`). It knows nothing of application ids or partitions: `planTopology` binds it to an
+ * application, and one `TaskProcessorGraph` per task runs it.
+ *
+ * Nodes are kept in insertion order, which is a topological order because parents must exist before children.
+ */
+export class Topology {
+  readonly #nodes = new Map<
+    string,
+    Mutable<SourceDefinition> | Mutable<ProcessorDefinition> | Mutable<SinkDefinition>
+  >()
+  readonly #topicToSource = new Map<string, string>()
+  readonly #stores = new Map<string, { builder: StoreBuilder; processors: string[] }>()
+  readonly #repartitionTopics = new Map<string, RepartitionTopicDefinition>()
+
+  addSource<K = Buffer, V = Buffer>(
+    name: string,
+    topics: string | readonly string[] | RegExp,
+    options: SourceOptions<K, V> = {}
+  ): this {
+    this.#checkNewName(name)
+    const pattern = topics instanceof RegExp ? topics : null
+    const topicList = pattern ? [] : typeof topics === 'string' ? [topics] : [...(topics as readonly string[])]
+    if (!pattern && topicList.length === 0) throw new TopologyError(`source ${name} must read at least one topic`)
+    for (const topic of topicList) {
+      if (topic.length === 0) throw new TopologyError(`source ${name} has an empty topic name`)
+      const other = this.#topicToSource.get(topic)
+      if (other !== undefined) {
+        throw new TopologyError(
+          `topic ${topic} is already read by source ${other}; a topic can feed only one source (source ${name})`
+        )
+      }
+    }
+    for (const topic of topicList) this.#topicToSource.set(topic, name)
+    this.#nodes.set(name, {
+      kind: 'source',
+      name,
+      topics: topicList,
+      pattern,
+      keySerde: (options.keySerde ?? bytesSerde()) as Serde<unknown>,
+      valueSerde: (options.valueSerde ?? bytesSerde()) as Serde<unknown>,
+      timestampExtractor: (options.timestampExtractor ?? recordTimestamp) as TimestampExtractor,
+      successors: []
+    })
+    return this
+  }
+
+  addProcessor<KIn, VIn, KOut, VOut>(
+    name: string,
+    supplier: ProcessorSupplier<KIn, VIn, KOut, VOut>,
+    ...parentNames: string[]
+  ): this {
+    this.#checkNewName(name)
+    if (typeof supplier !== 'function') throw new TopologyError(`processor ${name} needs a supplier function`)
+    this.#checkParents(name, parentNames)
+    this.#nodes.set(name, {
+      kind: 'processor',
+      name,
+      supplier: supplier as ProcessorSupplier<unknown, unknown, unknown, unknown>,
+      predecessors: [...parentNames],
+      successors: [],
+      stores: []
+    })
+    this.#link(name, parentNames)
+    return this
+  }
+
+  addSink<K = Buffer, V = Buffer>(
+    name: string,
+    topic: string | TopicNameExtractor<K, V>,
+    options: SinkOptions<K, V> = {},
+    ...parentNames: string[]
+  ): this {
+    this.#checkNewName(name)
+    if (typeof topic === 'string' && topic.length === 0) throw new TopologyError(`sink ${name} has an empty topic name`)
+    this.#checkParents(name, parentNames)
+    this.#nodes.set(name, {
+      kind: 'sink',
+      name,
+      topic: topic as string | TopicNameExtractor<unknown, unknown>,
+      keySerde: (options.keySerde ?? bytesSerde()) as Serde<unknown>,
+      valueSerde: (options.valueSerde ?? bytesSerde()) as Serde<unknown>,
+      partitioner: options.partitioner as StreamPartitioner<unknown, unknown> | undefined,
+      predecessors: [...parentNames]
+    })
+    this.#link(name, parentNames)
+    return this
+  }
+
+  /** Adds a store, available to the named processors (and later ones through `connectProcessorAndStateStores`). */
+  addStateStore(builder: StoreBuilder, ...processorNames: string[]): this {
+    if (this.#stores.has(builder.name)) throw new TopologyError(`a state store named ${builder.name} was already added`)
+    this.#stores.set(builder.name, { builder, processors: [] })
+    return this.connectProcessorAndStateStores(...processorNames.map((p) => [p, builder.name] as const))
+  }
+
+  /** Gives processors access to stores: `connectProcessorAndStateStores(['counter', 'counts'])`. */
+  connectProcessorAndStateStores(
+    ...connections: ReadonlyArray<readonly [processorName: string, storeName: string]>
+  ): this {
+    for (const [processorName, storeName] of connections) {
+      const node = this.#nodes.get(processorName)
+      if (node?.kind !== 'processor') {
+        throw new TopologyError(
+          `cannot connect store ${storeName}: ${processorName} is not a processor of this topology`
+        )
+      }
+      const store = this.#stores.get(storeName)
+      if (!store)
+        throw new TopologyError(`processor ${processorName} uses state store ${storeName}, which was not added`)
+      if (!node.stores.includes(storeName)) node.stores.push(storeName)
+      if (!store.processors.includes(processorName)) store.processors.push(processorName)
+    }
+    return this
+  }
+
+  /**
+   * Declares an internal topic, named `<app.id>-<name>-repartition` once the application is known. Returns the name
+   * to use in `addSink` / `addSource`; a sink writing it and a source reading it split the graph into two
+   * sub-topologies, so records are redistributed by key between them.
+   */
+  addRepartitionTopic(name: string, options: { partitions?: number } = {}): string {
+    const topic = repartitionTopicSuffix(name)
+    if (this.#repartitionTopics.has(topic)) throw new TopologyError(`repartition topic ${topic} was already declared`)
+    const { partitions } = options
+    if (partitions !== undefined && (!Number.isInteger(partitions) || partitions < 1)) {
+      throw new TopologyError(`repartition topic ${topic}: partitions must be a positive integer, got ${partitions}`)
+    }
+    this.#repartitionTopics.set(topic, { topic, partitions })
+    return topic
+  }
+
+  nodes(): readonly NodeDefinition[] {
+    return [...this.#nodes.values()]
+  }
+
+  node(name: string): NodeDefinition | undefined {
+    return this.#nodes.get(name)
+  }
+
+  storeBuilders(): ReadonlyMap<string, StoreBuilder> {
+    return new Map([...this.#stores].map(([name, store]) => [name, store.builder]))
+  }
+
+  repartitionTopics(): ReadonlyMap<string, RepartitionTopicDefinition> {
+    return this.#repartitionTopics
+  }
+
+  /** Connected components of the graph (edges and shared stores), numbered in the order their nodes were added. */
+  subtopologies(): readonly Subtopology[] {
+    return computeSubtopologies(this.nodes())
+  }
+
+  describe(): TopologyDescription {
+    return describeTopology(this.subtopologies())
+  }
+
+  #checkNewName(name: string): void {
+    if (typeof name !== 'string' || name.length === 0) throw new TopologyError('node names must be non-empty strings')
+    if (this.#nodes.has(name)) throw new TopologyError(`a node named ${name} already exists in this topology`)
+  }
+
+  #checkParents(name: string, parentNames: readonly string[]): void {
+    if (parentNames.length === 0) throw new TopologyError(`${name} needs at least one parent`)
+    for (const parent of parentNames) {
+      const node = this.#nodes.get(parent)
+      if (!node)
+        throw new TopologyError(`parent ${parent} of ${name} does not exist (add parents before their children)`)
+      if (node.kind === 'sink')
+        throw new TopologyError(`sink ${parent} cannot be the parent of ${name}: sinks have no children`)
+    }
+    if (new Set(parentNames).size !== parentNames.length) throw new TopologyError(`${name} lists a parent twice`)
+  }
+
+  #link(child: string, parentNames: readonly string[]): void {
+    for (const parent of parentNames) {
+      const node = this.#nodes.get(parent)
+      if (node && node.kind !== 'sink') node.successors.push(child)
+    }
+  }
+}
