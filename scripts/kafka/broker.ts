@@ -38,7 +38,9 @@ export function checkJava(): void {
   }
   const major = Number(match[1] === '1' ? match[2] : match[1])
   if (major < 17) {
-    throw new BrokerSetupError(`Java ${major} found, but Kafka 4.x needs Java 17 or newer: install a newer JDK or set KAFKA_BROKERS`)
+    throw new BrokerSetupError(
+      `Java ${major} found, but Kafka 4.x needs Java 17 or newer: install a newer JDK or set KAFKA_BROKERS`
+    )
   }
 }
 
@@ -55,7 +57,15 @@ export function ensureKafkaJars(): string {
   process.stderr.write('streamlane: fetching Apache Kafka from Maven Central (once)...\n')
   execFileSync(
     'mvn',
-    ['-B', '-q', '-f', pomFile, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${libDir}`],
+    [
+      '-B',
+      '-q',
+      '-f',
+      pomFile,
+      'dependency:copy-dependencies',
+      '-DincludeScope=runtime',
+      `-DoutputDirectory=${libDir}`
+    ],
     { stdio: ['ignore', 'inherit', 'inherit'] }
   )
   writeFileSync(stampFile, pomTime)
@@ -74,7 +84,9 @@ export async function freePort(): Promise<number> {
     server.on('error', reject)
     server.listen(0, '127.0.0.1', () => {
       const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))))
+      server.close(() =>
+        typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))
+      )
     })
   })
 }
@@ -178,7 +190,17 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     }).trim()
     execFileSync(
       'java',
-      ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propertiesFile, '--ignore-formatted'],
+      [
+        '-cp',
+        classpath,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        clusterId,
+        '-c',
+        propertiesFile,
+        '--ignore-formatted'
+      ],
       { stdio: ['ignore', 'ignore', 'inherit'] }
     )
   }
@@ -212,11 +234,15 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     const deadline = Date.now() + startTimeoutMs
     while (!(await portAnswers(port)) || !brokerStarted(logFile, logOffset)) {
       if (exited !== undefined) {
-        throw new BrokerSetupError(`Kafka broker exited with code ${exited} while starting; see ${logFile} and ${join(dir, 'broker.out')}`)
+        throw new BrokerSetupError(
+          `Kafka broker exited with code ${exited} while starting; see ${logFile} and ${join(dir, 'broker.out')}`
+        )
       }
       if (Date.now() > deadline) {
         child.kill('SIGKILL')
-        throw new BrokerSetupError(`Kafka broker on 127.0.0.1:${port} did not answer within ${startTimeoutMs} ms; see ${logFile}`)
+        throw new BrokerSetupError(
+          `Kafka broker on 127.0.0.1:${port} did not answer within ${startTimeoutMs} ms; see ${logFile}`
+        )
       }
       await delay(100)
     }
@@ -226,7 +252,13 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     if (child.exitCode !== null || child.signalCode !== null) return
     const exited = new Promise((r) => child.once('exit', r))
     child.kill('SIGTERM')
-    const timedOut = await Promise.race([exited.then(() => false), delay(timeoutMs).then(() => true)])
+    // The timer is cancelled once the broker exits, so a caller's process is not kept alive by it.
+    const timer = new AbortController()
+    const timedOut = await Promise.race([
+      exited.then(() => false),
+      delay(timeoutMs, true, { signal: timer.signal }).catch(() => false)
+    ])
+    timer.abort()
     if (timedOut) {
       child.kill('SIGKILL')
       await exited

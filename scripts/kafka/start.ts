@@ -30,7 +30,9 @@ try {
     const broker = await startBroker({ dir, port, detached: true })
     writeFileSync(pidFile, `${broker.pid} ${broker.bootstrap}\n`)
     console.log(`KAFKA_BROKERS=${broker.bootstrap}`)
-    console.error(`streamlane: broker running (pid ${broker.pid}, log ${broker.logFile}); stop it with npm run kafka:stop`)
+    console.error(
+      `streamlane: broker running (pid ${broker.pid}, log ${broker.logFile}); stop it with npm run kafka:stop`
+    )
   }
 } catch (error) {
   console.error(`streamlane: ${error instanceof BrokerSetupError ? error.message : String(error)}`)

@@ -1,0 +1,354 @@
+import { type MessageToProduce, Producer } from '@platformatic/kafka'
+import type { StreamlaneError } from '../errors.ts'
+import { ConnectionWatch, libraryOptions } from './connection.ts'
+import { runWithDeadline, withDeadline } from './deadline.ts'
+import {
+  KafkaClosedError,
+  KafkaRequestError,
+  KafkaTimeoutError,
+  ProducerFencedError,
+  translateKafkaError
+} from './errors.ts'
+import { loadTopicMetadata } from './library.ts'
+import { murmur2Partition } from './partitioner.ts'
+import { ProduceBatcher } from './produce-batcher.ts'
+import {
+  ACKS,
+  type ProducerOptions,
+  type ResolvedProducerOptions as Resolved,
+  recordSize,
+  resolveProducerOptions
+} from './producer-options.ts'
+import { sendTransactionOffsets, type TransactionOffsets } from './transaction-offsets.ts'
+import type { ProducerRecord, RecordMetadata } from './types.ts'
+
+export type { ProducerOptions } from './producer-options.ts'
+export type { TransactionOffsets } from './transaction-offsets.ts'
+
+export interface KafkaProducer {
+  /**
+   * Queues records; resolves with where each was written, in the order given, once acknowledged. Calls made while a
+   * request is in flight are sent together right after it. May be left unawaited: flush() reports failures again.
+   */
+  send(records: ProducerRecord[]): Promise<RecordMetadata[]>
+  /** Sends everything queued; rejects with the first send failure since the previous flush. */
+  flush(): Promise<void>
+  /**
+   * Opens a transaction; the first call registers the transactional id (InitProducerId), fencing any older producer
+   * with the same id and waiting (up to 2 x requestTimeoutMs) while the broker aborts that producer's open transaction.
+   */
+  beginTransaction(): Promise<void>
+  /** Commits a group's input offsets inside the open transaction (exactly-once v2: with generation and member id). */
+  sendOffsetsToTransaction(offsets: TransactionOffsets): Promise<void>
+  /**
+   * Flushes, then commits: every record and offset of the transaction becomes visible together. If a send of the
+   * transaction failed, this rejects with that failure and the transaction stays open: abort it.
+   */
+  commitTransaction(): Promise<void>
+  /** Drops what is queued and aborts: nothing of the transaction becomes visible to read_committed readers. */
+  abortTransaction(): Promise<void>
+  readonly transactionalId: string | undefined
+  readonly inTransaction: boolean
+  close(): Promise<void>
+}
+
+/** The library's transaction handle (its class is not exported). */
+type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>
+
+/**
+ * send() may be left unawaited (the runtime awaits flush() or its own bookkeeping instead): its failure is reported
+ * again by flush(), so the promise is marked handled rather than crashing the process as an unhandled rejection.
+ */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {})
+  return promise
+}
+
+export function createProducer(options: ProducerOptions): KafkaProducer {
+  return new StreamlaneProducer(resolveProducerOptions(options))
+}
+
+class StreamlaneProducer implements KafkaProducer {
+  readonly #resolved: Resolved
+  readonly #producer: Producer
+  readonly #watch: ConnectionWatch
+  readonly #batcher: ProduceBatcher<ProducerRecord, RecordMetadata>
+  /** Round-robin position per topic for records without key and partition (one partition per request). */
+  readonly #nextPartition = new Map<string, number>()
+  #transaction: Transaction | undefined
+  /** Whether the open transaction holds anything; an empty one ends locally (EndTxn would be refused). */
+  #transactionUsed = false
+  #fenced: ProducerFencedError | undefined
+  #closed = false
+
+  constructor(resolved: Resolved) {
+    this.#resolved = resolved
+    // The library retries a failed produce `retries` times; give it enough to ride out a broker restart within the
+    // delivery timeout, which bounds the whole call anyway.
+    const retries = Math.max(
+      resolved.retries,
+      Math.ceil(resolved.deliveryTimeoutMs / Math.max(resolved.retryDelayMs, 100))
+    )
+    this.#producer = new Producer({
+      ...libraryOptions({ ...resolved, retries }, 'producer'),
+      // Sent as the broker-side Produce timeout and as the transaction timeout of InitProducerId.
+      timeout: resolved.transactionTimeoutMs,
+      idempotent: resolved.idempotent,
+      // InitProducerId must say "no current producer" (-1 / -1). The library's default of 0 / 0 claims to be producer
+      // 0 and is refused with PRODUCER_FENCED when the transactional id already has a producer, i.e. on every restart.
+      producerId: -1n,
+      producerEpoch: -1,
+      ...(resolved.transactionalId ? { transactionalId: resolved.transactionalId } : {}),
+      acks: ACKS[resolved.acks],
+      compression: resolved.compression
+    })
+    this.#watch = new ConnectionWatch(this.#producer)
+    this.#batcher = new ProduceBatcher({
+      lingerMs: resolved.lingerMs,
+      batchBytes: resolved.batchSize,
+      dispatch: (records) => this.#produce(records)
+    })
+  }
+
+  get transactionalId(): string | undefined {
+    return this.#resolved.transactionalId
+  }
+
+  get inTransaction(): boolean {
+    return this.#transaction !== undefined
+  }
+
+  #check(what: string): void {
+    if (this.#closed) throw new KafkaClosedError(`the Kafka producer (${what})`)
+    if (this.#fenced) throw this.#fenced
+  }
+
+  #context(operation: string, topics?: string[]) {
+    return {
+      operation,
+      brokers: this.#resolved.brokers,
+      ...(topics ? { topics } : {}),
+      ...(this.#resolved.transactionalId ? { transactionalId: this.#resolved.transactionalId } : {})
+    }
+  }
+
+  /** Remembers fencing: the producer is dead for good, every later call must say so rather than try again. */
+  #fail(error: unknown, operation: string, topics?: string[]): StreamlaneError {
+    const translated = translateKafkaError(error, this.#context(operation, topics))
+    if (translated instanceof ProducerFencedError) this.#fenced = translated
+    return translated
+  }
+
+  send(records: ProducerRecord[]): Promise<RecordMetadata[]> {
+    try {
+      this.#check('send')
+      if (this.#resolved.transactionalId && !this.#transaction) {
+        throw new KafkaRequestError(
+          'send',
+          `transactional producer ${this.#resolved.transactionalId} must beginTransaction() first`
+        )
+      }
+    } catch (error) {
+      return handled(Promise.reject(error))
+    }
+    if (this.#transaction) this.#transactionUsed = true
+    // Split so that no request exceeds batchSize (the broker refuses a partition batch above message.max.bytes).
+    const chunks: Promise<RecordMetadata[]>[] = []
+    let chunk: ProducerRecord[] = []
+    let bytes = 0
+    for (const r of records) {
+      const size = recordSize(r)
+      if (chunk.length > 0 && bytes + size > this.#resolved.batchSize) {
+        chunks.push(this.#batcher.add(chunk, bytes))
+        chunk = []
+        bytes = 0
+      }
+      chunk.push(r)
+      bytes += size
+    }
+    chunks.push(this.#batcher.add(chunk, bytes))
+    if (chunks.length === 1) return chunks[0]!
+    return handled(Promise.all(chunks).then((parts) => parts.flat()))
+  }
+
+  flush(): Promise<void> {
+    if (this.#closed) return Promise.reject(new KafkaClosedError('the Kafka producer (flush)'))
+    return runWithDeadline(
+      () => this.#batcher.flush(),
+      this.#resolved.deliveryTimeoutMs,
+      this.#context('flush'),
+      this.#watch
+    )
+  }
+
+  /** One produce request for records of any topics; maps the per-partition base offsets back to each record. */
+  async #produce(records: ProducerRecord[]): Promise<RecordMetadata[]> {
+    const topics = [...new Set(records.map((r) => r.topic))]
+    const work = async () => {
+      const deadline = Date.now() + this.#resolved.deliveryTimeoutMs
+      const metadata = await loadTopicMetadata(this.#producer, topics, this.#resolved, deadline, false)
+      const nullKeyPartition = new Map<string, number>()
+      const counts = new Map<string, number>()
+      const located: { topic: string; partition: number; index: number }[] = []
+      const messages: MessageToProduce[] = records.map((r) => {
+        const partitionCount = metadata.topics.get(r.topic)?.partitionsCount ?? 0
+        let partition = r.partition
+        if (partition === undefined) {
+          if (r.key) {
+            partition = murmur2Partition(r.key, partitionCount)
+          } else {
+            partition = nullKeyPartition.get(r.topic)
+            if (partition === undefined) {
+              const next = this.#nextPartition.get(r.topic) ?? 0
+              partition = next % partitionCount
+              this.#nextPartition.set(r.topic, next + 1)
+              nullKeyPartition.set(r.topic, partition)
+            }
+          }
+        } else if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
+          throw new KafkaRequestError(
+            'send',
+            `topic ${r.topic} has no partition ${partition} (it has ${partitionCount})`
+          )
+        }
+        const key = `${r.topic}\u0000${partition}`
+        const index = counts.get(key) ?? 0
+        counts.set(key, index + 1)
+        located.push({ topic: r.topic, partition, index })
+        const message: MessageToProduce = { topic: r.topic, partition, value: r.value as Buffer }
+        if (r.key) message.key = r.key
+        if (r.timestamp !== undefined) message.timestamp = BigInt(r.timestamp)
+        if (r.headers?.length) {
+          // Buffer keys: a Map keyed by string would merge repeated header names, which Kafka allows.
+          message.headers = new Map(r.headers.map(([k, v]) => [Buffer.from(k), v])) as never
+        }
+        return message
+      })
+      const result = this.#transaction
+        ? await this.#transaction.send({ messages })
+        : await this.#producer.send({ messages })
+      const base = new Map<string, bigint>()
+      for (const o of result.offsets ?? []) base.set(`${o.topic}\u0000${o.partition}`, o.offset)
+      return located.map(({ topic, partition, index }) => {
+        const first = base.get(`${topic}\u0000${partition}`)
+        // acks 'none' returns no offsets: -1 says "written, position unknown".
+        return { topic, partition, offset: first === undefined ? -1n : first + BigInt(index) }
+      })
+    }
+    try {
+      return await runWithDeadline(work, this.#resolved.deliveryTimeoutMs, this.#context('send', topics), this.#watch)
+    } catch (error) {
+      throw this.#fail(error, 'send', topics)
+    }
+  }
+
+  async beginTransaction(): Promise<void> {
+    this.#check('beginTransaction')
+    const transactionalId = this.#resolved.transactionalId
+    if (!transactionalId) throw new KafkaRequestError('beginTransaction', 'the producer has no transactionalId')
+    if (this.#transaction)
+      throw new KafkaRequestError('beginTransaction', `transaction of ${transactionalId} is already open`)
+    await this.#batcher.idle()
+    try {
+      this.#transaction = await runWithDeadline(
+        () => this.#producer.beginTransaction(),
+        this.#resolved.requestTimeoutMs * 2,
+        this.#context('beginTransaction'),
+        this.#watch
+      )
+      this.#transactionUsed = false
+    } catch (error) {
+      throw this.#fail(error, 'beginTransaction')
+    }
+  }
+
+  async sendOffsetsToTransaction(offsets: TransactionOffsets): Promise<void> {
+    this.#check('sendOffsetsToTransaction')
+    const transactionalId = this.#resolved.transactionalId
+    const producerId = this.#producer.producerId
+    const producerEpoch = this.#producer.producerEpoch
+    if (!this.#transaction || !transactionalId || producerId === undefined || producerEpoch === undefined) {
+      throw new KafkaRequestError('sendOffsetsToTransaction', 'no transaction is open; call beginTransaction() first')
+    }
+    this.#transactionUsed = true
+    const deadlineMs = this.#resolved.requestTimeoutMs
+    try {
+      await runWithDeadline(
+        () =>
+          sendTransactionOffsets(
+            this.#producer,
+            { transactionalId, producerId, producerEpoch },
+            offsets,
+            Date.now() + deadlineMs,
+            this.#resolved.retryDelayMs
+          ),
+        deadlineMs,
+        {
+          ...this.#context('sendOffsetsToTransaction'),
+          groupId: offsets.groupId,
+          generationId: offsets.generationId,
+          memberId: offsets.memberId
+        },
+        this.#watch
+      )
+    } catch (error) {
+      throw this.#fail(error, 'sendOffsetsToTransaction')
+    }
+  }
+
+  async commitTransaction(): Promise<void> {
+    this.#check('commitTransaction')
+    const transaction = this.#requireTransaction('commitTransaction')
+    // Every record must be acknowledged before EndTxn, or it would not belong to the committed transaction.
+    await this.flush()
+    await this.#end(transaction, true)
+  }
+
+  async abortTransaction(): Promise<void> {
+    this.#check('abortTransaction')
+    const transaction = this.#requireTransaction('abortTransaction')
+    this.#batcher.discardQueued(new KafkaRequestError('send', 'the transaction was aborted before the record was sent'))
+    await this.#batcher.idle()
+    this.#batcher.clearError()
+    await this.#end(transaction, false)
+  }
+
+  #requireTransaction(operation: string): Transaction {
+    if (!this.#transaction) throw new KafkaRequestError(operation, 'no transaction is open')
+    return this.#transaction
+  }
+
+  async #end(transaction: Transaction, commit: boolean): Promise<void> {
+    const operation = commit ? 'commitTransaction' : 'abortTransaction'
+    try {
+      if (this.#transactionUsed) {
+        await runWithDeadline(
+          () => (commit ? transaction.commit() : transaction.abort()),
+          this.#resolved.requestTimeoutMs,
+          this.#context(operation),
+          this.#watch
+        )
+      } else {
+        await transaction.cancel()
+      }
+      this.#transaction = undefined
+    } catch (error) {
+      throw this.#fail(error, operation)
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    try {
+      if (!this.#fenced && !this.#transaction) await this.flush().catch(() => {})
+      this.#batcher.discardQueued(new KafkaClosedError('the Kafka producer'))
+    } finally {
+      this.#closed = true
+      await withDeadline(
+        this.#producer.close(true),
+        this.#resolved.requestTimeoutMs,
+        () => new KafkaTimeoutError('close producer', this.#resolved.requestTimeoutMs)
+      ).catch(() => {})
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { encodeConsumerProtocolAssignment, encodeConsumerProtocolSubscription } from '@platformatic/kafka'
+import { describeMember } from '../../../src/kafka/admin-groups.ts'
+
+const raw = (memberMetadata: Buffer, memberAssignment: Buffer, groupInstanceId: string | null = 'pod-1') => ({
+  memberId: 'm-1',
+  groupInstanceId,
+  clientId: 'client',
+  clientHost: '/10.0.0.1',
+  memberMetadata,
+  memberAssignment
+})
+
+test('a consumer-protocol member is decoded with both userData blobs and its sorted assignment', () => {
+  const subscription = encodeConsumerProtocolSubscription({
+    version: 3,
+    topics: ['a', 'b'],
+    userData: Buffer.from('process-7'),
+    ownedPartitions: [],
+    generationId: 4,
+    rackId: null
+  })
+  const assignment = encodeConsumerProtocolAssignment({
+    version: 3,
+    assignedPartitions: [
+      { topic: 'b', partitions: [2, 0] },
+      { topic: 'a', partitions: [1] }
+    ],
+    userData: Buffer.from('tasks: 0_1 active')
+  })
+  const member = describeMember('consumer', raw(subscription, assignment))
+  assert.deepEqual(member, {
+    memberId: 'm-1',
+    groupInstanceId: 'pod-1',
+    clientId: 'client',
+    host: '/10.0.0.1',
+    assignment: [
+      { topic: 'a', partitions: [1] },
+      { topic: 'b', partitions: [0, 2] }
+    ],
+    subscriptionUserData: Buffer.from('process-7'),
+    assignmentUserData: Buffer.from('tasks: 0_1 active')
+  })
+})
+
+test('members of other protocols, members not yet assigned, and garbage are described without structs', () => {
+  const connect = describeMember('connect', raw(Buffer.from('anything'), Buffer.from('else'), null))
+  assert.deepEqual(connect, { memberId: 'm-1', clientId: 'client', host: '/10.0.0.1', assignment: [] })
+  const joining = describeMember('consumer', raw(Buffer.alloc(0), Buffer.alloc(0)))
+  assert.deepEqual(joining.assignment, [])
+  assert.equal(joining.assignmentUserData, undefined)
+  const garbage = describeMember('consumer', raw(Buffer.from([0, 9, 0xff]), Buffer.from([1])))
+  assert.deepEqual(garbage.assignment, [])
+})
