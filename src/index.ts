@@ -11,6 +11,10 @@ export {
   StreamsBuilder
 } from './dsl/index.ts'
 export { ConfigError, StreamlaneError } from './errors.ts'
+export { type AppDefinition, defineApp } from './runtime/app-definition.ts'
+export { resolveConfig, type StreamsConfig, type StreamsConfigInput } from './runtime/config.ts'
+export type { AppState, StateListener } from './runtime/lifecycle.ts'
+export { StreamlaneApp, type StreamlaneAppOptions } from './runtime/streamlane-app.ts'
 export {
   DeserializationError,
   type HeaderEntry,

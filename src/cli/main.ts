@@ -1,4 +1,6 @@
 import { Command } from 'commander'
+import { registerDescribe } from './commands/describe.ts'
+import { registerRun } from './commands/run.ts'
 
 /**
  * The `streamlane` command line. Each command lives in its own file under `commands/` and registers itself on the
@@ -7,5 +9,16 @@ import { Command } from 'commander'
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('streamlane').description('Stateful stream processing on Apache Kafka').version('0.1.0')
   program.showHelpAfterError()
-  await program.parseAsync(argv)
+  registerRun(program)
+  registerDescribe(program)
+  try {
+    await program.parseAsync(argv)
+  } catch (error) {
+    // A bad module, option or topic is the user's to fix: one clear line, not a stack trace.
+    const code = (error as { code?: string }).code
+    process.stderr.write(
+      `streamlane: ${error instanceof Error ? error.message : String(error)}${code ? ` [${code}]` : ''}\n`
+    )
+    process.exitCode = 1
+  }
 }

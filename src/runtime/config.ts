@@ -33,7 +33,11 @@ export const streamsConfigSchema = z
     /** Records buffered per input partition before its fetching pauses (back-pressure). */
     maxBufferedRecordsPerPartition: z.number().int().positive().default(1_000),
     /** Record cache between commits per task; 0 forwards every update. */
-    cacheMaxBytes: z.number().int().min(0).default(10 * 1024 * 1024),
+    cacheMaxBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(10 * 1024 * 1024),
     replicationFactor: z.number().int().min(-1).default(-1),
     /** host:port advertised to other instances for interactive queries. */
     applicationServer: z.string().optional(),
@@ -47,13 +51,21 @@ export type StreamsConfig = z.output<typeof streamsConfigSchema> & { commitInter
 
 /** Environment variables that override the module's and the file's configuration (12-factor, Kubernetes). */
 const environmentOptions: Record<string, { field: keyof StreamsConfigInput; parse: (v: string) => unknown }> = {
-  KAFKA_BROKERS: { field: 'bootstrapServers', parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
+  KAFKA_BROKERS: {
+    field: 'bootstrapServers',
+    parse: (v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+  },
   STREAMLANE_APPLICATION_ID: { field: 'applicationId', parse: String },
   STREAMLANE_STATE_DIR: { field: 'stateDir', parse: String },
   STREAMLANE_PROCESSING_GUARANTEE: { field: 'processingGuarantee', parse: String },
   STREAMLANE_COMMIT_INTERVAL_MS: { field: 'commitIntervalMs', parse: Number },
   STREAMLANE_GROUP_INSTANCE_ID: { field: 'groupInstanceId', parse: String },
   STREAMLANE_SESSION_TIMEOUT_MS: { field: 'sessionTimeoutMs', parse: Number },
+  STREAMLANE_HEARTBEAT_INTERVAL_MS: { field: 'heartbeatIntervalMs', parse: Number },
   STREAMLANE_SHUTDOWN_TIMEOUT_MS: { field: 'shutdownTimeoutMs', parse: Number },
   STREAMLANE_NUM_STANDBY_REPLICAS: { field: 'numStandbyReplicas', parse: Number },
   STREAMLANE_APPLICATION_SERVER: { field: 'applicationServer', parse: String }

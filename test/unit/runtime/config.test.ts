@@ -7,14 +7,19 @@ test('defaults are filled in and commit interval follows the guarantee', () => {
   const alo = resolveConfig({ applicationId: 'app', bootstrapServers: ['b:9092'] })
   assert.equal(alo.commitIntervalMs, 5_000)
   assert.equal(alo.sessionTimeoutMs, 45_000)
-  const eos = resolveConfig({ applicationId: 'app', bootstrapServers: ['b:9092'], processingGuarantee: 'exactly_once_v2' })
+  const eos = resolveConfig({
+    applicationId: 'app',
+    bootstrapServers: ['b:9092'],
+    processingGuarantee: 'exactly_once_v2'
+  })
   assert.equal(eos.commitIntervalMs, 100)
 })
 
 test('an invalid option is rejected with an error naming the field', () => {
   assert.throws(
     () => resolveConfig({ applicationId: 'app', bootstrapServers: ['b:9092'], sessionTimeoutMs: -5 }),
-    (error: unknown) => error instanceof ConfigError && error.field === 'sessionTimeoutMs' && /sessionTimeoutMs/.test(error.message)
+    (error: unknown) =>
+      error instanceof ConfigError && error.field === 'sessionTimeoutMs' && /sessionTimeoutMs/.test(error.message)
   )
   assert.throws(
     () => resolveConfig({ applicationId: 'my app', bootstrapServers: ['b:9092'] }),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { type AppState, AppLifecycle } from '../../../src/runtime/lifecycle.ts'
+import { AppLifecycle, type AppState } from '../../../src/runtime/lifecycle.ts'
 
 test('listeners see every transition in order', () => {
   const lifecycle = new AppLifecycle()

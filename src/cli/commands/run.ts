@@ -1,0 +1,34 @@
+import type { Command } from 'commander'
+import { StreamlaneApp } from '../../runtime/streamlane-app.ts'
+import { loadAppModule } from '../app-module.ts'
+
+/**
+ * `streamlane run <module>`: runs an app until SIGTERM / SIGINT, then closes it gracefully (commit, then leave the
+ * group unless the member is static) within the configured shutdown timeout. Exits 1 if processing failed.
+ */
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run the app defined in a module (default export: defineApp({ topology, config }))')
+    .argument('<module>', 'path to the app module (.ts or .js)')
+    .option('-c, --config <file>', 'JSON file with configuration options (overrides the module, overridden by env)')
+    .action(async (modulePath: string, options: { config?: string }) => {
+      const { definition, topology, config } = await loadAppModule(modulePath, {
+        configFile: options.config,
+        withConfig: true
+      })
+      const app = new StreamlaneApp(topology, config!, {
+        errorHandlers: definition.errorHandlers
+      })
+      let closing: Promise<void> | undefined
+      const shutdown = () => {
+        closing ??= app.close()
+        return closing
+      }
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        process.once(signal, () => void shutdown().then(() => process.exit(app.error ? 1 : 0)))
+      }
+      app.onError(() => void shutdown().then(() => process.exit(1)))
+      await app.start()
+    })
+}

@@ -1,0 +1,14 @@
+/**
+ * Structured JSON logs (pino) on stderr, one line per event, so Kubernetes log pipelines can index them.
+ * `STREAMLANE_LOG_LEVEL` (default info) filters them.
+ */
+import { type Logger, pino } from 'pino'
+
+export type { Logger }
+
+export function createLogger(bindings: Record<string, unknown> = {}): Logger {
+  return pino(
+    { level: process.env.STREAMLANE_LOG_LEVEL ?? 'info', base: { pid: process.pid, ...bindings } },
+    pino.destination({ fd: 2, sync: false })
+  )
+}

@@ -1,0 +1,62 @@
+/**
+ * How a Streamlane app takes part in its consumer group: the leader's assignor (tasks from partition counts, placed
+ * by src/assignment) and what each member says about itself in its subscription.
+ */
+import {
+  type TaskId as AssignmentTaskId,
+  createLeaderAssignor,
+  deriveTasks,
+  encodeSubscriptionInfo,
+  type LeaderAssignmentOutcome,
+  resolveSubtopologyPartitions,
+  type SubtopologySource
+} from '../assignment/index.ts'
+import type { Assignor } from '../kafka/group/index.ts'
+import type { StreamsConfig } from './config.ts'
+
+export interface GroupProtocolOptions {
+  sourceTopics: ReadonlyMap<number, readonly string[]>
+  statefulSubtopologies: ReadonlySet<number>
+  config: StreamsConfig
+  onAssignment?: (outcome: LeaderAssignmentOutcome) => void
+}
+
+export function streamlaneAssignor(options: GroupProtocolOptions): Assignor {
+  const subtopologies: SubtopologySource[] = [...options.sourceTopics].map(([subtopologyId, sourceTopics]) => ({
+    subtopologyId,
+    sourceTopics,
+    stateful: options.statefulSubtopologies.has(subtopologyId)
+  }))
+  const { config } = options
+  const leader = createLeaderAssignor<Map<string, number>>({
+    computeTasks: (counts) => deriveTasks(resolveSubtopologyPartitions(subtopologies, (topic) => counts.get(topic))),
+    config: {
+      numStandbyReplicas: config.numStandbyReplicas,
+      maxWarmupReplicas: config.maxWarmupReplicas,
+      acceptableRecoveryLag: config.acceptableRecoveryLag,
+      probingRebalanceIntervalMs: config.probingRebalanceIntervalMs
+    },
+    onAssignment: options.onAssignment
+  })
+  return (members, partitionCounts, context) => leader(members, partitionCounts, { leaderId: context.leaderId })
+}
+
+export interface SubscriptionState {
+  processId: string
+  endpoint?: string
+  ownedActive: Iterable<string>
+  draining: boolean
+}
+
+let uniqueField = 0
+
+/** The subscription userData of this member, read afresh at every join. */
+export function subscriptionUserData(state: SubscriptionState): Buffer {
+  return encodeSubscriptionInfo({
+    processId: state.processId,
+    endpoint: state.endpoint,
+    ownedActive: [...state.ownedActive] as AssignmentTaskId[],
+    draining: state.draining,
+    uniqueField: ++uniqueField
+  })
+}

@@ -1,0 +1,113 @@
+/**
+ * The runtime's RecordCollector: tasks hand it serialized records, it batches them into the producer without
+ * waiting, and `flush()` waits until every record sent so far is acknowledged. Offsets are committed only after a
+ * flush succeeds, which is what makes a crash replay rather than skip.
+ */
+import type { KafkaProducer } from '../kafka/producer.ts'
+import type { ProducerRecord, RecordHeader } from '../kafka/types.ts'
+import type { ProducedRecord, ProducedRecordOrigin, RecordCollector } from '../topology/index.ts'
+import { ProductionError } from '../topology/topology-errors.ts'
+
+/** Records handed to the producer in one call; large enough to amortise the call, small enough to keep latency. */
+const BATCH_RECORDS = 2_000
+
+export interface ProductionFailure {
+  readonly error: Error
+  readonly records: readonly ProducerRecord[]
+  readonly origins: readonly ProducedRecordOrigin[]
+}
+
+/** Decides what a failed send means: throw to fail (the error surfaces at flush), return to skip the records. */
+export type ProductionFailureHandler = (failure: ProductionFailure) => void
+
+function toProducerRecord(record: ProducedRecord): ProducerRecord {
+  const headers: RecordHeader[] = []
+  for (const [key, value] of record.headers) headers.push([key, value ?? Buffer.alloc(0)])
+  return {
+    topic: record.topic,
+    partition: record.partition,
+    key: record.key,
+    value: record.value,
+    headers,
+    timestamp: record.timestamp
+  }
+}
+
+export class ProducerRecordCollector implements RecordCollector {
+  readonly #producer: KafkaProducer
+  readonly #partitionCounts: ReadonlyMap<string, number>
+  readonly #onFailure: ProductionFailureHandler
+  #records: ProducerRecord[] = []
+  #origins: ProducedRecordOrigin[] = []
+  readonly #inFlight = new Set<Promise<void>>()
+  #failure: Error | undefined
+  /** Records acknowledged since the collector was made, for metrics. */
+  sent = 0
+
+  constructor(
+    producer: KafkaProducer,
+    partitionCounts: ReadonlyMap<string, number>,
+    onFailure: ProductionFailureHandler
+  ) {
+    this.#producer = producer
+    this.#partitionCounts = partitionCounts
+    this.#onFailure = onFailure
+  }
+
+  send(record: ProducedRecord, origin: ProducedRecordOrigin): void {
+    if (this.#failure) throw this.#failure
+    this.#records.push(toProducerRecord(record))
+    this.#origins.push(origin)
+    if (this.#records.length >= BATCH_RECORDS) this.dispatch()
+  }
+
+  partitionCount(topic: string): number | undefined {
+    return this.#partitionCounts.get(topic)
+  }
+
+  /** Hands the buffered records to the producer without waiting for them. */
+  dispatch(): void {
+    if (this.#records.length === 0) return
+    const records = this.#records
+    const origins = this.#origins
+    this.#records = []
+    this.#origins = []
+    const sending: Promise<void> = this.#producer.send(records).then(
+      () => {
+        this.sent += records.length
+      },
+      (error: unknown) => {
+        const cause = error instanceof Error ? error : new Error(String(error))
+        try {
+          this.#onFailure({ error: cause, records, origins })
+        } catch (fatal) {
+          this.#failure ??= fatal instanceof Error ? fatal : cause
+        }
+      }
+    )
+    const tracked = sending.finally(() => this.#inFlight.delete(tracked))
+    this.#inFlight.add(tracked)
+  }
+
+  /** Resolves once every record sent so far is acknowledged; rejects with the first failure that was not skipped. */
+  async flush(): Promise<void> {
+    this.dispatch()
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight])
+    if (this.#failure) throw this.#failure
+  }
+}
+
+/** The error a failed send becomes: it names the sink, the task, the topic and the input record being processed. */
+export function productionErrorOf({ error, records, origins }: ProductionFailure): ProductionError | Error {
+  const origin = origins[0]
+  if (!origin) return error
+  return new ProductionError(
+    {
+      taskId: origin.taskId,
+      sinkName: origin.sinkName ?? 'dead-letter',
+      topic: records[0]?.topic ?? null,
+      sourceRecord: origin.sourceRecord
+    },
+    error
+  )
+}

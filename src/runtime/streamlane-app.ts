@@ -1,0 +1,323 @@
+/**
+ * A running Streamlane application instance (Kafka Streams' `KafkaStreams`): joins the app's group with Streamlane's
+ * assignor, runs the tasks it is given, and commits input offsets only after every output is acknowledged.
+ *
+ * One loop does the work: fetch, process in timestamp order per task, commit on the interval. Rebalance callbacks
+ * and close take the same lock as a loop iteration, so a task is never given away halfway through a batch, and its
+ * offsets are committed before anyone else may read its partitions.
+ */
+import { randomUUID } from 'node:crypto'
+import { decodeAssignmentInfo } from '../assignment/index.ts'
+import { StreamlaneError } from '../errors.ts'
+import { createAdmin, type KafkaAdmin } from '../kafka/admin.ts'
+import { OffsetCommitRejectedError } from '../kafka/errors.ts'
+import {
+  type AssignmentChange,
+  GroupMember,
+  RebalanceInProgressError,
+  type RevokeContext,
+  type TopicPartitions
+} from '../kafka/group/index.ts'
+import { createPartitionReader, type KafkaPartitionReader, OFFSET_EARLIEST } from '../kafka/partition-reader.ts'
+import { createProducer, type KafkaProducer } from '../kafka/producer.ts'
+import type { TopicPartition } from '../kafka/types.ts'
+import { createLogger, type Logger } from '../observe/logger.ts'
+import { type ErrorHandlerConfig, planTopology, TaskId, type Topology, type TopologyPlan } from '../topology/index.ts'
+import { resolveConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts'
+import { streamlaneAssignor, subscriptionUserData } from './group-protocol.ts'
+import { AppLifecycle, type AppState, type StateListener } from './lifecycle.ts'
+import { Mutex } from './mutex.ts'
+import { ProducerRecordCollector, productionErrorOf } from './producer-collector.ts'
+import { type OffsetToCommit, TaskManager } from './task-manager.ts'
+import { prepareTopics } from './topic-setup.ts'
+
+export interface StreamlaneAppOptions {
+  errorHandlers?: ErrorHandlerConfig
+  logger?: Logger
+}
+
+/** How long one loop iteration may process before it checks commits and lets rebalance callbacks in. */
+const PROCESS_BUDGET_MS = 100
+const POLL_WAIT_MS = 100
+
+const tpKey = (topic: string, partition: number) => `${topic}:${partition}`
+
+function flatten(partitions: readonly TopicPartitions[]): TopicPartition[] {
+  return partitions.flatMap(({ topic, partitions: numbers }) => numbers.map((partition) => ({ topic, partition })))
+}
+
+export class StreamlaneApp {
+  readonly config: StreamsConfig
+  readonly plan: TopologyPlan
+  readonly processId = randomUUID()
+  readonly #options: StreamlaneAppOptions
+  readonly #log: Logger
+  readonly #lifecycle = new AppLifecycle()
+  readonly #lock = new Mutex()
+  #admin: KafkaAdmin | undefined
+  #producer: KafkaProducer | undefined
+  #reader: KafkaPartitionReader | undefined
+  #member: GroupMember | undefined
+  #collector: ProducerRecordCollector | undefined
+  #tasks: TaskManager | undefined
+  #loop: Promise<void> | undefined
+  #stopping = false
+  #draining = false
+  #nextCommitAt = 0
+  #committedRecords = 0
+  #error: Error | undefined
+  readonly #errorListeners = new Set<(error: Error) => void>()
+
+  constructor(topology: Topology, config: StreamsConfigInput, options: StreamlaneAppOptions = {}) {
+    this.config = resolveConfig(config)
+    this.plan = planTopology(topology, this.config.applicationId)
+    this.#options = options
+    this.#log = options.logger ?? createLogger({ app: this.config.applicationId, client: this.config.clientId })
+  }
+
+  get state(): AppState {
+    return this.#lifecycle.state
+  }
+
+  /** The error that stopped the app, once it is in ERROR. */
+  get error(): Error | undefined {
+    return this.#error
+  }
+
+  onStateChange(listener: StateListener): () => void {
+    return this.#lifecycle.onChange(listener)
+  }
+
+  /** Called once if processing stops on an error the configured handlers chose not to skip. */
+  onError(listener: (error: Error) => void): () => void {
+    this.#errorListeners.add(listener)
+    return () => this.#errorListeners.delete(listener)
+  }
+
+  /** Task ids this instance runs as active tasks right now. */
+  activeTasks(): string[] {
+    return this.#tasks?.taskIds ?? []
+  }
+
+  /** Records processed since start, and how many of them have committed offsets. */
+  progress(): { processed: number; committed: number } {
+    return { processed: this.#tasks?.processedCount() ?? 0, committed: this.#committedRecords }
+  }
+
+  /** Checks topics, joins the group and starts processing; resolves once the first assignment is running. */
+  async start(): Promise<void> {
+    const { config } = this
+    const connection = {
+      brokers: config.bootstrapServers,
+      clientId: config.clientId,
+      connectTimeoutMs: config.connectTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs
+    }
+    this.#lifecycle.transition('REBALANCING')
+    try {
+      this.#admin = createAdmin(connection)
+      const { partitionPlan, partitionCounts } = await prepareTopics(this.#admin, this.plan, config.replicationFactor)
+      this.#producer = createProducer({ ...connection, idempotent: true })
+      this.#reader = createPartitionReader({
+        ...connection,
+        isolation: config.processingGuarantee === 'exactly_once_v2' ? 'read_committed' : 'read_uncommitted',
+        offsetReset: 'earliest'
+      })
+      this.#collector = new ProducerRecordCollector(this.#producer, partitionCounts, (failure) => {
+        throw productionErrorOf(failure)
+      })
+      this.#tasks = new TaskManager({
+        plan: this.plan,
+        sourceTopics: partitionPlan.sourceTopics,
+        collector: this.#collector,
+        errorHandlers: this.#options.errorHandlers,
+        maxBufferedPerPartition: config.maxBufferedRecordsPerPartition
+      })
+      const statefulSubtopologies = new Set(this.plan.subtopologies.filter((s) => s.stores.length > 0).map((s) => s.id))
+      this.#member = new GroupMember({
+        ...connection,
+        groupId: config.applicationId,
+        topics: [...new Set([...partitionPlan.sourceTopics.values()].flat())],
+        groupInstanceId: config.groupInstanceId,
+        sessionTimeoutMs: config.sessionTimeoutMs,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        rebalanceTimeoutMs: config.rebalanceTimeoutMs,
+        assign: streamlaneAssignor({
+          sourceTopics: partitionPlan.sourceTopics,
+          statefulSubtopologies,
+          config,
+          onAssignment: (outcome) => {
+            if (outcome.error) this.#log.error({ err: outcome.error }, 'assignment failed')
+            for (const line of outcome.result?.log ?? []) this.#log.debug(line)
+          }
+        }),
+        userData: () =>
+          subscriptionUserData({
+            processId: this.processId,
+            endpoint: config.applicationServer,
+            ownedActive: this.#tasks?.taskIds ?? [],
+            draining: this.#draining
+          }),
+        onAssigned: (change) => this.#lock.run(() => this.#onAssigned(change)),
+        onRevoke: (partitions, context) => this.#lock.run(() => this.#onRevoke(partitions, context)),
+        onLost: (partitions, context) => this.#lock.run(() => this.#onRevoke(partitions, context))
+      })
+      this.#member.on('rebalance', (reason) => {
+        this.#log.info({ reason }, 'rebalance started')
+        if (this.state === 'RUNNING') this.#lifecycle.transition('REBALANCING')
+      })
+      this.#member.on('warning', (error) => this.#log.warn({ err: error }, 'group member warning'))
+      this.#member.on('failed', (error) => this.#fail(error))
+      await this.#member.join()
+      this.#nextCommitAt = Date.now() + config.commitIntervalMs
+      this.#loop = this.#run()
+    } catch (error) {
+      this.#error = error instanceof Error ? error : new Error(String(error))
+      this.#lifecycle.transition('ERROR')
+      await this.#closeClients()
+      throw error
+    }
+  }
+
+  /**
+   * Stops processing, commits what was processed (outputs acknowledged first), leaves the group unless the member is
+   * static, and closes every connection, within `shutdownTimeoutMs`.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.state === 'NOT_RUNNING') return
+    if (this.state !== 'PENDING_SHUTDOWN') this.#lifecycle.transition('PENDING_SHUTDOWN')
+    this.#stopping = true
+    this.#draining = true
+    const timeoutMs = options.timeoutMs ?? this.config.shutdownTimeoutMs
+    let timer: NodeJS.Timeout | undefined
+    const graceful = (async () => {
+      await this.#loop
+      // onRevoke(all owned, 'close') commits every task; a dynamic member then leaves so its tasks move at once.
+      await this.#member?.close()
+    })()
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs)
+    })
+    try {
+      const outcome = await Promise.race([graceful.then(() => 'done' as const), timedOut])
+      if (outcome === 'timeout') {
+        this.#log.error({ timeoutMs }, 'graceful shutdown did not finish in time; closing connections')
+      }
+    } catch (error) {
+      this.#log.error({ err: error }, 'error during shutdown')
+    } finally {
+      clearTimeout(timer)
+      await this.#closeClients()
+      this.#lifecycle.transition('NOT_RUNNING')
+      this.#log.info(this.progress(), 'closed')
+    }
+  }
+
+  async #closeClients(): Promise<void> {
+    const closing = [this.#reader?.close(), this.#producer?.close(), this.#admin?.close()]
+    await Promise.allSettled(closing)
+  }
+
+  async #run(): Promise<void> {
+    const reader = this.#reader!
+    const tasks = this.#tasks!
+    while (!this.#stopping) {
+      try {
+        const records = await reader.poll(POLL_WAIT_MS)
+        await this.#lock.run(async () => {
+          if (this.#stopping && records.length === 0) return
+          tasks.addRecords(records)
+          await tasks.process(PROCESS_BUDGET_MS)
+          await tasks.punctuate(Date.now())
+          this.#collector!.dispatch()
+          const { pause, resume } = tasks.backPressure()
+          if (pause.length > 0) reader.pause(pause)
+          if (resume.length > 0) reader.resume(resume)
+          if (Date.now() >= this.#nextCommitAt || tasks.commitRequested()) await this.#commit()
+        })
+      } catch (error) {
+        await this.#fail(error)
+        return
+      }
+    }
+    // Records already fetched and buffered are processed by nobody after this point: commit what was processed.
+    await this.#lock.run(() => this.#commit())
+  }
+
+  /** Makes outputs durable, then commits the input offsets of `taskIds` (default: every task). */
+  async #commit(taskIds?: Iterable<string>): Promise<void> {
+    const tasks = this.#tasks!
+    const offsets = tasks.offsetsToCommit(taskIds)
+    await this.#collector!.flush()
+    this.#nextCommitAt = Date.now() + this.config.commitIntervalMs
+    if (offsets.length === 0) return
+    try {
+      await this.#member!.commitOffsets(offsets)
+      tasks.markCommitted(offsets)
+      this.#committedRecords = tasks.processedCount()
+    } catch (error) {
+      // The group moved on (rebalance, fenced generation): the commit is retried by the owner after the rebalance,
+      // and records are replayed at worst, never skipped.
+      if (error instanceof RebalanceInProgressError || error instanceof OffsetCommitRejectedError) {
+        this.#log.warn({ err: error, partitions: offsets.length }, 'offset commit deferred')
+        return
+      }
+      throw error
+    }
+  }
+
+  async #onAssigned(change: AssignmentChange): Promise<void> {
+    const tasks = this.#tasks!
+    const info = decodeAssignmentInfo(change.assignment.userData)
+    if (info.errorCode !== 0) {
+      throw new StreamlaneError(
+        'STREAMLANE_ASSIGNMENT_ERROR',
+        `group ${this.config.applicationId}: the leader could not assign tasks (error code ${info.errorCode}); see the leader's log`
+      )
+    }
+    const added = flatten(change.added)
+    const newTasks = [...tasks.groupByTask(added)].filter(([id]) => !tasks.has(id))
+    if (newTasks.length > 0) {
+      const committed = await this.#member!.fetchOffsets(change.added)
+      const committedByPartition = new Map(committed.map((c) => [tpKey(c.topic, c.partition), c.offset]))
+      const toRead = []
+      for (const [id, partitions] of newTasks) {
+        const offsets = new Map<string, bigint>()
+        for (const { topic, partition } of partitions) {
+          const offset = committedByPartition.get(tpKey(topic, partition)) ?? -1n
+          if (offset >= 0n) offsets.set(tpKey(topic, partition), offset)
+          toRead.push({ topic, partition, offset: offset >= 0n ? offset : OFFSET_EARLIEST })
+        }
+        tasks.createTask(TaskId.parse(id), partitions, offsets)
+      }
+      await this.#reader!.assign(toRead)
+    }
+    this.#log.info(
+      { generation: change.assignment.generationId, active: tasks.taskIds, added: newTasks.map(([id]) => id) },
+      'assignment running'
+    )
+    if (this.state === 'REBALANCING') this.#lifecycle.transition('RUNNING')
+  }
+
+  async #onRevoke(partitions: TopicPartitions[], context: RevokeContext): Promise<void> {
+    const tasks = this.#tasks!
+    const lost = flatten(partitions)
+    const byTask = tasks.groupByTask(lost)
+    if (context.reason !== 'lost') await this.#commit(byTask.keys())
+    else await this.#collector!.flush().catch(() => undefined)
+    for (const id of byTask.keys()) await tasks.closeTask(id)
+    this.#reader!.unassign(lost)
+    this.#log.info({ reason: context.reason, tasks: [...byTask.keys()] }, 'tasks revoked')
+  }
+
+  async #fail(error: unknown): Promise<void> {
+    if (this.#error || this.#stopping) return
+    this.#error = error instanceof Error ? error : new Error(String(error))
+    this.#log.error({ err: this.#error }, 'processing stopped on an error')
+    this.#stopping = true
+    if (this.state !== 'PENDING_SHUTDOWN' && this.state !== 'NOT_RUNNING') this.#lifecycle.transition('ERROR')
+    for (const listener of this.#errorListeners) listener(this.#error)
+  }
+}
+
+export type { OffsetToCommit }

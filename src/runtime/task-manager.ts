@@ -1,0 +1,224 @@
+/**
+ * The active tasks of one instance: which partition feeds which task, running them, back-pressure, and what offsets
+ * are safe to commit. No I/O of its own; the app drives it with fetched records and commits what it reports.
+ */
+import type { ConsumedRecord, TopicPartition } from '../kafka/types.ts'
+import { Headers } from '../serde/headers.ts'
+import type { ErrorHandlerConfig, RawRecord, RecordCollector, TopologyPlan } from '../topology/index.ts'
+import { TaskId, TaskProcessorGraph } from '../topology/index.ts'
+
+export interface OffsetToCommit {
+  topic: string
+  partition: number
+  offset: bigint
+}
+
+interface ActiveTask {
+  readonly id: TaskId
+  readonly graph: TaskProcessorGraph
+  readonly partitions: readonly TopicPartition[]
+  /** Next offset per partition at the last successful commit, to commit only what moved. */
+  readonly committed: Map<string, number>
+}
+
+export interface TaskManagerOptions {
+  plan: TopologyPlan
+  /** Source topics per sub-topology, pattern matches included (from `planPartitions`). */
+  sourceTopics: ReadonlyMap<number, readonly string[]>
+  collector: RecordCollector
+  errorHandlers?: ErrorHandlerConfig
+  maxBufferedPerPartition: number
+}
+
+const key = (topic: string, partition: number) => `${topic}:${partition}`
+
+function toRawRecord(record: ConsumedRecord): RawRecord {
+  return {
+    topic: record.topic,
+    partition: record.partition,
+    offset: Number(record.offset),
+    timestamp: record.timestamp,
+    key: record.key,
+    value: record.value,
+    headers: record.headers.length === 0 ? Headers.empty : Headers.from(record.headers)
+  }
+}
+
+export class TaskManager {
+  readonly #options: TaskManagerOptions
+  readonly #subtopologyByTopic = new Map<string, number>()
+  readonly #tasks = new Map<string, ActiveTask>()
+  /** Partition key -> the task it feeds. */
+  readonly #taskByPartition = new Map<string, ActiveTask>()
+  readonly #paused = new Set<string>()
+
+  constructor(options: TaskManagerOptions) {
+    this.#options = options
+    for (const [subtopology, topics] of options.sourceTopics) {
+      for (const topic of topics) this.#subtopologyByTopic.set(topic, subtopology)
+    }
+  }
+
+  /** The task a partition belongs to: the sub-topology that reads the topic, at the partition's number. */
+  taskOf(topic: string, partition: number): TaskId | undefined {
+    const subtopology = this.#subtopologyByTopic.get(topic)
+    return subtopology === undefined ? undefined : new TaskId(subtopology, partition)
+  }
+
+  /** Tasks for a set of partitions, each with all of its partitions that are in the set. */
+  groupByTask(partitions: readonly TopicPartition[]): Map<string, TopicPartition[]> {
+    const byTask = new Map<string, TopicPartition[]>()
+    for (const tp of partitions) {
+      const id = this.taskOf(tp.topic, tp.partition)
+      if (!id) continue
+      const list = byTask.get(id.toString()) ?? []
+      list.push(tp)
+      byTask.set(id.toString(), list)
+    }
+    return byTask
+  }
+
+  get taskIds(): string[] {
+    return [...this.#tasks.keys()]
+  }
+
+  has(taskId: string): boolean {
+    return this.#tasks.has(taskId)
+  }
+
+  /** Creates and initialises a task; `committed` are the group's committed offsets of its partitions. */
+  createTask(id: TaskId, partitions: readonly TopicPartition[], committed: ReadonlyMap<string, bigint>): void {
+    const graph = new TaskProcessorGraph({
+      plan: this.#options.plan,
+      taskId: id,
+      collector: this.#options.collector,
+      inputTopics: this.#options.sourceTopics.get(id.subtopology) ?? [],
+      errorHandlers: this.#options.errorHandlers
+    })
+    graph.init()
+    const committedNumbers = new Map<string, number>()
+    for (const [k, v] of committed) committedNumbers.set(k, Number(v))
+    const task: ActiveTask = { id, graph, partitions, committed: committedNumbers }
+    this.#tasks.set(id.toString(), task)
+    for (const tp of partitions) this.#taskByPartition.set(key(tp.topic, tp.partition), task)
+  }
+
+  /** Closes a task and forgets its partitions; its uncommitted progress is the caller's to commit first. */
+  async closeTask(taskId: string): Promise<void> {
+    const task = this.#tasks.get(taskId)
+    if (!task) return
+    this.#tasks.delete(taskId)
+    for (const tp of task.partitions) {
+      this.#taskByPartition.delete(key(tp.topic, tp.partition))
+      this.#paused.delete(key(tp.topic, tp.partition))
+    }
+    await task.graph.close()
+  }
+
+  /** Buffers fetched records in their tasks; records of partitions no longer owned are dropped (re-read by the owner). */
+  addRecords(records: readonly ConsumedRecord[]): void {
+    let current: ActiveTask | undefined
+    let currentKey = ''
+    for (const record of records) {
+      const k = key(record.topic, record.partition)
+      if (k !== currentKey) {
+        current = this.#taskByPartition.get(k)
+        currentKey = k
+      }
+      current?.graph.addRecords([toRawRecord(record)])
+    }
+  }
+
+  /**
+   * Processes buffered records, task by task in timestamp order within each task, until none is ready or the time
+   * budget is spent (so commits and heartbeats-driven rebalances are not starved). Returns records processed.
+   */
+  async process(budgetMs: number): Promise<number> {
+    const deadline = Date.now() + budgetMs
+    let processed = 0
+    let progress = true
+    while (progress && Date.now() < deadline) {
+      progress = false
+      for (const task of this.#tasks.values()) {
+        // A slice per task per round keeps tasks fair; the clock is read per slice, or per record once a processor
+        // turned out to be asynchronous (a slow call must not hold the loop past its budget).
+        for (let i = 0; i < 500 && task.graph.readyToProcess(); i++) {
+          const done = task.graph.processNext()
+          if (done === false) break
+          if (done !== true) {
+            if (!(await done)) break
+            if (Date.now() >= deadline) return processed + 1
+          }
+          processed++
+          progress = true
+        }
+      }
+    }
+    return processed
+  }
+
+  async punctuate(nowMs: number): Promise<void> {
+    for (const task of this.#tasks.values()) await task.graph.punctuateWallClock(nowMs)
+  }
+
+  /** Partitions to pause (buffer full) and to resume (buffer drained below half). */
+  backPressure(): { pause: TopicPartition[]; resume: TopicPartition[] } {
+    const limit = this.#options.maxBufferedPerPartition
+    const pause: TopicPartition[] = []
+    const resume: TopicPartition[] = []
+    for (const task of this.#tasks.values()) {
+      for (const { topic, partition, count: buffered } of task.graph.bufferedCounts()) {
+        const k = key(topic, partition)
+        if (!this.#paused.has(k) && buffered >= limit) {
+          this.#paused.add(k)
+          pause.push({ topic, partition })
+        } else if (this.#paused.has(k) && buffered <= limit / 2) {
+          this.#paused.delete(k)
+          resume.push({ topic, partition })
+        }
+      }
+    }
+    return { pause, resume }
+  }
+
+  /** Whether any processor asked for a commit since the last call. */
+  commitRequested(): boolean {
+    let requested = false
+    for (const task of this.#tasks.values()) requested = task.graph.takeCommitRequest() || requested
+    return requested
+  }
+
+  /** Offsets that moved since the last commit, for the given tasks (default all); stores are flushed first. */
+  offsetsToCommit(taskIds: Iterable<string> = this.#tasks.keys()): OffsetToCommit[] {
+    const offsets: OffsetToCommit[] = []
+    for (const id of taskIds) {
+      const task = this.#tasks.get(id)
+      if (!task) continue
+      task.graph.flush()
+      for (const { topic, partition, offset } of task.graph.consumedOffsets()) {
+        if (task.committed.get(key(topic, partition)) !== offset)
+          offsets.push({ topic, partition, offset: BigInt(offset) })
+      }
+    }
+    return offsets
+  }
+
+  /** Records that `offsets` are now committed. */
+  markCommitted(offsets: readonly OffsetToCommit[]): void {
+    for (const { topic, partition, offset } of offsets) {
+      this.#taskByPartition.get(key(topic, partition))?.committed.set(key(topic, partition), Number(offset))
+    }
+  }
+
+  get buffered(): number {
+    let total = 0
+    for (const task of this.#tasks.values()) total += task.graph.totalBuffered
+    return total
+  }
+
+  processedCount(): number {
+    let total = 0
+    for (const task of this.#tasks.values()) total += task.graph.counters.processed
+    return total
+  }
+}

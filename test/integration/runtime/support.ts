@@ -1,0 +1,56 @@
+import { createAdmin } from '../../../src/kafka/admin.ts'
+import { createPartitionReader, OFFSET_EARLIEST } from '../../../src/kafka/partition-reader.ts'
+import { createProducer } from '../../../src/kafka/producer.ts'
+import type { ConsumedRecord } from '../../../src/kafka/types.ts'
+import { testBrokers } from '../../support/kafka.ts'
+
+export async function createTopics(topics: { name: string; partitions: number }[]): Promise<void> {
+  const admin = createAdmin({ brokers: testBrokers() })
+  try {
+    await admin.createTopics(topics)
+  } finally {
+    await admin.close()
+  }
+}
+
+/** Produces `count` string records keyed `k<i>` with value `<i>` spread over the topic's partitions by key. */
+export async function produceNumbered(topic: string, count: number, batch = 5_000): Promise<void> {
+  const producer = createProducer({ brokers: testBrokers() })
+  try {
+    for (let start = 0; start < count; start += batch) {
+      const records = []
+      for (let i = start; i < Math.min(count, start + batch); i++) {
+        records.push({ topic, key: Buffer.from(`k${i}`), value: Buffer.from(String(i)) })
+      }
+      await producer.send(records)
+    }
+  } finally {
+    await producer.close()
+  }
+}
+
+/** Reads every partition of `topic` from the start until `until(records)` holds or the deadline passes. */
+export async function readTopic(
+  topic: string,
+  partitions: number,
+  until: (records: ConsumedRecord[]) => boolean,
+  timeoutMs = 60_000
+): Promise<ConsumedRecord[]> {
+  const reader = createPartitionReader({ brokers: testBrokers(), isolation: 'read_committed', copyBuffers: true })
+  const records: ConsumedRecord[] = []
+  try {
+    await reader.assign(
+      Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: OFFSET_EARLIEST }))
+    )
+    const deadline = Date.now() + timeoutMs
+    while (!until(records)) {
+      if (Date.now() > deadline) {
+        throw new Error(`timed out after ${timeoutMs} ms reading ${topic}: ${records.length} records so far`)
+      }
+      records.push(...(await reader.poll(200)))
+    }
+    return records
+  } finally {
+    await reader.close()
+  }
+}
