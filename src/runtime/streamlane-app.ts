@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { decodeAssignmentInfo } from '../assignment/index.ts'
-import { StreamlaneError } from '../errors.ts'
+import { ConfigError, StreamlaneError } from '../errors.ts'
 import { createAdmin, type KafkaAdmin } from '../kafka/admin.ts'
 import { OffsetCommitRejectedError } from '../kafka/errors.ts'
 import {
@@ -70,7 +70,20 @@ export class StreamlaneApp {
 
   constructor(topology: Topology, config: StreamsConfigInput, options: StreamlaneAppOptions = {}) {
     this.config = resolveConfig(config)
+    // Refuse what this runtime cannot honour yet rather than run it with weaker guarantees than asked for.
+    if (this.config.processingGuarantee === 'exactly_once_v2') {
+      throw new ConfigError(
+        'processingGuarantee',
+        'exactly_once_v2 is not available in this version; use at_least_once'
+      )
+    }
     this.plan = planTopology(topology, this.config.applicationId)
+    if (this.plan.storeBuilders.size > 0) {
+      throw new ConfigError(
+        'topology',
+        `state stores (${[...this.plan.storeBuilders.keys()].join(', ')}) need changelogs and restoration, which this version does not run yet`
+      )
+    }
     this.#options = options
     this.#log = options.logger ?? createLogger({ app: this.config.applicationId, client: this.config.clientId })
   }
