@@ -1,0 +1,137 @@
+import { keyString } from './bytes.ts'
+import type { BytesBackend, BytesEntry, BytesLayer, BytesWrite, ChangelogCheckpoint } from './bytes-store.ts'
+import { mergeOverlay, type OverlayEntry } from './merge-iterator.ts'
+import { SortedKeyIndex } from './sorted-key-index.ts'
+
+interface PendingEntry extends OverlayEntry {
+  /** Whether the backend had the key when the batch first touched it. */
+  readonly existed: boolean
+}
+
+function countChange(entry: PendingEntry): number {
+  if (entry.existed) return entry.value === null ? -1 : 0
+  return entry.value === null ? 0 : 1
+}
+
+/**
+ * The write batch between commits: the layer that makes local state durable only together with Kafka.
+ *
+ * Every write since the last commit stays here, in memory; reads merge it over the backend (read-your-writes).
+ * `commit(checkpoint)` applies the batch and the changelog offset to the backend in ONE atomic write (one LMDB
+ * transaction), which the runtime calls only after the Kafka transaction (exactly-once) or the changelog acks and
+ * offset commit (at-least-once) succeeded. So the backend never holds a write whose changelog record is not durable,
+ * and its checkpoint always says exactly which changelog prefix it contains: after a SIGKILL the task restores only
+ * the changelog from that checkpoint on, never everything. `abort()` drops the batch: the store is back at its last
+ * commit, which is what an aborted Kafka transaction needs.
+ *
+ * The batch holds at most one entry per key (the latest), so its size is bounded by the keys touched per commit
+ * interval; `pendingBytes` lets the runtime commit early when that grows large.
+ */
+export class PendingWrites implements BytesLayer {
+  readonly backend: BytesBackend
+  readonly #writes = new Map<string, PendingEntry>()
+  readonly #index = new SortedKeyIndex()
+  #bytes = 0
+  /** How the batch changes the backend's entry count once committed, so counts include uncommitted writes. */
+  #countDelta = 0
+
+  constructor(backend: BytesBackend) {
+    this.backend = backend
+  }
+
+  get hasWrites(): boolean {
+    return this.#writes.size > 0
+  }
+
+  /** Approximate memory the batch holds: key and value bytes. */
+  get pendingBytes(): number {
+    return this.#bytes
+  }
+
+  get(key: Buffer): Buffer | undefined {
+    const pending = this.#writes.get(keyString(key))
+    if (pending !== undefined) return pending.value ?? undefined
+    return this.backend.get(key)
+  }
+
+  put(key: Buffer, value: Buffer | null): void {
+    const k = keyString(key)
+    const previous = this.#writes.get(k)
+    let existed: boolean
+    if (previous === undefined) {
+      existed = this.backend.get(key) !== undefined
+      this.#index.insert(k)
+    } else {
+      existed = previous.existed
+      this.#bytes -= previous.key.length + (previous.value?.length ?? 0)
+      this.#countDelta -= countChange(previous)
+    }
+    const entry: PendingEntry = { key, value, existed }
+    this.#writes.set(k, entry)
+    this.#bytes += key.length + (value?.length ?? 0)
+    this.#countDelta += countChange(entry)
+  }
+
+  range(from: Buffer | undefined, to: Buffer | undefined, reverse: boolean): Iterator<BytesEntry> {
+    if (this.#writes.size === 0) return this.backend.range(from, to, reverse)
+    return mergeOverlay(this.#overlay(from, to, reverse), this.backend.range(from, to, reverse), reverse)
+  }
+
+  approximateNumEntries(): number {
+    return this.backend.approximateNumEntries() + this.#countDelta
+  }
+
+  expireBefore(bound: Buffer): void {
+    const doomed: Buffer[] = []
+    const base = this.backend.range(undefined, undefined, false)
+    try {
+      for (let step = base.next(); !step.done; step = base.next()) {
+        if (Buffer.compare(step.value.key, bound) >= 0) break
+        doomed.push(step.value.key)
+      }
+    } finally {
+      base.return?.()
+    }
+    for (const key of this.#index.range(undefined, keyString(bound), false)) {
+      const entry = this.#writes.get(key)!
+      if (Buffer.compare(entry.key, bound) < 0) doomed.push(entry.key)
+    }
+    for (const key of doomed) this.put(key, null)
+  }
+
+  /** Applies the batch and the checkpoint to the backend atomically, then starts a new batch. */
+  commit(checkpoint: ChangelogCheckpoint | null): void {
+    if (this.#writes.size === 0 && checkpoint === null) return
+    // In key order: LMDB inserts into neighbouring pages instead of jumping around the B-tree.
+    this.backend.write(this.#sorted(), checkpoint)
+    this.#reset()
+  }
+
+  /** Forgets every write since the last commit. */
+  abort(): void {
+    this.#reset()
+  }
+
+  #reset(): void {
+    this.#writes.clear()
+    this.#index.clear()
+    this.#bytes = 0
+    this.#countDelta = 0
+  }
+
+  *#sorted(): Generator<BytesWrite, undefined> {
+    for (const key of this.#index.range(undefined, undefined, false)) yield this.#writes.get(key)!
+  }
+
+  *#overlay(from: Buffer | undefined, to: Buffer | undefined, reverse: boolean): Generator<OverlayEntry, undefined> {
+    const keys = this.#index.range(
+      from === undefined ? undefined : keyString(from),
+      to === undefined ? undefined : keyString(to),
+      reverse
+    )
+    for (const key of keys) {
+      const entry = this.#writes.get(key)
+      if (entry !== undefined) yield entry
+    }
+  }
+}
