@@ -34,7 +34,12 @@ async function runJava(mainClass: string, args: string[]): Promise<{ stdout: str
   return { stdout: output, cpuSeconds }
 }
 
-export async function producerPerformance(bootstrap: string, topic: string, records: number, recordSize: number): Promise<ToolResult> {
+export async function producerPerformance(
+  bootstrap: string,
+  topic: string,
+  records: number,
+  recordSize: number
+): Promise<ToolResult> {
   const { stdout, cpuSeconds } = await runJava('org.apache.kafka.tools.ProducerPerformance', [
     '--topic',
     topic,

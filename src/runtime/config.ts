@@ -21,6 +21,12 @@ export const streamsConfigSchema = z
     commitIntervalMs: positiveMs.optional(),
     /** Static membership: a restarted pod with the same id gets its tasks back without a rebalance. */
     groupInstanceId: z.string().optional(),
+    /**
+     * Whether close() sends LeaveGroup so the member's tasks move at once. Default: dynamic members leave; static
+     * members stay (a restart within the session timeout then gets its tasks back without a rebalance).
+     * Set it for scale-in, where the instance is not coming back.
+     */
+    leaveGroupOnClose: z.boolean().optional(),
     sessionTimeoutMs: positiveMs.default(45_000),
     heartbeatIntervalMs: positiveMs.default(3_000),
     rebalanceTimeoutMs: positiveMs.default(300_000),
@@ -68,7 +74,8 @@ const environmentOptions: Record<string, { field: keyof StreamsConfigInput; pars
   STREAMLANE_HEARTBEAT_INTERVAL_MS: { field: 'heartbeatIntervalMs', parse: Number },
   STREAMLANE_SHUTDOWN_TIMEOUT_MS: { field: 'shutdownTimeoutMs', parse: Number },
   STREAMLANE_NUM_STANDBY_REPLICAS: { field: 'numStandbyReplicas', parse: Number },
-  STREAMLANE_APPLICATION_SERVER: { field: 'applicationServer', parse: String }
+  STREAMLANE_APPLICATION_SERVER: { field: 'applicationServer', parse: String },
+  STREAMLANE_LEAVE_GROUP_ON_CLOSE: { field: 'leaveGroupOnClose', parse: (v) => v === 'true' }
 }
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Partial<StreamsConfigInput> {

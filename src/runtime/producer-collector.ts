@@ -43,6 +43,9 @@ export class ProducerRecordCollector implements RecordCollector {
   #failure: Error | undefined
   /** Records acknowledged since the collector was made, for metrics. */
   sent = 0
+  /** Topics whose acknowledged offsets are tracked: changelogs, whose stores checkpoint them. */
+  readonly #trackedTopics = new Set<string>()
+  readonly #acked = new Map<string, bigint>()
 
   constructor(
     producer: KafkaProducer,
@@ -61,6 +64,16 @@ export class ProducerRecordCollector implements RecordCollector {
     if (this.#records.length >= BATCH_RECORDS) this.dispatch()
   }
 
+  /** Starts tracking the last acknowledged offset of every partition of `topic`. */
+  trackAcknowledgedOffsets(topic: string): void {
+    this.#trackedTopics.add(topic)
+  }
+
+  /** The last acknowledged offset of a tracked partition, after the latest flush. */
+  acknowledgedOffset(topic: string, partition: number): bigint | undefined {
+    return this.#acked.get(`${topic}:${partition}`)
+  }
+
   partitionCount(topic: string): number | undefined {
     return this.#partitionCounts.get(topic)
   }
@@ -73,8 +86,14 @@ export class ProducerRecordCollector implements RecordCollector {
     this.#records = []
     this.#origins = []
     const sending: Promise<void> = this.#producer.send(records).then(
-      () => {
+      (written) => {
         this.sent += records.length
+        if (this.#trackedTopics.size === 0) return
+        for (const { topic, partition, offset } of written) {
+          if (!this.#trackedTopics.has(topic)) continue
+          const k = `${topic}:${partition}`
+          if (offset > (this.#acked.get(k) ?? -1n)) this.#acked.set(k, offset)
+        }
       },
       (error: unknown) => {
         const cause = error instanceof Error ? error : new Error(String(error))

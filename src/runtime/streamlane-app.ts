@@ -22,12 +22,15 @@ import { createPartitionReader, type KafkaPartitionReader, OFFSET_EARLIEST } fro
 import { createProducer, type KafkaProducer } from '../kafka/producer.ts'
 import type { TopicPartition } from '../kafka/types.ts'
 import { createLogger, type Logger } from '../observe/logger.ts'
+import { Headers } from '../serde/headers.ts'
+import { type ChangelogSink, StateDirectory, TaskStateManager } from '../state/index.ts'
 import { type ErrorHandlerConfig, planTopology, TaskId, type Topology, type TopologyPlan } from '../topology/index.ts'
 import { resolveConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts'
 import { streamlaneAssignor, subscriptionUserData } from './group-protocol.ts'
 import { AppLifecycle, type AppState, type StateListener } from './lifecycle.ts'
 import { Mutex } from './mutex.ts'
 import { ProducerRecordCollector, productionErrorOf } from './producer-collector.ts'
+import { StateRestorer } from './state-restorer.ts'
 import { type OffsetToCommit, TaskManager } from './task-manager.ts'
 import { prepareTopics } from './topic-setup.ts'
 
@@ -49,7 +52,8 @@ function flatten(partitions: readonly TopicPartitions[]): TopicPartition[] {
 export class StreamlaneApp {
   readonly config: StreamsConfig
   readonly plan: TopologyPlan
-  readonly processId = randomUUID()
+  /** Stable across restarts when the app has state (kept in the state directory), so the assignor can find it. */
+  processId: string = randomUUID()
   readonly #options: StreamlaneAppOptions
   readonly #log: Logger
   readonly #lifecycle = new AppLifecycle()
@@ -60,6 +64,11 @@ export class StreamlaneApp {
   #member: GroupMember | undefined
   #collector: ProducerRecordCollector | undefined
   #tasks: TaskManager | undefined
+  #stateDir: StateDirectory | undefined
+  #restorer: StateRestorer | undefined
+  #restoreReader: KafkaPartitionReader | undefined
+  readonly #statefulSubtopologies: Set<number>
+  #nextStateCleanupAt = 0
   #loop: Promise<void> | undefined
   #stopping = false
   #draining = false
@@ -78,12 +87,7 @@ export class StreamlaneApp {
       )
     }
     this.plan = planTopology(topology, this.config.applicationId)
-    if (this.plan.storeBuilders.size > 0) {
-      throw new ConfigError(
-        'topology',
-        `state stores (${[...this.plan.storeBuilders.keys()].join(', ')}) need changelogs and restoration, which this version does not run yet`
-      )
-    }
+    this.#statefulSubtopologies = new Set(this.plan.subtopologies.filter((s) => s.stores.length > 0).map((s) => s.id))
     this.#options = options
     this.#log = options.logger ?? createLogger({ app: this.config.applicationId, client: this.config.clientId })
   }
@@ -112,9 +116,13 @@ export class StreamlaneApp {
     return this.#tasks?.taskIds ?? []
   }
 
-  /** Records processed since start, and how many of them have committed offsets. */
-  progress(): { processed: number; committed: number } {
-    return { processed: this.#tasks?.processedCount() ?? 0, committed: this.#committedRecords }
+  /** Records processed since start, how many of them have committed offsets, and changelog records restored. */
+  progress(): { processed: number; committed: number; restored: number } {
+    return {
+      processed: this.#tasks?.processedCount() ?? 0,
+      committed: this.#committedRecords,
+      restored: this.#restorer?.totalRestored ?? 0
+    }
   }
 
   /** Checks topics, joins the group and starts processing; resolves once the first assignment is running. */
@@ -130,15 +138,34 @@ export class StreamlaneApp {
     try {
       this.#admin = createAdmin(connection)
       const { partitionPlan, partitionCounts } = await prepareTopics(this.#admin, this.plan, config.replicationFactor)
+      const isolation = config.processingGuarantee === 'exactly_once_v2' ? 'read_committed' : 'read_uncommitted'
+      if (this.#statefulSubtopologies.size > 0) {
+        this.#stateDir = StateDirectory.open({
+          stateDir: config.stateDir,
+          applicationId: config.applicationId,
+          logger: this.#log
+        })
+        this.processId = this.#stateDir.processId
+        // Restoration reads large batches and keeps the bytes (stores hold on to them).
+        this.#restoreReader = createPartitionReader({
+          ...connection,
+          isolation,
+          offsetReset: 'earliest',
+          copyBuffers: true,
+          maxPollRecords: 50_000
+        })
+        this.#restorer = new StateRestorer(this.#restoreReader, this.#admin)
+      }
       this.#producer = createProducer({ ...connection, idempotent: true })
       this.#reader = createPartitionReader({
         ...connection,
-        isolation: config.processingGuarantee === 'exactly_once_v2' ? 'read_committed' : 'read_uncommitted',
+        isolation,
         offsetReset: 'earliest'
       })
       this.#collector = new ProducerRecordCollector(this.#producer, partitionCounts, (failure) => {
         throw productionErrorOf(failure)
       })
+      for (const topic of this.plan.changelogTopics.keys()) this.#collector.trackAcknowledgedOffsets(topic)
       this.#tasks = new TaskManager({
         plan: this.plan,
         sourceTopics: partitionPlan.sourceTopics,
@@ -146,7 +173,6 @@ export class StreamlaneApp {
         errorHandlers: this.#options.errorHandlers,
         maxBufferedPerPartition: config.maxBufferedRecordsPerPartition
       })
-      const statefulSubtopologies = new Set(this.plan.subtopologies.filter((s) => s.stores.length > 0).map((s) => s.id))
       this.#member = new GroupMember({
         ...connection,
         groupId: config.applicationId,
@@ -157,8 +183,10 @@ export class StreamlaneApp {
         rebalanceTimeoutMs: config.rebalanceTimeoutMs,
         assign: streamlaneAssignor({
           sourceTopics: partitionPlan.sourceTopics,
-          statefulSubtopologies,
-          config,
+          statefulSubtopologies: this.#statefulSubtopologies,
+          // Until the runtime runs warm-up and standby tasks, every member counts as caught up: tasks are placed
+          // balanced and sticky, and a moved stateful task restores on its new owner.
+          config: { ...config, acceptableRecoveryLag: Number.MAX_SAFE_INTEGER },
           onAssignment: (outcome) => {
             if (outcome.error) this.#log.error({ err: outcome.error }, 'assignment failed')
             for (const line of outcome.result?.log ?? []) this.#log.debug(line)
@@ -205,8 +233,8 @@ export class StreamlaneApp {
     let timer: NodeJS.Timeout | undefined
     const graceful = (async () => {
       await this.#loop
-      // onRevoke(all owned, 'close') commits every task; a dynamic member then leaves so its tasks move at once.
-      await this.#member?.close()
+      // onRevoke(all owned, 'close') commits every task; then the member leaves (by default only if dynamic).
+      await this.#member?.close({ leave: this.config.leaveGroupOnClose ?? this.config.groupInstanceId === undefined })
     })()
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs)
@@ -227,8 +255,9 @@ export class StreamlaneApp {
   }
 
   async #closeClients(): Promise<void> {
-    const closing = [this.#reader?.close(), this.#producer?.close(), this.#admin?.close()]
+    const closing = [this.#reader?.close(), this.#restoreReader?.close(), this.#producer?.close(), this.#admin?.close()]
     await Promise.allSettled(closing)
+    this.#stateDir?.close()
   }
 
   async #run(): Promise<void> {
@@ -236,9 +265,11 @@ export class StreamlaneApp {
     const tasks = this.#tasks!
     while (!this.#stopping) {
       try {
-        const records = await reader.poll(POLL_WAIT_MS)
+        const restoring = (this.#restorer?.restoringTasks ?? 0) > 0
+        const records = await reader.poll(restoring ? 0 : POLL_WAIT_MS)
         await this.#lock.run(async () => {
           if (this.#stopping && records.length === 0) return
+          if (restoring) await this.#restoreStep()
           tasks.addRecords(records)
           await tasks.process(PROCESS_BUDGET_MS)
           await tasks.punctuate(Date.now())
@@ -257,12 +288,41 @@ export class StreamlaneApp {
     await this.#lock.run(() => this.#commit())
   }
 
-  /** Makes outputs durable, then commits the input offsets of `taskIds` (default: every task). */
+  /** Restores one batch of changelog records; tasks whose stores caught up start processing. */
+  async #restoreStep(): Promise<void> {
+    for (const done of await this.#restorer!.step(20)) {
+      this.#tasks!.markRestored(done.taskId)
+      this.#reader!.resume([...this.#tasks!.partitionsOf(done.taskId)])
+      const seconds = Math.max(done.ms, 1) / 1000
+      this.#log.info(
+        {
+          task: done.taskId,
+          records: done.records,
+          bytes: done.bytes,
+          ms: done.ms,
+          recordsPerSecond: Math.round(done.records / seconds)
+        },
+        'task restored'
+      )
+    }
+  }
+
+  /**
+   * Makes outputs and changelog writes durable (acks), then the stores' writes with the changelog offsets they
+   * reached, then commits the input offsets of `taskIds` (default: every task).
+   */
   async #commit(taskIds?: Iterable<string>): Promise<void> {
     const tasks = this.#tasks!
-    const offsets = tasks.offsetsToCommit(taskIds)
+    const ids = taskIds ? [...taskIds] : undefined
+    const offsets = tasks.offsetsToCommit(ids)
     await this.#collector!.flush()
+    tasks.commitState((topic, partition) => this.#collector!.acknowledgedOffset(topic, partition), ids)
     this.#nextCommitAt = Date.now() + this.config.commitIntervalMs
+    if (this.#stateDir && Date.now() >= this.#nextStateCleanupAt) {
+      this.#stateDir.refreshLock()
+      this.#stateDir.cleanRemovedTasks(tasks.taskIds)
+      this.#nextStateCleanupAt = Date.now() + 30_000
+    }
     if (offsets.length === 0) return
     try {
       await this.#member!.commitOffsets(offsets)
@@ -301,9 +361,18 @@ export class StreamlaneApp {
           if (offset >= 0n) offsets.set(tpKey(topic, partition), offset)
           toRead.push({ topic, partition, offset: offset >= 0n ? offset : OFFSET_EARLIEST })
         }
-        tasks.createTask(TaskId.parse(id), partitions, offsets)
+        const taskId = TaskId.parse(id)
+        const state = this.#statefulSubtopologies.has(taskId.subtopology) ? await this.#openState(taskId) : undefined
+        const graph = tasks.createTask(taskId, partitions, offsets, state?.manager)
+        if (state) state.bind(graph)
       }
       await this.#reader!.assign(toRead)
+      for (const [id] of newTasks) {
+        const manager = tasks.isRestoring(id) ? this.#stateManagers.get(id) : undefined
+        if (!manager) continue
+        if (await this.#restorer!.add(id, manager, manager.changelogPartitions())) tasks.markRestored(id)
+        else this.#reader!.pause([...tasks.partitionsOf(id)])
+      }
     }
     this.#log.info(
       { generation: change.assignment.generationId, active: tasks.taskIds, added: newTasks.map(([id]) => id) },
@@ -318,9 +387,48 @@ export class StreamlaneApp {
     const byTask = tasks.groupByTask(lost)
     if (context.reason !== 'lost') await this.#commit(byTask.keys())
     else await this.#collector!.flush().catch(() => undefined)
-    for (const id of byTask.keys()) await tasks.closeTask(id)
+    for (const id of byTask.keys()) {
+      this.#restorer?.remove(id)
+      this.#stateManagers.delete(id)
+      await tasks.closeTask(id, context.reason !== 'lost')
+    }
     this.#reader!.unassign(lost)
     this.#log.info({ reason: context.reason, tasks: [...byTask.keys()] }, 'tasks revoked')
+  }
+
+  readonly #stateManagers = new Map<string, TaskStateManager>()
+
+  /** Locks the task's state directory and opens its state manager; changelog writes go through the collector. */
+  async #openState(
+    taskId: TaskId
+  ): Promise<{ manager: TaskStateManager; bind: (graph: { currentRecord: { timestamp: number } | null }) => void }> {
+    const lease = await this.#stateDir!.prepareTask(taskId.toString())
+    const collector = this.#collector!
+    const sink: ChangelogSink = {
+      send(topic, partition, key, value, timestamp) {
+        collector.send(
+          { topic, partition, key, value, headers: Headers.empty, timestamp },
+          { taskId, sinkName: null, sourceRecord: null }
+        )
+      }
+    }
+    let graph: { currentRecord: { timestamp: number } | null } | undefined
+    const manager = new TaskStateManager({
+      applicationId: this.config.applicationId,
+      taskId,
+      lease,
+      changelogSink: sink,
+      cacheMaxBytes: this.config.cacheMaxBytes,
+      logger: this.#log,
+      currentTimestamp: () => graph?.currentRecord?.timestamp ?? Date.now()
+    })
+    this.#stateManagers.set(taskId.toString(), manager)
+    return {
+      manager,
+      bind: (g) => {
+        graph = g
+      }
+    }
   }
 
   async #fail(error: unknown): Promise<void> {

@@ -4,6 +4,7 @@
  */
 import type { ConsumedRecord, TopicPartition } from '../kafka/types.ts'
 import { Headers } from '../serde/headers.ts'
+import type { TaskStateManager } from '../state/index.ts'
 import type { ErrorHandlerConfig, RawRecord, RecordCollector, TopologyPlan } from '../topology/index.ts'
 import { TaskId, TaskProcessorGraph } from '../topology/index.ts'
 
@@ -19,6 +20,10 @@ interface ActiveTask {
   readonly partitions: readonly TopicPartition[]
   /** Next offset per partition at the last successful commit, to commit only what moved. */
   readonly committed: Map<string, number>
+  /** The task's stores; absent for stateless tasks. */
+  readonly state: TaskStateManager | undefined
+  /** A restoring task buffers its input but processes nothing until its stores have caught up. */
+  restoring: boolean
 }
 
 export interface TaskManagerOptions {
@@ -86,25 +91,77 @@ export class TaskManager {
     return this.#tasks.has(taskId)
   }
 
-  /** Creates and initialises a task; `committed` are the group's committed offsets of its partitions. */
-  createTask(id: TaskId, partitions: readonly TopicPartition[], committed: ReadonlyMap<string, bigint>): void {
+  /**
+   * Creates and initialises a task; `committed` are the group's committed offsets of its partitions. A stateful task
+   * opens its stores through `state` and starts out restoring.
+   */
+  createTask(
+    id: TaskId,
+    partitions: readonly TopicPartition[],
+    committed: ReadonlyMap<string, bigint>,
+    state?: TaskStateManager
+  ): TaskProcessorGraph {
     const graph = new TaskProcessorGraph({
       plan: this.#options.plan,
       taskId: id,
       collector: this.#options.collector,
       inputTopics: this.#options.sourceTopics.get(id.subtopology) ?? [],
-      errorHandlers: this.#options.errorHandlers
+      errorHandlers: this.#options.errorHandlers,
+      createStore: state ? (builder) => state.createStore(builder) : undefined
     })
     graph.init()
     const committedNumbers = new Map<string, number>()
     for (const [k, v] of committed) committedNumbers.set(k, Number(v))
-    const task: ActiveTask = { id, graph, partitions, committed: committedNumbers }
+    const task: ActiveTask = {
+      id,
+      graph,
+      partitions,
+      committed: committedNumbers,
+      state,
+      restoring: state !== undefined
+    }
     this.#tasks.set(id.toString(), task)
     for (const tp of partitions) this.#taskByPartition.set(key(tp.topic, tp.partition), task)
+    return graph
   }
 
-  /** Closes a task and forgets its partitions; its uncommitted progress is the caller's to commit first. */
-  async closeTask(taskId: string): Promise<void> {
+  /** The task's stores are restored: it may process from now on. */
+  markRestored(taskId: string): void {
+    const task = this.#tasks.get(taskId)
+    if (task) task.restoring = false
+  }
+
+  isRestoring(taskId: string): boolean {
+    return this.#tasks.get(taskId)?.restoring ?? false
+  }
+
+  /** Input partitions of a task, to pause while it restores. */
+  partitionsOf(taskId: string): readonly TopicPartition[] {
+    return this.#tasks.get(taskId)?.partitions ?? []
+  }
+
+  /**
+   * Makes each stateful task's store writes durable together with the changelog offsets they reached. Call after
+   * the changelog records were acknowledged; `ackedOffset` is the last acknowledged offset of a changelog partition.
+   */
+  commitState(ackedOffset: (topic: string, partition: number) => bigint | undefined, taskIds?: Iterable<string>): void {
+    for (const id of taskIds ?? this.#tasks.keys()) {
+      const task = this.#tasks.get(id)
+      if (!task?.state || task.restoring) continue
+      const offsets = new Map<string, bigint>()
+      for (const { topic, partition } of task.state.changelogPartitions()) {
+        const acked = ackedOffset(topic, partition)
+        if (acked !== undefined) offsets.set(topic, acked + 1n)
+      }
+      task.state.commit(offsets)
+    }
+  }
+
+  /**
+   * Closes a task and forgets its partitions; its uncommitted progress is the caller's to commit first. `clean:
+   * false` (task lost or failed) closes its stores without writing a checkpoint.
+   */
+  async closeTask(taskId: string, clean = true): Promise<void> {
     const task = this.#tasks.get(taskId)
     if (!task) return
     this.#tasks.delete(taskId)
@@ -112,7 +169,11 @@ export class TaskManager {
       this.#taskByPartition.delete(key(tp.topic, tp.partition))
       this.#paused.delete(key(tp.topic, tp.partition))
     }
-    await task.graph.close()
+    try {
+      await task.graph.close()
+    } finally {
+      await task.state?.close({ clean })
+    }
   }
 
   /** Buffers fetched records in their tasks; records of partitions no longer owned are dropped (re-read by the owner). */
@@ -140,6 +201,7 @@ export class TaskManager {
     while (progress && Date.now() < deadline) {
       progress = false
       for (const task of this.#tasks.values()) {
+        if (task.restoring) continue
         // A slice per task per round keeps tasks fair; the clock is read per slice, or per record once a processor
         // turned out to be asynchronous (a slow call must not hold the loop past its budget).
         for (let i = 0; i < 500 && task.graph.readyToProcess(); i++) {
@@ -158,7 +220,7 @@ export class TaskManager {
   }
 
   async punctuate(nowMs: number): Promise<void> {
-    for (const task of this.#tasks.values()) await task.graph.punctuateWallClock(nowMs)
+    for (const task of this.#tasks.values()) if (!task.restoring) await task.graph.punctuateWallClock(nowMs)
   }
 
   /** Partitions to pause (buffer full) and to resume (buffer drained below half). */
@@ -193,7 +255,7 @@ export class TaskManager {
     const offsets: OffsetToCommit[] = []
     for (const id of taskIds) {
       const task = this.#tasks.get(id)
-      if (!task) continue
+      if (!task || task.restoring) continue
       task.graph.flush()
       for (const { topic, partition, offset } of task.graph.consumedOffsets()) {
         if (task.committed.get(key(topic, partition)) !== offset)

@@ -1,0 +1,132 @@
+/**
+ * Rebuilds the stores of newly assigned tasks from their changelogs, from the checkpointed offset to the end, before
+ * the task processes anything. It runs a step at a time inside the app's loop on a reader of its own, so tasks that
+ * are already running keep processing while others restore.
+ */
+import type { KafkaAdmin } from '../kafka/admin.ts'
+import type { KafkaPartitionReader } from '../kafka/partition-reader.ts'
+import { OFFSET_EARLIEST } from '../kafka/partition-reader.ts'
+import type { ChangelogPartitionToRestore, TaskStateManager } from '../state/index.ts'
+
+interface PartitionRestore {
+  readonly taskId: string
+  readonly manager: TaskStateManager
+  readonly topic: string
+  readonly partition: number
+  /** Restoration of this partition is done once the reader's position reaches this offset. */
+  readonly endOffset: bigint
+  restored: number
+}
+
+/** What restoration did, for progress logs and metrics. */
+export interface RestoreProgress {
+  taskId: string
+  records: number
+  bytes: number
+  ms: number
+}
+
+const key = (topic: string, partition: number) => `${topic}:${partition}`
+
+export class StateRestorer {
+  readonly #reader: KafkaPartitionReader
+  readonly #admin: KafkaAdmin
+  readonly #partitions = new Map<string, PartitionRestore>()
+  readonly #started = new Map<string, { at: number; records: number; bytes: number }>()
+  /** Records restored since start, over every task. */
+  totalRestored = 0
+
+  constructor(reader: KafkaPartitionReader, admin: KafkaAdmin) {
+    this.#reader = reader
+    this.#admin = admin
+  }
+
+  get restoringTasks(): number {
+    return this.#started.size
+  }
+
+  /**
+   * Starts restoring a task's changelog partitions. Returns true when there is nothing to restore (empty changelog,
+   * or the local checkpoint is already at its end), so the task can run at once.
+   */
+  async add(
+    taskId: string,
+    manager: TaskStateManager,
+    partitions: readonly ChangelogPartitionToRestore[]
+  ): Promise<boolean> {
+    if (partitions.length === 0) return true
+    const ends = await this.#admin.listOffsets(
+      partitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })),
+      'latest'
+    )
+    const toRead = []
+    for (const { topic, partition, checkpointOffset } of partitions) {
+      const endOffset = ends.get(topic)?.get(partition) ?? 0n
+      if (checkpointOffset !== null && checkpointOffset >= endOffset) continue
+      if (endOffset === 0n) continue
+      this.#partitions.set(key(topic, partition), { taskId, manager, topic, partition, endOffset, restored: 0 })
+      toRead.push({ topic, partition, offset: checkpointOffset ?? OFFSET_EARLIEST })
+    }
+    if (toRead.length === 0) return true
+    this.#started.set(taskId, { at: Date.now(), records: 0, bytes: 0 })
+    await this.#reader.assign(toRead)
+    return false
+  }
+
+  /** Stops restoring a task that was revoked before it finished. */
+  remove(taskId: string): void {
+    const gone = [...this.#partitions.values()].filter((p) => p.taskId === taskId)
+    for (const p of gone) this.#partitions.delete(key(p.topic, p.partition))
+    if (gone.length > 0) this.#reader.unassign(gone.map(({ topic, partition }) => ({ topic, partition })))
+    this.#started.delete(taskId)
+  }
+
+  /** Reads one batch of changelog records into the stores; returns the tasks whose restoration completed. */
+  async step(maxWaitMs: number): Promise<RestoreProgress[]> {
+    if (this.#partitions.size === 0) return []
+    const records = await this.#reader.poll(maxWaitMs)
+    let batch: { key: Buffer; value: Buffer | null; timestamp: number; offset: bigint }[] = []
+    let current: PartitionRestore | undefined
+    const apply = () => {
+      if (current && batch.length > 0) {
+        current.manager.restore(current.topic, batch)
+        current.restored += batch.length
+        this.totalRestored += batch.length
+      }
+      batch = []
+    }
+    for (const record of records) {
+      const target = this.#partitions.get(key(record.topic, record.partition))
+      if (target !== current) {
+        apply()
+        current = target
+      }
+      if (!target || record.key === null) continue
+      batch.push({ key: record.key, value: record.value, timestamp: record.timestamp, offset: record.offset })
+      const started = this.#started.get(target.taskId)
+      if (started) {
+        started.records++
+        started.bytes += record.key.length + (record.value?.length ?? 0)
+      }
+    }
+    apply()
+    return this.#finished()
+  }
+
+  #finished(): RestoreProgress[] {
+    for (const p of [...this.#partitions.values()]) {
+      const position = this.#reader.position(p.topic, p.partition)
+      if (position !== undefined && position >= p.endOffset) {
+        this.#partitions.delete(key(p.topic, p.partition))
+        this.#reader.unassign([{ topic: p.topic, partition: p.partition }])
+      }
+    }
+    const done: RestoreProgress[] = []
+    for (const [taskId, started] of this.#started) {
+      if ([...this.#partitions.values()].some((p) => p.taskId === taskId)) continue
+      this.#started.delete(taskId)
+      done.push({ taskId, records: started.records, bytes: started.bytes, ms: Date.now() - started.at })
+    }
+    return done
+  }
+}
