@@ -1,6 +1,9 @@
 import { Command } from 'commander'
+import { registerAutoscale } from './commands/autoscale.ts'
 import { registerDescribe } from './commands/describe.ts'
 import { registerRun } from './commands/run.ts'
+import { registerScaler } from './commands/scaler.ts'
+import { registerSimulate } from './commands/simulate.ts'
 
 /**
  * The `streamlane` command line. Each command lives in its own file under `commands/` and registers itself on the
@@ -11,6 +14,9 @@ export async function main(argv: string[]): Promise<void> {
   program.showHelpAfterError()
   registerRun(program)
   registerDescribe(program)
+  registerScaler(program)
+  registerAutoscale(program)
+  registerSimulate(program)
   try {
     await program.parseAsync(argv)
   } catch (error) {

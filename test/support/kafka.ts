@@ -4,9 +4,14 @@ import { randomBytes } from 'node:crypto'
 export function testBrokers(): string[] {
   const brokers = process.env.KAFKA_BROKERS
   if (!brokers) {
-    throw new Error('KAFKA_BROKERS is not set: run integration tests through `npm test`, or start `npm run kafka` and export KAFKA_BROKERS')
+    throw new Error(
+      'KAFKA_BROKERS is not set: run integration tests through `npm test`, or start `npm run kafka` and export KAFKA_BROKERS'
+    )
   }
-  return brokers.split(',').map((b) => b.trim()).filter(Boolean)
+  return brokers
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean)
 }
 
 /** A topic, group or app id no other test (or earlier run against the same broker) uses. */

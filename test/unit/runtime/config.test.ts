@@ -35,10 +35,15 @@ test('an unknown option is rejected rather than silently ignored', () => {
 })
 
 test('environment variables override the module configuration', () => {
-  const env = configFromEnvironment({ KAFKA_BROKERS: 'x:1, y:2', STREAMLANE_COMMIT_INTERVAL_MS: '250' })
+  const env = configFromEnvironment({
+    KAFKA_BROKERS: 'x:1, y:2',
+    STREAMLANE_COMMIT_INTERVAL_MS: '250',
+    STREAMLANE_LEAVE_GROUP_ON_CLOSE: 'true'
+  })
   const config = resolveConfig({ applicationId: 'app', bootstrapServers: ['b:9092'] }, env)
   assert.deepEqual(config.bootstrapServers, ['x:1', 'y:2'])
   assert.equal(config.commitIntervalMs, 250)
+  assert.equal(config.leaveGroupOnClose, true)
 })
 
 test('a missing required option names it', () => {

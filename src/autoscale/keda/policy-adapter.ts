@@ -1,0 +1,65 @@
+import { decideReplicas } from '../policy/decide.ts'
+import { type HpaModel, kedaMetricValue } from '../policy/hpa-arithmetic.ts'
+import type { ScalingSignals } from '../policy/signals.ts'
+import type { PolicyState } from '../policy/state.ts'
+import type { GroupSignals } from '../signals/types.ts'
+import type { ScalingPolicy } from './policy-port.ts'
+import type { PolicyTargets } from './trigger-metadata.ts'
+
+/** AverageValue target 1: the reported metric reads as "replicas wanted" in `kubectl get hpa`. */
+const TARGET_SIZE = 1
+
+/** Binds the collector's GroupSignals to the pure policy's ScalingSignals. */
+export function toScalingSignals(signals: GroupSignals, currentReplicas: number): ScalingSignals {
+  const { snapshot, rates, instances } = signals
+  const processing = snapshot.members.filter((m) => m.assignment.some((a) => a.partitions.length > 0)).length
+  const self: NonNullable<ScalingSignals['instances']> = {
+    rebalanceInProgress: instances.rebalanceInProgress || isRebalancing(snapshot.state),
+    restorationInProgress: instances.restorationInProgress
+  }
+  if (instances.trueRatePerInstance !== undefined) self.trueRatePerReplica = instances.trueRatePerInstance
+  if (instances.warmupProgress !== undefined) self.warmupProgress = instances.warmupProgress
+  if (instances.standbyReplicas !== undefined) self.standbyReplicas = instances.standbyReplicas
+  return {
+    atMs: snapshot.at,
+    partitions: snapshot.partitions,
+    arrivalRate: rates.arrivalRate,
+    commitRate: rates.commitRate,
+    currentReplicas,
+    // Members without partitions are joining (or surplus past the partition count); the policy tells them apart.
+    processingReplicas: processing,
+    instances: self
+  }
+}
+
+/**
+ * The coordinator's own view of a rebalance: true for any consumer group, Streamlane or not, so the lag a stop-the-
+ * world rebalance causes is not read as missing capacity.
+ */
+function isRebalancing(state: string): boolean {
+  return state === 'PreparingRebalance' || state === 'CompletingRebalance'
+}
+
+/** The HPA KEDA builds from a ScaledObject whose min/maxReplicaCount match the trigger's minReplicas/maxReplicas. */
+export function hpaModelFor(targets: PolicyTargets): HpaModel {
+  return {
+    tolerance: targets.hpaTolerance,
+    minReplicas: Math.max(1, targets.minReplicas),
+    maxReplicas: targets.maxReplicas
+  }
+}
+
+export const defaultPolicy: ScalingPolicy = {
+  targetSize: TARGET_SIZE,
+  decide(signals, targets, state, currentReplicas) {
+    const decision = decideReplicas(
+      toScalingSignals(signals, currentReplicas),
+      targets,
+      state as PolicyState | undefined
+    )
+    return { replicas: decision.replicas, reason: decision.reason, state: decision.state }
+  },
+  metric(replicas, currentReplicas, targets) {
+    return kedaMetricValue({ replicas, currentReplicas, hpa: hpaModelFor(targets), target: TARGET_SIZE })
+  }
+}

@@ -1,0 +1,98 @@
+import { AdminPool } from './admin-pool.ts'
+import type { AdminFactory } from './admin-port.ts'
+import { KafkaUnavailableError } from './errors.ts'
+import { GroupRateTracker, type RateEstimatorFactory } from './rate-tracker.ts'
+import type { InstanceReportStore } from './report-store.ts'
+import { readGroupSnapshot, type SnapshotTarget } from './snapshot.ts'
+import type { GroupSignals } from './types.ts'
+
+export interface CollectTarget extends SnapshotTarget {
+  brokers: string[]
+  /** Sliding window for the rates; the collector's default when absent. */
+  rateWindowMs?: number
+}
+
+export interface SignalCollectorOptions {
+  adminFactory: AdminFactory
+  estimator: RateEstimatorFactory
+  reports: InstanceReportStore
+  /** Length of the sliding window the rates are computed over. */
+  rateWindowMs?: number
+  /** A target not collected for this long loses its rate history. */
+  idleMs?: number
+  now?: () => number
+}
+
+interface Tracked {
+  tracker: GroupRateTracker
+  lastUsed: number
+  lastAt: number
+}
+
+/**
+ * Signals for any consumer group: offsets and membership from the brokers, rates from the history kept per caller
+ * key (one ScaledObject, one metrics-api query), and whatever the group's instances reported about themselves.
+ */
+export class SignalCollector {
+  readonly #admins: AdminPool
+  readonly #estimator: RateEstimatorFactory
+  readonly #reports: InstanceReportStore
+  readonly #rateWindowMs: number
+  readonly #idleMs: number
+  readonly #now: () => number
+  readonly #tracked = new Map<string, Tracked>()
+
+  constructor(options: SignalCollectorOptions) {
+    this.#now = options.now ?? Date.now
+    this.#admins = new AdminPool({ factory: options.adminFactory, now: this.#now })
+    this.#estimator = options.estimator
+    this.#reports = options.reports
+    this.#rateWindowMs = options.rateWindowMs ?? 60_000
+    this.#idleMs = options.idleMs ?? 15 * 60_000
+  }
+
+  /**
+   * Reads the group once and folds the read into the rate history of `key`. Callers must not run two collections for
+   * the same key at once (the KEDA service serialises them); a read older than the last one folded is not counted.
+   */
+  async collect(key: string, target: CollectTarget): Promise<GroupSignals> {
+    const admin = this.#admins.get(target.brokers)
+    let snapshot: Awaited<ReturnType<typeof readGroupSnapshot>>
+    try {
+      snapshot = await readGroupSnapshot(admin, target, target.brokers, this.#now)
+    } catch (error) {
+      if (error instanceof KafkaUnavailableError) this.#admins.discard(target.brokers, admin)
+      throw error
+    }
+    const now = this.#now()
+    this.#sweep(now)
+    // The history belongs to what is measured, not only to who asks: a ScaledObject edited to point at another group
+    // or topic list starts afresh instead of mixing two groups' offsets into one rate.
+    const windowMs = target.rateWindowMs ?? this.#rateWindowMs
+    const brokers = [...target.brokers].sort().join(',')
+    const trackKey = `${key}|${brokers}|${target.groupId}|${snapshot.topics.join(',')}|${windowMs}`
+    let tracked = this.#tracked.get(trackKey)
+    if (!tracked) {
+      tracked = { tracker: new GroupRateTracker(windowMs, this.#estimator), lastUsed: now, lastAt: 0 }
+      this.#tracked.set(trackKey, tracked)
+    }
+    tracked.lastUsed = now
+    let rates = { arrivalRate: null as number | null, commitRate: null as number | null, windowSeconds: 0 }
+    if (snapshot.at >= tracked.lastAt) {
+      tracked.lastAt = snapshot.at
+      rates = tracked.tracker.observe(snapshot)
+    }
+    return { snapshot, rates, instances: this.#reports.summarize(target.groupId, now) }
+  }
+
+  async close(): Promise<void> {
+    this.#tracked.clear()
+    await this.#admins.close()
+  }
+
+  #sweep(now: number): void {
+    for (const [key, tracked] of this.#tracked) {
+      if (now - tracked.lastUsed > this.#idleMs) this.#tracked.delete(key)
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import { StreamlaneError } from '../../errors.ts'
+
+/**
+ * Why a scaling signal could not be read. Every one of these must reach KEDA (or the metrics-api caller) as an error,
+ * never as a zero: a zero would let the HPA scale a busy app down to its minimum. `kind` lets transports pick a status
+ * (gRPC NOT_FOUND / UNAVAILABLE / INVALID_ARGUMENT, HTTP 404 / 503 / 400) without matching on codes.
+ */
+export type SignalErrorKind = 'not-found' | 'unavailable' | 'invalid'
+
+export class SignalError extends StreamlaneError {
+  readonly kind: SignalErrorKind
+
+  constructor(kind: SignalErrorKind, code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
+    this.kind = kind
+  }
+}
+
+/** The coordinator knows nothing of the group: no members, no committed offsets (typo, or the app never ran). */
+export class UnknownGroupError extends SignalError {
+  readonly groupId: string
+
+  constructor(groupId: string, brokers: readonly string[]) {
+    super(
+      'not-found',
+      'STREAMLANE_SCALER_GROUP_UNKNOWN',
+      `consumer group "${groupId}" is unknown to brokers ${brokers.join(',')}: it has no members and no committed ` +
+        'offsets (check consumerGroup, or set allowUnknownGroup=true with explicit topics to count lag from the log start)'
+    )
+    this.groupId = groupId
+  }
+}
+
+export class UnknownTopicError extends SignalError {
+  readonly topics: string[]
+
+  constructor(topics: string[], groupId: string, brokers: readonly string[], options?: { cause?: unknown }) {
+    super(
+      'not-found',
+      'STREAMLANE_SCALER_TOPIC_UNKNOWN',
+      `topic ${topics.map((t) => `"${t}"`).join(', ')} of consumer group "${groupId}" does not exist on brokers ${brokers.join(',')}`,
+      options
+    )
+    this.topics = topics
+  }
+}
+
+/** The group exists but there is nothing to measure: no commits, no assignments, and no `topics` were named. */
+export class NoTopicsError extends SignalError {
+  constructor(groupId: string) {
+    super(
+      'invalid',
+      'STREAMLANE_SCALER_NO_TOPICS',
+      `consumer group "${groupId}" has no committed offsets and no member assignments, so its topics cannot be ` +
+        'inferred: name them in the topics metadata'
+    )
+  }
+}
+
+/** The brokers could not be reached or did not answer; the message carries the underlying cause. */
+export class KafkaUnavailableError extends SignalError {
+  constructor(groupId: string, brokers: readonly string[], cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause)
+    super(
+      'unavailable',
+      'STREAMLANE_SCALER_KAFKA_UNAVAILABLE',
+      `could not read consumer group "${groupId}" from brokers ${brokers.join(',')}: ${reason}`,
+      { cause }
+    )
+  }
+}
+
+/** A trigger metadata key, query parameter or self-report field is missing or invalid; `field` names it. */
+export class ScalerInputError extends SignalError {
+  readonly field: string
+
+  constructor(field: string, message: string) {
+    super('invalid', 'STREAMLANE_SCALER_INPUT_INVALID', `invalid ${field}: ${message}`)
+    this.field = field
+  }
+}
