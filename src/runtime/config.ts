@@ -47,6 +47,9 @@ export const streamsConfigSchema = z
     replicationFactor: z.number().int().min(-1).default(-1),
     /** host:port advertised to other instances for interactive queries. */
     applicationServer: z.string().optional(),
+    /** Where to post this instance's self-reports (`streamlane scaler` or the local scaler); none by default. */
+    scalerUrl: z.string().url().optional(),
+    scalerReportIntervalMs: positiveMs.default(2_000),
     connectTimeoutMs: positiveMs.default(10_000),
     requestTimeoutMs: positiveMs.default(30_000)
   })
@@ -75,6 +78,7 @@ const environmentOptions: Record<string, { field: keyof StreamsConfigInput; pars
   STREAMLANE_SHUTDOWN_TIMEOUT_MS: { field: 'shutdownTimeoutMs', parse: Number },
   STREAMLANE_NUM_STANDBY_REPLICAS: { field: 'numStandbyReplicas', parse: Number },
   STREAMLANE_APPLICATION_SERVER: { field: 'applicationServer', parse: String },
+  STREAMLANE_SCALER_URL: { field: 'scalerUrl', parse: String },
   STREAMLANE_LEAVE_GROUP_ON_CLOSE: { field: 'leaveGroupOnClose', parse: (v) => v === 'true' }
 }
 

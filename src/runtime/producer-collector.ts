@@ -3,6 +3,8 @@
  * waiting, and `flush()` waits until every record sent so far is acknowledged. Offsets are committed only after a
  * flush succeeds, which is what makes a crash replay rather than skip.
  */
+
+import { BrokerUnreachableError, KafkaError, KafkaTimeoutError } from '../kafka/errors.ts'
 import type { KafkaProducer } from '../kafka/producer.ts'
 import type { ProducerRecord, RecordHeader } from '../kafka/types.ts'
 import type { ProducedRecord, ProducedRecordOrigin, RecordCollector } from '../topology/index.ts'
@@ -86,34 +88,69 @@ export class ProducerRecordCollector implements RecordCollector {
     this.#records = []
     this.#origins = []
     const sending: Promise<void> = this.#producer.send(records).then(
-      (written) => {
-        this.sent += records.length
-        if (this.#trackedTopics.size === 0) return
-        for (const { topic, partition, offset } of written) {
-          if (!this.#trackedTopics.has(topic)) continue
-          const k = `${topic}:${partition}`
-          if (offset > (this.#acked.get(k) ?? -1n)) this.#acked.set(k, offset)
-        }
-      },
-      (error: unknown) => {
-        const cause = error instanceof Error ? error : new Error(String(error))
-        try {
-          this.#onFailure({ error: cause, records, origins })
-        } catch (fatal) {
-          this.#failure ??= fatal instanceof Error ? fatal : cause
-        }
-      }
+      (written) => this.#acknowledged(written),
+      (error: unknown) => this.#failed(records, origins, error)
     )
     const tracked = sending.finally(() => this.#inFlight.delete(tracked))
     this.#inFlight.add(tracked)
   }
 
+  #acknowledged(written: readonly { topic: string; partition: number; offset: bigint }[]): void {
+    this.sent += written.length
+    if (this.#trackedTopics.size === 0) return
+    for (const { topic, partition, offset } of written) {
+      if (!this.#trackedTopics.has(topic)) continue
+      const k = `${topic}:${partition}`
+      if (offset > (this.#acked.get(k) ?? -1n)) this.#acked.set(k, offset)
+    }
+  }
+
+  /**
+   * One refused record fails the whole batch it was sent in. Before anything reaches the failure handler (which may
+   * skip records), the batch is sent again record by record, so only the records the broker refuses are handled
+   * and the good ones are written (at worst twice: at-least-once, never lost).
+   */
+  async #failed(records: ProducerRecord[], origins: ProducedRecordOrigin[], error: unknown): Promise<void> {
+    const cause = error instanceof Error ? error : new Error(String(error))
+    const report = (failure: ProductionFailure) => {
+      try {
+        this.#onFailure(failure)
+      } catch (fatal) {
+        this.#failure ??= fatal instanceof Error ? fatal : cause
+      }
+    }
+    // A broker that is away is not a bad record: no handler may skip records for it (as in Kafka Streams).
+    if (isOutage(cause)) {
+      this.#failure ??= productionErrorOf({ error: cause, records, origins })
+      return
+    }
+    if (records.length === 1) return report({ error: cause, records, origins })
+    for (let i = 0; i < records.length && !this.#failure; i++) {
+      try {
+        this.#acknowledged(await this.#producer.send([records[i]!]))
+      } catch (single) {
+        report({ error: single instanceof Error ? single : cause, records: [records[i]!], origins: [origins[i]!] })
+      }
+    }
+  }
+
   /** Resolves once every record sent so far is acknowledged; rejects with the first failure that was not skipped. */
   async flush(): Promise<void> {
-    this.dispatch()
-    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight])
+    // Dead-letter records sent by the failure handler while we wait are part of this flush too.
+    do {
+      this.dispatch()
+      await Promise.all([...this.#inFlight])
+    } while (this.#records.length > 0 || this.#inFlight.size > 0)
     if (this.#failure) throw this.#failure
   }
+}
+
+function isOutage(error: Error): boolean {
+  return (
+    error instanceof KafkaTimeoutError ||
+    error instanceof BrokerUnreachableError ||
+    (error instanceof KafkaError && error.retriable)
+  )
 }
 
 /** The error a failed send becomes: it names the sink, the task, the topic and the input record being processed. */

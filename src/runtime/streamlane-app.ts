@@ -29,7 +29,8 @@ import { resolveConfig, type StreamsConfig, type StreamsConfigInput } from './co
 import { streamlaneAssignor, subscriptionUserData } from './group-protocol.ts'
 import { AppLifecycle, type AppState, type StateListener } from './lifecycle.ts'
 import { Mutex } from './mutex.ts'
-import { ProducerRecordCollector, productionErrorOf } from './producer-collector.ts'
+import { ProducerRecordCollector, type ProductionFailure, productionErrorOf } from './producer-collector.ts'
+import { ScalerReporter } from './scaler-reporter.ts'
 import { StateRestorer } from './state-restorer.ts'
 import { type OffsetToCommit, TaskManager } from './task-manager.ts'
 import { prepareTopics } from './topic-setup.ts'
@@ -69,6 +70,7 @@ export class StreamlaneApp {
   #restoreReader: KafkaPartitionReader | undefined
   readonly #statefulSubtopologies: Set<number>
   #nextStateCleanupAt = 0
+  #reporter: ScalerReporter | undefined
   #loop: Promise<void> | undefined
   #stopping = false
   #draining = false
@@ -119,7 +121,7 @@ export class StreamlaneApp {
   /** Records processed since start, how many of them have committed offsets, and changelog records restored. */
   progress(): { processed: number; committed: number; restored: number } {
     return {
-      processed: this.#tasks?.processedCount() ?? 0,
+      processed: this.#tasks?.processedTotal ?? 0,
       committed: this.#committedRecords,
       restored: this.#restorer?.totalRestored ?? 0
     }
@@ -162,9 +164,9 @@ export class StreamlaneApp {
         isolation,
         offsetReset: 'earliest'
       })
-      this.#collector = new ProducerRecordCollector(this.#producer, partitionCounts, (failure) => {
-        throw productionErrorOf(failure)
-      })
+      this.#collector = new ProducerRecordCollector(this.#producer, partitionCounts, (failure) =>
+        this.#onProductionFailure(failure)
+      )
       for (const topic of this.plan.changelogTopics.keys()) this.#collector.trackAcknowledgedOffsets(topic)
       this.#tasks = new TaskManager({
         plan: this.plan,
@@ -210,6 +212,23 @@ export class StreamlaneApp {
       this.#member.on('warning', (error) => this.#log.warn({ err: error }, 'group member warning'))
       this.#member.on('failed', (error) => this.#fail(error))
       await this.#member.join()
+      if (config.scalerUrl) {
+        this.#reporter = new ScalerReporter({
+          scalerUrl: config.scalerUrl,
+          groupId: config.applicationId,
+          instanceId: config.groupInstanceId ?? this.processId,
+          intervalMs: config.scalerReportIntervalMs,
+          logger: this.#log,
+          status: () => ({
+            processed: this.#tasks?.processedTotal ?? 0,
+            busyMs: this.#tasks?.busyMs ?? 0,
+            rebalanceInProgress: this.state === 'REBALANCING',
+            restoringTasks: this.#restorer?.restoringTasks ?? 0,
+            memberId: this.#member?.memberId
+          })
+        })
+        this.#reporter.start()
+      }
       this.#nextCommitAt = Date.now() + config.commitIntervalMs
       this.#loop = this.#run()
     } catch (error) {
@@ -229,6 +248,7 @@ export class StreamlaneApp {
     if (this.state !== 'PENDING_SHUTDOWN') this.#lifecycle.transition('PENDING_SHUTDOWN')
     this.#stopping = true
     this.#draining = true
+    this.#reporter?.stop()
     const timeoutMs = options.timeoutMs ?? this.config.shutdownTimeoutMs
     let timer: NodeJS.Timeout | undefined
     const graceful = (async () => {
@@ -327,7 +347,7 @@ export class StreamlaneApp {
     try {
       await this.#member!.commitOffsets(offsets)
       tasks.markCommitted(offsets)
-      this.#committedRecords = tasks.processedCount()
+      this.#committedRecords = tasks.processedTotal
     } catch (error) {
       // The group moved on (rebalance, fenced generation): the commit is retried by the owner after the rebalance,
       // and records are replayed at worst, never skipped.
@@ -397,6 +417,32 @@ export class StreamlaneApp {
   }
 
   readonly #stateManagers = new Map<string, TaskStateManager>()
+
+  /**
+   * A batch the broker refused: each record goes to the production handler (fail by default), whose dead-letter
+   * records are sent in its place. A refused changelog write always fails: skipping it would silently make the
+   * store and its changelog disagree.
+   */
+  #onProductionFailure(failure: ProductionFailure): void {
+    const handler = this.#options.errorHandlers?.production
+    if (!handler || failure.records.some((r) => this.plan.changelogTopics.has(r.topic))) {
+      throw productionErrorOf(failure)
+    }
+    failure.origins.forEach((origin, i) => {
+      const response = handler.handle({
+        stage: 'production',
+        error: failure.error,
+        taskId: origin.taskId,
+        nodeName: origin.sinkName ?? 'dead-letter',
+        sourceRecord: origin.sourceRecord
+      })
+      if (response.action === 'fail') {
+        throw productionErrorOf({ error: failure.error, records: [failure.records[i]!], origins: [origin] })
+      }
+      for (const record of response.deadLetterRecords ?? []) this.#collector!.send(record, origin)
+    })
+    this.#log.warn({ err: failure.error, records: failure.records.length }, 'records the broker refused were skipped')
+  }
 
   /** Locks the task's state directory and opens its state manager; changelog writes go through the collector. */
   async #openState(

@@ -194,8 +194,22 @@ export class TaskManager {
    * Processes buffered records, task by task in timestamp order within each task, until none is ready or the time
    * budget is spent (so commits and heartbeats-driven rebalances are not starved). Returns records processed.
    */
+  /** Milliseconds spent in process() with records to work on: the "busy time" of the DS2 true processing rate. */
+  busyMs = 0
+
+  /** Records processed since start, over every task this instance ever ran. */
+  processedTotal = 0
+
   async process(budgetMs: number): Promise<number> {
-    const deadline = Date.now() + budgetMs
+    const started = Date.now()
+    const processed = await this.#process(started + budgetMs)
+    // An iteration that found nothing to do was waiting, not working.
+    if (processed > 0) this.busyMs += Date.now() - started
+    this.processedTotal += processed
+    return processed
+  }
+
+  async #process(deadline: number): Promise<number> {
     let processed = 0
     let progress = true
     while (progress && Date.now() < deadline) {
@@ -275,12 +289,6 @@ export class TaskManager {
   get buffered(): number {
     let total = 0
     for (const task of this.#tasks.values()) total += task.graph.totalBuffered
-    return total
-  }
-
-  processedCount(): number {
-    let total = 0
-    for (const task of this.#tasks.values()) total += task.graph.counters.processed
     return total
   }
 }
