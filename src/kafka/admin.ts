@@ -69,6 +69,8 @@ export interface KafkaAdmin {
   /** Deletes every record below `offset` (-1n: below the high watermark); the log start offset moves there. */
   deleteRecords(entries: TopicPartitionOffset[]): Promise<void>
   listGroups(): Promise<{ groupId: string; protocolType: string; state?: string }[]>
+  /** Names of the cluster's topics, Kafka's internal ones (`__consumer_offsets`, ...) left out. */
+  listTopics(): Promise<string[]>
   close(): Promise<void>
 }
 
@@ -350,6 +352,12 @@ class AdminClient implements KafkaAdmin {
         }))
       })
     })
+  }
+
+  listTopics(): Promise<string[]> {
+    return this.#run({ operation: 'listTopics' }, async () =>
+      (await this.#admin.listTopics({ includeInternals: false })).sort()
+    )
   }
 
   listGroups(): Promise<{ groupId: string; protocolType: string; state?: string }[]> {

@@ -5,8 +5,9 @@
  */
 import type { KafkaAdmin, NewTopic } from '../kafka/admin.ts'
 import { UnknownTopicError } from '../kafka/errors.ts'
-import { type PartitionPlan, planPartitions, type TopologyPlan } from '../topology/index.ts'
+import { isInternalTopicOf, type PartitionPlan, planPartitions, type TopologyPlan } from '../topology/index.ts'
 import { MissingSourceTopicError, TopologyError } from '../topology/topology-errors.ts'
+import { matchesWhole } from '../topology/topology-plan.ts'
 
 export interface PreparedTopics {
   partitionPlan: PartitionPlan
@@ -19,12 +20,22 @@ export async function prepareTopics(
   plan: TopologyPlan,
   replicationFactor: number
 ): Promise<PreparedTopics> {
-  if (plan.subtopologies.some((sub) => sub.sourcePatterns.length > 0)) {
-    throw new TopologyError('pattern sources are not supported by the runtime yet: name the source topics')
-  }
   const external = new Set<string>()
   for (const sub of plan.subtopologies) {
     for (const topic of sub.sourceTopics) if (!plan.repartitionTopics.has(topic)) external.add(topic)
+  }
+  // Pattern sources read the topics that match when the app starts; a topic created later is read after a restart.
+  const patterns = plan.subtopologies.flatMap((sub) => sub.sourcePatterns)
+  if (patterns.length > 0) {
+    const matching = (await admin.listTopics()).filter(
+      (topic) => !isInternalTopicOf(plan.applicationId, topic) && patterns.some((p) => matchesWhole(p, topic))
+    )
+    if (matching.length === 0) {
+      throw new TopologyError(
+        `no topic matches the source pattern${patterns.length > 1 ? 's' : ''} ${patterns.join(', ')}`
+      )
+    }
+    for (const topic of matching) external.add(topic)
   }
   const partitionCounts = new Map<string, number>()
   for (const topic of external) {

@@ -46,3 +46,38 @@ test('a map/filter app processes every record once and commits its offsets', asy
   }
   assert.equal(app.state, 'NOT_RUNNING')
 })
+
+test('a pattern source reads every matching topic; a pattern that matches nothing is an error at start', async () => {
+  const prefix = uniqueName('pattern')
+  const output = uniqueName('pattern-out')
+  await createTopics([
+    { name: `${prefix}-a`, partitions: 2 },
+    { name: `${prefix}-b`, partitions: 2 },
+    { name: output, partitions: 2 }
+  ])
+  await produceNumbered(`${prefix}-a`, 100)
+  await produceNumbered(`${prefix}-b`, 50)
+  const topology = (pattern: RegExp) => {
+    const builder = new StreamsBuilder()
+    builder.stream(pattern, { keySerde: Serdes.string(), valueSerde: Serdes.string() }).to(output)
+    return builder.build()
+  }
+  const app = new StreamlaneApp(topology(new RegExp(`${prefix}-.*`)), {
+    applicationId: uniqueName('pattern-app'),
+    bootstrapServers: testBrokers()
+  })
+  await app.start()
+  try {
+    const records = await readTopic(output, 2, (r) => r.length >= 150)
+    assert.equal(records.length, 150)
+  } finally {
+    await app.close()
+  }
+
+  const nothing = new StreamlaneApp(topology(new RegExp(`${prefix}-none-.*`)), {
+    applicationId: uniqueName('pattern-none'),
+    bootstrapServers: testBrokers()
+  })
+  await assert.rejects(nothing.start(), /no topic matches the source pattern/)
+  assert.equal(nothing.state, 'ERROR')
+})
