@@ -81,6 +81,12 @@ export function placeActiveTasks(view: GroupView, config: AssignorConfig): Activ
     })
   const excess = (memberId: string) => load.get(memberId)! - quota.get(memberId)!
 
+  const ownedOf = (memberId: string, subtopologyId: number): number => {
+    let count = 0
+    for (const task of tasks) if (task.subtopologyId === subtopologyId && owner.get(task.id) === memberId) count++
+    return count
+  }
+
   // 4. Balance, one slot per receiver per pass so a small warm-up budget is shared fairly.
   const open = new Map<MemberView, number>()
   for (const member of members) {
@@ -98,6 +104,10 @@ export function placeActiveTasks(view: GroupView, config: AssignorConfig): Activ
         (task) => [
           // Leave tasks being warmed up elsewhere for the member warming them.
           warmups.has(task.id) && warmups.get(task.id) !== receiver.memberId ? 1 : 0,
+          // Spread every sub-topology over the members (as Kafka Streams does): otherwise a newcomer takes the
+          // cheapest tasks (stateless ones have no lag) and one member is left with all the stateful work.
+          ownedOf(receiver.memberId, task.subtopologyId),
+          -ownedOf(owner.get(task.id)!, task.subtopologyId),
           view.lag(receiver, task),
           -excess(owner.get(task.id)!),
           view.taskIndex.get(task.id)!

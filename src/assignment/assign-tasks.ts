@@ -51,7 +51,7 @@ export interface TaskAssignmentResult {
 export function assignTasks(input: AssignTasksInput): TaskAssignmentResult {
   const config = resolveAssignorConfig(input.config)
   const tasks = [...input.tasks].sort((a, b) => compareIndex(a, b))
-  const view = buildGroupView(tasks, input.members, config.acceptableRecoveryLag)
+  const view = buildGroupView(tasks, input.members, config.acceptableRecoveryLag, config.highAvailability)
   const log = [...view.notes]
 
   const placement = placeActiveTasks(view, config)

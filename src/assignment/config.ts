@@ -19,6 +19,12 @@ export interface AssignorConfig {
    * false only when members revoke everything before joining (eager protocol).
    */
   cooperative: boolean
+  /**
+   * High availability (default): a stateful task moves only to a member caught up on it, others get a warm-up
+   * first. False: every member counts as caught up, so placement is sticky and balanced only (Kafka Streams'
+   * StickyTaskAssignor); for runtimes that do not run warm-up tasks, where a move means a restore on the new owner.
+   */
+  highAvailability: boolean
 }
 
 export const DEFAULT_ASSIGNOR_CONFIG: Readonly<AssignorConfig> = Object.freeze({
@@ -26,7 +32,8 @@ export const DEFAULT_ASSIGNOR_CONFIG: Readonly<AssignorConfig> = Object.freeze({
   maxWarmupReplicas: 2,
   acceptableRecoveryLag: 10_000,
   probingRebalanceIntervalMs: 600_000,
-  cooperative: true
+  cooperative: true,
+  highAvailability: true
 })
 
 function integer(field: keyof AssignorConfig, value: unknown, min: number): number {
@@ -39,8 +46,10 @@ function integer(field: keyof AssignorConfig, value: unknown, min: number): numb
 /** Defaults filled in and every field checked; errors name the field as `assignment.<name>`. */
 export function resolveAssignorConfig(config: Partial<AssignorConfig> = {}): AssignorConfig {
   const merged = { ...DEFAULT_ASSIGNOR_CONFIG, ...config }
-  if (typeof merged.cooperative !== 'boolean') {
-    throw new ConfigError('assignment.cooperative', `must be a boolean, got ${String(merged.cooperative)}`)
+  for (const field of ['cooperative', 'highAvailability'] as const) {
+    if (typeof merged[field] !== 'boolean') {
+      throw new ConfigError(`assignment.${field}`, `must be a boolean, got ${String(merged[field])}`)
+    }
   }
   return {
     numStandbyReplicas: integer('numStandbyReplicas', merged.numStandbyReplicas, 0),
@@ -49,6 +58,7 @@ export function resolveAssignorConfig(config: Partial<AssignorConfig> = {}): Ass
     maxWarmupReplicas: integer('maxWarmupReplicas', merged.maxWarmupReplicas, 1),
     acceptableRecoveryLag: integer('acceptableRecoveryLag', merged.acceptableRecoveryLag, 0),
     probingRebalanceIntervalMs: integer('probingRebalanceIntervalMs', merged.probingRebalanceIntervalMs, 1),
-    cooperative: merged.cooperative
+    cooperative: merged.cooperative,
+    highAvailability: merged.highAvailability
   }
 }

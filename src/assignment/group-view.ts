@@ -66,7 +66,8 @@ export function compareStrings(a: string, b: string): number {
 export function buildGroupView(
   tasks: readonly TaskSpec[],
   members: readonly AssignorMember[],
-  acceptableRecoveryLag: number
+  acceptableRecoveryLag: number,
+  highAvailability = true
 ): GroupView {
   const notes: string[] = []
   const taskIndex = new Map(tasks.map((task, index) => [task.id, index]))
@@ -138,7 +139,8 @@ export function buildGroupView(
     if (previousOwner.get(task.id)?.processId === member.processId) return 0n
     return processLags.get(member.processId)?.get(task.id) ?? NO_STATE
   }
-  const isCaughtUp = (member: MemberView, task: TaskSpec): boolean => lag(member, task) <= threshold
+  const isCaughtUp = (member: MemberView, task: TaskSpec): boolean =>
+    !highAvailability || lag(member, task) <= threshold
   const eligible = views.filter((view) => view.eligible)
   const caughtUpCache = new Map<TaskId, boolean>()
   const anyCaughtUp = (task: TaskSpec): boolean => {

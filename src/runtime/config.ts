@@ -79,6 +79,7 @@ const environmentOptions: Record<string, { field: keyof StreamsConfigInput; pars
   STREAMLANE_NUM_STANDBY_REPLICAS: { field: 'numStandbyReplicas', parse: Number },
   STREAMLANE_APPLICATION_SERVER: { field: 'applicationServer', parse: String },
   STREAMLANE_SCALER_URL: { field: 'scalerUrl', parse: String },
+  STREAMLANE_CACHE_MAX_BYTES: { field: 'cacheMaxBytes', parse: Number },
   STREAMLANE_LEAVE_GROUP_ON_CLOSE: { field: 'leaveGroupOnClose', parse: (v) => v === 'true' }
 }
 

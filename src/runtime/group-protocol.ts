@@ -34,7 +34,10 @@ export function streamlaneAssignor(options: GroupProtocolOptions): Assignor {
       numStandbyReplicas: config.numStandbyReplicas,
       maxWarmupReplicas: config.maxWarmupReplicas,
       acceptableRecoveryLag: config.acceptableRecoveryLag,
-      probingRebalanceIntervalMs: config.probingRebalanceIntervalMs
+      probingRebalanceIntervalMs: config.probingRebalanceIntervalMs,
+      // Until the runtime runs warm-up and standby tasks, a task moved for balance restores on its new owner:
+      // placement is sticky and balanced, not held back for warm-ups that would never run.
+      highAvailability: false
     },
     onAssignment: options.onAssignment
   })

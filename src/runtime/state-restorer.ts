@@ -18,6 +18,15 @@ interface PartitionRestore {
   restored: number
 }
 
+/** Where a changelog partition's restoration starts; `from` is null when the local copy is already complete. */
+export interface RestorePlanEntry {
+  topic: string
+  partition: number
+  checkpoint: string | null
+  end: string
+  from: string | null
+}
+
 /** What restoration did, for progress logs and metrics. */
 export interface RestoreProgress {
   taskId: string
@@ -54,23 +63,45 @@ export class StateRestorer {
     manager: TaskStateManager,
     partitions: readonly ChangelogPartitionToRestore[]
   ): Promise<boolean> {
-    if (partitions.length === 0) return true
+    const plan = await this.#plan(taskId, manager, partitions)
+    this.onPlan?.(taskId, plan)
+    return plan.every((p) => p.from === null)
+  }
+
+  /** Called with each task's restore plan: per changelog partition, its checkpoint, its end, where reading starts. */
+  onPlan: ((taskId: string, plan: RestorePlanEntry[]) => void) | undefined
+
+  async #plan(
+    taskId: string,
+    manager: TaskStateManager,
+    partitions: readonly ChangelogPartitionToRestore[]
+  ): Promise<RestorePlanEntry[]> {
+    if (partitions.length === 0) return []
     const ends = await this.#admin.listOffsets(
       partitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })),
       'latest'
     )
     const toRead = []
+    const plan: RestorePlanEntry[] = []
     for (const { topic, partition, checkpointOffset } of partitions) {
       const endOffset = ends.get(topic)?.get(partition) ?? 0n
-      if (checkpointOffset !== null && checkpointOffset >= endOffset) continue
-      if (endOffset === 0n) continue
+      const upToDate = endOffset === 0n || (checkpointOffset !== null && checkpointOffset >= endOffset)
+      plan.push({
+        topic,
+        partition,
+        checkpoint: checkpointOffset === null ? null : String(checkpointOffset),
+        end: String(endOffset),
+        from: upToDate ? null : String(checkpointOffset ?? 0n)
+      })
+      if (upToDate) continue
       this.#partitions.set(key(topic, partition), { taskId, manager, topic, partition, endOffset, restored: 0 })
       toRead.push({ topic, partition, offset: checkpointOffset ?? OFFSET_EARLIEST })
     }
-    if (toRead.length === 0) return true
-    this.#started.set(taskId, { at: Date.now(), records: 0, bytes: 0 })
-    await this.#reader.assign(toRead)
-    return false
+    if (toRead.length > 0) {
+      this.#started.set(taskId, { at: Date.now(), records: 0, bytes: 0 })
+      await this.#reader.assign(toRead)
+    }
+    return plan
   }
 
   /** Stops restoring a task that was revoked before it finished. */

@@ -157,6 +157,7 @@ export class StreamlaneApp {
           maxPollRecords: 50_000
         })
         this.#restorer = new StateRestorer(this.#restoreReader, this.#admin)
+        this.#restorer.onPlan = (task, changelogs) => this.#log.info({ task, changelogs }, 'restore plan')
       }
       this.#producer = createProducer({ ...connection, idempotent: true })
       this.#reader = createPartitionReader({
@@ -186,9 +187,7 @@ export class StreamlaneApp {
         assign: streamlaneAssignor({
           sourceTopics: partitionPlan.sourceTopics,
           statefulSubtopologies: this.#statefulSubtopologies,
-          // Until the runtime runs warm-up and standby tasks, every member counts as caught up: tasks are placed
-          // balanced and sticky, and a moved stateful task restores on its new owner.
-          config: { ...config, acceptableRecoveryLag: Number.MAX_SAFE_INTEGER },
+          config,
           onAssignment: (outcome) => {
             if (outcome.error) this.#log.error({ err: outcome.error }, 'assignment failed')
             for (const line of outcome.result?.log ?? []) this.#log.debug(line)

@@ -135,3 +135,21 @@ test('invalid configuration names the field; duplicate member ids are rejected',
   )
   assert.throws(() => assignTasks({ tasks: [], members: [member('a'), member('a')] }), /appears twice/)
 })
+
+test('a member joining takes a share of every sub-topology, not just the cheap stateless tasks', () => {
+  const tasks = deriveTasks([
+    { subtopologyId: 0, sourceTopics: ['lines'], partitions: 4, stateful: false },
+    { subtopologyId: 1, sourceTopics: ['words-repartition'], partitions: 4, stateful: true }
+  ])
+  // Without high availability every member counts as caught up: placement is sticky and balanced only.
+  const config = { highAvailability: false }
+  const members = [member('a', { ownedActive: tasks.map((t) => t.id) }), member('b')]
+  const { results } = rebalanceUntilStable(tasks, members, config)
+  const owners = ownerOf(results.at(-1)!)
+  for (const memberId of ['a', 'b']) {
+    for (const sub of [0, 1]) {
+      const owned = [...owners].filter(([task, owner]) => owner === memberId && task.startsWith(`${sub}_`)).length
+      assert.equal(owned, 2, `${memberId} owns ${owned} tasks of sub-topology ${sub}`)
+    }
+  }
+})
