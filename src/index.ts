@@ -3,12 +3,31 @@
  * separately from `streamlane/testing`.
  */
 export {
+  type Aggregator,
   BranchedKStream,
+  type Change,
   type Consumed,
+  changeSerde,
+  type Grouped,
+  type Initializer,
+  KGroupedStream,
+  KGroupedTable,
   KStream,
+  KTable,
+  Materialized,
+  type Merger,
   type Produced,
+  type Reducer,
   type Repartitioned,
-  StreamsBuilder
+  SessionWindowedKStream,
+  SessionWindows,
+  SlidingWindows,
+  StreamsBuilder,
+  Suppressed,
+  TimeWindowedKStream,
+  TimeWindows,
+  type ValueAndTimestamp,
+  type Windowed
 } from './dsl/index.ts'
 export { ConfigError, StreamlaneError } from './errors.ts'
 export { type AppDefinition, defineApp } from './runtime/app-definition.ts'
@@ -24,7 +43,8 @@ export {
   type RecordPart,
   type Serde,
   Serdes,
-  SerializationError
+  SerializationError,
+  type WindowedKey
 } from './serde/index.ts'
 export {
   type Cancellable,
@@ -33,6 +53,8 @@ export {
   CopartitioningError,
   changelogTopicName,
   checkCopartitioning,
+  DROPPED_RECORDS_METRICS,
+  type DroppedRecordReason,
   ERROR_HEADERS,
   type ErrorContext,
   type ErrorHandler,
@@ -42,6 +64,7 @@ export {
   type ErrorStage,
   InvalidTimestampError,
   type LogAndContinueHandler,
+  MAX_RECORD_TIMESTAMP,
   MissingSourceTopicError,
   type NodeDescription,
   type PartitionPlan,

@@ -32,3 +32,14 @@ export interface Repartitioned<K, V> {
   readonly valueSerde?: Serde<V>
   readonly partitioner?: StreamPartitioner<K, V>
 }
+
+/**
+ * How `groupByKey()` / `groupBy()` group records. When the key changed since the records were last partitioned by it,
+ * they go through `<app.id>-<name>-repartition` first; `name` (default: the aggregation's store name) names that
+ * topic and its nodes, and the serdes are those it is written with.
+ */
+export interface Grouped<K, V> {
+  readonly name?: string
+  readonly keySerde?: Serde<K>
+  readonly valueSerde?: Serde<V>
+}

@@ -4,7 +4,8 @@ import type { ProcessorSupplier } from '../topology/processor.ts'
 import { TopologyError } from '../topology/topology-errors.ts'
 import { BranchedKStream } from './branched-kstream.ts'
 import type { DslContext } from './dsl-context.ts'
-import type { Produced, Repartitioned } from './dsl-options.ts'
+import type { Grouped, Produced, Repartitioned } from './dsl-options.ts'
+import { KGroupedStream } from './kgrouped-stream.ts'
 import {
   actionProcessor,
   filterProcessor,
@@ -168,6 +169,20 @@ export class KStream<K, V> {
     )
     this.dsl.topology.addSource<K, V>(`${base}-repartition-source`, topic, { keySerde, valueSerde })
     return new KStream(this.dsl, `${base}-repartition-source`, { keySerde, valueSerde }, false)
+  }
+
+  /**
+   * Groups the records by their key for an aggregation (`count`, `reduce`, `aggregate`, `windowedBy`). When an
+   * operation since the last repartitioning may have changed the key (`map`, `selectKey`, ...), the aggregation reads
+   * the records through a repartition topic first; `grouped` names it and gives its serdes.
+   */
+  groupByKey(grouped: Grouped<K, V> = {}): KGroupedStream<K, V> {
+    return new KGroupedStream(this, grouped)
+  }
+
+  /** Groups the records by a new key, `selector(key, value)`: always through a repartition topic. */
+  groupBy<KR>(selector: (key: K, value: V) => KR, grouped: Grouped<KR, V> = {}): KGroupedStream<KR, V> {
+    return new KGroupedStream(this.selectKey(selector), grouped)
   }
 
   /**

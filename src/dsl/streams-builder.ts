@@ -1,9 +1,14 @@
 import { bytesSerde } from '../serde/primitive-serdes.ts'
 import type { StateStore, StoreBuilder } from '../topology/state-store.ts'
 import { Topology } from '../topology/topology.ts'
+import { TopologyError } from '../topology/topology-errors.ts'
 import { DslContext } from './dsl-context.ts'
 import type { Consumed } from './dsl-options.ts'
+import { addDslStore, storeNameFor, tableStoreBuilder } from './dsl-stores.ts'
 import { KStream } from './kstream.ts'
+import { KTable } from './ktable.ts'
+import type { Materialized } from './materialized.ts'
+import { tableSourceProcessor } from './table-processors.ts'
 
 /**
  * The DSL's entry point: `stream()` starts typed streams, `build()` returns the `Topology` they form.
@@ -29,6 +34,51 @@ export class StreamsBuilder {
       ...(consumed.timestampExtractor ? { timestampExtractor: consumed.timestampExtractor } : {})
     })
     return new KStream<K, V>(this.dsl, name, { keySerde, valueSerde }, false)
+  }
+
+  /**
+   * A table of a topic: the latest value per key, where a null value deletes the key and records without a key are
+   * dropped (and counted). The table lives in a store (`materialized.storeName`, default `<topic>-STATE-STORE-<n>`)
+   * whose changelog is the topic itself: nothing else is written, and a restore reads the topic (Kafka Streams'
+   * source-topic reuse). That holds while the store's serdes are the topic's; with other serdes in `materialized` the
+   * store gets its own `<app.id>-<store>-changelog`.
+   */
+  table<K = Buffer, V = Buffer>(
+    topic: string,
+    consumed: Consumed<K, V> = {},
+    materialized: Materialized<K, V> = {}
+  ): KTable<K, V> {
+    if (typeof topic !== 'string' || topic.length === 0)
+      throw new TopologyError('table() reads one topic, given by name')
+    const sourceName = this.dsl.nameOr(consumed.name, 'KSTREAM-SOURCE')
+    const keySerde = consumed.keySerde ?? (bytesSerde() as never)
+    const valueSerde = consumed.valueSerde ?? (bytesSerde() as never)
+    this.dsl.topology.addSource<K, V>(sourceName, topic, {
+      keySerde,
+      valueSerde,
+      ...(consumed.timestampExtractor ? { timestampExtractor: consumed.timestampExtractor } : {})
+    })
+    const storeName = storeNameFor(this.dsl, materialized as Materialized<unknown, unknown>, `${topic}-STATE-STORE`)
+    const processorName = this.dsl.newName('KTABLE-SOURCE')
+    this.dsl.topology.addProcessor(processorName, tableSourceProcessor<K, V>(storeName), sourceName)
+    const storeKeySerde = materialized.keySerde ?? keySerde
+    const storeValueSerde = materialized.valueSerde ?? valueSerde
+    const builder = tableStoreBuilder(
+      storeName,
+      storeKeySerde,
+      storeValueSerde,
+      materialized as Materialized<unknown, unknown>
+    )
+    addDslStore(this.dsl, builder, processorName)
+    if (builder.loggingEnabled && storeKeySerde === keySerde && storeValueSerde === valueSerde) {
+      this.dsl.topology.useSourceTopicAsChangelog(storeName, topic)
+    }
+    return new KTable<K, V>(
+      this.dsl,
+      processorName,
+      { keySerde: storeKeySerde, valueSerde: storeValueSerde },
+      storeName
+    )
   }
 
   /** Adds a store that `KStream.process(supplier, storeName)` can then use. */

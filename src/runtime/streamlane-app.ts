@@ -127,6 +127,11 @@ export class StreamlaneApp {
     }
   }
 
+  /** Records the app's tasks dropped on purpose (late for their window, null keys), by reason. */
+  droppedRecords(): Record<string, number> {
+    return this.#tasks?.droppedCounts() ?? {}
+  }
+
   /** Checks topics, joins the group and starts processing; resolves once the first assignment is running. */
   async start(): Promise<void> {
     const { config } = this
@@ -174,7 +179,8 @@ export class StreamlaneApp {
         sourceTopics: partitionPlan.sourceTopics,
         collector: this.#collector,
         errorHandlers: this.#options.errorHandlers,
-        maxBufferedPerPartition: config.maxBufferedRecordsPerPartition
+        maxBufferedPerPartition: config.maxBufferedRecordsPerPartition,
+        logger: this.#log
       })
       this.#member = new GroupMember({
         ...connection,
@@ -446,7 +452,7 @@ export class StreamlaneApp {
   /** Locks the task's state directory and opens its state manager; changelog writes go through the collector. */
   async #openState(
     taskId: TaskId
-  ): Promise<{ manager: TaskStateManager; bind: (graph: { currentRecord: { timestamp: number } | null }) => void }> {
+  ): Promise<{ manager: TaskStateManager; bind: (graph: { currentTimestampMs: number }) => void }> {
     const lease = await this.#stateDir!.prepareTask(taskId.toString())
     const collector = this.#collector!
     const sink: ChangelogSink = {
@@ -457,7 +463,7 @@ export class StreamlaneApp {
         )
       }
     }
-    let graph: { currentRecord: { timestamp: number } | null } | undefined
+    let graph: { currentTimestampMs: number } | undefined
     const manager = new TaskStateManager({
       applicationId: this.config.applicationId,
       taskId,
@@ -465,7 +471,8 @@ export class StreamlaneApp {
       changelogSink: sink,
       cacheMaxBytes: this.config.cacheMaxBytes,
       logger: this.#log,
-      currentTimestamp: () => graph?.currentRecord?.timestamp ?? Date.now()
+      // The timestamp the extractor gave the record being processed (stream time inside punctuators).
+      currentTimestamp: () => graph?.currentTimestampMs ?? Date.now()
     })
     this.#stateManagers.set(taskId.toString(), manager)
     return {

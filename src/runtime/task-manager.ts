@@ -6,7 +6,7 @@ import type { ConsumedRecord, TopicPartition } from '../kafka/types.ts'
 import { Headers } from '../serde/headers.ts'
 import type { TaskStateManager } from '../state/index.ts'
 import type { ErrorHandlerConfig, RawRecord, RecordCollector, TopologyPlan } from '../topology/index.ts'
-import { TaskId, TaskProcessorGraph } from '../topology/index.ts'
+import { TaskId, TaskProcessorGraph, type TaskProcessorGraphOptions } from '../topology/index.ts'
 
 export interface OffsetToCommit {
   topic: string
@@ -33,6 +33,7 @@ export interface TaskManagerOptions {
   collector: RecordCollector
   errorHandlers?: ErrorHandlerConfig
   maxBufferedPerPartition: number
+  logger?: TaskProcessorGraphOptions['logger']
 }
 
 const key = (topic: string, partition: number) => `${topic}:${partition}`
@@ -107,6 +108,7 @@ export class TaskManager {
       collector: this.#options.collector,
       inputTopics: this.#options.sourceTopics.get(id.subtopology) ?? [],
       errorHandlers: this.#options.errorHandlers,
+      logger: this.#options.logger,
       createStore: state ? (builder) => state.createStore(builder) : undefined
     })
     graph.init()
@@ -149,9 +151,12 @@ export class TaskManager {
       const task = this.#tasks.get(id)
       if (!task?.state || task.restoring) continue
       const offsets = new Map<string, bigint>()
+      // A table's store may use its source topic as changelog: there the checkpoint is what the task consumed.
+      const consumed = new Map(task.graph.consumedOffsets().map((o) => [o.topic, BigInt(o.offset)]))
       for (const { topic, partition } of task.state.changelogPartitions()) {
         const acked = ackedOffset(topic, partition)
         if (acked !== undefined) offsets.set(topic, acked + 1n)
+        else if (consumed.has(topic)) offsets.set(topic, consumed.get(topic)!)
       }
       task.state.commit(offsets)
     }
@@ -284,6 +289,16 @@ export class TaskManager {
     for (const { topic, partition, offset } of offsets) {
       this.#taskByPartition.get(key(topic, partition))?.committed.set(key(topic, partition), Number(offset))
     }
+  }
+
+  /** Records dropped on purpose (late for their window, null keys), by reason, over the current tasks. */
+  droppedCounts(): Record<string, number> {
+    const totals: Record<string, number> = {}
+    for (const task of this.#tasks.values()) {
+      for (const [reason, count] of Object.entries(task.graph.counters.dropped))
+        totals[reason] = (totals[reason] ?? 0) + count
+    }
+    return totals
   }
 
   get buffered(): number {

@@ -1,10 +1,12 @@
 import { jsonSchemaSerde, jsonSerde } from './json-serdes.ts'
 import { bytesSerde, doubleSerde, int32Serde, longSerde, stringSerde } from './primitive-serdes.ts'
+import { sessionWindowedSerde, timeWindowedSerde } from './windowed-serdes.ts'
 
 export { type HeaderEntry, Headers, type HeaderValue } from './headers.ts'
 export type { JsonSchemaSerdeOptions } from './json-serdes.ts'
 export type { Serde } from './serde.ts'
 export { DeserializationError, type RecordLocation, type RecordPart, SerializationError } from './serde-errors.ts'
+export type { WindowedKey } from './windowed-serdes.ts'
 
 /** The built-in serdes: `Serdes.string()`, `Serdes.jsonSchema(schema)`, ... */
 export const Serdes = {
@@ -14,5 +16,9 @@ export const Serdes = {
   jsonSchema: jsonSchemaSerde,
   int32: int32Serde,
   long: longSerde,
-  double: doubleSerde
+  double: doubleSerde,
+  /** Keys of time-windowed results: `Serdes.windowed(Serdes.string(), 60_000)` (Kafka's TimeWindowedSerde). */
+  windowed: timeWindowedSerde,
+  /** Keys of session-windowed results (Kafka's SessionWindowedSerde). */
+  sessionWindowed: sessionWindowedSerde
 } as const

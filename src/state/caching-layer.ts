@@ -55,6 +55,9 @@ export class CachingLayer implements BytesLayer {
   }
 
   expireBefore(bound: Buffer): void {
+    // Updates to windows that fall out of retention must still reach downstream before they go (a suppress waits
+    // for exactly these to emit final results), as Kafka Streams' cache forwards every dirty entry.
+    this.#cache.flush()
     this.#cache.expireBefore(bound)
     this.#inner.expireBefore(bound)
   }

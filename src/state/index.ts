@@ -45,6 +45,7 @@ export {
   CHANGELOG_ADDITIONAL_RETENTION_MS,
   keyValueStoreBuilder,
   type SessionStoreOptions,
+  type StoreKind,
   type StoreOptions,
   Stores,
   type StreamlaneStoreBuilder,

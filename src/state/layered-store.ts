@@ -82,7 +82,8 @@ export abstract class LayeredStore implements ManagedStateStore {
     let top: BytesLayer = this.#pending
     // The changelog topic is known even without a sink: a standby task restores and checkpoints it, never writes.
     this.changelogTopic = this.#options.logging ? context.changelogTopic : null
-    const sink = services?.changelogSink ?? null
+    // A source topic serving as changelog (a table's) is restored from and checkpointed, never written.
+    const sink = context.changelogIsSourceTopic === true ? null : (services?.changelogSink ?? null)
     if (this.changelogTopic !== null && sink !== null) {
       this.#logging = new ChangeLoggingLayer(top, sink, this.changelogTopic, this.#partition, this.#options.codec)
       top = this.#logging

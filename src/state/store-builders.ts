@@ -51,8 +51,12 @@ export interface SessionStoreOptions<K, AGG> extends StoreOptions<K, AGG> {
   readonly segmentIntervalMs?: number
 }
 
+/** What a builder makes: lets the test driver and interactive queries pick the right typed view of a store. */
+export type StoreKind = 'key-value' | 'timestamped-key-value' | 'window' | 'timestamped-window' | 'session'
+
 /** A `StoreBuilder` that also says how it stores, for `describe()` and the runtime. */
 export interface StreamlaneStoreBuilder<S extends StateStore> extends StoreBuilder<S> {
+  readonly kind: StoreKind
   readonly persistent: boolean
   readonly cachingEnabled: boolean
   /** For window and session stores: how long entries stay; the changelog keeps them a day longer. */
@@ -77,6 +81,7 @@ function positive(store: string, field: string, value: number): void {
 }
 
 function builder<S extends StateStore>(
+  kind: StoreKind,
   options: StoreOptions<unknown, unknown>,
   defaults: Record<string, string>,
   retentionMs: number | null,
@@ -88,6 +93,7 @@ function builder<S extends StateStore>(
   const caching = options.caching ?? false
   const overrides = typeof logging === 'object' ? logging : {}
   return {
+    kind,
     name: options.name,
     loggingEnabled: logging !== false,
     changelogConfig: Object.freeze({ ...defaults, ...overrides }),
@@ -99,7 +105,7 @@ function builder<S extends StateStore>(
 }
 
 export function keyValueStoreBuilder<K, V>(options: StoreOptions<K, V>): StreamlaneStoreBuilder<KeyValueStore<K, V>> {
-  return builder(options, { 'cleanup.policy': 'compact' }, null, (persistent, logging, caching) => {
+  return builder('key-value', options, { 'cleanup.policy': 'compact' }, null, (persistent, logging, caching) => {
     return new LayeredKeyValueStore<K, V>({
       name: options.name,
       persistent,
@@ -116,18 +122,24 @@ export function keyValueStoreBuilder<K, V>(options: StoreOptions<K, V>): Streaml
 export function timestampedKeyValueStoreBuilder<K, V>(
   options: StoreOptions<K, V>
 ): StreamlaneStoreBuilder<TimestampedKeyValueStore<K, V>> {
-  return builder(options, { 'cleanup.policy': 'compact' }, null, (persistent, logging, caching) => {
-    return new LayeredKeyValueStore({
-      name: options.name,
-      persistent,
-      logging,
-      caching,
-      codec: timestampedValueCodec(identityCodec),
-      layout: 'timestamped-key-value/1',
-      keySerde: options.keySerde,
-      valueFormat: timestampedFormat(options.valueSerde)
-    })
-  })
+  return builder(
+    'timestamped-key-value',
+    options,
+    { 'cleanup.policy': 'compact' },
+    null,
+    (persistent, logging, caching) => {
+      return new LayeredKeyValueStore({
+        name: options.name,
+        persistent,
+        logging,
+        caching,
+        codec: timestampedValueCodec(identityCodec),
+        layout: 'timestamped-key-value/1',
+        keySerde: options.keySerde,
+        valueFormat: timestampedFormat(options.valueSerde)
+      })
+    }
+  )
 }
 
 function windowedConfig(retentionMs: number): Record<string, string> {
@@ -148,35 +160,42 @@ function windowBuilder<K, V, W extends StateStore>(
   }
   const interval = options.segmentIntervalMs ?? defaultSegmentInterval(options.retentionMs)
   positive(options.name, 'segmentIntervalMs', interval)
-  return builder(options, windowedConfig(options.retentionMs), options.retentionMs, (persistent, logging, caching) => {
-    const segments = new Segments(interval, options.retentionMs)
-    const keys = segmentedKeyCodec(segments, WINDOW_SUFFIX_BYTES)
-    const common = {
-      name: options.name,
-      persistent,
-      logging,
-      caching,
-      keySerde: options.keySerde,
-      windowSizeMs: options.windowSizeMs,
-      retentionMs: options.retentionMs,
-      retainDuplicates: options.retainDuplicates ?? false,
-      segments
+  const kind = timestamped ? 'timestamped-window' : 'window'
+  return builder(
+    kind,
+    options,
+    windowedConfig(options.retentionMs),
+    options.retentionMs,
+    (persistent, logging, caching) => {
+      const segments = new Segments(interval, options.retentionMs)
+      const keys = segmentedKeyCodec(segments, WINDOW_SUFFIX_BYTES)
+      const common = {
+        name: options.name,
+        persistent,
+        logging,
+        caching,
+        keySerde: options.keySerde,
+        windowSizeMs: options.windowSizeMs,
+        retentionMs: options.retentionMs,
+        retainDuplicates: options.retainDuplicates ?? false,
+        segments
+      }
+      const store = timestamped
+        ? new LayeredWindowStore({
+            ...common,
+            codec: timestampedValueCodec(keys),
+            layout: `timestamped-window/1 segment=${interval}`,
+            valueFormat: timestampedFormat(options.valueSerde)
+          })
+        : new LayeredWindowStore({
+            ...common,
+            codec: { ...keys, ...plainValueCodec },
+            layout: `window/1 segment=${interval}`,
+            valueFormat: plainFormat(options.valueSerde)
+          })
+      return store as unknown as W
     }
-    const store = timestamped
-      ? new LayeredWindowStore({
-          ...common,
-          codec: timestampedValueCodec(keys),
-          layout: `timestamped-window/1 segment=${interval}`,
-          valueFormat: timestampedFormat(options.valueSerde)
-        })
-      : new LayeredWindowStore({
-          ...common,
-          codec: { ...keys, ...plainValueCodec },
-          layout: `window/1 segment=${interval}`,
-          valueFormat: plainFormat(options.valueSerde)
-        })
-    return store as unknown as W
-  })
+  )
 }
 
 export function windowStoreBuilder<K, V>(options: WindowStoreOptions<K, V>): StreamlaneStoreBuilder<WindowStore<K, V>> {
@@ -195,21 +214,27 @@ export function sessionStoreBuilder<K, AGG>(
   positive(options.name, 'retentionMs', options.retentionMs)
   const interval = options.segmentIntervalMs ?? defaultSegmentInterval(options.retentionMs)
   positive(options.name, 'segmentIntervalMs', interval)
-  return builder(options, windowedConfig(options.retentionMs), options.retentionMs, (persistent, logging, caching) => {
-    const segments = new Segments(interval, options.retentionMs)
-    return new LayeredSessionStore<K, AGG>({
-      name: options.name,
-      persistent,
-      logging,
-      caching,
-      codec: { ...segmentedKeyCodec(segments, SESSION_SUFFIX_BYTES), ...plainValueCodec },
-      layout: `session/1 segment=${interval}`,
-      keySerde: options.keySerde,
-      valueFormat: plainFormat(options.valueSerde),
-      retentionMs: options.retentionMs,
-      segments
-    })
-  })
+  return builder(
+    'session',
+    options,
+    windowedConfig(options.retentionMs),
+    options.retentionMs,
+    (persistent, logging, caching) => {
+      const segments = new Segments(interval, options.retentionMs)
+      return new LayeredSessionStore<K, AGG>({
+        name: options.name,
+        persistent,
+        logging,
+        caching,
+        codec: { ...segmentedKeyCodec(segments, SESSION_SUFFIX_BYTES), ...plainValueCodec },
+        layout: `session/1 segment=${interval}`,
+        keySerde: options.keySerde,
+        valueFormat: plainFormat(options.valueSerde),
+        retentionMs: options.retentionMs,
+        segments
+      })
+    }
+  )
 }
 
 /** The builders in one place, Kafka Streams' `Stores` style: `Stores.keyValueStoreBuilder({...})`. */

@@ -1,7 +1,15 @@
 import { StreamlaneError } from '../errors.ts'
-import type { Headers } from '../serde/headers.ts'
+import { Headers } from '../serde/headers.ts'
 import type { Serde } from '../serde/serde.ts'
-import type { ErrorHandlerConfig } from '../topology/error-handlers.ts'
+import type { StoreKind } from '../state/store-builders.ts'
+import type {
+  ReadOnlyKeyValueStore,
+  ReadOnlySessionStore,
+  ReadOnlyWindowStore,
+  ValueAndTimestamp
+} from '../state/stores.ts'
+import type { DroppedRecordReason } from '../topology/dropped-records.ts'
+import type { ErrorHandlerConfig, WarnLogger } from '../topology/error-handlers.ts'
 import { andThen, forEachInOrder, isPromiseLike } from '../topology/maybe-async.ts'
 import type { RawRecord } from '../topology/record.ts'
 import type { ProducedRecord, RecordCollector } from '../topology/record-collector.ts'
@@ -10,6 +18,8 @@ import { TaskId } from '../topology/task-id.ts'
 import { TaskProcessorGraph } from '../topology/task-processor-graph.ts'
 import type { Topology } from '../topology/topology.ts'
 import { planTopology, type TopologyPlan } from '../topology/topology-plan.ts'
+import { DriverState } from './driver-state.ts'
+import { checkFamily, keyValueView, sessionView, windowView } from './store-views.ts'
 import { type InputSink, TestInputTopic, type TestInputTopicOptions } from './test-input-topic.ts'
 import { type OutputLog, TestOutputTopic } from './test-output-topic.ts'
 
@@ -18,7 +28,30 @@ export interface TopologyTestDriverConfig {
   /** The driver's wall clock starts here (epoch ms). Default 0, so tests are deterministic. */
   readonly initialWallClockTimeMs?: number
   readonly errorHandlers?: ErrorHandlerConfig
+  /**
+   * The record cache of each task (bytes). Default 10 MiB, the application's default. With the default commit after
+   * every record it only merges several updates of one key caused by the same input record; 0 forwards every update.
+   */
+  readonly cacheMaxBytes?: number
+  /**
+   * Without it (the default, as Kafka Streams' driver), the driver commits after every piped record: caches are
+   * flushed (their updates forwarded and logged) and store writes committed before `pipeInput` returns. With it,
+   * the driver commits only when `advanceWallClockTime` has moved the clock this far since the last commit, and on
+   * `commit()`, as the runtime does on its commit interval: cached updates wait until then.
+   */
+  readonly commitIntervalMs?: number
+  /** Where warnings go (records dropped as late or without a key, state warnings). Default: kept in `warnings`. */
+  readonly logger?: WarnLogger
 }
+
+/** A warning the driver recorded (see `TopologyTestDriverConfig.logger`). */
+export interface DriverWarning {
+  readonly fields: Record<string, unknown>
+  readonly message: string
+}
+
+/** The application's default record cache size, which the driver uses too. */
+const DEFAULT_CACHE_MAX_BYTES = 10 * 1024 * 1024
 
 /**
  * Runs a topology in-process, without a broker, on the same `TaskProcessorGraph` the runtime runs: one task
@@ -35,28 +68,58 @@ export class TopologyTestDriver {
   readonly #logs = new Map<string, OutputLog>()
   readonly #nextOffset = new Map<string, number>()
   readonly #loopBack: RawRecord[] = []
+  readonly #state: DriverState
+  readonly #commitIntervalMs: number | null
+  #lastCommitMs: number
   #wallClockMs: number
+  /** Warnings logged while no `logger` was configured. */
+  readonly warnings: DriverWarning[] = []
   /** Settles when the last asynchronous operation has; later operations wait for it. */
   #pending: Promise<void> | null = null
 
   constructor(topology: Topology, config: TopologyTestDriverConfig) {
     this.plan = planTopology(topology, config.applicationId)
     this.#wallClockMs = config.initialWallClockTimeMs ?? 0
+    this.#lastCommitMs = this.#wallClockMs
+    this.#commitIntervalMs = config.commitIntervalMs ?? null
+    const logger: WarnLogger = config.logger ?? {
+      warn: (fields, message) => void this.warnings.push({ fields, message })
+    }
+    this.#state = new DriverState({
+      plan: this.plan,
+      cacheMaxBytes: config.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES,
+      logger: { warn: (fields, message) => logger.warn(fields, message), info: () => {} },
+      record: (topic, key, value, timestamp) => this.#record({ topic, key, value, headers: Headers.empty, timestamp }),
+      endOffset: (topic) => this.#nextOffset.get(topic) ?? 0
+    })
     const collector: RecordCollector = {
       send: (record) => this.#collect(record),
       partitionCount: () => 1
     }
     for (const sub of this.plan.subtopologies) {
+      const taskId = new TaskId(sub.id, 0)
       const task = new TaskProcessorGraph({
         plan: this.plan,
-        taskId: new TaskId(sub.id, 0),
+        taskId,
         collector,
         wallClock: () => this.#wallClockMs,
+        logger,
+        createStore: this.#state.storeFactory(taskId, () => this.#tasks.get(sub.id)),
         ...(config.errorHandlers ? { errorHandlers: config.errorHandlers } : {})
       })
       this.#tasks.set(sub.id, task)
     }
-    for (const task of this.#tasks.values()) task.init()
+    try {
+      for (const task of this.#tasks.values()) task.init()
+    } catch (error) {
+      void this.#state.close().catch(() => {})
+      throw error
+    }
+  }
+
+  /** The temporary state directory of the persistent stores (removed on close), or null when all are in memory. */
+  get stateDir(): string | null {
+    return this.#state.stateDir
   }
 
   get wallClockTimeMs(): number {
@@ -98,26 +161,88 @@ export class TopologyTestDriver {
     return [...this.#logs].filter(([, log]) => log.records.length > 0).map(([topic]) => topic)
   }
 
-  /** Moves the wall clock and fires the wall-clock punctuators that came due. */
+  /**
+   * Moves the wall clock and fires the wall-clock punctuators that came due; then commits, when committing after
+   * every record (the default) or when `commitIntervalMs` has passed since the last commit.
+   */
   advanceWallClockTime(ms: number): void | Promise<void> {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`advanceWallClockTime needs a duration >= 0, got ${ms}`)
     return this.#serialized(() => {
       this.#wallClockMs += ms
-      return forEachInOrder([...this.#tasks.values()], (task) =>
-        andThen(
-          () => task.punctuateWallClock(this.#wallClockMs),
-          () => this.#drain()
-        )
+      return andThen(
+        () =>
+          forEachInOrder([...this.#tasks.values()], (task) =>
+            andThen(
+              () => task.punctuateWallClock(this.#wallClockMs),
+              () => this.#drain()
+            )
+          ),
+        () => {
+          const interval = this.#commitIntervalMs
+          if (interval === null || this.#wallClockMs - this.#lastCommitMs >= interval) return this.#commitAll()
+        }
       )
     })
   }
 
+  /**
+   * Commits every task now, as the runtime does on its commit interval: caches are flushed (their updates forwarded
+   * downstream and to the changelogs) and store writes become durable. Only needed with `commitIntervalMs`.
+   */
+  commit(): void | Promise<void> {
+    return this.#serialized(() => this.#commitAll())
+  }
+
+  /** A store of the topology as the processors see it (writable: tests should only read). */
   getStateStore<S extends StateStore = StateStore>(name: string): S {
     for (const task of this.#tasks.values()) {
       const store = task.getStateStore(name)
       if (store) return store as S
     }
     throw new StreamlaneError('STREAMLANE_TEST_UNKNOWN_STORE', `the topology has no state store named ${name}`)
+  }
+
+  /** A key-value store, read-only; the values of timestamped stores (DSL tables and aggregations) without timestamps. */
+  getKeyValueStore<K, V>(name: string): ReadOnlyKeyValueStore<K, V> {
+    const kind = this.#kindOf(name, 'key-value')
+    return keyValueView<K, V>(this.getStateStore(name), kind)
+  }
+
+  /** A timestamped key-value store, read-only, values with the timestamp of their last update. */
+  getTimestampedKeyValueStore<K, V>(name: string): ReadOnlyKeyValueStore<K, ValueAndTimestamp<V>> {
+    this.#kindOf(name, 'key-value')
+    return keyValueView<K, ValueAndTimestamp<V>>(this.getStateStore(name), 'key-value')
+  }
+
+  /** A window store, read-only; the values of timestamped ones (DSL windowed aggregations) without timestamps. */
+  getWindowStore<K, V>(name: string): ReadOnlyWindowStore<K, V> {
+    const kind = this.#kindOf(name, 'window')
+    return windowView<K, V>(this.getStateStore(name), kind)
+  }
+
+  /** A timestamped window store, read-only, values with the largest timestamp of the records aggregated. */
+  getTimestampedWindowStore<K, V>(name: string): ReadOnlyWindowStore<K, ValueAndTimestamp<V>> {
+    this.#kindOf(name, 'window')
+    return windowView<K, ValueAndTimestamp<V>>(this.getStateStore(name), 'window')
+  }
+
+  getSessionStore<K, V>(name: string): ReadOnlySessionStore<K, V> {
+    this.#kindOf(name, 'session')
+    return sessionView<K, V>(this.getStateStore(name))
+  }
+
+  /**
+   * Records processors dropped on purpose, over every task: late records (`'late'`), records without a key where one
+   * is needed (`'null-key'`), without a value in a stream aggregation (`'null-value'`); all of them when no reason is
+   * given. The runtime exports the same counters (`DROPPED_RECORDS_METRICS`).
+   */
+  droppedRecords(reason?: DroppedRecordReason): number {
+    let total = 0
+    for (const task of this.#tasks.values()) {
+      const dropped = task.counters.dropped
+      total += reason === undefined ? dropped.late + dropped['null-key'] + dropped['null-value'] : dropped[reason]
+    }
+    return total
   }
 
   /** The task running a sub-topology, for its counters and offsets. */
@@ -127,8 +252,21 @@ export class TopologyTestDriver {
     return task
   }
 
+  /**
+   * Closes the tasks (processors, then stores) and the state: LMDB environments are closed and the temporary state
+   * directory is removed. Stores are closed by the time this returns; await it for the directory.
+   */
   close(): void | Promise<void> {
-    return this.#serialized(() => forEachInOrder([...this.#tasks.values()], (task) => task.close()))
+    return this.#serialized(() =>
+      andThen(
+        () => forEachInOrder([...this.#tasks.values()], (task) => task.close()),
+        () => this.#state.close(),
+        (error) =>
+          this.#state.close().then(() => {
+            throw error
+          })
+      )
+    )
   }
 
   #pipe(
@@ -140,7 +278,10 @@ export class TopologyTestDriver {
   ): void | Promise<void> {
     return this.#serialized(() => {
       this.#loopBack.push({ topic, partition: 0, offset: this.#takeOffset(topic), timestamp, key, value, headers })
-      return this.#drain()
+      return andThen(
+        () => this.#drain(),
+        () => (this.#commitIntervalMs === null ? this.#commitAll() : undefined)
+      )
     })
   }
 
@@ -172,17 +313,36 @@ export class TopologyTestDriver {
   #processAll(task: TaskProcessorGraph): void | Promise<void> {
     for (;;) {
       const result = task.processNext()
-      if (result === false) {
-        task.flush()
-        return
-      }
-      if (result !== true) return result.then((more) => (more ? this.#processAll(task) : task.flush()))
+      if (result === false) return
+      if (result !== true) return result.then((more) => (more ? this.#processAll(task) : undefined))
     }
   }
 
-  #collect(record: ProducedRecord): void {
+  /**
+   * Flushes every task's stores until nothing more comes back (a flushed table update can go through a repartition
+   * topic to another task's store), then commits every task's state.
+   */
+  #commitAll(): void | Promise<void> {
+    for (const task of this.#tasks.values()) task.flush()
+    if (this.#loopBack.length > 0) {
+      return andThen(
+        () => this.#drain(),
+        () => this.#commitAll()
+      )
+    }
+    for (const task of this.#tasks.values()) this.#state.commit(task)
+    this.#lastCommitMs = this.#wallClockMs
+  }
+
+  /** Appends to a topic's log; returns the offset. */
+  #record(record: ProducedRecord): number {
     const offset = this.#takeOffset(record.topic)
     this.#log(record.topic).records.push({ ...record, offset })
+    return offset
+  }
+
+  #collect(record: ProducedRecord): void {
+    const offset = this.#record(record)
     if (this.plan.subtopologyReading(record.topic)) {
       this.#loopBack.push({
         topic: record.topic,
@@ -225,6 +385,16 @@ export class TopologyTestDriver {
     const offset = this.#nextOffset.get(topic) ?? 0
     this.#nextOffset.set(topic, offset + 1)
     return offset
+  }
+
+  #kindOf(name: string, family: 'key-value' | 'window' | 'session'): StoreKind | undefined {
+    const builder = this.plan.storeBuilders.get(name)
+    if (builder === undefined) {
+      throw new StreamlaneError('STREAMLANE_TEST_UNKNOWN_STORE', `the topology has no state store named ${name}`)
+    }
+    const kind = (builder as { kind?: StoreKind }).kind
+    checkFamily(name, kind, family)
+    return kind
   }
 
   #sourceList(): string {

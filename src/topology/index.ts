@@ -1,4 +1,5 @@
 export { type CopartitionGroup, checkCopartitioning } from './copartitioning.ts'
+export { DROPPED_RECORDS_METRICS, type DroppedRecordReason } from './dropped-records.ts'
 export {
   deadLetter,
   deadLetterRecord,
@@ -58,6 +59,7 @@ export type { NodeDescription, SubtopologyDescription, TopologyDescription } fro
 export {
   CopartitioningError,
   InvalidTimestampError,
+  MAX_RECORD_TIMESTAMP,
   MissingSourceTopicError,
   ProcessingError,
   ProductionError,

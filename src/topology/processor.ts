@@ -1,3 +1,4 @@
+import type { DroppedRecordReason } from './dropped-records.ts'
 import type { RecordMetadata, StreamRecord } from './record.ts'
 import type { StateStore } from './state-store.ts'
 import type { TaskId } from './task-id.ts'
@@ -62,4 +63,10 @@ export interface ProcessorContext<KForward = unknown, VForward = unknown> {
 
   /** Asks the runtime to commit this task soon, rather than at the next commit interval. */
   requestCommit(): void
+
+  /**
+   * Says that this processor dropped the current record on purpose (a late record, a null key): the task counts it in
+   * `counters.dropped[reason]` and logs a warning with `message`, the processor, task, topic, partition and offset.
+   */
+  recordDropped(reason: DroppedRecordReason, message: string): void
 }

@@ -3,7 +3,7 @@ import { DeserializationError, type RecordPart } from '../serde/serde-errors.ts'
 import { recordTimestamp } from './extractors.ts'
 import type { RawRecord } from './record.ts'
 import type { SourceDefinition } from './topology.ts'
-import { InvalidTimestampError, messageOf } from './topology-errors.ts'
+import { InvalidTimestampError, MAX_RECORD_TIMESTAMP, messageOf } from './topology-errors.ts'
 
 export interface DecodedParts {
   readonly key: unknown
@@ -31,7 +31,9 @@ export function decodeRecord(raw: RawRecord, source: SourceDefinition, partition
       { cause: error }
     )
   }
-  if (!Number.isInteger(timestamp) || timestamp < 0) throw new InvalidTimestampError(raw, timestamp)
+  if (!Number.isInteger(timestamp) || timestamp < 0 || timestamp > MAX_RECORD_TIMESTAMP) {
+    throw new InvalidTimestampError(raw, timestamp)
+  }
   return { key, value, timestamp }
 }
 

@@ -18,8 +18,13 @@ export interface StateStore {
 export interface StateStoreContext {
   readonly applicationId: string
   readonly taskId: TaskId
-  /** `<app.id>-<store>-changelog`, or null when logging is disabled. */
+  /** `<app.id>-<store>-changelog`, or null when logging is disabled; or a source topic (see below). */
   readonly changelogTopic: string | null
+  /**
+   * True when `changelogTopic` is a source topic of the topology that doubles as the store's changelog (a table read
+   * with `builder.table()`): the store restores from it and checkpoints its offsets, but never writes to it.
+   */
+  readonly changelogIsSourceTopic?: boolean
 }
 
 /** Makes one store instance per task. The builder's name is the store's name. */

@@ -16,8 +16,13 @@ export function openStores(
   const stores = new Map<string, StateStore>()
   for (const name of subtopology.stores) {
     const store = createStore(plan.storeBuilders.get(name)!, taskId)
-    const changelog = [...plan.changelogTopics.values()].find((c) => c.store === name)
-    store.init({ applicationId: plan.applicationId, taskId, changelogTopic: changelog?.name ?? null })
+    const changelog = plan.changelogOf(name)
+    store.init({
+      applicationId: plan.applicationId,
+      taskId,
+      changelogTopic: changelog?.topic ?? null,
+      ...(changelog?.source ? { changelogIsSourceTopic: true } : {})
+    })
     stores.set(name, store)
   }
   return stores

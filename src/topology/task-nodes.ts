@@ -1,5 +1,6 @@
 import type { Serde } from '../serde/serde.ts'
 import { SerializationError } from '../serde/serde-errors.ts'
+import type { DroppedRecordReason } from './dropped-records.ts'
 import type { ErrorStage } from './error-handlers.ts'
 import type { RecordContext } from './extractors.ts'
 import { forEachInOrder, isPromiseLike } from './maybe-async.ts'
@@ -32,6 +33,8 @@ export interface TaskEnvironment {
   schedule(owner: string, intervalMs: number, type: PunctuationType, punctuator: Punctuator): Cancellable
   store(name: string): StateStore
   requestCommit(): void
+  /** Counts a record a processor dropped on purpose and logs a warning locating it. */
+  recordDropped(nodeName: string, reason: DroppedRecordReason, message: string): void
 }
 
 export interface TaskNode {
@@ -185,6 +188,10 @@ class NodeContext implements ProcessorContext {
 
   requestCommit(): void {
     this.#env.requestCommit()
+  }
+
+  recordDropped(reason: DroppedRecordReason, message: string): void {
+    this.#env.recordDropped(this.#node.name, reason, message)
   }
 }
 

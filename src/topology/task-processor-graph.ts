@@ -1,4 +1,5 @@
-import type { ErrorHandlerConfig, ErrorStage } from './error-handlers.ts'
+import { type DroppedRecordReason, warnDroppedRecord } from './dropped-records.ts'
+import { type ErrorHandlerConfig, type ErrorStage, stderrLogger, type WarnLogger } from './error-handlers.ts'
 import { andThen, forEachInOrder } from './maybe-async.ts'
 import { type BufferedCount, PartitionGroup } from './partition-group.ts'
 import type { Cancellable, PunctuationType, Punctuator } from './processor.ts'
@@ -28,6 +29,8 @@ export interface TaskProcessorGraphOptions {
   readonly maxTaskIdleMs?: number
   /** Makes this task's instance of a store; the state layer wraps stores here. Default `builder.build()`. */
   readonly createStore?: (builder: StoreBuilder, taskId: TaskId) => StateStore
+  /** Warnings about records processors dropped on purpose (late, null key). Default: JSON lines on stderr. */
+  readonly logger?: WarnLogger
 }
 
 /** Next offset to consume (last processed + 1): what the runtime commits. */
@@ -62,6 +65,7 @@ export class TaskProcessorGraph implements TaskEnvironment {
   readonly #errors: TaskErrorRouter
   readonly #wallClock: () => number
   readonly #createStore: (builder: StoreBuilder, taskId: TaskId) => StateStore
+  readonly #logger: WarnLogger
   readonly #group: PartitionGroup<RawRecord, DecodedRecord>
   readonly #sourceByTopic = new Map<string, SourceNode>()
   readonly #nodes: TaskNode[] = []
@@ -72,6 +76,7 @@ export class TaskProcessorGraph implements TaskEnvironment {
   readonly #consumed = new Map<string, TopicPartitionOffset>()
   #tracked: Promise<Settled>[] = []
   #current: RawRecord | null = null
+  #currentTimestamp = -1
   #state: 'created' | 'running' | 'busy' | 'failed' | 'closed' = 'created'
   #commitRequested = false
 
@@ -87,6 +92,7 @@ export class TaskProcessorGraph implements TaskEnvironment {
     this.#errors = new TaskErrorRouter(taskId, options.collector, this.counters, options.errorHandlers)
     this.#wallClock = options.wallClock ?? Date.now
     this.#createStore = options.createStore ?? ((builder) => builder.build())
+    this.#logger = options.logger ?? stderrLogger
 
     const byName = new Map<string, TaskNode>()
     for (const definition of subtopology.nodes) {
@@ -199,6 +205,7 @@ export class TaskProcessorGraph implements TaskEnvironment {
     }
     const { raw, source, record } = next.record
     this.#current = raw
+    this.#currentTimestamp = record.timestamp
     return andThen(
       () => source.process(record),
       () =>
@@ -208,6 +215,7 @@ export class TaskProcessorGraph implements TaskEnvironment {
             this.#markConsumed(raw)
             this.counters.processed++
             this.#current = null
+            this.#currentTimestamp = -1
             return andThen(
               () => this.#runDue(this.#streamTimeSchedules, this.#group.streamTimeMs),
               () => {
@@ -261,6 +269,14 @@ export class TaskProcessorGraph implements TaskEnvironment {
 
   get currentRecord(): RawRecord | null {
     return this.#current
+  }
+
+  /**
+   * The timestamp of the record being processed (as its extractor chose it), or the stream time outside of a record
+   * (punctuators, `flush()`): what `TaskStateManagerOptions.currentTimestamp` should return for this task.
+   */
+  get currentTimestampMs(): number {
+    return this.#current === null ? this.#group.streamTimeMs : this.#currentTimestamp
   }
 
   /** Closes processors then stores, all of them even if some fail; the first failure is thrown after. */
@@ -324,6 +340,11 @@ export class TaskProcessorGraph implements TaskEnvironment {
     this.#commitRequested = true
   }
 
+  recordDropped(nodeName: string, reason: DroppedRecordReason, message: string): void {
+    this.counters.dropped[reason]++
+    warnDroppedRecord(this.#logger, this.taskId, nodeName, reason, this.#current, message)
+  }
+
   // Internals.
 
   #processors(): ProcessorNode[] {
@@ -347,6 +368,7 @@ export class TaskProcessorGraph implements TaskEnvironment {
   #failWith(error: unknown): never {
     this.#state = 'failed'
     this.#current = null
+    this.#currentTimestamp = -1
     this.#tracked = []
     throw error
   }

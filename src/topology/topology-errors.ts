@@ -88,7 +88,14 @@ export class ProductionError extends StreamlaneError {
   }
 }
 
-/** A timestamp extractor returned a negative or non-integer timestamp. */
+/**
+ * The largest record timestamp accepted: 9999-12-31T23:59:59.999Z. Anything later is a unit mistake (microseconds or
+ * nanoseconds read as milliseconds) and would push stream time so far ahead that every window closes and every
+ * windowed store expires, so such records go to the deserialization handler instead.
+ */
+export const MAX_RECORD_TIMESTAMP = 253_402_300_799_999
+
+/** A timestamp extractor returned a negative, non-integer or far-future timestamp. */
 export class InvalidTimestampError extends StreamlaneError {
   readonly timestamp: number
 
@@ -96,7 +103,8 @@ export class InvalidTimestampError extends StreamlaneError {
     super(
       'STREAMLANE_TIMESTAMP_INVALID',
       `invalid timestamp ${timestamp} for the record at topic ${record.topic} partition ${record.partition} ` +
-        `offset ${record.offset}: timestamps must be integers >= 0 (epoch milliseconds)`
+        `offset ${record.offset}: timestamps must be integers from 0 to ${MAX_RECORD_TIMESTAMP} ` +
+        '(epoch milliseconds up to the year 9999)'
     )
     this.timestamp = timestamp
   }

@@ -52,8 +52,14 @@ export class TopologyPlan {
   readonly subtopologies: readonly SubtopologyPlan[]
   /** By full name. */
   readonly repartitionTopics: ReadonlyMap<string, RepartitionTopicPlan>
-  /** By full name. */
+  /** By full name: the changelog topics to create. Stores logging to a source topic are not here. */
   readonly changelogTopics: ReadonlyMap<string, ChangelogTopicPlan>
+  /**
+   * Stores whose changelog is a source topic (tables read with `builder.table()`): store name -> full topic name.
+   * Nothing is created for them; the runtime restores them from that topic and, at commit, passes the task's
+   * consumed offset of that topic partition as the store's changelog offset.
+   */
+  readonly sourceChangelogTopics: ReadonlyMap<string, string>
   readonly storeBuilders: ReadonlyMap<string, StoreBuilder>
   readonly #shortToFull: ReadonlyMap<string, string>
   readonly #subtopologyByTopic: Map<string, SubtopologyPlan | null>
@@ -110,16 +116,42 @@ export class TopologyPlan {
     this.repartitionTopics = repartitionTopics
 
     const changelogTopics = new Map<string, ChangelogTopicPlan>()
+    const sourceChangelogTopics = new Map<string, string>()
+    const sourceChangelogs = topology.sourceTopicChangelogs()
     for (const [storeName, builder] of this.storeBuilders) {
       const owner = this.subtopologies.find((sub) => sub.stores.includes(storeName))
       if (!owner) throw new TopologyError(`state store ${storeName} is not connected to any processor`)
       if (!builder.loggingEnabled) continue
+      const sourceTopic = sourceChangelogs.get(storeName)
+      if (sourceTopic !== undefined) {
+        const full = resolve(sourceTopic)
+        if (!owner.sourceTopics.includes(full)) {
+          throw new TopologyError(
+            `state store ${storeName} uses topic ${sourceTopic} as its changelog, but its sub-topology ${owner.id} does not read it`
+          )
+        }
+        sourceChangelogTopics.set(storeName, full)
+        continue
+      }
       const name = changelogTopicName(applicationId, storeName)
       changelogTopics.set(name, { name, store: storeName, subtopology: owner.id, config: builder.changelogConfig })
     }
     this.changelogTopics = changelogTopics
+    this.sourceChangelogTopics = sourceChangelogTopics
     this.#subtopologyByTopic = new Map()
     for (const sub of this.subtopologies) for (const topic of sub.sourceTopics) this.#subtopologyByTopic.set(topic, sub)
+  }
+
+  /**
+   * The changelog a store restores from: its `<app.id>-<store>-changelog`, or a source topic (`source: true`, never
+   * written by the store), or null when the store is not logged.
+   */
+  changelogOf(storeName: string): { readonly topic: string; readonly source: boolean } | null {
+    const sourceTopic = this.sourceChangelogTopics.get(storeName)
+    if (sourceTopic !== undefined) return { topic: sourceTopic, source: true }
+    const builder = this.storeBuilders.get(storeName)
+    if (builder === undefined || !builder.loggingEnabled) return null
+    return { topic: changelogTopicName(this.applicationId, storeName), source: false }
   }
 
   /** The full name of a topic as the topology writes it: repartition topics get the application prefix. */

@@ -85,6 +85,7 @@ export class Topology {
   readonly #topicToSource = new Map<string, string>()
   readonly #stores = new Map<string, { builder: StoreBuilder; processors: string[] }>()
   readonly #repartitionTopics = new Map<string, RepartitionTopicDefinition>()
+  readonly #sourceChangelogs = new Map<string, string>()
 
   addSource<K = Buffer, V = Buffer>(
     name: string,
@@ -185,6 +186,32 @@ export class Topology {
       if (!store.processors.includes(processorName)) store.processors.push(processorName)
     }
     return this
+  }
+
+  /**
+   * Makes source topic `topic` the changelog of store `storeName` (Kafka Streams' source-topic reuse for tables): no
+   * `<app.id>-<store>-changelog` is created, the store restores from `topic` and checkpoints its offsets, and it never
+   * writes to it. The store's serdes must be the source's, since restored bytes go into the store as they are.
+   */
+  useSourceTopicAsChangelog(storeName: string, topic: string): this {
+    const store = this.#stores.get(storeName)
+    if (!store)
+      throw new TopologyError(`cannot use ${topic} as the changelog of state store ${storeName}: no such store`)
+    if (!store.builder.loggingEnabled) {
+      throw new TopologyError(
+        `state store ${storeName} has logging disabled, so it cannot have topic ${topic} as changelog`
+      )
+    }
+    if (!this.#topicToSource.has(topic)) {
+      throw new TopologyError(`cannot use ${topic} as the changelog of state store ${storeName}: no source reads it`)
+    }
+    this.#sourceChangelogs.set(storeName, topic)
+    return this
+  }
+
+  /** Stores whose changelog is a source topic: store name -> topic. */
+  sourceTopicChangelogs(): ReadonlyMap<string, string> {
+    return this.#sourceChangelogs
   }
 
   /**

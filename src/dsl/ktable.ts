@@ -1,0 +1,177 @@
+import { bytesSerde } from '../serde/primitive-serdes.ts'
+import type { Serde } from '../serde/serde.ts'
+import { keyValueStoreBuilder } from '../state/store-builders.ts'
+import type { Windowed } from '../state/stores.ts'
+import type { ProcessorSupplier } from '../topology/processor.ts'
+import { TopologyError } from '../topology/topology-errors.ts'
+import type { Change } from './change.ts'
+import type { DslContext } from './dsl-context.ts'
+import type { Grouped } from './dsl-options.ts'
+import { addDslStore, requireSerde, storeNameFor, tableStoreBuilder } from './dsl-stores.ts'
+import { KGroupedTable } from './kgrouped-table.ts'
+import { type KnownSerdes, KStream } from './kstream.ts'
+import type { Materialized } from './materialized.ts'
+import { suppressProcessor } from './suppress-processor.ts'
+import type { Suppressed } from './suppressed.ts'
+import { tableFilterProcessor, tableMapValuesProcessor, toStreamProcessor } from './table-processors.ts'
+import type { WindowedTableInfo } from './windows.ts'
+
+/**
+ * A changelog stream read as a table: the latest value per key, where a null value deletes the key. Its nodes
+ * forward each update as a `Change` (new and old value), so derived tables stay exact: a filter retracts a key that
+ * stops matching, a re-grouping subtracts the old value from its old group.
+ *
+ * Made by `StreamsBuilder.table()` and by aggregations (`count`, `reduce`, `aggregate`); windowed aggregations make a
+ * `KTable<Windowed<K>, V>`, which `suppress()` can turn into final results.
+ */
+export class KTable<K, V> {
+  /** @internal */
+  readonly dsl: DslContext
+  /** @internal The node forwarding this table's changes. */
+  readonly nodeName: string
+  /** @internal */
+  readonly serdes: KnownSerdes<K, V>
+  /** The store holding this table, when it is materialized (for interactive queries and the test driver). */
+  readonly queryableStoreName: string | null
+  /** @internal Set on windowed aggregation results: what `suppress()` needs to know. */
+  readonly windowInfo: WindowedTableInfo | null
+
+  constructor(
+    dsl: DslContext,
+    nodeName: string,
+    serdes: KnownSerdes<K, V>,
+    queryableStoreName: string | null,
+    windowInfo: WindowedTableInfo | null = null
+  ) {
+    this.dsl = dsl
+    this.nodeName = nodeName
+    this.serdes = serdes
+    this.queryableStoreName = queryableStoreName
+    this.windowInfo = windowInfo
+  }
+
+  /** Keeps the keys whose value matches; a key that stops matching is deleted downstream (tombstone). */
+  filter(predicate: (key: K, value: V) => boolean, materialized?: Materialized<K, V>): KTable<K, V> {
+    return this.#filter(predicate, true, materialized)
+  }
+
+  filterNot(predicate: (key: K, value: V) => boolean, materialized?: Materialized<K, V>): KTable<K, V> {
+    return this.#filter(predicate, false, materialized)
+  }
+
+  /** A table of mapped values (deletes stay deletes). */
+  mapValues<VR>(mapper: (value: V, key: K) => VR, materialized?: Materialized<K, VR>): KTable<K, VR> {
+    const nodeName = this.dsl.newName('KTABLE-MAPVALUES')
+    const serdes: KnownSerdes<K, VR> = {
+      keySerde: materialized?.keySerde ?? this.serdes.keySerde,
+      valueSerde: materialized?.valueSerde
+    }
+    const storeName = this.#materialize('mapValues()', serdes, materialized)
+    this.dsl.topology.addProcessor(nodeName, tableMapValuesProcessor(mapper, storeName), this.nodeName)
+    if (storeName !== null) this.dsl.topology.connectProcessorAndStateStores([nodeName, storeName])
+    return new KTable(this.dsl, nodeName, serdes, storeName, this.windowInfo)
+  }
+
+  /** The table's updates as a stream: one record per update, a tombstone (null value) per delete. */
+  toStream(name?: string): KStream<K, V> {
+    const nodeName = this.dsl.nameOr(name, 'KTABLE-TOSTREAM')
+    this.dsl.topology.addProcessor(
+      nodeName,
+      toStreamProcessor<K, V>() as ProcessorSupplier<K, Change<V>, K, V>,
+      this.nodeName
+    )
+    return new KStream<K, V>(this.dsl, nodeName, this.serdes, false)
+  }
+
+  /**
+   * Re-groups the table by a new key (through a repartition topic) for `count`, `reduce(adder, subtractor)` or
+   * `aggregate(initializer, adder, subtractor)`: each update subtracts the old value from its old group and adds the
+   * new value to its new group. Pass the serdes of the new key and value in `grouped` unless unchanged.
+   */
+  groupBy<KR, VR>(
+    selector: (key: K, value: V) => readonly [KR, VR],
+    grouped: Grouped<KR, VR> = {}
+  ): KGroupedTable<KR, VR> {
+    return new KGroupedTable(this.dsl, this.nodeName, selector, grouped)
+  }
+
+  /**
+   * Emits each window's final result once, when the window closes (`Suppressed.untilWindowCloses()`), instead of
+   * every update. Only for windowed aggregation results (`windowedBy(...).count()` & co).
+   */
+  suppress(suppressed: Suppressed<K, V>): KTable<K, V> {
+    const info = this.windowInfo
+    if (info === null) {
+      throw new TopologyError(
+        'suppress(Suppressed.untilWindowCloses()) needs a windowed table, the result of windowedBy(...).count(), ' +
+          '.reduce() or .aggregate(): other tables have no windows that close'
+      )
+    }
+    const nodeName = this.dsl.nameOr(suppressed.name, 'KTABLE-SUPPRESS')
+    const storeName =
+      suppressed.name === undefined ? this.dsl.newName('KTABLE-SUPPRESS-STATE-STORE') : `${suppressed.name}-store`
+    const where = `suppress(${nodeName})`
+    const keySerde = requireSerde(
+      suppressed.keySerde,
+      this.serdes.keySerde,
+      'key',
+      where,
+      'Suppressed.untilWindowCloses({ keySerde })'
+    )
+    const valueSerde = requireSerde(
+      suppressed.valueSerde,
+      this.serdes.valueSerde,
+      'value',
+      where,
+      'Suppressed.untilWindowCloses({ valueSerde })'
+    )
+    const processor = suppressProcessor(
+      storeName,
+      info.closesAfterEndMs,
+      keySerde as unknown as Serde<Windowed<unknown>>,
+      valueSerde
+    )
+    this.dsl.topology.addProcessor(nodeName, processor, this.nodeName)
+    const buffer = keyValueStoreBuilder({
+      name: storeName,
+      keySerde: bytesSerde(),
+      valueSerde: bytesSerde(),
+      ...(suppressed.persistent === undefined ? {} : { persistent: suppressed.persistent })
+    })
+    addDslStore(this.dsl, buffer, nodeName)
+    return new KTable(this.dsl, nodeName, { keySerde, valueSerde }, null, info)
+  }
+
+  #filter(
+    predicate: (key: K, value: V) => boolean,
+    keep: boolean,
+    materialized: Materialized<K, V> | undefined
+  ): KTable<K, V> {
+    const nodeName = this.dsl.newName('KTABLE-FILTER')
+    const serdes: KnownSerdes<K, V> = {
+      keySerde: materialized?.keySerde ?? this.serdes.keySerde,
+      valueSerde: materialized?.valueSerde ?? this.serdes.valueSerde
+    }
+    const storeName = this.#materialize(keep ? 'filter()' : 'filterNot()', serdes, materialized)
+    this.dsl.topology.addProcessor(nodeName, tableFilterProcessor(predicate, keep, storeName), this.nodeName)
+    if (storeName !== null) this.dsl.topology.connectProcessorAndStateStores([nodeName, storeName])
+    return new KTable(this.dsl, nodeName, serdes, storeName, this.windowInfo)
+  }
+
+  /** Declares the store of a derived table when one was asked for; returns its name (or null: not materialized). */
+  #materialize<VR>(
+    where: string,
+    serdes: KnownSerdes<K, VR>,
+    materialized: Materialized<K, VR> | undefined
+  ): string | null {
+    if (materialized === undefined) return null
+    if (this.windowInfo !== null) throw new TopologyError(`${where}: a windowed table cannot be materialized again`)
+    const name = storeNameFor(this.dsl, materialized as Materialized<unknown, unknown>, 'KTABLE-STATE-STORE')
+    const keySerde = requireSerde(materialized.keySerde, serdes.keySerde, 'key', where, 'Materialized')
+    const valueSerde = requireSerde(materialized.valueSerde, serdes.valueSerde, 'value', where, 'Materialized')
+    const builder = tableStoreBuilder(name, keySerde, valueSerde, materialized as Materialized<unknown, unknown>)
+    // Added with no processor yet: the caller adds its node, then connects it.
+    addDslStore(this.dsl, builder)
+    return name
+  }
+}

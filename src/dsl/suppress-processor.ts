@@ -1,0 +1,85 @@
+import { Headers } from '../serde/headers.ts'
+import type { Serde } from '../serde/serde.ts'
+import type { KeyValueStore, Windowed } from '../state/stores.ts'
+import { forEachInOrder } from '../topology/maybe-async.ts'
+import type { ProcessorContext, ProcessorSupplier } from '../topology/processor.ts'
+import type { Change } from './change.ts'
+
+/**
+ * Buffers windowed updates until their window closes, then forwards each window's last value once (Kafka Streams'
+ * KTableSuppressProcessor with untilWindowCloses). The buffer is a key-value store of bytes:
+ *
+ *   key:   window end (8 bytes, big-endian) | windowed key (the table's key serde)
+ *   value: record timestamp (8 bytes)       | value (the table's value serde)
+ *
+ * so one key scan in byte order visits windows in the order they close. A window is final when the suppress node's
+ * stream time (the largest timestamp it has seen) reaches its end plus `closesAfterEndMs` (see `WindowedTableInfo`):
+ * from then on its aggregation drops any record for it as late. A deletion (a session merged into another) removes the buffered
+ * update: final results never include tombstones.
+ */
+export function suppressProcessor<K, V>(
+  bufferName: string,
+  closesAfterEndMs: number,
+  keySerde: Serde<Windowed<K>>,
+  valueSerde: Serde<V>
+): ProcessorSupplier<Windowed<K>, Change<V>, Windowed<K>, Change<V>> {
+  return () => {
+    let context: ProcessorContext<Windowed<K>, Change<V>>
+    let buffer: KeyValueStore<Buffer, Buffer>
+    let topic: string
+    let observedStreamTime = -1
+    return {
+      init(c) {
+        context = c
+        buffer = c.getStateStore<KeyValueStore<Buffer, Buffer>>(bufferName)
+        topic = `${c.applicationId}-${bufferName}-changelog`
+      },
+      process(record) {
+        const keyBytes = keySerde.serialize(topic, record.key)
+        if (keyBytes === null) return
+        const bufferKey = Buffer.concat([time(record.key.window.end), keyBytes])
+        const { newValue } = record.value
+        if (newValue === null) {
+          if (buffer.get(bufferKey) !== null) buffer.delete(bufferKey)
+        } else {
+          const valueBytes = valueSerde.serialize(topic, newValue) ?? Buffer.alloc(0)
+          buffer.put(bufferKey, Buffer.concat([time(record.timestamp), valueBytes]))
+        }
+        observedStreamTime = Math.max(observedStreamTime, record.timestamp)
+        return forEachInOrder(closedWindows(buffer, observedStreamTime - closesAfterEndMs), ({ key, value }) => {
+          buffer.delete(key)
+          return context.forward({
+            key: keySerde.deserialize(topic, key.subarray(8)) as Windowed<K>,
+            value: { newValue: valueSerde.deserialize(topic, value.subarray(8)) as V, oldValue: null },
+            timestamp: value.readUInt32BE(0) * 2 ** 32 + value.readUInt32BE(4),
+            headers: Headers.empty
+          })
+        })
+      }
+    }
+  }
+}
+
+/** Buffered entries whose window ended at or before `closedUpTo`, in closing order. */
+function closedWindows(buffer: KeyValueStore<Buffer, Buffer>, closedUpTo: number) {
+  const closed: { key: Buffer; value: Buffer }[] = []
+  if (closedUpTo < 0) return closed
+  const iterator = buffer.all()
+  try {
+    for (const entry of iterator) {
+      const end = entry.key.readUInt32BE(0) * 2 ** 32 + entry.key.readUInt32BE(4)
+      if (end > closedUpTo) break
+      closed.push({ key: Buffer.from(entry.key), value: Buffer.from(entry.value) })
+    }
+  } finally {
+    iterator.close()
+  }
+  return closed
+}
+
+function time(ms: number): Buffer {
+  const bytes = Buffer.allocUnsafe(8)
+  bytes.writeUInt32BE(Math.floor(ms / 2 ** 32), 0)
+  bytes.writeUInt32BE(ms % 2 ** 32, 4)
+  return bytes
+}

@@ -1,0 +1,25 @@
+import type { Serde } from '../serde/serde.ts'
+
+/**
+ * `KTable.suppress(Suppressed.untilWindowCloses())`: emit each window's final result once, when stream time passes
+ * the window's end plus its grace period, instead of every update (Kafka Streams' emit-final). The updates wait in a
+ * buffer that is a logged key-value store, so they survive a restart and a move to another instance; its size is
+ * unbounded, and on disk (LMDB) by default.
+ */
+export interface Suppressed<K, V> {
+  readonly kind: 'untilWindowCloses'
+  /** Names the suppress node and its buffer store (`<name>-store`); default `KTABLE-SUPPRESS-<n>`. */
+  readonly name?: string
+  /** The windowed key serde for the buffer; default: the table's (known after `windowedBy(...).count()` & co). */
+  readonly keySerde?: Serde<K>
+  /** The value serde for the buffer; default: the table's. */
+  readonly valueSerde?: Serde<V>
+  /** The buffer on disk (default true) or on the heap (restored from its changelog on every start). */
+  readonly persistent?: boolean
+}
+
+export const Suppressed = {
+  untilWindowCloses<K = never, V = never>(options: Omit<Suppressed<K, V>, 'kind'> = {}): Suppressed<K, V> {
+    return { ...options, kind: 'untilWindowCloses' }
+  }
+} as const

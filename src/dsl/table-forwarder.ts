@@ -1,0 +1,51 @@
+import { Headers } from '../serde/headers.ts'
+import type { CachedStore, TimestampedKeyValueStore, ValueAndTimestamp } from '../state/stores.ts'
+import type { ProcessorContext } from '../topology/processor.ts'
+import type { StreamRecord } from '../topology/record.ts'
+import type { Change } from './change.ts'
+
+/** Forwards a table update downstream, or leaves it to the store's cache (Kafka Streams' TimestampedTupleForwarder). */
+export type TableForward<K, V> = (record: StreamRecord<K, Change<V>>) => void | Promise<void>
+
+/**
+ * Call in a processor's `init`, after getting its store. When the store is cached, its flush listener forwards each
+ * key's latest update (with the value last forwarded as old value) on commit or eviction, and the returned function
+ * does nothing; otherwise the returned function forwards every update itself.
+ */
+export function tableForwarder<K, S, V>(
+  store: CachedStore<K, S>,
+  context: ProcessorContext<K, Change<V>>,
+  unwrap: (stored: S) => V
+): TableForward<K, V> {
+  const cached = store.setFlushListener(({ key, newValue, oldValue, timestamp }) => {
+    void context.forward({
+      key,
+      value: {
+        newValue: newValue === null ? null : unwrap(newValue),
+        oldValue: oldValue === null ? null : unwrap(oldValue)
+      },
+      timestamp,
+      headers: Headers.empty
+    })
+  }, true)
+  return cached ? () => undefined : (record) => context.forward(record)
+}
+
+export const unwrapTimestamped = <V>(stored: ValueAndTimestamp<V>): V => stored.value
+
+/**
+ * Writes a table's new value for a key into its store and forwards the change (old value read from the store).
+ * A delete of an absent key forwards nothing, cached or not.
+ */
+export function putAndForward<K, V>(
+  store: TimestampedKeyValueStore<K, V>,
+  forward: TableForward<K, V>,
+  record: StreamRecord<K, unknown>,
+  newValue: V | null,
+  timestamp: number = record.timestamp
+): void | Promise<void> {
+  const old = store.get(record.key)
+  if (newValue === null && old === null) return
+  store.put(record.key, newValue === null ? null : { value: newValue, timestamp })
+  return forward({ ...record, value: { newValue, oldValue: old === null ? null : old.value }, timestamp })
+}

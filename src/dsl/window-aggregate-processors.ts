@@ -1,0 +1,170 @@
+import type { SessionStore, TimestampedWindowStore, Windowed } from '../state/stores.ts'
+import { andThen, forEachInOrder } from '../topology/maybe-async.ts'
+import type { ProcessorContext, ProcessorSupplier } from '../topology/processor.ts'
+import type { StreamRecord } from '../topology/record.ts'
+import type { Aggregator, Initializer, Merger } from './aggregators.ts'
+import type { Change } from './change.ts'
+import { type TableForward, tableForwarder, unwrapTimestamped } from './table-forwarder.ts'
+import type { SessionWindows, TimeWindows } from './windows.ts'
+
+/**
+ * Windowed aggregations of a grouped stream (Kafka Streams' KStreamWindowAggregate and KStreamSessionWindowAggregate).
+ *
+ * Lateness is judged against the processor's observed stream time, the largest timestamp it has aggregated: a
+ * window closes when that passes its end plus the grace period. A record for a closed window is dropped, counted in
+ * `counters.dropped.late` (once per record, even when it was too late for several hopping windows) and logged.
+ */
+
+type WindowedForward<K, VA> = TableForward<Windowed<K>, VA>
+
+/** Drops records without key or value, as every aggregation does; true when the record may be aggregated. */
+export function checkAggregatable(
+  context: ProcessorContext<unknown, unknown>,
+  storeName: string,
+  record: StreamRecord<unknown, unknown>
+): boolean {
+  if (record.key === null || record.key === undefined) {
+    context.recordDropped('null-key', `aggregation ${storeName} needs a key to group by`)
+    return false
+  }
+  if (record.value === null || record.value === undefined) {
+    context.recordDropped('null-value', `aggregation ${storeName} ignores records without a value`)
+    return false
+  }
+  return true
+}
+
+export function lateMessage(storeName: string, timestamp: number, window: string, streamTime: number, graceMs: number) {
+  return (
+    `the record (timestamp ${timestamp}) is too late for window ${window} of ${storeName}: stream time is ` +
+    `${streamTime} and the grace period ${graceMs} ms, so that window has closed`
+  )
+}
+
+/** Tumbling and hopping windows: each record updates every window it falls in that is still open. */
+export function timeWindowAggregateProcessor<K, V, VA>(
+  storeName: string,
+  windows: TimeWindows,
+  initializer: Initializer<VA | null>,
+  aggregator: Aggregator<K, V, VA | null>
+): ProcessorSupplier<K, V, Windowed<K>, Change<VA>> {
+  return () => {
+    let context: ProcessorContext<Windowed<K>, Change<VA>>
+    let store: TimestampedWindowStore<K, VA>
+    let forward: WindowedForward<K, VA>
+    let observedStreamTime = -1
+    return {
+      init(c) {
+        context = c
+        store = c.getStateStore<TimestampedWindowStore<K, VA>>(storeName)
+        forward = tableForwarder(store, c, unwrapTimestamped)
+      },
+      process(record) {
+        if (!checkAggregatable(context, storeName, record)) return
+        const { key, value, timestamp } = record
+        observedStreamTime = Math.max(observedStreamTime, timestamp)
+        const closeTime = observedStreamTime - windows.graceMs
+        let late: string | null = null
+        return andThen(
+          () =>
+            forEachInOrder(windows.windowStartsFor(timestamp), (start) => {
+              const end = start + windows.sizeMs
+              if (end <= closeTime) {
+                late ??= lateMessage(storeName, timestamp, `[${start}, ${end})`, observedStreamTime, windows.graceMs)
+                return
+              }
+              const old = store.fetch(key, start)
+              const aggregate = aggregator(key, value, old === null ? initializer() : old.value)
+              const newTimestamp = old === null ? timestamp : Math.max(timestamp, old.timestamp)
+              store.put(key, aggregate === null ? null : { value: aggregate, timestamp: newTimestamp }, start)
+              if (aggregate === null && old === null) return
+              return forward({
+                ...record,
+                key: { key, window: { start, end } },
+                value: { newValue: aggregate, oldValue: old === null ? null : old.value },
+                timestamp: newTimestamp
+              })
+            }),
+          () => {
+            if (late !== null) context.recordDropped('late', late)
+          }
+        )
+      }
+    }
+  }
+}
+
+/**
+ * Session windows: a record merges every session of its key that ends within the gap before it or starts within
+ * the gap after it. The merged-away sessions are deleted and retracted downstream (new value null), and the merged
+ * session is written with the aggregate of all of them plus the record. Forwarded timestamps are session ends.
+ */
+export function sessionWindowAggregateProcessor<K, V, VA>(
+  storeName: string,
+  windows: SessionWindows,
+  initializer: Initializer<VA | null>,
+  aggregator: Aggregator<K, V, VA | null>,
+  merger: Merger<K, VA | null>
+): ProcessorSupplier<K, V, Windowed<K>, Change<VA>> {
+  return () => {
+    let context: ProcessorContext<Windowed<K>, Change<VA>>
+    let store: SessionStore<K, VA>
+    let forward: WindowedForward<K, VA>
+    let observedStreamTime = -1
+    return {
+      init(c) {
+        context = c
+        store = c.getStateStore<SessionStore<K, VA>>(storeName)
+        forward = tableForwarder(store, c, (aggregate: VA) => aggregate)
+      },
+      process(record) {
+        if (!checkAggregatable(context, storeName, record)) return
+        const { key, value, timestamp } = record
+        observedStreamTime = Math.max(observedStreamTime, timestamp)
+        const closeTime = observedStreamTime - windows.graceMs
+        const gap = windows.inactivityGapMs
+        const overlapping = [...store.findSessions(key, timestamp - gap, timestamp + gap)]
+        let start = timestamp
+        let end = timestamp
+        let aggregate: VA | null = initializer()
+        for (const session of overlapping) {
+          aggregate = merger(key, aggregate, session.value)
+          start = Math.min(start, session.key.window.start)
+          end = Math.max(end, session.key.window.end)
+        }
+        if (end < closeTime) {
+          context.recordDropped(
+            'late',
+            lateMessage(storeName, timestamp, `[${start}, ${end}]`, observedStreamTime, windows.graceMs)
+          )
+          return
+        }
+        aggregate = aggregator(key, value, aggregate)
+        const merged: Windowed<K> = { key, window: { start, end } }
+        const same = overlapping.find((s) => s.key.window.start === start && s.key.window.end === end)
+        const retired = overlapping.filter((s) => s !== same)
+        return andThen(
+          () =>
+            forEachInOrder(retired, (session) => {
+              store.remove(session.key)
+              return forward({
+                ...record,
+                key: session.key,
+                value: { newValue: null, oldValue: session.value },
+                timestamp: session.key.window.end
+              })
+            }),
+          () => {
+            store.put(merged, aggregate)
+            return forward({
+              ...record,
+              key: merged,
+              value: { newValue: aggregate, oldValue: same === undefined ? null : same.value },
+              timestamp: end
+            })
+          }
+        )
+      }
+    }
+  }
+}

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import {
+  Materialized,
+  Serdes,
+  SessionWindows,
+  StreamsBuilder,
+  Suppressed,
+  TimeWindows,
+  type WindowedKey
+} from '../../../src/index.ts'
+import { TopologyTestDriver } from '../../../src/testing/index.ts'
+
+const str = Serdes.string()
+
+function show(records: readonly { key: WindowedKey<string>; value: bigint | null; timestamp: number }[]): string[] {
+  return records.map(
+    ({ key, value, timestamp }) => `${key.key}@[${key.window.start},${key.window.end}]=${value} t=${timestamp}`
+  )
+}
+
+describe('suppress(Suppressed.untilWindowCloses())', () => {
+  test('hopping windows: each window once, when stream time reaches its end + grace, in closing order', async () => {
+    const builder = new StreamsBuilder()
+    builder
+      .stream('events', { keySerde: str, valueSerde: str })
+      .groupByKey()
+      .windowedBy(TimeWindows.ofSizeAndGrace(10, 5).advanceBy(5))
+      .count(Materialized.as('counts'))
+      .suppress(Suppressed.untilWindowCloses())
+      .toStream()
+      .to('final')
+    const d = new TopologyTestDriver(builder.build(), { applicationId: 'app' })
+    try {
+      const events = d.createInputTopic('events', str, str)
+      const final = d.createOutputTopic('final', Serdes.windowed(str, 10), Serdes.long())
+      await events.pipeInput('a', 'x', 2) // [0,10)
+      await events.pipeInput('b', 'x', 7) // [0,10) and [5,15)
+      await events.pipeInput('a', 'x', 9)
+      await events.pipeInput('a', 'x', 14) // stream time 14: nothing has closed (first end + grace is 15)
+      assert.equal(final.isEmpty(), true)
+      await events.pipeInput('c', 'x', 15) // closes [0,10)
+      assert.deepEqual(show(final.readRecordsToList()), ['a@[0,10]=2 t=9', 'b@[0,10]=1 t=7'])
+      await events.pipeInput('c', 'x', 30) // closes [5,15), [10,20) and [15,25)
+      assert.deepEqual(show(final.readRecordsToList()), [
+        'a@[5,15]=2 t=14',
+        'b@[5,15]=1 t=7',
+        'a@[10,20]=1 t=14',
+        'c@[10,20]=1 t=15',
+        'c@[15,25]=1 t=15'
+      ])
+    } finally {
+      await d.close()
+    }
+  })
+
+  test('sessions: merged-away sessions are never emitted, only the final session', async () => {
+    const builder = new StreamsBuilder()
+    builder
+      .stream('events', { keySerde: str, valueSerde: str })
+      .groupByKey()
+      .windowedBy(SessionWindows.ofInactivityGapAndGrace(10, 10))
+      .count()
+      .suppress(Suppressed.untilWindowCloses({ name: 'final-sessions' }))
+      .toStream()
+      .to('final')
+    const d = new TopologyTestDriver(builder.build(), { applicationId: 'app', cacheMaxBytes: 0 })
+    try {
+      const events = d.createInputTopic('events', str, str)
+      const final = d.createOutputTopic('final', Serdes.sessionWindowed(str), Serdes.long())
+      for (const at of [0, 5, 18, 12]) await events.pipeInput('a', 'x', at) // [0,5] and [18,18], then merged
+      assert.equal(final.isEmpty(), true)
+      await events.pipeInput('b', 'x', 38) // [0,18] can still be extended by a record at 28 (gap 10, grace 10)
+      assert.equal(final.isEmpty(), true)
+      await events.pipeInput('b', 'x', 39) // now it cannot: end + gap + grace < stream time
+      assert.deepEqual(show(final.readRecordsToList()), ['a@[0,18]=4 t=18'])
+      assert.ok(d.plan.storeBuilders.has('final-sessions-store'))
+    } finally {
+      await d.close()
+    }
+  })
+
+  test('without suppress, every update goes downstream (through the cache)', async () => {
+    const builder = new StreamsBuilder()
+    builder
+      .stream('events', { keySerde: str, valueSerde: str })
+      .groupByKey()
+      .windowedBy(TimeWindows.ofSizeWithNoGrace(10))
+      .count()
+      .toStream()
+      .to('updates')
+    const d = new TopologyTestDriver(builder.build(), { applicationId: 'app', commitIntervalMs: 1_000 })
+    try {
+      const events = d.createInputTopic('events', str, str)
+      const updates = d.createOutputTopic('updates', Serdes.windowed(str, 10), Serdes.long())
+      for (const at of [1, 2, 3]) await events.pipeInput('a', 'x', at)
+      assert.equal(updates.isEmpty(), true, 'cached until the commit')
+      await d.commit()
+      assert.deepEqual(show(updates.readRecordsToList()), ['a@[0,10]=3 t=3'])
+    } finally {
+      await d.close()
+    }
+  })
+
+  test('the buffer needs the serdes of the table; a mapped table must name them', () => {
+    const builder = new StreamsBuilder()
+    const table = builder
+      .stream('events', { keySerde: str, valueSerde: str })
+      .groupByKey()
+      .windowedBy(TimeWindows.ofSizeWithNoGrace(10))
+      .count()
+      .mapValues((count) => Number(count))
+    assert.throws(() => table.suppress(Suppressed.untilWindowCloses({ name: 'final' })), {
+      message: /suppress\(final\): the value serde is not known.*pass valueSerde in Suppressed.untilWindowCloses/
+    })
+    table.suppress(Suppressed.untilWindowCloses({ name: 'final', valueSerde: Serdes.double() }))
+  })
+})
