@@ -6,9 +6,11 @@
 import { createBenchContext } from './lib/bench-context.ts'
 import type { Benchmark } from './lib/benchmark.ts'
 import { writeResults } from './lib/report.ts'
+import { restoration } from './restoration.ts'
+import { stateful } from './stateful.ts'
 import { stateless } from './stateless.ts'
 
-const benchmarks: Benchmark[] = [stateless]
+const benchmarks: Benchmark[] = [stateless, stateful, restoration]
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 const unknown = wanted.filter((name) => !benchmarks.some((b) => b.name === name))

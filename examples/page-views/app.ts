@@ -2,7 +2,7 @@
  * Page views per user per minute, final results only. Views are re-keyed by user, counted in tumbling one-minute
  * windows on event time, and each window's count is written ONCE, when the window has closed: one minute after its
  * start plus a grace period for views that arrive out of order. A view later than that is dropped and counted
- * (`streamlane_task_dropped_late_records_total`), never written as a correction.
+ * (`streamlane_task_records_dropped_total{reason="late"}`), never written as a correction.
  *
  *   streamlane run examples/page-views/app.ts     (KAFKA_BROKERS; topics from the env or the defaults below)
  *

@@ -51,7 +51,11 @@ export const streamsConfigSchema = z
     scalerUrl: z.string().url().optional(),
     scalerReportIntervalMs: positiveMs.default(2_000),
     connectTimeoutMs: positiveMs.default(10_000),
-    requestTimeoutMs: positiveMs.default(30_000)
+    requestTimeoutMs: positiveMs.default(30_000),
+    /** Port of GET /metrics, /healthz and /ready (Prometheus, Kubernetes probes); none by default, 0 picks a free one. */
+    metricsPort: z.number().int().min(0).max(65_535).optional(),
+    /** Interface that endpoint listens on; all of them by default, so the kubelet and Prometheus reach the pod. */
+    metricsHost: z.string().min(1).default('0.0.0.0')
   })
   .strict()
 
@@ -80,7 +84,9 @@ const environmentOptions: Record<string, { field: keyof StreamsConfigInput; pars
   STREAMLANE_APPLICATION_SERVER: { field: 'applicationServer', parse: String },
   STREAMLANE_SCALER_URL: { field: 'scalerUrl', parse: String },
   STREAMLANE_CACHE_MAX_BYTES: { field: 'cacheMaxBytes', parse: Number },
-  STREAMLANE_LEAVE_GROUP_ON_CLOSE: { field: 'leaveGroupOnClose', parse: (v) => v === 'true' }
+  STREAMLANE_LEAVE_GROUP_ON_CLOSE: { field: 'leaveGroupOnClose', parse: (v) => v === 'true' },
+  STREAMLANE_METRICS_PORT: { field: 'metricsPort', parse: Number },
+  STREAMLANE_METRICS_HOST: { field: 'metricsHost', parse: String }
 }
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Partial<StreamsConfigInput> {

@@ -35,15 +35,56 @@ export interface RestoreProgress {
   ms: number
 }
 
+/**
+ * How far a task's restoration is, as `StreamlaneApp.onRestoreProgress` reports it: once when it starts (done 0),
+ * after each batch that moved it, and when it finishes (then `recordsDone === recordsTotal`).
+ */
+export interface TaskRestoreProgress {
+  taskId: string
+  /**
+   * Changelog offsets read so far over the task's changelog partitions: records read, plus the gaps compaction and
+   * transaction markers leave, so it ends exactly at `recordsTotal`.
+   */
+  recordsDone: number
+  /** Sum over the task's changelog partitions of end offset - start offset (checkpoint, or the log start). */
+  recordsTotal: number
+  /** Records written into the stores so far. */
+  recordsRestored: number
+  /** Key and value bytes of those records. */
+  bytes: number
+  elapsedMs: number
+  /** `recordsDone` per second since the task's restoration started. */
+  recordsPerSecond: number
+  finished: boolean
+}
+
+/** Where one changelog partition of a restoring task starts and ends; `finished` once the reader reached `end`. */
+interface PartitionSpan {
+  readonly topic: string
+  readonly partition: number
+  readonly start: bigint
+  readonly end: bigint
+  finished: boolean
+}
+
+interface TaskRestore {
+  readonly at: number
+  records: number
+  bytes: number
+  readonly spans: PartitionSpan[]
+}
+
 const key = (topic: string, partition: number) => `${topic}:${partition}`
 
 export class StateRestorer {
   readonly #reader: KafkaPartitionReader
   readonly #admin: KafkaAdmin
   readonly #partitions = new Map<string, PartitionRestore>()
-  readonly #started = new Map<string, { at: number; records: number; bytes: number }>()
+  readonly #started = new Map<string, TaskRestore>()
   /** Records restored since start, over every task. */
   totalRestored = 0
+  /** Called with each restoring task's progress: at its start, after each batch that moved it, when it finishes. */
+  onProgress: ((progress: TaskRestoreProgress) => void) | undefined
 
   constructor(reader: KafkaPartitionReader, admin: KafkaAdmin) {
     this.#reader = reader
@@ -52,6 +93,16 @@ export class StateRestorer {
 
   get restoringTasks(): number {
     return this.#started.size
+  }
+
+  /** Changelog records the restoring tasks still have to read (`recordsTotal - recordsDone` summed). */
+  get remainingRecords(): number {
+    let remaining = 0
+    for (const [taskId, task] of this.#started) {
+      const { recordsTotal, recordsDone } = this.#progressOf(taskId, task, false)
+      remaining += recordsTotal - recordsDone
+    }
+    return remaining
   }
 
   /**
@@ -98,8 +149,17 @@ export class StateRestorer {
       toRead.push({ topic, partition, offset: checkpointOffset ?? OFFSET_EARLIEST })
     }
     if (toRead.length > 0) {
-      this.#started.set(taskId, { at: Date.now(), records: 0, bytes: 0 })
+      const task: TaskRestore = { at: Date.now(), records: 0, bytes: 0, spans: [] }
+      this.#started.set(taskId, task)
       await this.#reader.assign(toRead)
+      // The reader resolved "earliest" to the log start offset: that, not 0, is where a partition without checkpoint
+      // starts, so the total is what will really be read.
+      for (const { topic, partition, offset } of toRead) {
+        const start = this.#reader.position(topic, partition) ?? (offset < 0n ? 0n : offset)
+        const end = this.#partitions.get(key(topic, partition))!.endOffset
+        task.spans.push({ topic, partition, start, end, finished: false })
+      }
+      this.onProgress?.(this.#progressOf(taskId, task, false))
     }
     return plan
   }
@@ -116,6 +176,7 @@ export class StateRestorer {
   async step(maxWaitMs: number): Promise<RestoreProgress[]> {
     if (this.#partitions.size === 0) return []
     const records = await this.#reader.poll(maxWaitMs)
+    const moved = new Set<string>()
     let batch: { key: Buffer; value: Buffer | null; timestamp: number; offset: bigint }[] = []
     let current: PartitionRestore | undefined
     const apply = () => {
@@ -131,6 +192,7 @@ export class StateRestorer {
       if (target !== current) {
         apply()
         current = target
+        if (target) moved.add(target.taskId)
       }
       if (!target || record.key === null) continue
       batch.push({ key: record.key, value: record.value, timestamp: record.timestamp, offset: record.offset })
@@ -141,7 +203,14 @@ export class StateRestorer {
       }
     }
     apply()
-    return this.#finished()
+    const done = this.#finished()
+    if (this.onProgress) {
+      for (const taskId of moved) {
+        const task = this.#started.get(taskId)
+        if (task) this.onProgress(this.#progressOf(taskId, task, false))
+      }
+    }
+    return done
   }
 
   #finished(): RestoreProgress[] {
@@ -150,6 +219,8 @@ export class StateRestorer {
       if (position !== undefined && position >= p.endOffset) {
         this.#partitions.delete(key(p.topic, p.partition))
         this.#reader.unassign([{ topic: p.topic, partition: p.partition }])
+        const span = this.#started.get(p.taskId)?.spans.find((s) => s.topic === p.topic && s.partition === p.partition)
+        if (span) span.finished = true
       }
     }
     const done: RestoreProgress[] = []
@@ -157,7 +228,34 @@ export class StateRestorer {
       if ([...this.#partitions.values()].some((p) => p.taskId === taskId)) continue
       this.#started.delete(taskId)
       done.push({ taskId, records: started.records, bytes: started.bytes, ms: Date.now() - started.at })
+      this.onProgress?.(this.#progressOf(taskId, started, true))
     }
     return done
+  }
+
+  /** A finished partition counts whole; an unfinished one up to the reader's position (next offset to hand out). */
+  #progressOf(taskId: string, task: TaskRestore, finished: boolean): TaskRestoreProgress {
+    let total = 0n
+    let done = 0n
+    for (const span of task.spans) {
+      const length = span.end > span.start ? span.end - span.start : 0n
+      total += length
+      if (span.finished) done += length
+      else {
+        const read = (this.#reader.position(span.topic, span.partition) ?? span.start) - span.start
+        done += read < 0n ? 0n : read > length ? length : read
+      }
+    }
+    const elapsedMs = Date.now() - task.at
+    return {
+      taskId,
+      recordsDone: Number(done),
+      recordsTotal: Number(total),
+      recordsRestored: task.records,
+      bytes: task.bytes,
+      elapsedMs,
+      recordsPerSecond: Math.round(Number(done) / (Math.max(elapsedMs, 1) / 1000)),
+      finished
+    }
   }
 }

@@ -7,10 +7,11 @@
  * offsets are committed before anyone else may read its partitions.
  */
 import { randomUUID } from 'node:crypto'
+import type { Registry } from 'prom-client'
 import { decodeAssignmentInfo } from '../assignment/index.ts'
-import { ConfigError, StreamlaneError } from '../errors.ts'
+import { StreamlaneError } from '../errors.ts'
 import { createAdmin, type KafkaAdmin } from '../kafka/admin.ts'
-import { OffsetCommitRejectedError } from '../kafka/errors.ts'
+import { OffsetCommitRejectedError, ProducerFencedError } from '../kafka/errors.ts'
 import {
   type AssignmentChange,
   GroupMember,
@@ -21,7 +22,10 @@ import {
 import { createPartitionReader, type KafkaPartitionReader, OFFSET_EARLIEST } from '../kafka/partition-reader.ts'
 import { createProducer, type KafkaProducer } from '../kafka/producer.ts'
 import type { TopicPartition } from '../kafka/types.ts'
+import { type HttpServer, startHttpServer } from '../observe/http-server.ts'
 import { createLogger, type Logger } from '../observe/logger.ts'
+import { type AppMetrics, createAppMetrics } from '../observe/metrics.ts'
+import { restoreProgressLogger } from '../observe/restore-progress-log.ts'
 import { Headers } from '../serde/headers.ts'
 import { type ChangelogSink, StateDirectory, TaskStateManager } from '../state/index.ts'
 import { type ErrorHandlerConfig, planTopology, TaskId, type Topology, type TopologyPlan } from '../topology/index.ts'
@@ -31,7 +35,7 @@ import { AppLifecycle, type AppState, type StateListener } from './lifecycle.ts'
 import { Mutex } from './mutex.ts'
 import { ProducerRecordCollector, type ProductionFailure, productionErrorOf } from './producer-collector.ts'
 import { ScalerReporter } from './scaler-reporter.ts'
-import { StateRestorer } from './state-restorer.ts'
+import { StateRestorer, type TaskRestoreProgress } from './state-restorer.ts'
 import { type OffsetToCommit, TaskManager } from './task-manager.ts'
 import { prepareTopics } from './topic-setup.ts'
 
@@ -78,20 +82,31 @@ export class StreamlaneApp {
   #committedRecords = 0
   #error: Error | undefined
   readonly #errorListeners = new Set<(error: Error) => void>()
+  readonly #restoreListeners = new Set<(progress: TaskRestoreProgress) => void>()
+  readonly #metrics: AppMetrics
+  #httpServer: HttpServer | undefined
+  #rebalances = 0
 
   constructor(topology: Topology, config: StreamsConfigInput, options: StreamlaneAppOptions = {}) {
     this.config = resolveConfig(config)
-    // Refuse what this runtime cannot honour yet rather than run it with weaker guarantees than asked for.
-    if (this.config.processingGuarantee === 'exactly_once_v2') {
-      throw new ConfigError(
-        'processingGuarantee',
-        'exactly_once_v2 is not available in this version; use at_least_once'
-      )
-    }
     this.plan = planTopology(topology, this.config.applicationId)
     this.#statefulSubtopologies = new Set(this.plan.subtopologies.filter((s) => s.stores.length > 0).map((s) => s.id))
     this.#options = options
     this.#log = options.logger ?? createLogger({ app: this.config.applicationId, client: this.config.clientId })
+    this.#metrics = createAppMetrics({
+      state: () => this.state,
+      taskCounters: () => this.#tasks?.counterTotals(),
+      committedRecords: () => this.#committedRecords,
+      restoredRecords: () => this.#restorer?.totalRestored ?? 0,
+      remainingRestoreRecords: () => this.#restorer?.remainingRecords ?? 0,
+      activeTasks: () => this.#tasks?.taskIds.length ?? 0,
+      rebalances: () => this.#rebalances
+    })
+    this.onRestoreProgress(restoreProgressLogger(this.#log))
+  }
+
+  get #eos(): boolean {
+    return this.config.processingGuarantee === 'exactly_once_v2'
   }
 
   get state(): AppState {
@@ -132,6 +147,35 @@ export class StreamlaneApp {
     return this.#tasks?.droppedCounts() ?? {}
   }
 
+  /**
+   * Called as each task's stores restore: when it starts (done 0), after each batch that moved it, and when it is
+   * done (`finished`, `recordsDone === recordsTotal`). A listener that throws is logged and restoration goes on.
+   */
+  onRestoreProgress(listener: (progress: TaskRestoreProgress) => void): () => void {
+    this.#restoreListeners.add(listener)
+    return () => this.#restoreListeners.delete(listener)
+  }
+
+  #reportRestoreProgress(progress: TaskRestoreProgress): void {
+    for (const listener of this.#restoreListeners) {
+      try {
+        listener(progress)
+      } catch (error) {
+        this.#log.warn({ err: error, task: progress.taskId }, 'restore progress listener threw')
+      }
+    }
+  }
+
+  /** The app's Prometheus registry (its own, process metrics included); `await app.metrics().metrics()` is the text. */
+  metrics(): Registry {
+    return this.#metrics.registry
+  }
+
+  /** Port of GET /metrics, /healthz and /ready once start() opened it (`metricsPort`; the bound port for 0). */
+  httpPort(): number | undefined {
+    return this.#httpServer?.port
+  }
+
   /** Checks topics, joins the group and starts processing; resolves once the first assignment is running. */
   async start(): Promise<void> {
     const { config } = this
@@ -143,6 +187,11 @@ export class StreamlaneApp {
     }
     this.#lifecycle.transition('REBALANCING')
     try {
+      if (config.metricsPort !== undefined) {
+        const server = { registry: this.#metrics.registry, state: () => this.state }
+        this.#httpServer = await startHttpServer({ ...server, port: config.metricsPort, host: config.metricsHost })
+        this.#log.info({ port: this.#httpServer.port }, 'metrics and health endpoint listening')
+      }
       this.#admin = createAdmin(connection)
       const { partitionPlan, partitionCounts } = await prepareTopics(this.#admin, this.plan, config.replicationFactor)
       const isolation = config.processingGuarantee === 'exactly_once_v2' ? 'read_committed' : 'read_uncommitted'
@@ -163,8 +212,14 @@ export class StreamlaneApp {
         })
         this.#restorer = new StateRestorer(this.#restoreReader, this.#admin)
         this.#restorer.onPlan = (task, changelogs) => this.#log.info({ task, changelogs }, 'restore plan')
+        this.#restorer.onProgress = (progress) => this.#reportRestoreProgress(progress)
       }
-      this.#producer = createProducer({ ...connection, idempotent: true })
+      this.#producer = createProducer({
+        ...connection,
+        idempotent: true,
+        // One transactional producer per process, stable across restarts when the member is static.
+        transactionalId: this.#eos ? `${config.applicationId}-${config.groupInstanceId ?? this.processId}` : undefined
+      })
       this.#reader = createPartitionReader({
         ...connection,
         isolation,
@@ -215,6 +270,7 @@ export class StreamlaneApp {
         if (this.state === 'RUNNING') this.#lifecycle.transition('REBALANCING')
       })
       this.#member.on('warning', (error) => this.#log.warn({ err: error }, 'group member warning'))
+      this.#member.on('rebalance', () => this.#rebalances++)
       this.#member.on('failed', (error) => this.#fail(error))
       await this.#member.join()
       if (config.scalerUrl) {
@@ -281,6 +337,7 @@ export class StreamlaneApp {
 
   async #closeClients(): Promise<void> {
     const closing = [this.#reader?.close(), this.#restoreReader?.close(), this.#producer?.close(), this.#admin?.close()]
+    closing.push(this.#httpServer?.close())
     await Promise.allSettled(closing)
     this.#stateDir?.close()
   }
@@ -295,6 +352,7 @@ export class StreamlaneApp {
         await this.#lock.run(async () => {
           if (this.#stopping && records.length === 0) return
           if (restoring) await this.#restoreStep()
+          await this.#ensureTransaction()
           tasks.addRecords(records)
           await tasks.process(PROCESS_BUDGET_MS)
           await tasks.punctuate(Date.now())
@@ -332,11 +390,22 @@ export class StreamlaneApp {
     }
   }
 
+  /** Every commit, timed for streamlane_app_commit_duration_seconds. */
+  async #commit(taskIds?: Iterable<string>): Promise<void> {
+    const done = this.#metrics.commitTimer()
+    try {
+      await this.#commitUntimed(taskIds)
+    } finally {
+      done()
+    }
+  }
+
   /**
    * Makes outputs and changelog writes durable (acks), then the stores' writes with the changelog offsets they
    * reached, then commits the input offsets of `taskIds` (default: every task).
    */
-  async #commit(taskIds?: Iterable<string>): Promise<void> {
+  async #commitUntimed(taskIds?: Iterable<string>): Promise<void> {
+    if (this.#eos) return this.#commitTransaction()
     const tasks = this.#tasks!
     const ids = taskIds ? [...taskIds] : undefined
     const offsets = tasks.offsetsToCommit(ids)
@@ -373,37 +442,51 @@ export class StreamlaneApp {
         `group ${this.config.applicationId}: the leader could not assign tasks (error code ${info.errorCode}); see the leader's log`
       )
     }
-    const added = flatten(change.added)
-    const newTasks = [...tasks.groupByTask(added)].filter(([id]) => !tasks.has(id))
-    if (newTasks.length > 0) {
-      const committed = await this.#member!.fetchOffsets(change.added)
-      const committedByPartition = new Map(committed.map((c) => [tpKey(c.topic, c.partition), c.offset]))
-      const toRead = []
-      for (const [id, partitions] of newTasks) {
-        const offsets = new Map<string, bigint>()
-        for (const { topic, partition } of partitions) {
-          const offset = committedByPartition.get(tpKey(topic, partition)) ?? -1n
-          if (offset >= 0n) offsets.set(tpKey(topic, partition), offset)
-          toRead.push({ topic, partition, offset: offset >= 0n ? offset : OFFSET_EARLIEST })
-        }
-        const taskId = TaskId.parse(id)
-        const state = this.#statefulSubtopologies.has(taskId.subtopology) ? await this.#openState(taskId) : undefined
-        const graph = tasks.createTask(taskId, partitions, offsets, state?.manager)
-        if (state) state.bind(graph)
-      }
-      await this.#reader!.assign(toRead)
-      for (const [id] of newTasks) {
-        const manager = tasks.isRestoring(id) ? this.#stateManagers.get(id) : undefined
-        if (!manager) continue
-        if (await this.#restorer!.add(id, manager, manager.changelogPartitions())) tasks.markRestored(id)
-        else this.#reader!.pause([...tasks.partitionsOf(id)])
-      }
-    }
+    const newTasks = await this.#startTasks(flatten(change.added))
     this.#log.info(
-      { generation: change.assignment.generationId, active: tasks.taskIds, added: newTasks.map(([id]) => id) },
+      { generation: change.assignment.generationId, active: tasks.taskIds, added: newTasks },
       'assignment running'
     )
     if (this.state === 'REBALANCING') this.#lifecycle.transition('RUNNING')
+  }
+
+  /**
+   * Creates the tasks of newly owned partitions, positions the reader at the group's committed offsets (earliest
+   * without one), and starts restoring their stores. Returns the ids of the tasks created.
+   */
+  async #startTasks(added: TopicPartition[]): Promise<string[]> {
+    const tasks = this.#tasks!
+    const newTasks = [...tasks.groupByTask(added)].filter(([id]) => !tasks.has(id))
+    if (newTasks.length === 0) return []
+    const byTopic = new Map<string, number[]>()
+    for (const { topic, partition } of newTasks.flatMap(([, partitions]) => partitions)) {
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition])
+    }
+    const committed = await this.#member!.fetchOffsets(
+      [...byTopic].map(([topic, partitions]) => ({ topic, partitions }))
+    )
+    const committedByPartition = new Map(committed.map((c) => [tpKey(c.topic, c.partition), c.offset]))
+    const toRead = []
+    for (const [id, partitions] of newTasks) {
+      const offsets = new Map<string, bigint>()
+      for (const { topic, partition } of partitions) {
+        const offset = committedByPartition.get(tpKey(topic, partition)) ?? -1n
+        if (offset >= 0n) offsets.set(tpKey(topic, partition), offset)
+        toRead.push({ topic, partition, offset: offset >= 0n ? offset : OFFSET_EARLIEST })
+      }
+      const taskId = TaskId.parse(id)
+      const state = this.#statefulSubtopologies.has(taskId.subtopology) ? await this.#openState(taskId) : undefined
+      const graph = tasks.createTask(taskId, partitions, offsets, state?.manager)
+      if (state) state.bind(graph)
+    }
+    await this.#reader!.assign(toRead)
+    for (const [id] of newTasks) {
+      const manager = tasks.isRestoring(id) ? this.#stateManagers.get(id) : undefined
+      if (!manager) continue
+      if (await this.#restorer!.add(id, manager, manager.changelogPartitions())) tasks.markRestored(id)
+      else this.#reader!.pause([...tasks.partitionsOf(id)])
+    }
+    return newTasks.map(([id]) => id)
   }
 
   async #onRevoke(partitions: TopicPartitions[], context: RevokeContext): Promise<void> {
@@ -411,7 +494,11 @@ export class StreamlaneApp {
     const lost = flatten(partitions)
     const byTask = tasks.groupByTask(lost)
     if (context.reason !== 'lost') await this.#commit(byTask.keys())
-    else await this.#collector!.flush().catch(() => undefined)
+    else if (this.#eos) {
+      // The open transaction holds output of the lost tasks: abort it, and restart the others from their offsets.
+      const lostIds = new Set(byTask.keys())
+      await this.#abortAndRewind((id) => !lostIds.has(id))
+    } else await this.#collector!.flush().catch(() => undefined)
     for (const id of byTask.keys()) {
       this.#restorer?.remove(id)
       this.#stateManagers.delete(id)
@@ -444,6 +531,7 @@ export class StreamlaneApp {
       if (response.action === 'fail') {
         throw productionErrorOf({ error: failure.error, records: [failure.records[i]!], origins: [origin] })
       }
+      this.#tasks!.countProductionSkip(response.deadLetterRecords?.length ?? 0)
       for (const record of response.deadLetterRecords ?? []) this.#collector!.send(record, origin)
     })
     this.#log.warn({ err: failure.error, records: failure.records.length }, 'records the broker refused were skipped')
@@ -481,6 +569,76 @@ export class StreamlaneApp {
         graph = g
       }
     }
+  }
+
+  /** Under exactly-once, every send belongs to a transaction: one is open whenever tasks may produce. */
+  async #ensureTransaction(): Promise<void> {
+    if (this.#eos && !this.#producer!.inTransaction) await this.#producer!.beginTransaction()
+  }
+
+  /**
+   * Exactly-once commit: store flushes and outputs, then the input offsets (with the group's generation and member
+   * id) join the transaction, which commits; only then do the stores commit locally, so a crash at any point leaves
+   * stores that restore just the difference. A transaction that cannot commit is aborted and every task starts
+   * again from the committed offsets: nothing it wrote is ever visible to read_committed readers.
+   */
+  async #commitTransaction(): Promise<void> {
+    const tasks = this.#tasks!
+    const producer = this.#producer!
+    this.#nextCommitAt = Date.now() + this.config.commitIntervalMs
+    if (!producer.inTransaction) return
+    const offsets = tasks.offsetsToCommit()
+    try {
+      await this.#collector!.flush()
+      if (offsets.length > 0) {
+        const generation = this.#member!.generation
+        if (!generation) {
+          throw new StreamlaneError(
+            'STREAMLANE_NOT_IN_GROUP',
+            `not a member of group ${this.config.applicationId} right now`
+          )
+        }
+        await producer.sendOffsetsToTransaction({
+          groupId: this.config.applicationId,
+          generationId: generation.generationId,
+          memberId: generation.memberId,
+          groupInstanceId: generation.groupInstanceId ?? undefined,
+          offsets
+        })
+      }
+      await producer.commitTransaction()
+    } catch (error) {
+      if (error instanceof ProducerFencedError) throw error
+      this.#log.warn(
+        { err: error },
+        'transaction not committed; aborting it and restarting tasks from committed offsets'
+      )
+      await this.#abortAndRewind(() => true)
+      return
+    }
+    tasks.commitState((topic, partition) => this.#collector!.acknowledgedOffset(topic, partition))
+    tasks.markCommitted(offsets)
+    this.#committedRecords = tasks.processedTotal
+  }
+
+  /**
+   * Aborts the open transaction, closes every task without committing (stores drop their uncommitted writes), and
+   * starts again, from the group's committed offsets, the tasks `keep` selects.
+   */
+  async #abortAndRewind(keep: (taskId: string) => boolean): Promise<void> {
+    const producer = this.#producer!
+    if (producer.inTransaction) await producer.abortTransaction()
+    const tasks = this.#tasks!
+    const restart: TopicPartition[] = []
+    for (const id of tasks.taskIds) {
+      const partitions = [...tasks.partitionsOf(id)]
+      if (keep(id)) restart.push(...partitions)
+      this.#restorer?.remove(id)
+      this.#stateManagers.delete(id)
+      await tasks.closeTask(id, false)
+      this.#reader!.unassign(partitions)
+    }
+    await this.#startTasks(restart)
   }
 
   async #fail(error: unknown): Promise<void> {

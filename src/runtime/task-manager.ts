@@ -7,6 +7,7 @@ import { Headers } from '../serde/headers.ts'
 import type { TaskStateManager } from '../state/index.ts'
 import type { ErrorHandlerConfig, RawRecord, RecordCollector, TopologyPlan } from '../topology/index.ts'
 import { TaskId, TaskProcessorGraph, type TaskProcessorGraphOptions } from '../topology/index.ts'
+import { addTaskCounters, newTaskCounters, type TaskCounters } from '../topology/task-counters.ts'
 
 export interface OffsetToCommit {
   topic: string
@@ -57,6 +58,8 @@ export class TaskManager {
   /** Partition key -> the task it feeds. */
   readonly #taskByPartition = new Map<string, ActiveTask>()
   readonly #paused = new Set<string>()
+  /** Counters of closed tasks and of outcomes handled outside any task, so metric totals never go down. */
+  readonly #retired: TaskCounters = newTaskCounters()
 
   constructor(options: TaskManagerOptions) {
     this.#options = options
@@ -177,6 +180,7 @@ export class TaskManager {
     try {
       await task.graph.close()
     } finally {
+      addTaskCounters(this.#retired, task.graph.counters)
       await task.state?.close({ clean })
     }
   }
@@ -299,6 +303,19 @@ export class TaskManager {
         totals[reason] = (totals[reason] ?? 0) + count
     }
     return totals
+  }
+
+  /** What every task this instance ran has done, closed ones included: the source of the task metrics. */
+  counterTotals(): TaskCounters {
+    const totals = addTaskCounters(newTaskCounters(), this.#retired)
+    for (const task of this.#tasks.values()) addTaskCounters(totals, task.graph.counters)
+    return totals
+  }
+
+  /** Counts a record the production handler skipped (`deadLettered`: dead-letter records sent in its place). */
+  countProductionSkip(deadLettered: number): void {
+    this.#retired.skipped.production++
+    this.#retired.deadLettered += deadLettered
   }
 
   get buffered(): number {

@@ -11,13 +11,13 @@ import type { TaskId } from './task-id.ts'
 export type DroppedRecordReason = 'late' | 'null-key' | 'null-value'
 
 /**
- * Prometheus names for `TaskCounters.dropped`: `streamlane_task_dropped_late_records_total`,
- * `streamlane_task_dropped_null_key_records_total`, `streamlane_task_dropped_null_value_records_total`.
+ * The Prometheus series of `TaskCounters.dropped`: one counter, `streamlane_task_records_dropped_total`, labelled with
+ * the reason (see docs/observability.md).
  */
 export const DROPPED_RECORDS_METRICS: Readonly<Record<DroppedRecordReason, string>> = {
-  late: 'streamlane_task_dropped_late_records_total',
-  'null-key': 'streamlane_task_dropped_null_key_records_total',
-  'null-value': 'streamlane_task_dropped_null_value_records_total'
+  late: 'streamlane_task_records_dropped_total{reason="late"}',
+  'null-key': 'streamlane_task_records_dropped_total{reason="null-key"}',
+  'null-value': 'streamlane_task_records_dropped_total{reason="null-value"}'
 }
 
 /** The warning for a dropped record: names the processor, the task and where the record was read. */

@@ -21,3 +21,15 @@ export function newTaskCounters(): TaskCounters {
     dropped: { late: 0, 'null-key': 0, 'null-value': 0 }
   }
 }
+
+/** Adds `from` into `into`, for totals that outlive the tasks they came from. */
+export function addTaskCounters(into: TaskCounters, from: TaskCounters): TaskCounters {
+  into.processed += from.processed
+  into.punctuations += from.punctuations
+  into.deadLettered += from.deadLettered
+  for (const stage of Object.keys(into.skipped) as (keyof TaskCounters['skipped'])[])
+    into.skipped[stage] += from.skipped[stage]
+  for (const reason of Object.keys(into.dropped) as (keyof TaskCounters['dropped'])[])
+    into.dropped[reason] += from.dropped[reason]
+  return into
+}

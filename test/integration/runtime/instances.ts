@@ -15,7 +15,12 @@ export class AppInstance {
   constructor(name: string, module: string, env: Record<string, string>) {
     this.name = name
     this.child = spawn(process.execPath, [cli, 'run', module], {
-      env: { ...process.env, KAFKA_BROKERS: testBrokers().join(','), STREAMLANE_LOG_LEVEL: 'info', ...env },
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: env.KAFKA_BROKERS ?? testBrokers().join(','),
+        STREAMLANE_LOG_LEVEL: 'info',
+        ...env
+      },
       stdio: ['ignore', 'ignore', 'pipe']
     })
     this.child.stderr!.on('data', (chunk: Buffer) => {

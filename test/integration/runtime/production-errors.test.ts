@@ -55,6 +55,11 @@ test('log-and-continue skips only the refused records; every good record of the 
     for (let i = 0; i < RECORDS; i++) assert.equal(values.has(i), i % 100 !== 0, `record ${i}`)
     await waitFor('all offsets committed', () => app.progress().committed === RECORDS)
     assert.equal(app.state, 'RUNNING')
+    // Log-and-continue is counted: the refused records are the production stage's skips.
+    assert.match(
+      await app.metrics().metrics(),
+      new RegExp(`^streamlane_task_records_skipped_total\\{stage="production"\\} ${RECORDS / 100}$`, 'm')
+    )
   } finally {
     await app.close()
   }

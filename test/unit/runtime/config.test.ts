@@ -52,19 +52,3 @@ test('a missing required option names it', () => {
     (error: unknown) => error instanceof ConfigError && error.field === 'bootstrapServers'
   )
 })
-
-test('the runtime refuses exactly_once_v2 rather than silently running at-least-once', async () => {
-  const { StreamlaneApp } = await import('../../../src/runtime/streamlane-app.ts')
-  const { StreamsBuilder } = await import('../../../src/index.ts')
-  const builder = new StreamsBuilder()
-  builder.stream('in').to('out')
-  assert.throws(
-    () =>
-      new StreamlaneApp(builder.build(), {
-        applicationId: 'app',
-        bootstrapServers: ['b:9092'],
-        processingGuarantee: 'exactly_once_v2'
-      }),
-    (error: unknown) => error instanceof ConfigError && error.field === 'processingGuarantee'
-  )
-})

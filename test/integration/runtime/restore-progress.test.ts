@@ -1,0 +1,117 @@
+/**
+ * Restoration is observable: an instance that rebuilds its stores from the changelog reports each task's progress
+ * through onRestoreProgress, ending at done == total, and its metrics count the records restored.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { createAdmin } from '../../../src/kafka/admin.ts'
+import { createProducer } from '../../../src/kafka/producer.ts'
+import type { TaskRestoreProgress } from '../../../src/runtime/state-restorer.ts'
+import { StreamlaneApp } from '../../../src/runtime/streamlane-app.ts'
+import { testBrokers, uniqueName } from '../../support/kafka.ts'
+import { waitFor } from '../../support/wait.ts'
+import { countTopology } from './fixtures/count-topology.ts'
+import { createTopics, readTopic } from './support.ts'
+
+const KEYS = 100
+const PARTITIONS = 4
+
+async function produceRound(topic: string, perKey: number): Promise<void> {
+  const producer = createProducer({ brokers: testBrokers() })
+  const records = []
+  for (let n = 0; n < perKey; n++)
+    for (let k = 0; k < KEYS; k++) records.push({ topic, key: Buffer.from(`key-${k}`), value: Buffer.from('x') })
+  await producer.send(records)
+  await producer.close()
+}
+
+/** Runs the app until every key's latest output count is `expected` and its offsets are committed, then closes it. */
+async function runUntilCounts(app: StreamlaneApp, output: string, expected: number): Promise<void> {
+  await app.start()
+  await readTopic(output, PARTITIONS, (records) => {
+    const counts = new Map<string, number>()
+    for (const r of records) counts.set(r.key!.toString(), r.value!.readInt32BE(0))
+    return counts.size === KEYS && [...counts.values()].every((c) => c === expected)
+  })
+  await waitFor('offsets committed', () => app.progress().committed === app.progress().processed)
+}
+
+function series(text: string, name: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `))
+  return line === undefined ? undefined : Number(line.slice(name.length + 1))
+}
+
+test('a restored task reports its progress up to done == total, and the metrics count what was restored', async () => {
+  const input = uniqueName('progress-in')
+  const output = uniqueName('progress-out')
+  const appId = uniqueName('progress-app')
+  const changelog = `${appId}-counts-changelog`
+  const stateDir = mkdtempSync(join(tmpdir(), 'streamlane-state-'))
+  const emptyStateDir = mkdtempSync(join(tmpdir(), 'streamlane-state-'))
+  const admin = createAdmin({ brokers: testBrokers() })
+  const app = (dir: string) =>
+    new StreamlaneApp(countTopology(input, output), {
+      applicationId: appId,
+      bootstrapServers: testBrokers(),
+      stateDir: dir,
+      commitIntervalMs: 200,
+      cacheMaxBytes: 0
+    })
+  try {
+    await createTopics([
+      { name: input, partitions: PARTITIONS },
+      { name: output, partitions: PARTITIONS }
+    ])
+    await produceRound(input, 30)
+    const first = app(stateDir)
+    await runUntilCounts(first, output, 30)
+    await first.close()
+
+    // What a restore from scratch has to read: every changelog partition from its log start to its end.
+    const [starts, ends] = await Promise.all([
+      admin.listOffsets([{ topic: changelog }], 'earliest'),
+      admin.listOffsets([{ topic: changelog }], 'latest')
+    ])
+    const toRestore = new Map<number, number>()
+    for (const [partition, end] of ends.get(changelog)!) {
+      toRestore.set(partition, Number(end - (starts.get(changelog)!.get(partition) ?? 0n)))
+    }
+
+    await produceRound(input, 5)
+    const fresh = app(emptyStateDir)
+    const events: TaskRestoreProgress[] = []
+    fresh.onRestoreProgress((progress) => events.push(progress))
+    try {
+      await runUntilCounts(fresh, output, 35)
+      const finished = events.filter((e) => e.finished)
+      assert.equal(finished.length, PARTITIONS, 'every task restored once')
+      for (const done of finished) {
+        const partition = Number(done.taskId.split('_')[1])
+        assert.equal(done.recordsTotal, toRestore.get(partition), `task ${done.taskId}: total is end - start`)
+        assert.equal(done.recordsDone, done.recordsTotal, `task ${done.taskId}: done == total`)
+        assert.ok(done.recordsRestored > 0 && done.recordsRestored <= done.recordsTotal)
+        assert.ok(done.recordsPerSecond > 0)
+        const ofTask = events.filter((e) => e.taskId === done.taskId)
+        assert.equal(ofTask[0]!.recordsDone, 0, 'the first report is the start')
+        assert.equal(ofTask.at(-1), done, 'nothing after the end')
+        for (let i = 1; i < ofTask.length; i++) assert.ok(ofTask[i]!.recordsDone >= ofTask[i - 1]!.recordsDone)
+      }
+      const text = await fresh.metrics().metrics()
+      assert.equal(series(text, 'streamlane_state_restore_records_total'), fresh.progress().restored)
+      assert.equal(
+        fresh.progress().restored,
+        finished.reduce((sum, e) => sum + e.recordsRestored, 0)
+      )
+      assert.equal(series(text, 'streamlane_state_restore_remaining_records'), 0)
+    } finally {
+      await fresh.close()
+    }
+  } finally {
+    await admin.close()
+    rmSync(stateDir, { recursive: true, force: true })
+    rmSync(emptyStateDir, { recursive: true, force: true })
+  }
+})

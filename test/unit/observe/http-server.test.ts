@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { Registry } from 'prom-client'
+import type { StreamlaneError } from '../../../src/errors.ts'
+import { buildHttpServer, isLive, isReady, startHttpServer } from '../../../src/observe/http-server.ts'
+import type { AppState } from '../../../src/runtime/lifecycle.ts'
+
+const STATES: AppState[] = ['CREATED', 'REBALANCING', 'RUNNING', 'PENDING_SHUTDOWN', 'NOT_RUNNING', 'ERROR']
+
+test('liveness fails only once the app stopped or failed; readiness holds only in RUNNING', () => {
+  assert.deepEqual(
+    STATES.filter((s) => !isLive(s)),
+    ['NOT_RUNNING', 'ERROR']
+  )
+  assert.deepEqual(
+    STATES.filter((s) => isReady(s)),
+    ['RUNNING']
+  )
+})
+
+test('/healthz and /ready answer with the status code the probes act on, /metrics with Prometheus text', async () => {
+  let state: AppState = 'REBALANCING'
+  const registry = new Registry()
+  const server = buildHttpServer({ registry, state: () => state })
+  try {
+    assert.equal((await server.inject({ url: '/healthz' })).statusCode, 200)
+    const notReady = await server.inject({ url: '/ready' })
+    assert.equal(notReady.statusCode, 503)
+    assert.deepEqual(notReady.json(), { status: 'not ready', state: 'REBALANCING' })
+    state = 'RUNNING'
+    assert.equal((await server.inject({ url: '/ready' })).statusCode, 200)
+    state = 'ERROR'
+    const dead = await server.inject({ url: '/healthz' })
+    assert.equal(dead.statusCode, 503)
+    assert.deepEqual(dead.json(), { status: 'down', state: 'ERROR' })
+    const metrics = await server.inject({ url: '/metrics' })
+    assert.equal(metrics.statusCode, 200)
+    assert.match(metrics.headers['content-type'] as string, /^text\/plain; version=0\.0\.4/)
+  } finally {
+    await server.close()
+  }
+})
+
+test('a port that is taken is an error naming metricsPort', async () => {
+  const registry = new Registry()
+  const first = await startHttpServer({ registry, state: () => 'RUNNING', port: 0, host: '127.0.0.1' })
+  try {
+    assert.ok(first.port > 0)
+    await assert.rejects(
+      startHttpServer({ registry, state: () => 'RUNNING', port: first.port, host: '127.0.0.1' }),
+      (error: StreamlaneError) =>
+        error.code === 'STREAMLANE_METRICS_PORT_UNAVAILABLE' && error.message.includes(`metricsPort ${first.port}`)
+    )
+  } finally {
+    await first.close()
+  }
+})
