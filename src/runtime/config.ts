@@ -50,6 +50,10 @@ export const streamsConfigSchema = z
     /** Where to post this instance's self-reports (`streamlane scaler` or the local scaler); none by default. */
     scalerUrl: z.string().url().optional(),
     scalerReportIntervalMs: positiveMs.default(2_000),
+    /** Deadline of a send or flush, retries included (Kafka's delivery.timeout.ms). */
+    deliveryTimeoutMs: positiveMs.default(120_000),
+    /** Exactly-once: the broker aborts a transaction left open longer than this (Kafka's transaction.timeout.ms). */
+    transactionTimeoutMs: positiveMs.default(60_000),
     connectTimeoutMs: positiveMs.default(10_000),
     requestTimeoutMs: positiveMs.default(30_000),
     /** Port of GET /metrics, /healthz and /ready (Prometheus, Kubernetes probes); none by default, 0 picks a free one. */

@@ -217,6 +217,8 @@ export class StreamlaneApp {
       this.#producer = createProducer({
         ...connection,
         idempotent: true,
+        deliveryTimeoutMs: config.deliveryTimeoutMs,
+        transactionTimeoutMs: config.transactionTimeoutMs,
         // One transactional producer per process, stable across restarts when the member is static.
         transactionalId: this.#eos ? `${config.applicationId}-${config.groupInstanceId ?? this.processId}` : undefined
       })
