@@ -332,6 +332,7 @@ export const restoration: Benchmark = {
             ` config) over ${integer(KEYS)} input records with distinct keys, then closed. Making it took` +
             ` ${fixed(b.wallSeconds)} s from start() to every input offset committed (${integer(KEYS / b.wallSeconds)} records/s,` +
             ` ${fixed(b.ownCpuSeconds)} s CPU); that is not a measurement of this benchmark.`,
+          '',
           'A new instance of the same app (same application id, so the same group and changelog) starts with an empty' +
             ' state directory: every task reads its changelog partition from the start into its LMDB store before it may' +
             ' process. The raw rows read the same changelog from the start to its end with one partition reader, records' +

@@ -3,6 +3,8 @@
  * a reference in the same run. One broker (ours, or KAFKA_BROKERS) serves them all; each writes its own results
  * file. Add a benchmark by writing `bench/<name>.ts` exporting a `Benchmark` and listing it below.
  */
+
+import { exactlyOnce } from './exactly-once.ts'
 import { createBenchContext } from './lib/bench-context.ts'
 import type { Benchmark } from './lib/benchmark.ts'
 import { writeResults } from './lib/report.ts'
@@ -10,7 +12,7 @@ import { restoration } from './restoration.ts'
 import { stateful } from './stateful.ts'
 import { stateless } from './stateless.ts'
 
-const benchmarks: Benchmark[] = [stateless, stateful, restoration]
+const benchmarks: Benchmark[] = [stateless, stateful, restoration, exactlyOnce]
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 const unknown = wanted.filter((name) => !benchmarks.some((b) => b.name === name))

@@ -27,7 +27,7 @@ const PARTITIONS = 6
 const WARMUP_RECORDS = 50_000
 const STORE = 'counts'
 
-interface Run {
+export interface Run {
   label: string
   records: number
   /** From start until done: every input record committed (app), read (fetch) or acknowledged downstream (loop). */
@@ -63,7 +63,7 @@ async function createTopic(ctx: BenchContext, prefix: string): Promise<string> {
 }
 
 /** `records` records keyed `i % KEYS` (8 ASCII digits) with 100-byte lowercase values, spread by key. */
-async function produceInput(ctx: BenchContext, records: number): Promise<string> {
+export async function produceInput(ctx: BenchContext, records: number): Promise<string> {
   const topic = await createTopic(ctx, 'stateful-in')
   const producer = createProducer({ brokers: ctx.brokers, clientId: 'bench-stateful-input' })
   const values = Array.from({ length: 64 }, (_, i) => textPayload(VALUE_SIZE, i + 1))
@@ -75,14 +75,19 @@ async function produceInput(ctx: BenchContext, records: number): Promise<string>
   return topic
 }
 
-async function runStreamlane(ctx: BenchContext, input: string, records: number): Promise<Run> {
+export async function runStreamlane(
+  ctx: BenchContext,
+  input: string,
+  records: number,
+  processingGuarantee: 'at_least_once' | 'exactly_once_v2' = 'at_least_once'
+): Promise<Run> {
   const output = await createTopic(ctx, 'stateful-out')
   const applicationId = ctx.uniqueName('bench-stateful')
   const { logger } = capturingLogger('stateful', 'warn')
-  // Defaults otherwise: at-least-once, commit every 5 s, LMDB store, 10 MiB record cache per task.
+  // Defaults otherwise: commit every 5 s (100 ms under exactly-once), LMDB store, 10 MiB record cache per task.
   const app = new StreamlaneApp(
     topology(input, output),
-    { applicationId, bootstrapServers: ctx.brokers, stateDir: freshStateDir('stateful') },
+    { applicationId, bootstrapServers: ctx.brokers, stateDir: freshStateDir('stateful'), processingGuarantee },
     { logger }
   )
   const meter = startCpuMeter(ctx.brokerPid)
@@ -94,7 +99,8 @@ async function runStreamlane(ctx: BenchContext, input: string, records: number):
     const processedSeconds = meter.stop().wallSeconds
     await waitForApp(app, 'every input record committed', () => app.progress().committed >= records)
     const cpu = meter.stop()
-    run = { label: 'Streamlane app: groupByKey -> count -> to', records, cpu, startupSeconds, processedSeconds, output }
+    const label = `Streamlane app: groupByKey -> count -> to (${processingGuarantee})`
+    run = { label, records, cpu, startupSeconds, processedSeconds, output }
   } finally {
     await app.close()
   }
@@ -167,7 +173,7 @@ async function runRawLoop(ctx: BenchContext, input: string, records: number): Pr
 }
 
 /** Reads the app's output to its end: the last count of each key must be its number of input records. */
-async function checkCounts(ctx: BenchContext, output: string, records: number): Promise<string> {
+export async function checkCounts(ctx: BenchContext, output: string, records: number): Promise<string> {
   const latest = new Map<string, bigint>()
   await readToEnd(ctx, output, 'check', { copyBuffers: true }, (batch) => {
     for (const r of batch) if (r.key && r.value) latest.set(r.key.toString('latin1'), r.value.readBigInt64BE(0))
@@ -185,10 +191,10 @@ async function checkCounts(ctx: BenchContext, output: string, records: number): 
     : `${integer(wrong)} of ${integer(KEYS)} keys ended with a count other than their number of input records (sum ${integer(Number(total))} of ${integer(records)}).`
 }
 
-const rate = (r: Run) => r.records / r.cpu.wallSeconds
+export const rate = (r: Run) => r.records / r.cpu.wallSeconds
 const processingRate = (r: Run) => r.records / (r.processedSeconds - r.startupSeconds)
 
-function row(run: Measured<Run>): Cell[] {
+export function row(run: Measured<Run>): Cell[] {
   const r = run.result
   return [
     r.label,

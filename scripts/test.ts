@@ -61,7 +61,8 @@ try {
         'test/integration/**/*.test.ts',
         'examples/**/*.test.ts'
       ],
-      { ...process.env, KAFKA_BROKERS: brokers }
+      // In-process apps log warnings only, so test output stays readable; child processes set their own level.
+      { STREAMLANE_LOG_LEVEL: 'warn', ...process.env, KAFKA_BROKERS: brokers }
     )) !== 0
   failed ||= testFailed
 } catch (error) {

@@ -52,12 +52,17 @@ function checkOutputs(records: ConsumedRecord[]): { missing: number; duplicates:
   return { missing: EXPECTED - seen.size, duplicates, wrong }
 }
 
-function start(name: string, appId: string, output: string): AppInstance {
+/**
+ * `sessionTimeoutMs` short only where a killed instance must be noticed quickly: on a loaded 2-core CI machine a
+ * live member can miss a short session, lose its tasks without a commit, and replay (correct at-least-once, but
+ * not the graceful handover the graceful test is about).
+ */
+function start(name: string, appId: string, output: string, sessionTimeoutMs = 20_000): AppInstance {
   return new AppInstance(name, module, {
     STREAMLANE_APPLICATION_ID: appId,
     INPUT_TOPIC: input,
     OUTPUT_TOPIC: output,
-    STREAMLANE_SESSION_TIMEOUT_MS: '6000',
+    STREAMLANE_SESSION_TIMEOUT_MS: String(sessionTimeoutMs),
     STREAMLANE_HEARTBEAT_INTERVAL_MS: '1000'
   })
 }
@@ -86,7 +91,17 @@ test('graceful scaling (add an instance, SIGTERM one) loses nothing and duplicat
     for (const instance of stillRunning) instance.signal('SIGTERM')
     for (const instance of stillRunning) assert.equal(await instance.exited, 0, `${instance.name} exit`)
     // Anything written after the last expected record would be a duplicate too.
-    assert.equal(await outputCount(output), EXPECTED, 'output records in total')
+    const total = await outputCount(output)
+    const diagnostics = instances
+      .map(
+        (i) =>
+          `${i.name}:\n${i.log
+            .split('\n')
+            .filter((l) => /"level":(40|50)|revoked|assignment running|deferred/.test(l))
+            .join('\n')}`
+      )
+      .join('\n')
+    assert.equal(total, EXPECTED, `output records in total; instance logs:\n${diagnostics}`)
     assert.deepEqual(checkOutputs(records), { missing: 0, duplicates: 0, wrong: 0 })
   } finally {
     await killAll(instances)
@@ -97,7 +112,7 @@ test('with a SIGKILL too, every output is present', async () => {
   const appId = uniqueName('scaling-kill')
   const output = uniqueName('scaling-kill-out')
   await createTopics([{ name: output, partitions: PARTITIONS }])
-  const instances = [1, 2, 3].map((n) => start(`i${n}`, appId, output))
+  const instances = [1, 2, 3].map((n) => start(`i${n}`, appId, output, 6_000))
   try {
     await waitFor('3 instances running', () => instances.every((i) => i.runningAssignment()), { timeoutMs: 60_000 })
     await waitFor('20% of the output', async () => (await outputCount(output)) >= EXPECTED * 0.2, {
@@ -105,7 +120,7 @@ test('with a SIGKILL too, every output is present', async () => {
     })
     instances[0]!.signal('SIGKILL')
     await instances[0]!.exited
-    const added = start('i4', appId, output)
+    const added = start('i4', appId, output, 6_000)
     instances.push(added)
     await waitFor('the added instance runs tasks', () => added.runningAssignment(), { timeoutMs: 60_000 })
     await waitFor('50% of the output', async () => (await outputCount(output)) >= EXPECTED * 0.5, {
