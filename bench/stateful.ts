@@ -79,7 +79,8 @@ export async function runStreamlane(
   ctx: BenchContext,
   input: string,
   records: number,
-  processingGuarantee: 'at_least_once' | 'exactly_once_v2' = 'at_least_once'
+  processingGuarantee: 'at_least_once' | 'exactly_once_v2' = 'at_least_once',
+  commitIntervalMs?: number
 ): Promise<Run> {
   const output = await createTopic(ctx, 'stateful-out')
   const applicationId = ctx.uniqueName('bench-stateful')
@@ -87,7 +88,13 @@ export async function runStreamlane(
   // Defaults otherwise: commit every 5 s (100 ms under exactly-once), LMDB store, 10 MiB record cache per task.
   const app = new StreamlaneApp(
     topology(input, output),
-    { applicationId, bootstrapServers: ctx.brokers, stateDir: freshStateDir('stateful'), processingGuarantee },
+    {
+      applicationId,
+      bootstrapServers: ctx.brokers,
+      stateDir: freshStateDir('stateful'),
+      processingGuarantee,
+      ...(commitIntervalMs === undefined ? {} : { commitIntervalMs })
+    },
     { logger }
   )
   const meter = startCpuMeter(ctx.brokerPid)
@@ -99,7 +106,8 @@ export async function runStreamlane(
     const processedSeconds = meter.stop().wallSeconds
     await waitForApp(app, 'every input record committed', () => app.progress().committed >= records)
     const cpu = meter.stop()
-    const label = `Streamlane app: groupByKey -> count -> to (${processingGuarantee})`
+    const interval = commitIntervalMs === undefined ? '' : `, commit every ${commitIntervalMs} ms`
+    const label = `Streamlane app: groupByKey -> count -> to (${processingGuarantee}${interval})`
     run = { label, records, cpu, startupSeconds, processedSeconds, output }
   } finally {
     await app.close()
