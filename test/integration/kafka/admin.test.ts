@@ -95,7 +95,8 @@ test('an unknown topic fails fast with an error naming it', async () => {
       (e) => e instanceof UnknownTopicError && e.topic === missing && e.message.includes(missing)
     )
   }
-  assert.ok(Date.now() - started < 5_000, 'unknown topics are not retried as if transient')
+  // Far below the 30 s request deadline the client would spend retrying an unknown topic as transient.
+  assert.ok(Date.now() - started < 15_000, 'unknown topics are not retried as if transient')
 })
 
 test('lists earliest, latest and by-timestamp offsets; deleteRecords moves the earliest', async () => {
@@ -230,7 +231,8 @@ test('an unreachable broker fails within the deadline with a message naming it',
     unreachable.describeTopics(['anything']),
     (e) => e instanceof BrokerUnreachableError && e.brokers.includes('127.0.0.1:1') && /127\.0\.0\.1:1/.test(e.message)
   )
-  assert.ok(Date.now() - started < 2_500, `failed after ${Date.now() - started} ms`)
+  // The configured 1.5 s deadline, not the 30 s default, bounds the wait (with room for a loaded machine).
+  assert.ok(Date.now() - started < 10_000, `failed after ${Date.now() - started} ms`)
   await unreachable.close()
   await assert.rejects(unreachable.listGroups(), KafkaClosedError)
 })
