@@ -7,7 +7,16 @@
 import { removeStateDirs } from './lib/app-runs.ts'
 import type { Benchmark } from './lib/benchmark.ts'
 import { type Cell, fixed, integer, markdownTable, ratio } from './lib/table.ts'
-import { checkCounts, produceInput, type Run, rate, row, runStreamlane } from './stateful.ts'
+import {
+  checkCounts,
+  produceInput,
+  RESULT_ALIGN,
+  RESULT_HEADERS,
+  type Run,
+  rate,
+  row,
+  runStreamlane
+} from './stateful.ts'
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000)
 const WARMUP_RECORDS = 50_000
@@ -57,18 +66,7 @@ async function measure(ctx: Parameters<Benchmark['run']>[0]) {
     await checkCounts(ctx, eos.result.output!, RECORDS)
   ]
   const table = markdownTable({
-    headers: [
-      'pipeline',
-      'records/s',
-      'CPU s',
-      'CPU µs/record',
-      'seconds',
-      'of which start-up s',
-      'all processed at s',
-      'records/s processing',
-      'broker CPU s',
-      'other cores'
-    ],
+    headers: RESULT_HEADERS,
     rows: [
       row(alos),
       row(eos),
@@ -76,7 +74,7 @@ async function measure(ctx: Parameters<Benchmark['run']>[0]) {
       ratioRow(eos.result, alos.result, 'exactly-once (100 ms) / at-least-once'),
       ratioRow(eosSlow.result, alos.result, 'exactly-once (5 s) / at-least-once')
     ],
-    align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']
+    align: RESULT_ALIGN
   })
   return {
     title: `Exactly-once v2 vs at-least-once, stateful count (${integer(RECORDS)} records)`,

@@ -9,15 +9,14 @@
  * BENCH_RECORDS and BENCH_KEYS override the record and key counts (for a quick try; the results file says what ran).
  */
 import { Materialized, Serdes, StreamsBuilder, type Topology } from '../src/index.ts'
-import { createPartitionReader, OFFSET_EARLIEST } from '../src/kafka/partition-reader.ts'
 import { createProducer } from '../src/kafka/producer.ts'
-import type { ProducerRecord } from '../src/kafka/types.ts'
 import { StreamlaneApp } from '../src/runtime/streamlane-app.ts'
 import { capturingLogger, freshStateDir, otherCell, readToEnd, removeStateDirs, waitForApp } from './lib/app-runs.ts'
 import type { BenchContext, Measured } from './lib/bench-context.ts'
 import type { Benchmark } from './lib/benchmark.ts'
 import { type CpuReading, startCpuMeter } from './lib/cpu-meter.ts'
-import { endOffsetTotal, RECORDS_PER_SEND, SendWindow, sendAll, textPayload, waitForRecords } from './lib/records.ts'
+import { runRawConsumeProduce } from './lib/raw-loop.ts'
+import { endOffsetTotal, RECORDS_PER_SEND, sendAll, textPayload } from './lib/records.ts'
 import { type Cell, cpuMicrosPerRecord, fixed, integer, markdownTable, ratio } from './lib/table.ts'
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000)
@@ -135,48 +134,18 @@ async function runFetch(ctx: BenchContext, input: string, records: number): Prom
   }
 }
 
-/** The consume -> produce loop of bench/stateless.ts without the transform: every record forwarded as it is. */
+/** The raw client loop (bench/lib/raw-loop.ts) forwarding every record unchanged. */
 async function runRawLoop(ctx: BenchContext, input: string, records: number): Promise<Run> {
   const output = await createTopic(ctx, 'stateful-out-raw')
-  const meter = startCpuMeter(ctx.brokerPid)
-  const reader = createPartitionReader({
-    brokers: ctx.brokers,
-    clientId: 'bench-raw-reader',
-    isolation: 'read_uncommitted'
-  })
-  const producer = createProducer({ brokers: ctx.brokers, clientId: 'bench-raw-producer' })
-  try {
-    await reader.assign(
-      Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: input, partition, offset: OFFSET_EARLIEST }))
-    )
-    const startupSeconds = meter.stop().wallSeconds
-    const done = waitForRecords(ctx.admin, output, records)
-    const window = new SendWindow(producer)
-    let read = 0
-    while (read < records) {
-      const batch = await reader.poll(100)
-      read += batch.length
-      for (let start = 0; start < batch.length; start += RECORDS_PER_SEND) {
-        const slice = batch.slice(start, start + RECORDS_PER_SEND)
-        await window.send(
-          slice.map((r): ProducerRecord => ({ topic: output, key: r.key, value: r.value, timestamp: r.timestamp }))
-        )
-      }
-    }
-    await window.drain()
-    await done
-    const cpu = meter.stop()
-    return {
-      label: 'raw client loop: reader -> producer (every record)',
-      records,
-      cpu,
-      startupSeconds,
-      processedSeconds: cpu.wallSeconds,
-      outputs: await endOffsetTotal(ctx.admin, output),
-      changelog: 0
-    }
-  } finally {
-    await Promise.all([reader.close(), producer.close()])
+  const { cpu, startupSeconds } = await runRawConsumeProduce(ctx, { input, output, partitions: PARTITIONS, records })
+  return {
+    label: 'raw client loop: reader -> producer (every record)',
+    records,
+    cpu,
+    startupSeconds,
+    processedSeconds: cpu.wallSeconds,
+    outputs: await endOffsetTotal(ctx.admin, output),
+    changelog: 0
   }
 }
 
@@ -201,6 +170,21 @@ export async function checkCounts(ctx: BenchContext, output: string, records: nu
 
 export const rate = (r: Run) => r.records / r.cpu.wallSeconds
 const processingRate = (r: Run) => r.records / (r.processedSeconds - r.startupSeconds)
+
+/** Columns of an app run's row (`row`), shared with bench/exactly-once.ts. */
+export const RESULT_HEADERS = [
+  'pipeline',
+  'records/s',
+  'CPU s',
+  'CPU µs/record',
+  'seconds',
+  'of which start-up s',
+  'all processed at s',
+  'records/s processing',
+  'broker CPU s',
+  'other cores'
+]
+export const RESULT_ALIGN: ('left' | 'right')[] = ['left', ...RESULT_HEADERS.slice(1).map(() => 'right' as const)]
 
 export function row(run: Measured<Run>): Cell[] {
   const r = run.result
@@ -255,18 +239,7 @@ export const stateful: Benchmark = {
       const check = await checkCounts(ctx, ours.result.output!, RECORDS)
       ctx.log(`stateful: ${check}`)
       const table = markdownTable({
-        headers: [
-          'pipeline',
-          'records/s',
-          'CPU s',
-          'CPU µs/record',
-          'seconds',
-          'of which start-up s',
-          'all processed at s',
-          'records/s processing',
-          'broker CPU s',
-          'other cores'
-        ],
+        headers: RESULT_HEADERS,
         rows: [
           row(fetch),
           row(loop),
@@ -274,7 +247,7 @@ export const stateful: Benchmark = {
           ratioRow(ours.result, fetch.result, 'fetch only'),
           ratioRow(ours.result, loop.result, 'raw loop')
         ],
-        align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']
+        align: RESULT_ALIGN
       })
       const o = ours.result
       return {

@@ -8,19 +8,17 @@
  */
 
 import { Serdes, StreamsBuilder, type Topology } from '../src/index.ts'
-import { createPartitionReader, OFFSET_EARLIEST } from '../src/kafka/partition-reader.ts'
 import { createProducer } from '../src/kafka/producer.ts'
-import type { ProducerRecord } from '../src/kafka/types.ts'
 import { createLogger } from '../src/observe/logger.ts'
 import { StreamlaneApp } from '../src/runtime/streamlane-app.ts'
 import type { BenchContext, Measured } from './lib/bench-context.ts'
 import type { Benchmark } from './lib/benchmark.ts'
 import { type CpuReading, startCpuMeter } from './lib/cpu-meter.ts'
+import { runRawConsumeProduce } from './lib/raw-loop.ts'
 import {
   endOffsetTotal,
   RECORDS_PER_SEND,
   SENDS_IN_FLIGHT,
-  SendWindow,
   sendAll,
   textPayload,
   waitForRecords
@@ -113,49 +111,17 @@ async function runStreamlane(ctx: BenchContext, input: string, records: number):
   }
 }
 
-/** What a careful hand-written loop on the same Kafka layer does, without group, tasks, serdes or commits. */
+/** The raw client loop doing the same transform (bench/lib/raw-loop.ts). */
 async function runRawLoop(ctx: BenchContext, input: string, records: number): Promise<PipelineRun> {
   const output = await createTopic(ctx, 'stateless-out-raw')
-  const meter = startCpuMeter(ctx.brokerPid)
-  const reader = createPartitionReader({
-    brokers: ctx.brokers,
-    clientId: 'bench-raw-reader',
-    isolation: 'read_uncommitted'
+  const run = await runRawConsumeProduce(ctx, {
+    input,
+    output,
+    partitions: PARTITIONS,
+    records,
+    transform: (value) => (value === null ? null : Buffer.from(transform(value.toString('utf8')), 'utf8'))
   })
-  const producer = createProducer({ brokers: ctx.brokers, clientId: 'bench-raw-producer' })
-  try {
-    await reader.assign(
-      Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: input, partition, offset: OFFSET_EARLIEST }))
-    )
-    const startupSeconds = meter.stop().wallSeconds
-    // The same end-of-run detection as the app's, so both pay the same polling and the same lateness.
-    const done = waitForRecords(ctx.admin, output, records)
-    const window = new SendWindow(producer)
-    let read = 0
-    while (read < records) {
-      const batch = await reader.poll(100)
-      read += batch.length
-      for (let start = 0; start < batch.length; start += RECORDS_PER_SEND) {
-        const end = Math.min(batch.length, start + RECORDS_PER_SEND)
-        const out = new Array<ProducerRecord>(end - start)
-        for (let i = start; i < end; i++) {
-          const r = batch[i]!
-          const value = r.value === null ? null : Buffer.from(transform(r.value.toString('utf8')), 'utf8')
-          out[i - start] = { topic: output, key: r.key, value, timestamp: r.timestamp }
-        }
-        await window.send(out)
-      }
-    }
-    await window.drain()
-    await done
-    const cpu = meter.stop()
-    return await finish(ctx, 'raw client loop: reader -> same transform -> producer', output, records, {
-      cpu,
-      startupSeconds
-    })
-  } finally {
-    await Promise.all([reader.close(), producer.close()])
-  }
+  return await finish(ctx, 'raw client loop: reader -> same transform -> producer', output, records, run)
 }
 
 function row(run: Measured<PipelineRun>): Cell[] {

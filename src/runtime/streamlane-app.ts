@@ -483,7 +483,7 @@ export class StreamlaneApp {
     }
     await this.#reader!.assign(toRead)
     for (const [id] of newTasks) {
-      const manager = tasks.isRestoring(id) ? this.#stateManagers.get(id) : undefined
+      const manager = tasks.isRestoring(id) ? tasks.stateOf(id) : undefined
       if (!manager) continue
       if (await this.#restorer!.add(id, manager, manager.changelogPartitions())) tasks.markRestored(id)
       else this.#reader!.pause([...tasks.partitionsOf(id)])
@@ -503,14 +503,11 @@ export class StreamlaneApp {
     } else await this.#collector!.flush().catch(() => undefined)
     for (const id of byTask.keys()) {
       this.#restorer?.remove(id)
-      this.#stateManagers.delete(id)
       await tasks.closeTask(id, context.reason !== 'lost')
     }
     this.#reader!.unassign(lost)
     this.#log.info({ reason: context.reason, tasks: [...byTask.keys()] }, 'tasks revoked')
   }
-
-  readonly #stateManagers = new Map<string, TaskStateManager>()
 
   /**
    * A batch the broker refused: each record goes to the production handler (fail by default), whose dead-letter
@@ -564,7 +561,6 @@ export class StreamlaneApp {
       // The timestamp the extractor gave the record being processed (stream time inside punctuators).
       currentTimestamp: () => graph?.currentTimestampMs ?? Date.now()
     })
-    this.#stateManagers.set(taskId.toString(), manager)
     return {
       manager,
       bind: (g) => {
@@ -636,7 +632,6 @@ export class StreamlaneApp {
       const partitions = [...tasks.partitionsOf(id)]
       if (keep(id)) restart.push(...partitions)
       this.#restorer?.remove(id)
-      this.#stateManagers.delete(id)
       await tasks.closeTask(id, false)
       this.#reader!.unassign(partitions)
     }

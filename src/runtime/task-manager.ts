@@ -136,6 +136,11 @@ export class TaskManager {
     if (task) task.restoring = false
   }
 
+  /** The task's stores, if it has any. */
+  stateOf(taskId: string): TaskStateManager | undefined {
+    return this.#tasks.get(taskId)?.state
+  }
+
   isRestoring(taskId: string): boolean {
     return this.#tasks.get(taskId)?.restoring ?? false
   }
