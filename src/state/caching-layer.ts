@@ -77,12 +77,14 @@ export class CachingLayer implements BytesLayer {
 
   #write(entries: readonly CacheEntry[]): void {
     const listener = this.#listener
-    for (const { key, value, timestamp } of entries) {
+    for (const { key, value, timestamp, below } of entries) {
       if (listener === null) {
         this.#inner.put(key, value, timestamp)
         continue
       }
-      const oldValue = value === null || this.#sendOldValues ? (this.#inner.get(key) ?? null) : null
+      // The value below is known when this key was flushed before and still cached: a hot key costs no read.
+      const oldValue =
+        value === null || this.#sendOldValues ? (below !== undefined ? below : (this.#inner.get(key) ?? null)) : null
       // Deleting a key the store never had: nothing to log, nothing to forward (as in Kafka Streams).
       if (value === null && oldValue === null) continue
       this.#inner.put(key, value, timestamp)

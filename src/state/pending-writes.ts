@@ -4,10 +4,15 @@ import { mergeOverlay, type OverlayEntry } from './merge-iterator.ts'
 import { SortedKeyIndex } from './sorted-key-index.ts'
 
 interface PendingEntry extends OverlayEntry {
-  /** Whether the backend had the key when the batch first touched it. */
-  readonly existed: boolean
+  /**
+   * Whether the backend had the key when the batch first touched it; `undefined` until something needs to know
+   * (only `approximateNumEntries`): the backend does not change while a batch is open, so asking late gives the same
+   * answer, and a batch that is committed without being counted never reads the backend for it.
+   */
+  existed: boolean | undefined
 }
 
+/** How committing `entry` changes the backend's entry count; its `existed` must be known. */
 function countChange(entry: PendingEntry): number {
   if (entry.existed) return entry.value === null ? -1 : 0
   return entry.value === null ? 0 : 1
@@ -32,8 +37,10 @@ export class PendingWrites implements BytesLayer {
   readonly #writes = new Map<string, PendingEntry>()
   readonly #index = new SortedKeyIndex()
   #bytes = 0
-  /** How the batch changes the backend's entry count once committed, so counts include uncommitted writes. */
+  /** How the batch changes the backend's entry count once committed, over the entries whose `existed` is known. */
   #countDelta = 0
+  /** Entries whose `existed` is not known yet. */
+  #uncounted = 0
 
   constructor(backend: BytesBackend) {
     this.backend = backend
@@ -57,19 +64,19 @@ export class PendingWrites implements BytesLayer {
   put(key: Buffer, value: Buffer | null): void {
     const k = keyString(key)
     const previous = this.#writes.get(k)
-    let existed: boolean
+    let existed: boolean | undefined
     if (previous === undefined) {
-      existed = this.backend.get(key) !== undefined
       this.#index.insert(k)
+      this.#uncounted++
     } else {
       existed = previous.existed
       this.#bytes -= previous.key.length + (previous.value?.length ?? 0)
-      this.#countDelta -= countChange(previous)
+      if (existed !== undefined) this.#countDelta -= countChange(previous)
     }
     const entry: PendingEntry = { key, value, existed }
     this.#writes.set(k, entry)
     this.#bytes += key.length + (value?.length ?? 0)
-    this.#countDelta += countChange(entry)
+    if (existed !== undefined) this.#countDelta += countChange(entry)
   }
 
   range(from: Buffer | undefined, to: Buffer | undefined, reverse: boolean): Iterator<BytesEntry> {
@@ -78,6 +85,14 @@ export class PendingWrites implements BytesLayer {
   }
 
   approximateNumEntries(): number {
+    if (this.#uncounted > 0) {
+      for (const entry of this.#writes.values()) {
+        if (entry.existed !== undefined) continue
+        entry.existed = this.backend.get(entry.key) !== undefined
+        this.#countDelta += countChange(entry)
+      }
+      this.#uncounted = 0
+    }
     return this.backend.approximateNumEntries() + this.#countDelta
   }
 
@@ -117,6 +132,7 @@ export class PendingWrites implements BytesLayer {
     this.#index.clear()
     this.#bytes = 0
     this.#countDelta = 0
+    this.#uncounted = 0
   }
 
   *#sorted(): Generator<BytesWrite, undefined> {

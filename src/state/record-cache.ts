@@ -18,10 +18,33 @@ export interface CacheEntry {
   readonly value: Buffer | null
   readonly timestamp: number
   dirty: boolean
+  /**
+   * What the store below the cache holds for this key, when the cache knows it without reading: the value of the
+   * entry this one replaced, if that one had been flushed (a flush writes each entry below). `undefined`: unknown,
+   * read it below.
+   */
+  readonly below: Buffer | null | undefined
 }
 
 /** Receives the dirty entries of a flush or eviction, the evicted one first, then by last update. */
 export type DirtyEntriesHandler = (entries: readonly CacheEntry[]) => void
+
+/**
+ * A cache entry is also a node of two intrusive doubly-linked lists: the store's LRU order and its dirty keys in
+ * the order of their last update. A `Map` that re-inserts a key on every touch would do the same, but each delete
+ * leaves a hole its iterator walks over again: finding the eldest entry (`keys().next()`) then costs a walk over
+ * every hole since the last rehash, which made eviction the top of the profile at a million keys.
+ */
+interface Node extends CacheEntry {
+  /** The key as the entries map knows it (latin1, see bytes.ts). */
+  readonly id: string
+  dirty: boolean
+  older: Node | null
+  newer: Node | null
+  /** Neighbours in the dirty list; meaningful only while `dirty`. */
+  dirtyOlder: Node | null
+  dirtyNewer: Node | null
+}
 
 export class RecordCache {
   readonly maxBytes: number
@@ -64,18 +87,35 @@ export class RecordCache {
 }
 
 /**
- * One store's slice of the cache: entries in LRU order (a Map keeps insertion order; a touch re-inserts), a sorted
- * index so ranges can merge cached entries over the store, and the dirty keys in the order of their LAST update.
- * That order is Kafka Streams' (NamedCache.put removes and re-adds a dirty key): a flush then forwards each key's
- * latest value in the order those latest updates happened, so forwarded timestamps stay in processing order.
+ * One store's slice of the cache: entries in LRU order (a touch moves an entry to the newest end), a sorted index so
+ * ranges can merge cached entries over the store, and the dirty keys in the order of their LAST update. That order
+ * is Kafka Streams' (NamedCache.put removes and re-adds a dirty key): a flush then forwards each key's latest value in
+ * the order those latest updates happened, so forwarded timestamps stay in processing order.
  */
 export class NamedCache {
   readonly name: string
   readonly #owner: RecordCache
   readonly #onDirty: DirtyEntriesHandler
-  readonly #entries = new Map<string, CacheEntry>()
-  readonly #index = new SortedKeyIndex()
-  readonly #dirty = new Set<string>()
+  readonly #entries = new Map<string, Node>()
+  /**
+   * Sorted keys for ranges, built on the first range and kept up to date from then on. A store that is only read and
+   * written by key (counts, aggregates) never scans, and then never pays for keeping its keys sorted.
+   */
+  #index: SortedKeyIndex | null = null
+  /** LRU list: `#eldest` is evicted first, `#newest` was touched last. */
+  #eldest: Node | null = null
+  #newest: Node | null = null
+  /** Dirty list, by last update. */
+  #dirtyOldest: Node | null = null
+  #dirtyNewest: Node | null = null
+  #dirtyCount = 0
+  /**
+   * Whether a clean entry's value is known to be what the store below holds. Not while a flush handler runs (it
+   * writes the batch below one entry at a time, and a put it makes may land before its key's turn), and no longer
+   * after a handler threw midway (some clean entries were never written) until `clear()`.
+   */
+  #flushedIsBelow = true
+  #flushing = false
 
   constructor(name: string, owner: RecordCache, onDirty: DirtyEntriesHandler) {
     this.name = name
@@ -88,39 +128,52 @@ export class NamedCache {
   }
 
   get dirtyCount(): number {
-    return this.#dirty.size
+    return this.#dirtyCount
   }
 
   get(key: Buffer): CacheEntry | undefined {
-    const k = keyString(key)
-    const entry = this.#entries.get(k)
-    if (entry !== undefined) {
-      this.#entries.delete(k)
-      this.#entries.set(k, entry)
+    const node = this.#entries.get(keyString(key))
+    if (node !== undefined && node !== this.#newest) {
+      this.#unlink(node)
+      this.#append(node)
     }
-    return entry
+    return node
   }
 
   put(key: Buffer, value: Buffer | null, timestamp: number): void {
-    const k = keyString(key)
-    const previous = this.#entries.get(k)
+    const id = keyString(key)
+    const previous = this.#entries.get(id)
+    let below: Buffer | null | undefined
     if (previous === undefined) {
-      this.#index.insert(k)
+      this.#index?.insert(id)
     } else {
-      this.#entries.delete(k)
+      this.#unlink(previous)
+      if (previous.dirty) this.#unlinkDirty(previous)
       this.#owner.adjust(-sizeOf(previous))
+      below = previous.dirty ? previous.below : this.#flushedIsBelow && !this.#flushing ? previous.value : undefined
     }
-    const entry: CacheEntry = { key, value, timestamp, dirty: true }
-    this.#entries.set(k, entry)
-    this.#owner.adjust(sizeOf(entry))
-    this.#dirty.delete(k)
-    this.#dirty.add(k)
+    const node: Node = {
+      key,
+      value,
+      timestamp,
+      dirty: true,
+      below,
+      id,
+      older: null,
+      newer: null,
+      dirtyOlder: null,
+      dirtyNewer: null
+    }
+    this.#entries.set(id, node)
+    this.#append(node)
+    this.#appendDirty(node)
+    this.#owner.adjust(sizeOf(node))
     this.#owner.maybeEvict(this)
   }
 
   /** Sorted cached entries in [from, to] (inclusive, `undefined` = open), without touching LRU order. */
   *range(from: Buffer | undefined, to: Buffer | undefined, reverse: boolean): Generator<OverlayEntry, undefined> {
-    const keys = this.#index.range(
+    const keys = this.#sorted().range(
       from === undefined ? undefined : keyString(from),
       to === undefined ? undefined : keyString(to),
       reverse
@@ -137,19 +190,20 @@ export class NamedCache {
   }
 
   evictEldest(): void {
-    const eldest = this.#entries.keys().next()
-    if (eldest.done) return
-    const entry = this.#remove(eldest.value)!
-    if (entry.dirty) this.#flush(entry)
+    const eldest = this.#eldest
+    if (eldest === null) return
+    this.#remove(eldest)
+    if (eldest.dirty) this.#flush(eldest)
   }
 
   /** Drops entries below `bound` without forwarding them: they belong to expired windows. */
   expireBefore(bound: Buffer): void {
-    const doomed: string[] = []
-    for (const key of this.#index.range(undefined, keyString(bound), false)) {
-      if (Buffer.compare(this.#entries.get(key)!.key, bound) < 0) doomed.push(key)
+    const doomed: Node[] = []
+    for (const key of this.#sorted().range(undefined, keyString(bound), false)) {
+      const node = this.#entries.get(key)!
+      if (Buffer.compare(node.key, bound) < 0) doomed.push(node)
     }
-    for (const key of doomed) this.#remove(key)
+    for (const node of doomed) this.#remove(node)
   }
 
   /** Forgets everything, dirty entries included: an aborted transaction's updates must never be forwarded. */
@@ -158,39 +212,97 @@ export class NamedCache {
     for (const entry of this.#entries.values()) bytes += sizeOf(entry)
     this.#owner.adjust(-bytes)
     this.#entries.clear()
-    this.#index.clear()
-    this.#dirty.clear()
+    this.#index = null
+    this.#eldest = this.#newest = null
+    this.#dirtyOldest = this.#dirtyNewest = null
+    this.#dirtyCount = 0
+    // Nothing cached is left to vouch for the store below.
+    this.#flushedIsBelow = true
   }
 
-  #flush(evicted: CacheEntry | undefined): void {
-    if (evicted === undefined && this.#dirty.size === 0) return
+  /** `evicted` was removed already (it is no longer in the dirty list); it goes first. */
+  #flush(evicted: Node | undefined): void {
+    if (evicted === undefined && this.#dirtyCount === 0) return
     const batch: CacheEntry[] = []
     if (evicted !== undefined) batch.push(evicted)
-    const deletes: string[] = []
-    for (const key of this.#dirty) {
-      const entry = this.#entries.get(key)
-      if (entry === undefined) continue
-      entry.dirty = false
-      batch.push(entry)
-      if (entry.value === null) deletes.push(key)
+    let deletes = false
+    for (let node = this.#dirtyOldest; node !== null; node = node.dirtyNewer) {
+      node.dirty = false
+      batch.push(node)
+      if (node.value === null) deletes = true
     }
     // Cleared before the handler runs: it forwards downstream, and downstream may write to this store again.
-    this.#dirty.clear()
-    this.#onDirty(batch)
-    for (const key of deletes) {
-      const entry = this.#entries.get(key)
-      if (entry !== undefined && !entry.dirty && entry.value === null) this.#remove(key)
+    this.#dirtyOldest = this.#dirtyNewest = null
+    this.#dirtyCount = 0
+    const nested = this.#flushing
+    this.#flushing = true
+    let written = false
+    try {
+      this.#onDirty(batch)
+      written = true
+    } finally {
+      this.#flushing = nested
+      if (!written) this.#flushedIsBelow = false
+    }
+    if (!deletes) return
+    for (let i = evicted === undefined ? 0 : 1; i < batch.length; i++) {
+      const flushed = batch[i] as Node
+      if (flushed.value !== null) continue
+      // A key whose cached entry is (still, or again) a clean delete is dropped from the cache.
+      const node = this.#entries.get(flushed.id)
+      if (node !== undefined && !node.dirty && node.value === null) this.#remove(node)
     }
   }
 
-  #remove(key: string): CacheEntry | undefined {
-    const entry = this.#entries.get(key)
-    if (entry === undefined) return undefined
-    this.#entries.delete(key)
-    this.#index.delete(key)
-    this.#dirty.delete(key)
-    this.#owner.adjust(-sizeOf(entry))
-    return entry
+  #remove(node: Node): void {
+    this.#entries.delete(node.id)
+    this.#index?.delete(node.id)
+    this.#unlink(node)
+    if (node.dirty) this.#unlinkDirty(node)
+    this.#owner.adjust(-sizeOf(node))
+  }
+
+  #sorted(): SortedKeyIndex {
+    if (this.#index === null) {
+      this.#index = new SortedKeyIndex()
+      // Default sort compares UTF-16 code units: for latin1 key strings, unsigned byte order (see bytes.ts).
+      for (const id of [...this.#entries.keys()].sort()) this.#index.insert(id)
+    }
+    return this.#index
+  }
+
+  #append(node: Node): void {
+    node.older = this.#newest
+    node.newer = null
+    if (this.#newest === null) this.#eldest = node
+    else this.#newest.newer = node
+    this.#newest = node
+  }
+
+  #unlink(node: Node): void {
+    if (node.older === null) this.#eldest = node.newer
+    else node.older.newer = node.newer
+    if (node.newer === null) this.#newest = node.older
+    else node.newer.older = node.older
+    node.older = node.newer = null
+  }
+
+  #appendDirty(node: Node): void {
+    node.dirtyOlder = this.#dirtyNewest
+    node.dirtyNewer = null
+    if (this.#dirtyNewest === null) this.#dirtyOldest = node
+    else this.#dirtyNewest.dirtyNewer = node
+    this.#dirtyNewest = node
+    this.#dirtyCount++
+  }
+
+  #unlinkDirty(node: Node): void {
+    if (node.dirtyOlder === null) this.#dirtyOldest = node.dirtyNewer
+    else node.dirtyOlder.dirtyNewer = node.dirtyNewer
+    if (node.dirtyNewer === null) this.#dirtyNewest = node.dirtyOlder
+    else node.dirtyNewer.dirtyOlder = node.dirtyOlder
+    node.dirtyOlder = node.dirtyNewer = null
+    this.#dirtyCount--
   }
 }
 
