@@ -52,6 +52,12 @@ export interface KafkaProducer {
   close(): Promise<void>
 }
 
+/** Per topic, while one produce request is assembled: its partition count and where its null-key records go. */
+interface TopicBatch {
+  readonly partitionCount: number
+  nullKeyPartition: number | undefined
+}
+
 /** The library's transaction handle (its class is not exported). */
 type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>
 
@@ -181,59 +187,94 @@ class StreamlaneProducer implements KafkaProducer {
     )
   }
 
-  /** One produce request for records of any topics; maps the per-partition base offsets back to each record. */
+  /**
+   * One produce request for records of any topics; maps the per-partition base offsets back to each record. Runs for
+   * every produced record, so per-topic state is looked up once per run of records of the same topic, and record
+   * positions are kept in arrays rather than in maps keyed by topic-partition strings.
+   */
   async #produce(records: ProducerRecord[]): Promise<RecordMetadata[]> {
-    const topics = [...new Set(records.map((r) => r.topic))]
+    const topicSet = new Set<string>()
+    for (const r of records) topicSet.add(r.topic)
+    const topics = [...topicSet]
     const work = async () => {
       const deadline = Date.now() + this.#resolved.deliveryTimeoutMs
       const metadata = await loadTopicMetadata(this.#producer, topics, this.#resolved, deadline, false)
-      const nullKeyPartition = new Map<string, number>()
-      const counts = new Map<string, number>()
-      const located: { topic: string; partition: number; index: number }[] = []
-      const messages: MessageToProduce[] = records.map((r) => {
-        const partitionCount = metadata.topics.get(r.topic)?.partitionsCount ?? 0
+      const count = records.length
+      const messages: MessageToProduce[] = new Array(count)
+      const partitions: number[] = new Array(count)
+      const byTopic = new Map<string, TopicBatch>()
+      let topic: string | undefined
+      let batch: TopicBatch | undefined
+      for (let i = 0; i < count; i++) {
+        const r = records[i]!
+        if (r.topic !== topic || batch === undefined) {
+          topic = r.topic
+          batch = byTopic.get(topic)
+          if (batch === undefined) {
+            batch = { partitionCount: metadata.topics.get(topic)?.partitionsCount ?? 0, nullKeyPartition: undefined }
+            byTopic.set(topic, batch)
+          }
+        }
+        const partitionCount = batch.partitionCount
         let partition = r.partition
         if (partition === undefined) {
           if (r.key) {
             partition = murmur2Partition(r.key, partitionCount)
           } else {
-            partition = nullKeyPartition.get(r.topic)
+            partition = batch.nullKeyPartition
             if (partition === undefined) {
-              const next = this.#nextPartition.get(r.topic) ?? 0
+              const next = this.#nextPartition.get(topic) ?? 0
               partition = next % partitionCount
-              this.#nextPartition.set(r.topic, next + 1)
-              nullKeyPartition.set(r.topic, partition)
+              this.#nextPartition.set(topic, next + 1)
+              batch.nullKeyPartition = partition
             }
           }
         } else if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
-          throw new KafkaRequestError(
-            'send',
-            `topic ${r.topic} has no partition ${partition} (it has ${partitionCount})`
-          )
+          throw new KafkaRequestError('send', `topic ${topic} has no partition ${partition} (it has ${partitionCount})`)
         }
-        const key = `${r.topic}\u0000${partition}`
-        const index = counts.get(key) ?? 0
-        counts.set(key, index + 1)
-        located.push({ topic: r.topic, partition, index })
-        const message: MessageToProduce = { topic: r.topic, partition, value: r.value as Buffer }
+        partitions[i] = partition
+        const message: MessageToProduce = { topic, partition, value: r.value as Buffer }
         if (r.key) message.key = r.key
         if (r.timestamp !== undefined) message.timestamp = BigInt(r.timestamp)
         if (r.headers?.length) {
           // Buffer keys: a Map keyed by string would merge repeated header names, which Kafka allows.
           message.headers = new Map(r.headers.map(([k, v]) => [Buffer.from(k), v])) as never
         }
-        return message
-      })
+        messages[i] = message
+      }
       const result = this.#transaction
         ? await this.#transaction.send({ messages })
         : await this.#producer.send({ messages })
-      const base = new Map<string, bigint>()
-      for (const o of result.offsets ?? []) base.set(`${o.topic}\u0000${o.partition}`, o.offset)
-      return located.map(({ topic, partition, index }) => {
-        const first = base.get(`${topic}\u0000${partition}`)
-        // acks 'none' returns no offsets: -1 says "written, position unknown".
-        return { topic, partition, offset: first === undefined ? -1n : first + BigInt(index) }
-      })
+      // The next offset of each written partition: a partition's records got consecutive offsets in request order.
+      const nextOffsets = new Map<string, bigint[]>()
+      for (const o of result.offsets ?? []) {
+        let offsets = nextOffsets.get(o.topic)
+        if (offsets === undefined) {
+          offsets = []
+          nextOffsets.set(o.topic, offsets)
+        }
+        offsets[o.partition] = o.offset
+      }
+      const written: RecordMetadata[] = new Array(count)
+      topic = undefined
+      let next: bigint[] | undefined
+      for (let i = 0; i < count; i++) {
+        const recordTopic = records[i]!.topic
+        if (recordTopic !== topic) {
+          topic = recordTopic
+          next = nextOffsets.get(topic)
+        }
+        const partition = partitions[i]!
+        const offset = next?.[partition]
+        if (offset === undefined) {
+          // acks 'none' returns no offsets: -1 says "written, position unknown".
+          written[i] = { topic, partition, offset: -1n }
+        } else {
+          written[i] = { topic, partition, offset }
+          next![partition] = offset + 1n
+        }
+      }
+      return written
     }
     try {
       return await runWithDeadline(work, this.#resolved.deliveryTimeoutMs, this.#context('send', topics), this.#watch)

@@ -113,6 +113,32 @@ test('a reader returns exactly what was sent: keys, values, headers, timestamps,
   assert.deepEqual(await r.poll(200), [], 'nothing more')
 })
 
+test('one send over interleaved topics and partitions reports where each record went', async () => {
+  // What the runtime sends: outputs and changelog records of several partitions mixed in one call.
+  const outputs = await topic(3)
+  const changelog = await topic(2)
+  const records = Array.from({ length: 40 }, (_, i) =>
+    i % 3 === 0
+      ? { topic: changelog, partition: i % 2, key: Buffer.from(`c${i}`), value: Buffer.from(`v${i}`) }
+      : { topic: outputs, key: i % 4 === 0 ? null : Buffer.from(`k${i % 5}`), value: Buffer.from(`v${i}`) }
+  )
+  const written = await producer.send(records)
+  assert.equal(written.length, records.length)
+  const r = reader()
+  await r.assign([
+    ...[0, 1, 2].map((partition) => ({ topic: outputs, partition, offset: OFFSET_EARLIEST })),
+    ...[0, 1].map((partition) => ({ topic: changelog, partition, offset: OFFSET_EARLIEST }))
+  ])
+  const read = await readExactly(r, records.length)
+  const byPosition = new Map(read.map((rec) => [`${rec.topic}:${rec.partition}:${rec.offset}`, rec]))
+  for (const [i, w] of written.entries()) {
+    assert.equal(w.topic, records[i]!.topic)
+    const explicit = records[i]!.partition
+    if (explicit !== undefined) assert.equal(w.partition, explicit)
+    assert.deepEqual(byPosition.get(`${w.topic}:${w.partition}:${w.offset}`)?.value, records[i]!.value, `record ${i}`)
+  }
+})
+
 test('seek, pause, resume and unassign', async () => {
   const name = await topic(2)
   await producer.send(
