@@ -35,7 +35,12 @@ function countChange(entry: PendingEntry): number {
 export class PendingWrites implements BytesLayer {
   readonly backend: BytesBackend
   readonly #writes = new Map<string, PendingEntry>()
-  readonly #index = new SortedKeyIndex()
+  /**
+   * Sorted keys for reads over ranges, built on the first one and kept up to date until the batch ends. A batch that
+   * is only written and read by key (counts, aggregates) is sorted once, at commit, which is cheaper than keeping an
+   * index sorted through every insert.
+   */
+  #index: SortedKeyIndex | null = null
   #bytes = 0
   /** How the batch changes the backend's entry count once committed, over the entries whose `existed` is known. */
   #countDelta = 0
@@ -66,7 +71,7 @@ export class PendingWrites implements BytesLayer {
     const previous = this.#writes.get(k)
     let existed: boolean | undefined
     if (previous === undefined) {
-      this.#index.insert(k)
+      this.#index?.insert(k)
       this.#uncounted++
     } else {
       existed = previous.existed
@@ -107,7 +112,7 @@ export class PendingWrites implements BytesLayer {
     } finally {
       base.return?.()
     }
-    for (const key of this.#index.range(undefined, keyString(bound), false)) {
+    for (const key of this.#sortedIndex().range(undefined, keyString(bound), false)) {
       const entry = this.#writes.get(key)!
       if (Buffer.compare(entry.key, bound) < 0) doomed.push(entry.key)
     }
@@ -129,18 +134,34 @@ export class PendingWrites implements BytesLayer {
 
   #reset(): void {
     this.#writes.clear()
-    this.#index.clear()
+    this.#index = null
     this.#bytes = 0
     this.#countDelta = 0
     this.#uncounted = 0
   }
 
-  *#sorted(): Generator<BytesWrite, undefined> {
-    for (const key of this.#index.range(undefined, undefined, false)) yield this.#writes.get(key)!
+  #sorted(): BytesWrite[] {
+    const writes = this.#writes
+    const sorted: BytesWrite[] = []
+    if (this.#index !== null) {
+      for (const key of this.#index.range(undefined, undefined, false)) sorted.push(writes.get(key)!)
+      return sorted
+    }
+    // Default sort compares UTF-16 code units: for latin1 key strings, unsigned byte order (see bytes.ts).
+    for (const key of [...writes.keys()].sort()) sorted.push(writes.get(key)!)
+    return sorted
+  }
+
+  #sortedIndex(): SortedKeyIndex {
+    if (this.#index === null) {
+      this.#index = new SortedKeyIndex()
+      for (const key of [...this.#writes.keys()].sort()) this.#index.insert(key)
+    }
+    return this.#index
   }
 
   *#overlay(from: Buffer | undefined, to: Buffer | undefined, reverse: boolean): Generator<OverlayEntry, undefined> {
-    const keys = this.#index.range(
+    const keys = this.#sortedIndex().range(
       from === undefined ? undefined : keyString(from),
       to === undefined ? undefined : keyString(to),
       reverse

@@ -296,3 +296,60 @@ describe('pending writes count entries lazily', () => {
     assert.equal(pending.approximateNumEntries(), 4)
   })
 })
+
+describe('pending writes keep key order without an index until a range needs one', () => {
+  test('ranges, commits and counts match a sorted model over random operations', () => {
+    for (let seed = 1; seed <= 25; seed++) {
+      const rnd = random(seed * 104729)
+      const backend = new MemoryBackend('test')
+      const write = backend.write.bind(backend)
+      backend.write = (writes, checkpoint) => {
+        const keys = [...writes].map((w) => keyString(w.key))
+        assert.deepEqual(keys, [...keys].sort(), `seed ${seed}: a commit writes in key order`)
+        write(writes, checkpoint)
+      }
+      const pending = new PendingWrites(backend)
+      const committed = new Map<string, string>()
+      let batch = new Map<string, string | null>()
+      const merged = () => {
+        const all = new Map(committed)
+        for (const [k, v] of batch) {
+          if (v === null) all.delete(k)
+          else all.set(k, v)
+        }
+        return all
+      }
+      for (let op = 0; op < 1_500; op++) {
+        const r = rnd()
+        // Keys of varying length with shared prefixes, bytes above 0x7f included: latin1 order is byte order.
+        const key = `${String.fromCharCode(97 + Math.floor(rnd() * 3))}${rnd() < 0.3 ? '\xff' : ''}${Math.floor(rnd() * 20)}`
+        if (r < 0.6) {
+          const value = rnd() < 0.2 ? null : String(op)
+          batch.set(key, value)
+          pending.put(Buffer.from(key, 'latin1'), value === null ? null : Buffer.from(value))
+        } else if (r < 0.75) {
+          const from = rnd() < 0.3 ? undefined : key
+          const reverse = rnd() < 0.5
+          const expected = [...merged().keys()].filter((k) => from === undefined || k >= from).sort()
+          if (reverse) expected.reverse()
+          const range = pending.range(from === undefined ? undefined : Buffer.from(from, 'latin1'), undefined, reverse)
+          const got: string[] = []
+          for (let step = range.next(); !step.done; step = range.next()) got.push(keyString(step.value.key))
+          assert.deepEqual(got, expected, `seed ${seed} op ${op}: range`)
+        } else if (r < 0.85) {
+          assert.equal(pending.approximateNumEntries(), merged().size, `seed ${seed} op ${op}: count`)
+        } else if (r < 0.95) {
+          pending.commit(null)
+          for (const [k, v] of batch) {
+            if (v === null) committed.delete(k)
+            else committed.set(k, v)
+          }
+          batch = new Map()
+        } else {
+          pending.abort()
+          batch = new Map()
+        }
+      }
+    }
+  })
+})
