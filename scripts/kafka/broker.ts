@@ -147,6 +147,8 @@ function serverProperties(port: number, controllerPort: number, logDir: string):
     'transaction.state.log.replication.factor=1',
     'transaction.state.log.min.isr=1',
     'transaction.state.log.num.partitions=4',
+    // Abort transactions past their timeout within a second of it (default 10 s), so zombie tests stay short.
+    'transaction.abort.timed.out.transaction.cleanup.interval.ms=1000',
     'share.coordinator.state.topic.replication.factor=1',
     'share.coordinator.state.topic.min.isr=1',
     // The default 128 MiB dedupe buffer is heap-allocated; compaction of test changelogs needs little.

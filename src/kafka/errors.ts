@@ -114,8 +114,9 @@ export class KafkaTimeoutError extends KafkaError {
 }
 
 /**
- * Another producer with the same transactional id started (a newer epoch): this one is a zombie and must stop.
- * Never retried: the other instance owns the tasks now.
+ * The producer's epoch is over: another producer with the same transactional id started, or the broker aborted a
+ * transaction that stayed open past its timeout. Never retried with this producer: its open transaction is aborted,
+ * and only a new producer (a new epoch) may write again.
  */
 export class ProducerFencedError extends KafkaError {
   readonly transactionalId: string
@@ -123,7 +124,7 @@ export class ProducerFencedError extends KafkaError {
   constructor(transactionalId: string, options?: { cause?: unknown; kafkaCode?: string }) {
     super(
       'STREAMLANE_KAFKA_PRODUCER_FENCED',
-      `producer with transactional id ${transactionalId} was fenced by a newer producer with the same id; this instance must stop`,
+      `producer with transactional id ${transactionalId} was fenced (a newer producer with the same id started, or the broker aborted a transaction open longer than its timeout); its open transaction is aborted`,
       options
     )
     this.transactionalId = transactionalId

@@ -19,6 +19,8 @@ export interface AppMetricsSource {
   remainingRestoreRecords(): number
   activeTasks(): number
   rebalances(): number
+  /** Exactly-once producers fenced and replaced (each closed the tasks and rejoined). */
+  producerFencings(): number
 }
 
 export interface AppMetrics {
@@ -42,6 +44,7 @@ export const APP_METRIC_NAMES = [
   'streamlane_app_state',
   'streamlane_app_active_tasks',
   'streamlane_app_rebalances_total',
+  'streamlane_app_producer_fencings_total',
   'streamlane_app_records_committed_total',
   'streamlane_app_commit_duration_seconds',
   'streamlane_task_records_processed_total',
@@ -76,6 +79,12 @@ export function createAppMetrics(source: AppMetricsSource): AppMetrics {
     name: 'streamlane_app_rebalances_total',
     help: 'Rebalances this instance took part in, the initial join included',
     read: () => source.rebalances()
+  })
+  scrapedCounter({
+    registry,
+    name: 'streamlane_app_producer_fencings_total',
+    help: 'Exactly-once producers that were fenced and replaced; each closed its tasks and rejoined the group',
+    read: () => source.producerFencings()
   })
   scrapedCounter({
     registry,

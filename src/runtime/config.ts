@@ -82,6 +82,7 @@ const environmentOptions: Record<string, { field: keyof StreamsConfigInput; pars
   STREAMLANE_COMMIT_INTERVAL_MS: { field: 'commitIntervalMs', parse: Number },
   STREAMLANE_GROUP_INSTANCE_ID: { field: 'groupInstanceId', parse: String },
   STREAMLANE_SESSION_TIMEOUT_MS: { field: 'sessionTimeoutMs', parse: Number },
+  STREAMLANE_TRANSACTION_TIMEOUT_MS: { field: 'transactionTimeoutMs', parse: Number },
   STREAMLANE_HEARTBEAT_INTERVAL_MS: { field: 'heartbeatIntervalMs', parse: Number },
   STREAMLANE_SHUTDOWN_TIMEOUT_MS: { field: 'shutdownTimeoutMs', parse: Number },
   STREAMLANE_NUM_STANDBY_REPLICAS: { field: 'numStandbyReplicas', parse: Number },

@@ -4,7 +4,7 @@
  * flush succeeds, which is what makes a crash replay rather than skip.
  */
 
-import { BrokerUnreachableError, KafkaError, KafkaTimeoutError } from '../kafka/errors.ts'
+import { BrokerUnreachableError, KafkaError, KafkaTimeoutError, ProducerFencedError } from '../kafka/errors.ts'
 import type { KafkaProducer } from '../kafka/producer.ts'
 import type { ProducerRecord, RecordHeader } from '../kafka/types.ts'
 import type { ProducedRecord, ProducedRecordOrigin, RecordCollector } from '../topology/index.ts'
@@ -36,7 +36,7 @@ function toProducerRecord(record: ProducedRecord): ProducerRecord {
 }
 
 export class ProducerRecordCollector implements RecordCollector {
-  readonly #producer: KafkaProducer
+  #producer: KafkaProducer
   readonly #partitionCounts: ReadonlyMap<string, number>
   readonly #onFailure: ProductionFailureHandler
   #records: ProducerRecord[] = []
@@ -119,6 +119,11 @@ export class ProducerRecordCollector implements RecordCollector {
         this.#failure ??= fatal instanceof Error ? fatal : cause
       }
     }
+    // A fenced producer can send nothing more: the app must see the fencing itself, and no handler may skip it.
+    if (cause instanceof ProducerFencedError) {
+      this.#failure ??= cause
+      return
+    }
     // A broker that is away is not a bad record: no handler may skip records for it (as in Kafka Streams).
     if (isOutage(cause)) {
       this.#failure ??= productionErrorOf({ error: cause, records, origins })
@@ -132,6 +137,18 @@ export class ProducerRecordCollector implements RecordCollector {
         report({ error: single instanceof Error ? single : cause, records: [records[i]!], origins: [origins[i]!] })
       }
     }
+  }
+
+  /**
+   * Continues with `producer` after the old one was fenced: records not yet acknowledged belonged to the aborted
+   * transaction and are dropped (their tasks start again from committed offsets), and so is the failure.
+   */
+  async replaceProducer(producer: KafkaProducer): Promise<void> {
+    this.#records = []
+    this.#origins = []
+    await Promise.allSettled([...this.#inFlight])
+    this.#failure = undefined
+    this.#producer = producer
   }
 
   /** Resolves once every record sent so far is acknowledged; rejects with the first failure that was not skipped. */

@@ -86,6 +86,7 @@ export class StreamlaneApp {
   readonly #metrics: AppMetrics
   #httpServer: HttpServer | undefined
   #rebalances = 0
+  #fencings = 0
 
   constructor(topology: Topology, config: StreamsConfigInput, options: StreamlaneAppOptions = {}) {
     this.config = resolveConfig(config)
@@ -100,7 +101,8 @@ export class StreamlaneApp {
       restoredRecords: () => this.#restorer?.totalRestored ?? 0,
       remainingRestoreRecords: () => this.#restorer?.remainingRecords ?? 0,
       activeTasks: () => this.#tasks?.taskIds.length ?? 0,
-      rebalances: () => this.#rebalances
+      rebalances: () => this.#rebalances,
+      producerFencings: () => this.#fencings
     })
     this.onRestoreProgress(restoreProgressLogger(this.#log))
   }
@@ -214,14 +216,9 @@ export class StreamlaneApp {
         this.#restorer.onPlan = (task, changelogs) => this.#log.info({ task, changelogs }, 'restore plan')
         this.#restorer.onProgress = (progress) => this.#reportRestoreProgress(progress)
       }
-      this.#producer = createProducer({
-        ...connection,
-        idempotent: true,
-        deliveryTimeoutMs: config.deliveryTimeoutMs,
-        transactionTimeoutMs: config.transactionTimeoutMs,
-        // One transactional producer per process, stable across restarts when the member is static.
-        transactionalId: this.#eos ? `${config.applicationId}-${config.groupInstanceId ?? this.processId}` : undefined
-      })
+      this.#producer = this.#createProducer()
+      if (this.#eos)
+        this.#log.info({ transactionalId: this.#producer.transactionalId }, 'exactly-once producer created')
       this.#reader = createPartitionReader({
         ...connection,
         isolation,
@@ -263,9 +260,9 @@ export class StreamlaneApp {
             ownedActive: this.#tasks?.taskIds ?? [],
             draining: this.#draining
           }),
-        onAssigned: (change) => this.#lock.run(() => this.#onAssigned(change)),
-        onRevoke: (partitions, context) => this.#lock.run(() => this.#onRevoke(partitions, context)),
-        onLost: (partitions, context) => this.#lock.run(() => this.#onRevoke(partitions, context))
+        onAssigned: (change) => this.#locked(() => this.#onAssigned(change)),
+        onRevoke: (partitions, context) => this.#locked(() => this.#onRevoke(partitions, context)),
+        onLost: (partitions, context) => this.#locked(() => this.#onRevoke(partitions, context))
       })
       this.#member.on('rebalance', (reason) => {
         this.#log.info({ reason }, 'rebalance started')
@@ -274,6 +271,10 @@ export class StreamlaneApp {
       this.#member.on('warning', (error) => this.#log.warn({ err: error }, 'group member warning'))
       this.#member.on('rebalance', () => this.#rebalances++)
       this.#member.on('failed', (error) => this.#fail(error))
+      // Registering the transactional id before joining fences a previous incarnation of this instance and aborts
+      // its open transaction. Otherwise that transaction's pending offsets would block our own offset fetches for
+      // the tasks we get back (UNSTABLE_OFFSET_COMMIT) until the broker times it out.
+      if (this.#eos) await this.#producer.beginTransaction()
       await this.#member.join()
       if (config.scalerUrl) {
         this.#reporter = new ScalerReporter({
@@ -332,9 +333,26 @@ export class StreamlaneApp {
     } finally {
       clearTimeout(timer)
       await this.#closeClients()
+      // start() may have failed (ERROR) while this close was pending.
+      if (this.state === 'ERROR') this.#lifecycle.transition('PENDING_SHUTDOWN')
       this.#lifecycle.transition('NOT_RUNNING')
       this.#log.info(this.progress(), 'closed')
     }
+  }
+
+  #createProducer(): KafkaProducer {
+    const { config } = this
+    return createProducer({
+      brokers: config.bootstrapServers,
+      clientId: config.clientId,
+      connectTimeoutMs: config.connectTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      idempotent: true,
+      deliveryTimeoutMs: config.deliveryTimeoutMs,
+      transactionTimeoutMs: config.transactionTimeoutMs,
+      // One transactional producer per process, stable across restarts when the member is static.
+      transactionalId: this.#eos ? `${config.applicationId}-${config.groupInstanceId ?? this.processId}` : undefined
+    })
   }
 
   async #closeClients(): Promise<void> {
@@ -349,9 +367,11 @@ export class StreamlaneApp {
     const tasks = this.#tasks!
     while (!this.#stopping) {
       try {
-        const restoring = (this.#restorer?.restoringTasks ?? 0) > 0
-        const records = await reader.poll(restoring ? 0 : POLL_WAIT_MS)
-        await this.#lock.run(async () => {
+        // The poll is inside the lock, as Kafka's consumer runs rebalance callbacks inside poll(): records fetched
+        // before a callback closed or rewound a task would otherwise reach the task that replaced it, out of order.
+        await this.#locked(async () => {
+          const restoring = (this.#restorer?.restoringTasks ?? 0) > 0
+          const records = await reader.poll(restoring ? 0 : POLL_WAIT_MS)
           if (this.#stopping && records.length === 0) return
           if (restoring) await this.#restoreStep()
           await this.#ensureTransaction()
@@ -370,7 +390,50 @@ export class StreamlaneApp {
       }
     }
     // Records already fetched and buffered are processed by nobody after this point: commit what was processed.
-    await this.#lock.run(() => this.#commit())
+    await this.#locked(() => this.#commit())
+  }
+
+  /**
+   * Runs `work` under the lock that loop iterations and rebalance callbacks share. A fenced producer anywhere in
+   * it is not fatal: the affected tasks close and the member rejoins (see #recoverFromFencing).
+   */
+  #locked(work: () => Promise<void>): Promise<void> {
+    return this.#lock.run(async () => {
+      try {
+        await work()
+      } catch (error) {
+        const fenced = fencingOf(error)
+        if (!fenced || !this.#eos || this.#stopping) throw error
+        await this.#recoverFromFencing(fenced)
+      }
+    })
+  }
+
+  /**
+   * The producer's epoch ended (a transaction outlived transactionTimeoutMs, e.g. a process paused past it, or
+   * another producer took over the transactional id): the broker has aborted the open transaction. As Kafka
+   * Streams does on TaskMigratedException, every task closes without committing (stores drop uncommitted writes),
+   * a new producer takes a new epoch, and the member rejoins; the tasks it still owns then start again from the
+   * committed offsets. If another instance really has this identity, the group fences the member and that is fatal.
+   */
+  async #recoverFromFencing(error: ProducerFencedError): Promise<void> {
+    const tasks = this.#tasks!
+    this.#log.warn(
+      { err: error, tasks: tasks.taskIds },
+      'producer fenced; closing tasks without committing, starting a new producer and rejoining the group'
+    )
+    for (const id of tasks.taskIds) {
+      const partitions = [...tasks.partitionsOf(id)]
+      this.#restorer?.remove(id)
+      await tasks.closeTask(id, false)
+      this.#reader!.unassign(partitions)
+    }
+    const fencedProducer = this.#producer!
+    this.#producer = this.#createProducer()
+    await this.#collector!.replaceProducer(this.#producer)
+    await fencedProducer.close()
+    this.#fencings++
+    this.#member!.requestRejoin('the producer was fenced')
   }
 
   /** Restores one batch of changelog records; tasks whose stores caught up start processing. */
@@ -444,7 +507,8 @@ export class StreamlaneApp {
         `group ${this.config.applicationId}: the leader could not assign tasks (error code ${info.errorCode}); see the leader's log`
       )
     }
-    const newTasks = await this.#startTasks(flatten(change.added))
+    // Every owned partition, not just the added ones: after a fencing closed all tasks, the same assignment comes back.
+    const newTasks = await this.#startTasks(flatten(change.assignment.partitions))
     this.#log.info(
       { generation: change.assignment.generationId, active: tasks.taskIds, added: newTasks },
       'assignment running'
@@ -646,6 +710,14 @@ export class StreamlaneApp {
     if (this.state !== 'PENDING_SHUTDOWN' && this.state !== 'NOT_RUNNING') this.#lifecycle.transition('ERROR')
     for (const listener of this.#errorListeners) listener(this.#error)
   }
+}
+
+/** The fencing behind `error`, which may come wrapped (a processor's send, a production failure). */
+function fencingOf(error: unknown): ProducerFencedError | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof ProducerFencedError) return e
+  }
+  return undefined
 }
 
 export type { OffsetToCommit }

@@ -13,7 +13,15 @@ function series(text: string, name: string): number | undefined {
 
 function fakeApp() {
   const counters = newTaskCounters()
-  const values = { state: 'CREATED' as AppState, committed: 0, restored: 0, remaining: 0, tasks: 0, rebalances: 0 }
+  const values = {
+    state: 'CREATED' as AppState,
+    committed: 0,
+    restored: 0,
+    remaining: 0,
+    tasks: 0,
+    rebalances: 0,
+    fencings: 0
+  }
   const source: AppMetricsSource = {
     state: () => values.state,
     taskCounters: () => counters,
@@ -21,7 +29,8 @@ function fakeApp() {
     restoredRecords: () => values.restored,
     remainingRestoreRecords: () => values.remaining,
     activeTasks: () => values.tasks,
-    rebalances: () => values.rebalances
+    rebalances: () => values.rebalances,
+    producerFencings: () => values.fencings
   }
   return { counters, values, metrics: createAppMetrics(source) }
 }
@@ -32,12 +41,21 @@ test('every metric reads the app when scraped', async () => {
   counters.skipped.deserialization = 3
   counters.deadLettered = 2
   counters.dropped.late = 5
-  Object.assign(values, { state: 'RUNNING', committed: 40, restored: 7, remaining: 9, tasks: 4, rebalances: 2 })
+  Object.assign(values, {
+    state: 'RUNNING',
+    committed: 40,
+    restored: 7,
+    remaining: 9,
+    tasks: 4,
+    rebalances: 2,
+    fencings: 1
+  })
   const text = await metrics.registry.metrics()
   assert.equal(series(text, 'streamlane_app_state{state="RUNNING"}'), 1)
   assert.equal(series(text, 'streamlane_app_state{state="REBALANCING"}'), 0)
   assert.equal(series(text, 'streamlane_app_active_tasks'), 4)
   assert.equal(series(text, 'streamlane_app_rebalances_total'), 2)
+  assert.equal(series(text, 'streamlane_app_producer_fencings_total'), 1)
   assert.equal(series(text, 'streamlane_app_records_committed_total'), 40)
   assert.equal(series(text, 'streamlane_task_records_processed_total'), 42)
   assert.equal(series(text, 'streamlane_task_records_skipped_total{stage="deserialization"}'), 3)

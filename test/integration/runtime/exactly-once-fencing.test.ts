@@ -1,0 +1,261 @@
+/**
+ * Zombie fencing under exactly-once (issue 5): a producer fenced by a newer epoch closes its tasks without
+ * committing and the member rejoins; the process never crashes and nothing is counted twice.
+ *
+ * - Fenced by a newer producer: the test starts a producer with an instance's transactional id while the instance
+ *   processes, which is what a zombie's replacement does. The instance must recover and keep counting.
+ * - Fenced by the broker: an instance is frozen (SIGSTOP) inside a transaction while input flows, until the broker
+ *   aborts that transaction for its timeout (bumping the epoch) and the group moves its tasks; thawed (SIGCONT), it
+ *   is a zombie with stale tasks and a dead epoch, and must rejoin rather than write.
+ *
+ * Both assert the same outcome: read_committed counts equal the truth for every word, each word's count updates
+ * strictly increase (nothing from aborted work is visible), and every instance is still alive and running tasks.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { createAdmin, type KafkaAdmin } from '../../../src/kafka/admin.ts'
+import { createProducer } from '../../../src/kafka/producer.ts'
+import type { ConsumedRecord } from '../../../src/kafka/types.ts'
+import { testBrokers, uniqueName } from '../../support/kafka.ts'
+import { waitFor } from '../../support/wait.ts'
+import { AppInstance, killAll } from './instances.ts'
+import { createTopics, readTopic } from './support.ts'
+
+const module = fileURLToPath(new URL('../../../examples/word-count/app.ts', import.meta.url))
+const PARTITIONS = 3
+const WORDS = 50
+
+interface Run {
+  appId: string
+  lines: string
+  counts: string
+  truth: Map<string, number>
+  instances: AppInstance[]
+  dirs: string[]
+  /** Stops the background input (see produceContinuously); resolves with the lines sent. */
+  stopInput: () => Promise<number>
+}
+
+async function setUp(name: string, instances: number, env: Record<string, string> = {}): Promise<Run> {
+  const run: Run = {
+    appId: uniqueName(name),
+    lines: uniqueName(`${name}-lines`),
+    counts: uniqueName(`${name}-counts`),
+    truth: new Map(),
+    instances: [],
+    dirs: [],
+    stopInput: async () => 0
+  }
+  await createTopics([
+    { name: run.lines, partitions: PARTITIONS },
+    { name: run.counts, partitions: PARTITIONS }
+  ])
+  for (let slot = 0; slot < instances; slot++) {
+    const dir = mkdtempSync(join(tmpdir(), `streamlane-${name}-`))
+    run.dirs.push(dir)
+    run.instances.push(
+      new AppInstance(`${name}-${slot}`, module, {
+        STREAMLANE_APPLICATION_ID: run.appId,
+        STREAMLANE_PROCESSING_GUARANTEE: 'exactly_once_v2',
+        LINES_TOPIC: run.lines,
+        WORD_COUNTS_TOPIC: run.counts,
+        STREAMLANE_STATE_DIR: dir,
+        STREAMLANE_SESSION_TIMEOUT_MS: '6000',
+        STREAMLANE_HEARTBEAT_INTERVAL_MS: '500',
+        STREAMLANE_TRANSACTION_TIMEOUT_MS: '5000',
+        ...env
+      })
+    )
+  }
+  await waitFor('every instance running tasks', () => run.instances.every((i) => i.runningAssignment()), {
+    timeoutMs: 60_000
+  })
+  return run
+}
+
+async function tearDown(run: Run): Promise<void> {
+  await run.stopInput()
+  await killAll(run.instances)
+  for (const dir of run.dirs) rmSync(dir, { recursive: true, force: true })
+}
+
+/** Produces lines in the background, one word each, until `run.stopInput()`. */
+function produceContinuously(run: Run): void {
+  const producer = createProducer({ brokers: testBrokers() })
+  let stopped = false
+  let sent = 0
+  const loop = (async () => {
+    while (!stopped) {
+      const batch = []
+      for (let i = 0; i < 200; i++, sent++) {
+        const word = `w${sent % WORDS}`
+        run.truth.set(word, (run.truth.get(word) ?? 0) + 1)
+        batch.push({ topic: run.lines, key: Buffer.from(String(sent)), value: Buffer.from(word) })
+      }
+      await producer.send(batch)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  })()
+  run.stopInput = async () => {
+    if (!stopped) {
+      stopped = true
+      await loop
+      await producer.close()
+    }
+    return sent
+  }
+}
+
+function latestCounts(records: readonly ConsumedRecord[]): { latest: Map<string, bigint>; notIncreasing: number } {
+  const latest = new Map<string, bigint>()
+  let notIncreasing = 0
+  for (const record of records) {
+    const word = record.key!.toString()
+    const count = record.value!.readBigInt64BE(0)
+    if (count <= (latest.get(word) ?? 0n)) notIncreasing++
+    latest.set(word, count)
+  }
+  return { latest, notIncreasing }
+}
+
+/** Waits until the committed output holds every word's true count, then checks no update repeats or goes back. */
+async function assertExactCounts(run: Run): Promise<void> {
+  const matches = (records: ConsumedRecord[]) => {
+    const { latest } = latestCounts(records)
+    return [...run.truth].every(([word, count]) => latest.get(word) === BigInt(count))
+  }
+  const output = await readTopic(run.counts, PARTITIONS, matches, 120_000)
+  const { latest, notIncreasing } = latestCounts(output)
+  assert.equal(latest.size, WORDS)
+  for (const [word, count] of run.truth) assert.equal(latest.get(word), BigInt(count), `count of ${word}`)
+  assert.equal(notIncreasing, 0, 'count updates that repeat or go back: work of a fenced producer made visible')
+}
+
+function fencingWarnings(instance: AppInstance): number {
+  return instance.log.split('\n').filter((line) => line.includes('"msg":"producer fenced;')).length
+}
+
+function transactionalIdOf(instance: AppInstance): string {
+  const line = instance.log.split('\n').find((l) => l.includes('"msg":"exactly-once producer created"'))
+  assert.ok(line, `${instance.name} logged no transactional id`)
+  return (JSON.parse(line) as { transactionalId: string }).transactionalId
+}
+
+/** Runs counted from the log: an "assignment running" with tasks after `mark` (a log length). */
+function runsTasksAfter(instance: AppInstance, mark: number): boolean {
+  return /"active":\["[^\n]*"msg":"assignment running"/.test(instance.log.slice(mark))
+}
+
+test('an instance fenced by a newer producer with its transactional id closes its tasks, rejoins and counts exactly', async () => {
+  const run = await setUp('fence-epoch', 2)
+  try {
+    produceContinuously(run)
+    const [victim, other] = run.instances as [AppInstance, AppInstance]
+    // Every input partition has a committed offset once both instances' producers have committed a transaction; a
+    // usurper that came first would itself be fenced by the victim's first InitProducerId.
+    const admin = createAdmin({ brokers: testBrokers() })
+    try {
+      await waitFor('both instances committing', async () => {
+        const offsets = await admin.fetchGroupOffsets(run.appId, [run.lines])
+        return offsets.length === PARTITIONS && offsets.every((o) => o.offset > 0n)
+      })
+    } finally {
+      await admin.close()
+    }
+    const mark = victim.log.length
+    // What the replacement of a zombie does: InitProducerId with the same transactional id bumps the epoch.
+    const usurper = createProducer({ brokers: testBrokers(), transactionalId: transactionalIdOf(victim) })
+    await usurper.beginTransaction()
+    await usurper.abortTransaction()
+    await usurper.close()
+    await waitFor('the victim fenced', () => fencingWarnings(victim) > 0, { timeoutMs: 30_000 }).catch((error: Error) =>
+      assert.fail(`${error.message}; its log:\n${victim.log.slice(mark, mark + 5000)}`)
+    )
+    await waitFor('the victim running tasks again', () => runsTasksAfter(victim, mark), { timeoutMs: 60_000 })
+    await run.stopInput()
+    await assertExactCounts(run)
+    for (const instance of [victim, other]) {
+      assert.equal(instance.child.exitCode, null, `${instance.name} exited; its log:\n${instance.log.slice(-3000)}`)
+      assert.doesNotMatch(instance.log, /processing stopped on an error/)
+    }
+    assert.equal(fencingWarnings(other), 0, 'only the fenced instance recovers')
+  } finally {
+    await tearDown(run)
+  }
+})
+
+/** The tasks of the instance's latest running assignment. */
+function activeTasksOf(instance: AppInstance): string[] {
+  const lines = instance.log.split('\n').filter((line) => line.includes('"msg":"assignment running"'))
+  return (JSON.parse(lines.at(-1)!) as { active: string[] }).active
+}
+
+/** Per partition of `topic`: the high watermark and the last stable offset (what read_committed readers reach). */
+async function ends(admin: KafkaAdmin, topic: string): Promise<Map<number, { high: bigint; stable: bigint }>> {
+  const high = (await admin.listOffsets([{ topic }], 'latest')).get(topic)!
+  const stable = (await admin.listOffsets([{ topic }], 'latest', { isolation: 'read_committed' })).get(topic)!
+  return new Map([...high].map(([partition, h]) => [partition, { high: h, stable: stable.get(partition)! }]))
+}
+
+test('an instance frozen past its transaction timeout wakes up fenced, rejoins and counts exactly', async () => {
+  // Without the record cache every count is written as it is made, so a transaction almost always holds writes.
+  const run = await setUp('fence-frozen', 2, { STREAMLANE_CACHE_MAX_BYTES: '0' })
+  const admin = createAdmin({ brokers: testBrokers() })
+  try {
+    produceContinuously(run)
+    const [frozen, other] = run.instances as [AppInstance, AppInstance]
+    await waitFor('the frozen instance processing', () => frozen.log.includes('"msg":"assignment running"'))
+    // Changelog partitions of the frozen instance's count tasks: nobody else writes them.
+    const changelog = `${run.appId}-counts-changelog`
+    const own = activeTasksOf(frozen)
+      .filter((task) => task.startsWith('1_'))
+      .map((task) => Number(task.slice(2)))
+    assert.ok(own.length > 0, `the frozen instance runs no count task: ${activeTasksOf(frozen)}`)
+    // Freeze it while its transaction holds writes (visible as a stable offset below the high watermark); a freeze
+    // that lands between two transactions is thawed and tried again, since nothing would fence it.
+    let openWrites: Map<number, bigint> | undefined
+    for (let attempt = 0; attempt < 20 && !openWrites; attempt++) {
+      frozen.signal('SIGSTOP')
+      const now = await ends(admin, changelog)
+      if (own.some((p) => now.get(p)!.stable < now.get(p)!.high)) {
+        openWrites = new Map(own.map((p) => [p, now.get(p)!.high]))
+      } else {
+        frozen.signal('SIGCONT')
+        const progress = now.get(own[0]!)!.high
+        await waitFor('the frozen instance writing again', async () => {
+          return (await ends(admin, changelog)).get(own[0]!)!.high > progress
+        })
+      }
+    }
+    assert.ok(openWrites, 'never caught the instance inside a transaction with writes')
+    const mark = frozen.log.length
+    // The broker aborts the frozen transaction once it is older than the transaction timeout: its partitions'
+    // stable offsets then pass every write it made.
+    await waitFor(
+      'the broker aborting the frozen transaction',
+      async () => {
+        const now = await ends(admin, changelog)
+        return [...openWrites!].every(([p, high]) => now.get(p)!.stable >= high)
+      },
+      { timeoutMs: 60_000, intervalMs: 200 }
+    )
+    frozen.signal('SIGCONT')
+    await waitFor('the thawed instance fenced', () => fencingWarnings(frozen) > 0, { timeoutMs: 30_000 })
+    await waitFor('the thawed instance running tasks again', () => runsTasksAfter(frozen, mark), {
+      timeoutMs: 60_000
+    })
+    await run.stopInput()
+    await assertExactCounts(run)
+    for (const instance of [frozen, other]) {
+      assert.equal(instance.child.exitCode, null, `${instance.name} exited; its log:\n${instance.log.slice(-3000)}`)
+      assert.doesNotMatch(instance.log, /processing stopped on an error/)
+    }
+  } finally {
+    await admin.close()
+    await tearDown(run)
+  }
+})
