@@ -2,7 +2,8 @@
  * Issue 5's acceptance test: exactly-once word count in 3 instances through 10 SIGKILLs of random instances and a
  * broker restart. Final counts read with read_committed equal the truth exactly; each word's count updates are
  * strictly increasing (no update of aborted work is ever visible); and a killed instance restarted with its state
- * directory restores only a small fraction of the changelog. Runs on a broker of its own, since it restarts it.
+ * directory plans its restoration from the checkpoints it kept and restores only a small fraction of the changelog.
+ * Runs on a broker of its own, since it restarts it.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -40,6 +41,14 @@ after(async () => {
   await broker?.stop()
   rmSync(brokerDir, { recursive: true, force: true })
 })
+
+/** The changelog partitions the instance planned to restore, with the checkpoint its state dir had for each. */
+function restorePlans(instance: AppInstance): { checkpoint: string | null; end: string }[] {
+  return instance.log
+    .split('\n')
+    .filter((line) => line.includes('"msg":"restore plan"'))
+    .flatMap((line) => (JSON.parse(line) as { changelogs: { checkpoint: string | null; end: string }[] }).changelogs)
+}
 
 function restores(instance: AppInstance): number {
   let total = 0
@@ -140,6 +149,12 @@ test('exactly-once word count through 10 SIGKILLs and a broker restart counts ev
       const restarted = start(slot)
       await waitFor(`instance ${slot} running again`, () => restarted.runningAssignment(), { timeoutMs: 60_000 }).catch(
         (error: Error) => assert.fail(`${error.message}; its log:\n${restarted.log.slice(-3000)}`)
+      )
+      // Restoration ran and started from the checkpoints the state dir kept (not from an empty store).
+      const plans = restorePlans(restarted)
+      assert.ok(
+        plans.some((plan) => plan.checkpoint !== null && plan.end !== '0'),
+        `restart ${kill + 1} found no checkpoint in its state dir: ${JSON.stringify(plans)}`
       )
       fractions.push(`${restores(restarted)}/${written}`)
       assert.ok(
