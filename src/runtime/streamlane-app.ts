@@ -676,6 +676,9 @@ export class StreamlaneApp {
         'transaction not committed; aborting it and restarting tasks from committed offsets'
       )
       await this.#abortAndRewind(() => true)
+      // The group moved on without us (Kafka Streams' TaskMigratedException): rejoin now rather than at the next
+      // heartbeat, so the tasks we no longer own stop being restarted here.
+      if (error instanceof OffsetCommitRejectedError) this.#member!.requestRejoin('the offset commit was refused')
       return
     }
     tasks.commitState((topic, partition) => this.#collector!.acknowledgedOffset(topic, partition))
