@@ -34,6 +34,7 @@ import { lmdbLayout } from '../../support/lmdb-pages.ts'
 import { waitFor } from '../../support/wait.ts'
 import { AppInstance, killAll } from './instances.ts'
 import { createTopics } from './support.ts'
+import { WordCounts } from './word-counts.ts'
 
 const PARTITIONS = 5
 const WORDS = 10_000
@@ -68,13 +69,12 @@ async function produceLines(topic: string, from: number, to: number): Promise<vo
  * Follows the word counts (read_committed) through a whole test: each word's latest count, and every update that
  * repeats or goes back.
  */
-class CountsFollower {
-  readonly latest = new Map<string, bigint>()
-  notIncreasing: string[] = []
+class CountsFollower extends WordCounts {
   readonly topic: string
   readonly #reader: KafkaPartitionReader
 
   constructor(topic: string) {
+    super()
     this.topic = topic
     this.#reader = createPartitionReader({ brokers: testBrokers(), isolation: 'read_committed', copyBuffers: true })
   }
@@ -90,13 +90,7 @@ class CountsFollower {
     await waitFor(
       `every word counted ${expected} times`,
       async () => {
-        for (const record of await this.#reader.poll(200)) {
-          const word = record.key!.toString()
-          const count = record.value!.readBigInt64BE(0)
-          const previous = this.latest.get(word) ?? 0n
-          if (count <= previous) this.notIncreasing.push(`${word}: ${previous} then ${count}`)
-          this.latest.set(word, count)
-        }
+        this.add(await this.#reader.poll(200))
         return this.latest.size === WORDS && [...this.latest.values()].every((c) => c === expected)
       },
       { timeoutMs, intervalMs: 1 }
