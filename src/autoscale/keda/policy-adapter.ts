@@ -23,6 +23,9 @@ export function toScalingSignals(signals: GroupSignals, currentReplicas: number)
   return {
     atMs: snapshot.at,
     partitions: snapshot.partitions,
+    // The cap: a Streamlane app's active tasks when its assignment says them, not the sum of its topics' partitions.
+    partitionCount: snapshot.tasks.count,
+    partitionCountUnit: snapshot.tasks.basis === 'partitions' ? 'partitions' : 'tasks',
     arrivalRate: rates.arrivalRate,
     commitRate: rates.commitRate,
     currentReplicas,

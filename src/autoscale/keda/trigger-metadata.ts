@@ -10,7 +10,10 @@ import { ScalerInputError } from '../signals/errors.ts'
 export interface ScalerTrigger {
   brokers: string[]
   groupId: string
-  /** Empty = every topic the group has committed on or is assigned. */
+  /**
+   * Empty = every topic the group has committed on or is assigned. Either way the group's own repartition topics
+   * (`<group>-<name>-repartition`, a Streamlane app's) are measured too.
+   */
   topics: string[]
   allowUnknownGroup: boolean
   /** Sliding window for the arrival and commit rates. */

@@ -11,7 +11,10 @@ export const localScalerOptionsSchema = z
   .object({
     /** The consumer group the workers form; measured for lag and handed to each worker as STREAMLANE_GROUP_ID. */
     groupId: z.string().trim().min(1),
-    /** Input topics to measure; empty = those the group has committed on or is assigned. */
+    /**
+     * Input topics to measure; empty = those the group has committed on or is assigned. Its repartition topics are
+     * measured either way.
+     */
     topics: z.array(z.string().trim().min(1)).default([]),
     brokers: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')).min(1),
     /** The worker command and its arguments (everything after `--`). */

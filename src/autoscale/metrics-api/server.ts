@@ -4,6 +4,7 @@ import type { Evaluation, ScalerLogger, ScalerService } from '../keda/scaler-ser
 import { ScalerInputError, SignalError } from '../signals/errors.ts'
 import { parseInstanceReport } from '../signals/instance-report.ts'
 import type { InstanceReportStore } from '../signals/report-store.ts'
+import type { TaskCount } from '../signals/types.ts'
 
 export interface MetricsApiOptions {
   service: ScalerService
@@ -46,6 +47,8 @@ export interface MetricsResponse {
     lagBasis: string
   }[]
   members: { memberId: string; clientId: string; host: string; partitions: number }[]
+  /** The cap on useful replicas: a Streamlane app's active tasks, else the measured partitions (and which one). */
+  tasks: TaskCount
   instances: Evaluation['signals']['instances']
 }
 
@@ -134,6 +137,7 @@ function toResponse(e: Evaluation, group: string): MetricsResponse {
       host: m.host,
       partitions: m.assignment.reduce((n, a) => n + a.partitions.length, 0)
     })),
+    tasks: snapshot.tasks,
     instances
   }
 }

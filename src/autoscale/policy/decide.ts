@@ -21,7 +21,7 @@ export interface ScalingDecision {
  *     0) the group goes to zero;
  *  2. need = arrival / per-replica rate + backlog / (per-replica rate * lagDrainTargetSeconds), where backlog is the
  *     lag beyond what is normally in flight between commits;
- *  3. whole replicas, partition-aware (see replica-count.ts), capped at the partition count;
+ *  3. whole replicas, partition-aware (see replica-count.ts), capped at the partition (or task) count;
  *  4. hysteresis: scale in only to a count that keeps `tolerance` headroom;
  *  5. hold: while a rebalance or a restoration is under way the lag is distorted by the pause itself, so it is left
  *     out and nothing scales in (arrivals, measured at the brokers, still count, so a growing load is not ignored);
@@ -157,9 +157,10 @@ export function decideReplicas(
   const sized = replicasFor(need, partitions, config.partitionAwareRounding)
   let candidate = sized.replicas
   parts.push(`need ${num(need)} -> ${sized.replicas}`)
-  if (sized.capped) parts.push(`capped at ${partitions} partitions`)
+  const unit = signals.partitionCountUnit ?? 'partitions'
+  if (sized.capped) parts.push(`capped at ${partitions} ${unit}`)
   else if (sized.replicas > Math.ceil(need - 1e-9) && config.partitionAwareRounding) {
-    parts.push(`(${partitions} partitions: at most ${sized.partitionsPerReplica} per replica)`)
+    parts.push(`(${partitions} ${unit}: at most ${sized.partitionsPerReplica} per replica)`)
   }
   if (candidate <= current) {
     const withHeadroom = replicasFor(need * (1 + config.tolerance), partitions, config.partitionAwareRounding).replicas

@@ -33,10 +33,14 @@ export interface ScalingSignals {
   atMs: number
   partitions: readonly PartitionLag[]
   /**
-   * The most consumers that can hold work: the partition count of the input topic, or the task count of a Streamlane
-   * app (co-partitioned topics share a task). Defaults to `partitions.length`.
+   * The most consumers that can hold work, and the unit of work partition-aware rounding counts in: the partition
+   * count of the input topics, or the number of active tasks of a Streamlane app (the sum over its sub-topologies of
+   * each one's task count; co-partitioned topics share a task, a repartition topic's sub-topology has a task per
+   * partition). Defaults to `partitions.length`.
    */
   partitionCount?: number
+  /** What `partitionCount` counts, for the reason: `partitions` (the default) or `tasks`. */
+  partitionCountUnit?: 'partitions' | 'tasks'
   /** Records per second appended to the input partitions over the sliding window; null until the window can say. */
   arrivalRate: number | null
   /** Records per second the group committed over the window (its observed processing rate); null likewise. */

@@ -23,6 +23,10 @@ export interface SignalAdmin {
         clientId: string
         host: string
         assignment: { topic: string; partitions: number[] }[]
+        /** Streamlane's assignment userData (active / standby / warm-up tasks); present only while Stable. */
+        assignmentUserData?: Uint8Array
+        /** Streamlane's subscription userData (tasks the member ran when it joined). */
+        subscriptionUserData?: Uint8Array
       }[]
     }[]
   >

@@ -4,7 +4,7 @@ import { KafkaUnavailableError } from './errors.ts'
 import { GroupRateTracker, type RateEstimatorFactory } from './rate-tracker.ts'
 import type { InstanceReportStore } from './report-store.ts'
 import { readGroupSnapshot, type SnapshotTarget } from './snapshot.ts'
-import type { GroupSignals } from './types.ts'
+import type { GroupSignals, GroupSnapshot, TaskCount } from './types.ts'
 
 export interface CollectTarget extends SnapshotTarget {
   brokers: string[]
@@ -41,6 +41,8 @@ export class SignalCollector {
   readonly #idleMs: number
   readonly #now: () => number
   readonly #tracked = new Map<string, Tracked>()
+  /** Per cluster and group: the tasks last read from a Streamlane assignment, for while the coordinator shows none. */
+  readonly #lastTasks = new Map<string, { tasks: TaskCount; lastUsed: number }>()
 
   constructor(options: SignalCollectorOptions) {
     this.#now = options.now ?? Date.now
@@ -57,7 +59,7 @@ export class SignalCollector {
    */
   async collect(key: string, target: CollectTarget): Promise<GroupSignals> {
     const admin = this.#admins.get(target.brokers)
-    let snapshot: Awaited<ReturnType<typeof readGroupSnapshot>>
+    let snapshot: GroupSnapshot
     try {
       snapshot = await readGroupSnapshot(admin, target, target.brokers, this.#now)
     } catch (error) {
@@ -66,6 +68,7 @@ export class SignalCollector {
     }
     const now = this.#now()
     this.#sweep(now)
+    snapshot = this.#withLastTasks(snapshot, target.brokers, now)
     // The history belongs to what is measured, not only to who asks: a ScaledObject edited to point at another group
     // or topic list starts afresh instead of mixing two groups' offsets into one rate.
     const windowMs = target.rateWindowMs ?? this.#rateWindowMs
@@ -85,7 +88,30 @@ export class SignalCollector {
     return { snapshot, rates, instances: this.#reports.summarize(target.groupId, now) }
   }
 
+  /**
+   * The coordinator shows members' assignments only while the group is Stable, so during a rebalance (which every
+   * scaling step causes) and with no members (at zero) a Streamlane group's tasks are not in the snapshot. The last
+   * ones read stand in for them; a Stable group without Streamlane assignments (another app under the same id)
+   * forgets them.
+   */
+  #withLastTasks(snapshot: GroupSnapshot, brokers: readonly string[], now: number): GroupSnapshot {
+    const key = `${[...brokers].sort().join(',')}|${snapshot.groupId}`
+    if (snapshot.tasks.basis === 'assignment') {
+      this.#lastTasks.set(key, { tasks: snapshot.tasks, lastUsed: now })
+      return snapshot
+    }
+    const last = this.#lastTasks.get(key)
+    if (!last) return snapshot
+    if (snapshot.state === 'Stable' && snapshot.members.length > 0) {
+      this.#lastTasks.delete(key)
+      return snapshot
+    }
+    last.lastUsed = now
+    return { ...snapshot, tasks: { ...last.tasks, basis: 'last-assignment' } }
+  }
+
   async close(): Promise<void> {
+    this.#lastTasks.clear()
     this.#tracked.clear()
     await this.#admins.close()
   }
@@ -93,6 +119,9 @@ export class SignalCollector {
   #sweep(now: number): void {
     for (const [key, tracked] of this.#tracked) {
       if (now - tracked.lastUsed > this.#idleMs) this.#tracked.delete(key)
+    }
+    for (const [key, last] of this.#lastTasks) {
+      if (now - last.lastUsed > this.#idleMs) this.#lastTasks.delete(key)
     }
   }
 }

@@ -1,11 +1,15 @@
 import { UnknownTopicError as KafkaUnknownTopicError } from '../../kafka/errors.ts'
 import type { SignalAdmin } from './admin-port.ts'
 import { KafkaUnavailableError, NoTopicsError, SignalError, UnknownGroupError, UnknownTopicError } from './errors.ts'
+import { taskCountOf, tasksFromMembers } from './tasks.ts'
 import type { GroupSnapshot, MemberSignal, PartitionSignal } from './types.ts'
 
 export interface SnapshotTarget {
   groupId: string
-  /** Topics to measure; empty or absent = every topic the group has committed on or is assigned. */
+  /**
+   * Topics to measure; empty or absent = every topic the group has committed on or is assigned. The group's own
+   * repartition topics that it committed on or is assigned are measured in both cases.
+   */
   topics?: string[]
   /**
    * Let a group the coordinator has never seen through as "no committed offsets" (lag from the log start), so an app
@@ -33,7 +37,8 @@ export async function readGroupSnapshot(
   const explicitTopics = [...new Set((target.topics ?? []).filter(Boolean))]
   try {
     const [described] = await describeGroup(admin, groupId)
-    const committed = await admin.fetchGroupOffsets(groupId, explicitTopics.length > 0 ? explicitTopics : undefined)
+    // Every topic the group committed on, also with explicit topics: its repartition topics are measured with them.
+    const committed = await admin.fetchGroupOffsets(groupId)
     const members: MemberSignal[] = (described?.members ?? []).map((m) => ({
       memberId: m.memberId,
       ...(m.groupInstanceId ? { groupInstanceId: m.groupInstanceId } : {}),
@@ -48,15 +53,19 @@ export async function readGroupSnapshot(
       throw new UnknownGroupError(groupId, brokers)
     }
 
+    const groupTopics = new Set([
+      ...validCommits.map((c) => c.topic),
+      ...members.flatMap((m) => m.assignment.map((a) => a.topic))
+    ])
+    // A Streamlane app's repartition topics are inputs of the same group: their tasks hold work, their lag is backlog,
+    // and the instances' true rate counts the records read from them, so the arrivals must count them too.
     const topics =
       explicitTopics.length > 0
-        ? explicitTopics
-        : [
-            ...new Set([
-              ...validCommits.map((c) => c.topic),
-              ...members.flatMap((m) => m.assignment.map((a) => a.topic))
-            ])
+        ? [
+            ...explicitTopics,
+            ...[...groupTopics].filter((t) => isRepartitionTopicOf(groupId, t) && !explicitTopics.includes(t))
           ]
+        : [...groupTopics]
     if (topics.length === 0) throw new NoTopicsError(groupId)
     topics.sort()
 
@@ -91,6 +100,7 @@ export async function readGroupSnapshot(
       topics,
       partitions,
       members,
+      tasks: taskCountOf(tasksFromMembers(described?.protocol ?? '', described?.members ?? []), partitions.length),
       totalLag: partitions.reduce((sum, p) => sum + p.lag, 0),
       noCommittedOffsets: partitions.every((p) => p.committedOffset === null),
       unknownGroup
@@ -98,6 +108,17 @@ export async function readGroupSnapshot(
   } catch (error) {
     throw classify(error, groupId, explicitTopics, brokers)
   }
+}
+
+/**
+ * `<application.id>-<name>-repartition`, the name Streamlane (and Kafka Streams) give an app's repartition topics; the
+ * application id is the group id.
+ */
+export function isRepartitionTopicOf(groupId: string, topic: string): boolean {
+  const prefix = `${groupId}-`
+  const suffix = '-repartition'
+  // A name between the two: `<group>-repartition` alone is not one.
+  return topic.startsWith(prefix) && topic.endsWith(suffix) && topic.length > prefix.length + suffix.length
 }
 
 /** Lag for one partition, with the basis spelled out (see LagBasis). */

@@ -35,6 +35,23 @@ export interface MemberSignal {
   assignment: { topic: string; partitions: number[] }[]
 }
 
+/**
+ * The most members that can hold work at once, and how the scaler knows it (see tasks.ts).
+ *
+ *  - `assignment`: the active tasks of a Streamlane app (sub-topology x partition; co-partitioned topics share a
+ *    task), read from the members' assignment userData in this snapshot;
+ *  - `last-assignment`: the same, as last read for this group, while the coordinator shows no assignment (the group
+ *    is rebalancing or has no members, e.g. at zero);
+ *  - `partitions`: the partitions of the measured topics, for any other group (each partition is assigned on its own)
+ *    and for a Streamlane group whose assignment was never seen.
+ */
+export interface TaskCount {
+  count: number
+  basis: 'assignment' | 'last-assignment' | 'partitions'
+  /** Tasks per sub-topology id, when learned from an assignment. */
+  subtopologies?: Record<string, number>
+}
+
 /** One read of the brokers: offsets and membership, no history. */
 export interface GroupSnapshot {
   groupId: string
@@ -45,6 +62,8 @@ export interface GroupSnapshot {
   topics: string[]
   partitions: PartitionSignal[]
   members: MemberSignal[]
+  /** The cap on useful replicas: active tasks of a Streamlane app, else the measured partitions. */
+  tasks: TaskCount
   totalLag: number
   /** True when no partition of the measured topics has a committed offset: lag counts from the log start. */
   noCommittedOffsets: boolean

@@ -76,10 +76,18 @@ export function registerAutoscale(program: Command): void {
     .usage('--local --group <id> [options] -- <command> [args...]')
     .option('--local', 'start and stop the workers as processes on this machine (the only mode so far)')
     .addOption(new Option('--group <id>', 'consumer group the workers form').env('STREAMLANE_GROUP_ID'))
-    .option('--topics <list>', 'input topics to measure (default: what the group commits on or is assigned)')
+    .option(
+      '--topics <list>',
+      'input topics to measure (default: what the group commits on or is assigned; its repartition topics always)'
+    )
     .addOption(new Option('--brokers <list>', 'bootstrap servers, host:port,...').env('KAFKA_BROKERS'))
     .option('--min <n>', 'fewest workers; 0 allows scaling to zero when idle', whole, 1)
-    .option('--max <n>', 'most workers (the partition count caps it too)', whole, availableParallelism())
+    .option(
+      '--max <n>',
+      "most workers (a Streamlane app's task count, else the partition count, caps it too)",
+      whole,
+      availableParallelism()
+    )
     .option('--interval-ms <ms>', 'how often to read signals and decide', whole, 2_000)
     .option('--grace-ms <ms>', 'SIGTERM -> SIGKILL delay when stopping a worker', whole, 30_000)
     .option('--start-timeout-ms <ms>', 'a worker not seen in the group by then is presumed started', whole, 60_000)

@@ -86,6 +86,7 @@ test('policy adapter: the coordinator rebalancing counts as a rebalance; process
         { memberId: 'a', clientId: 'c', host: 'h', assignment: [{ topic: 't', partitions: [0] }] },
         { memberId: 'b', clientId: 'c', host: 'h', assignment: [] }
       ],
+      tasks: { count: 1, basis: 'partitions' },
       totalLag: 0,
       noCommittedOffsets: false,
       unknownGroup: false

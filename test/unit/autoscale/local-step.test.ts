@@ -67,6 +67,7 @@ function signals(
         host: '/127.0.0.1',
         assignment: [{ topic: 't', partitions: [i] }]
       })),
+      tasks: { count: 6, basis: 'partitions' },
       totalLag: lag,
       noCommittedOffsets: false,
       unknownGroup: false

@@ -8,7 +8,14 @@ export interface FakeCluster {
     string,
     {
       state: string
-      members?: { memberId: string; assignment: { topic: string; partitions: number[] }[] }[]
+      /** The assignor the group agreed on; `range` when absent (`streamlane` for Streamlane apps). */
+      protocol?: string
+      members?: {
+        memberId: string
+        assignment: { topic: string; partitions: number[] }[]
+        assignmentUserData?: Uint8Array
+        subscriptionUserData?: Uint8Array
+      }[]
       commits?: Record<string, Record<number, number>>
     }
   >
@@ -66,7 +73,7 @@ export function fakeAdmin(cluster: FakeCluster): SignalAdmin & { closed: boolean
           groupId,
           state: group?.state ?? 'Dead',
           protocolType: 'consumer',
-          protocol: 'range',
+          protocol: group?.protocol ?? 'range',
           members: (group?.members ?? []).map((m) => ({ ...m, clientId: 'c', host: '/127.0.0.1' }))
         }
       })

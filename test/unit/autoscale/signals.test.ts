@@ -117,6 +117,7 @@ function snapshotAt(at: number, partitions: [end: number, committed: number | nu
     state: 'Stable',
     topics: ['t'],
     members: [],
+    tasks: { count: partitions.length, basis: 'partitions' },
     totalLag: 0,
     noCommittedOffsets: false,
     unknownGroup: false,
