@@ -66,6 +66,7 @@ export {
   InvalidTimestampError,
   type LogAndContinueHandler,
   MAX_RECORD_TIMESTAMP,
+  MissingSinkTopicError,
   MissingSourceTopicError,
   type NodeDescription,
   type PartitionPlan,

@@ -4,7 +4,13 @@
  * flush succeeds, which is what makes a crash replay rather than skip.
  */
 
-import { BrokerUnreachableError, KafkaError, KafkaTimeoutError, ProducerFencedError } from '../kafka/errors.ts'
+import {
+  BrokerUnreachableError,
+  KafkaError,
+  KafkaTimeoutError,
+  ProducerFencedError,
+  UnknownTopicError
+} from '../kafka/errors.ts'
 import type { KafkaProducer } from '../kafka/producer.ts'
 import type { ProducerRecord, RecordHeader } from '../kafka/types.ts'
 import type { ProducedRecord, ProducedRecordOrigin, RecordCollector } from '../topology/index.ts'
@@ -170,6 +176,14 @@ function isOutage(error: Error): boolean {
   )
 }
 
+/**
+ * Whether a failure `flush()` reported is for good: records the production handler chose to fail on (a missing
+ * topic, a record too large), not a broker outage or a fencing that another attempt may get past.
+ */
+export function isFatalProductionError(error: unknown): boolean {
+  return error instanceof ProductionError && !(error.cause instanceof Error && isOutage(error.cause))
+}
+
 /** The error a failed send becomes: it names the sink, the task, the topic and the input record being processed. */
 export function productionErrorOf({ error, records, origins }: ProductionFailure): ProductionError | Error {
   const origin = origins[0]
@@ -179,8 +193,21 @@ export function productionErrorOf({ error, records, origins }: ProductionFailure
       taskId: origin.taskId,
       sinkName: origin.sinkName ?? 'dead-letter',
       topic: records[0]?.topic ?? null,
-      sourceRecord: origin.sourceRecord
+      sourceRecord: origin.sourceRecord,
+      activity: origin.activity,
+      hint: hintFor(error)
     },
     error
   )
+}
+
+function hintFor(error: Error): string | undefined {
+  // Fixed sink topics are checked at start; this is a topic chosen per record, or one deleted while running.
+  if (error instanceof UnknownTopicError) {
+    return (
+      'create the topic, or check the topic name the sink writes to, then restart the application: input ' +
+      'records whose output was not written are not committed and are read again'
+    )
+  }
+  return undefined
 }

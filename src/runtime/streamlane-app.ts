@@ -33,7 +33,12 @@ import { resolveConfig, type StreamsConfig, type StreamsConfigInput } from './co
 import { streamlaneAssignor, subscriptionUserData } from './group-protocol.ts'
 import { AppLifecycle, type AppState, type StateListener } from './lifecycle.ts'
 import { Mutex } from './mutex.ts'
-import { ProducerRecordCollector, type ProductionFailure, productionErrorOf } from './producer-collector.ts'
+import {
+  isFatalProductionError,
+  ProducerRecordCollector,
+  type ProductionFailure,
+  productionErrorOf
+} from './producer-collector.ts'
 import { ScalerReporter } from './scaler-reporter.ts'
 import { StateRestorer, type TaskRestoreProgress } from './state-restorer.ts'
 import { type OffsetToCommit, TaskManager } from './task-manager.ts'
@@ -315,6 +320,7 @@ export class StreamlaneApp {
     this.#reporter?.stop()
     const timeoutMs = options.timeoutMs ?? this.config.shutdownTimeoutMs
     let timer: NodeJS.Timeout | undefined
+    let outcome: 'done' | 'timeout' | undefined
     const graceful = (async () => {
       await this.#loop
       // onRevoke(all owned, 'close') commits every task; then the member leaves (by default only if dynamic).
@@ -324,7 +330,7 @@ export class StreamlaneApp {
       timer = setTimeout(() => resolve('timeout'), timeoutMs)
     })
     try {
-      const outcome = await Promise.race([graceful.then(() => 'done' as const), timedOut])
+      outcome = await Promise.race([graceful.then(() => 'done' as const), timedOut])
       if (outcome === 'timeout') {
         this.#log.error({ timeoutMs }, 'graceful shutdown did not finish in time; closing connections')
       }
@@ -332,6 +338,8 @@ export class StreamlaneApp {
       this.#log.error({ err: error }, 'error during shutdown')
     } finally {
       clearTimeout(timer)
+      // Tasks the member did not revoke (it failed, or a graceful step threw) close now, before the state directory.
+      if (outcome !== 'timeout') await this.#closeTasksUncommitted(this.#tasks?.taskIds ?? [])
       await this.#closeClients()
       // start() may have failed (ERROR) while this close was pending.
       if (this.state === 'ERROR') this.#lifecycle.transition('PENDING_SHUTDOWN')
@@ -559,6 +567,12 @@ export class StreamlaneApp {
     const tasks = this.#tasks!
     const lost = flatten(partitions)
     const byTask = tasks.groupByTask(lost)
+    if (this.#error) {
+      await this.#closeTasksUncommitted([...byTask.keys()])
+      this.#reader!.unassign(lost)
+      this.#log.info({ reason: context.reason, tasks: [...byTask.keys()] }, 'tasks closed without committing')
+      return
+    }
     if (context.reason !== 'lost') await this.#commit(byTask.keys())
     else if (this.#eos) {
       // The open transaction holds output of the lost tasks: abort it, and restart the others from their offsets.
@@ -670,7 +684,8 @@ export class StreamlaneApp {
       }
       await producer.commitTransaction()
     } catch (error) {
-      if (error instanceof ProducerFencedError) throw error
+      // Records the production handler failed on (a missing topic, a record too large) would fail every retry.
+      if (error instanceof ProducerFencedError || isFatalProductionError(error)) throw error
       this.#log.warn(
         { err: error },
         'transaction not committed; aborting it and restarting tasks from committed offsets'
@@ -703,6 +718,36 @@ export class StreamlaneApp {
       this.#reader!.unassign(partitions)
     }
     await this.#startTasks(restart)
+  }
+
+  /**
+   * After the app failed (Kafka Streams' dirty close): aborts the open transaction and closes the tasks without
+   * committing offsets or writing checkpoints (stores drop their uncommitted writes), so the input records whose
+   * outputs were not written are read again after a restart. Never throws: it runs on the way out.
+   */
+  async #closeTasksUncommitted(ids: readonly string[]): Promise<void> {
+    const tasks = this.#tasks
+    if (!tasks || ids.length === 0) return
+    if (this.#eos && this.#producer?.inTransaction) {
+      try {
+        await this.#producer.abortTransaction()
+      } catch (error) {
+        this.#log.warn(
+          { err: error },
+          'could not abort the open transaction; read_committed readers never see it, and the broker aborts it after transactionTimeoutMs'
+        )
+      }
+    }
+    for (const id of ids) {
+      const partitions = [...tasks.partitionsOf(id)]
+      this.#restorer?.remove(id)
+      try {
+        await tasks.closeTask(id, false)
+      } catch (error) {
+        this.#log.warn({ err: error, task: id }, 'task did not close cleanly')
+      }
+      this.#reader?.unassign(partitions)
+    }
   }
 
   async #fail(error: unknown): Promise<void> {

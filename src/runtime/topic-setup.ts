@@ -1,12 +1,17 @@
 /**
- * Before an app joins its group: its source topics must exist with co-partitioned partition counts, and its
- * internal topics (repartition, changelog) are created with the counts the topology needs. Every problem is an
- * error at start that names the topic, never a stall later.
+ * Before an app joins its group: its source topics must exist with co-partitioned partition counts, so must the
+ * fixed topics its sinks write, and its internal topics (repartition, changelog) are created with the counts the
+ * topology needs. Every problem is an error at start that names the topic, never a stall or a failed write later.
  */
 import type { KafkaAdmin, NewTopic } from '../kafka/admin.ts'
 import { UnknownTopicError } from '../kafka/errors.ts'
 import { isInternalTopicOf, type PartitionPlan, planPartitions, type TopologyPlan } from '../topology/index.ts'
-import { MissingSourceTopicError, TopologyError } from '../topology/topology-errors.ts'
+import {
+  type MissingSinkTopic,
+  MissingSinkTopicError,
+  MissingSourceTopicError,
+  TopologyError
+} from '../topology/topology-errors.ts'
 import { matchesWhole } from '../topology/topology-plan.ts'
 
 export interface PreparedTopics {
@@ -52,6 +57,7 @@ export async function prepareTopics(
   }
 
   const partitionPlan = planPartitions(plan, partitionCounts)
+  await checkSinkTopics(admin, plan, partitionPlan, partitionCounts)
   const replication = replicationFactor === -1 ? undefined : replicationFactor
   const internal: NewTopic[] = [...partitionPlan.repartitionTopics].map(([name, partitions]) => ({
     name,
@@ -71,4 +77,45 @@ export async function prepareTopics(
   if (internal.length > 0) await admin.ensureTopics(internal)
   for (const topic of internal) partitionCounts.set(topic.name, topic.partitions)
   return { partitionPlan, partitionCounts }
+}
+
+/**
+ * The fixed topics sinks write must exist (Streamlane creates only its internal topics, and its producer does not
+ * auto-create). Checked here, a missing or misspelt one is one error at start naming every such sink and topic,
+ * instead of a failed write after the first records were processed. A topic chosen per record by a topic extractor
+ * can only be checked when it is written (a `ProductionError`). Adds their partition counts, for sink partitioners.
+ */
+async function checkSinkTopics(
+  admin: KafkaAdmin,
+  plan: TopologyPlan,
+  partitionPlan: PartitionPlan,
+  partitionCounts: Map<string, number>
+): Promise<void> {
+  const sinksByTopic = new Map<string, { sink: string; subtopology: number }[]>()
+  for (const sub of plan.subtopologies) {
+    for (const sink of sub.sinks) {
+      if (typeof sink.topic !== 'string') continue
+      const topic = plan.resolveTopic(sink.topic)
+      if (partitionCounts.has(topic) || plan.repartitionTopics.has(topic) || plan.changelogTopics.has(topic)) continue
+      sinksByTopic.set(topic, [...(sinksByTopic.get(topic) ?? []), { sink: sink.name, subtopology: sub.id }])
+    }
+  }
+  const missing: MissingSinkTopic[] = []
+  await Promise.all(
+    [...sinksByTopic].map(async ([topic, sinks]) => {
+      try {
+        const [description] = await admin.describeTopics([topic])
+        partitionCounts.set(topic, description!.partitions.length)
+      } catch (error) {
+        if (!(error instanceof UnknownTopicError)) throw error
+        for (const { sink, subtopology } of sinks) {
+          const partitions = partitionPlan.partitionsPerSubtopology.get(subtopology) ?? 1
+          missing.push({ sink, topic, subtopology, partitions })
+        }
+      }
+    })
+  )
+  if (missing.length === 0) return
+  missing.sort((a, b) => a.subtopology - b.subtopology || a.sink.localeCompare(b.sink))
+  throw new MissingSinkTopicError(missing)
 }

@@ -35,7 +35,7 @@ export type {
   Punctuator
 } from './processor.ts'
 export type { RawRecord, RecordMetadata, StreamRecord, TopicPartition } from './record.ts'
-export type { ProducedRecord, ProducedRecordOrigin, RecordCollector } from './record-collector.ts'
+export type { ProducedRecord, ProducedRecordOrigin, RecordCollector, TaskActivity } from './record-collector.ts'
 export type { StateStore, StateStoreContext, StoreBuilder } from './state-store.ts'
 export type { Subtopology } from './subtopologies.ts'
 export type { TaskCounters } from './task-counters.ts'
@@ -60,6 +60,7 @@ export {
   CopartitioningError,
   InvalidTimestampError,
   MAX_RECORD_TIMESTAMP,
+  MissingSinkTopicError,
   MissingSourceTopicError,
   ProcessingError,
   ProductionError,

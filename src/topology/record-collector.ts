@@ -2,6 +2,13 @@ import type { Headers } from '../serde/headers.ts'
 import type { RawRecord } from './record.ts'
 import type { TaskId } from './task-id.ts'
 
+/**
+ * What a task was doing when it produced a record or a processor failed, for error messages: processing an input
+ * record, running a punctuator, or flushing its store caches at commit (a cached record no longer knows the input
+ * record it came from).
+ */
+export type TaskActivity = 'processing' | 'punctuating' | 'flushing'
+
 /** A record ready for the producer: serialized, with its topic resolved. */
 export interface ProducedRecord {
   readonly topic: string
@@ -18,8 +25,10 @@ export interface ProducedRecordOrigin {
   readonly taskId: TaskId
   /** The sink that wrote it, or null for a dead-letter record. */
   readonly sinkName: string | null
-  /** The input record being processed, or null when a punctuator produced it. */
+  /** The input record being processed, or null when a punctuator or a store cache flush produced it. */
   readonly sourceRecord: RawRecord | null
+  /** What the task was doing; tells a punctuator from a cache flush when `sourceRecord` is null. */
+  readonly activity?: TaskActivity
 }
 
 /**

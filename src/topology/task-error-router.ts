@@ -1,7 +1,7 @@
 import { StreamlaneError } from '../errors.ts'
 import { type ErrorHandler, type ErrorHandlerConfig, type ErrorStage, fail } from './error-handlers.ts'
 import type { RawRecord } from './record.ts'
-import type { RecordCollector } from './record-collector.ts'
+import type { RecordCollector, TaskActivity } from './record-collector.ts'
 import type { TaskCounters } from './task-counters.ts'
 import type { TaskId } from './task-id.ts'
 import { messageOf, ProcessingError, ProductionError } from './topology-errors.ts'
@@ -11,6 +11,8 @@ export interface FailureDetails {
   /** The node that failed (a source for deserialization). */
   readonly nodeName: string
   readonly sourceRecord: RawRecord | null
+  /** What the task was doing (tells a punctuator from a store flush when there is no source record). */
+  readonly activity?: TaskActivity | undefined
   /** The output topic, for production failures. */
   readonly topic?: string | null
 }
@@ -47,7 +49,7 @@ export class TaskErrorRouter {
   /** Returns when the handler chose to skip the record (after sending its dead-letter records); throws otherwise. */
   handle(failure: FailureDetails, error: unknown): void {
     if (typeof error === 'object' && error !== null && this.#fatalErrors.has(error)) throw error
-    const { stage, nodeName, sourceRecord } = failure
+    const { stage, nodeName, sourceRecord, activity } = failure
     const cause = error instanceof Error ? error : new Error(String(error))
     const handler = this.#handlers[stage]
     let response: ReturnType<ErrorHandler['handle']>
@@ -78,10 +80,10 @@ export class TaskErrorRouter {
     }
     const taskId = this.#taskId
     if (stage === 'processing')
-      throw this.fatal(new ProcessingError({ taskId, processorName: nodeName, sourceRecord }, cause))
+      throw this.fatal(new ProcessingError({ taskId, processorName: nodeName, sourceRecord, activity }, cause))
     if (stage === 'production') {
       throw this.fatal(
-        new ProductionError({ taskId, sinkName: nodeName, topic: failure.topic ?? null, sourceRecord }, cause)
+        new ProductionError({ taskId, sinkName: nodeName, topic: failure.topic ?? null, sourceRecord, activity }, cause)
       )
     }
     // Deserialization errors already name topic, partition and offset.

@@ -6,7 +6,7 @@ import type { RecordContext } from './extractors.ts'
 import { forEachInOrder, isPromiseLike } from './maybe-async.ts'
 import type { Cancellable, Processor, ProcessorContext, PunctuationType, Punctuator } from './processor.ts'
 import type { RawRecord, RecordMetadata, StreamRecord } from './record.ts'
-import type { RecordCollector } from './record-collector.ts'
+import type { RecordCollector, TaskActivity } from './record-collector.ts'
 import type { StateStore } from './state-store.ts'
 import type { TaskId } from './task-id.ts'
 import type { ProcessorDefinition, SinkDefinition, SourceDefinition } from './topology.ts'
@@ -19,8 +19,10 @@ export interface TaskEnvironment {
   readonly applicationId: string
   readonly taskId: TaskId
   readonly collector: RecordCollector
-  /** The consumed record being processed, null in punctuators. */
+  /** The consumed record being processed, null in punctuators and store flushes. */
   readonly currentRecord: RawRecord | null
+  /** What the task is doing, for error messages. */
+  readonly currentActivity: TaskActivity | undefined
   readonly streamTimeMs: number
   wallClockMs(): number
   resolveTopic(topic: string): string
@@ -233,7 +235,7 @@ export class SinkNode implements TaskNode {
     try {
       env.collector.send(
         { topic, partition, key, value, headers: record.headers, timestamp: record.timestamp },
-        { taskId: env.taskId, sinkName: this.name, sourceRecord: env.currentRecord }
+        { taskId: env.taskId, sinkName: this.name, sourceRecord: env.currentRecord, activity: env.currentActivity }
       )
     } catch (error) {
       throw env.fatal(error)

@@ -5,7 +5,7 @@ import { type BufferedCount, PartitionGroup } from './partition-group.ts'
 import type { Cancellable, PunctuationType, Punctuator } from './processor.ts'
 import { PunctuationQueue, type PunctuationSchedule } from './punctuation-queue.ts'
 import { type RawRecord, type StreamRecord, type TopicPartition, topicPartitionKey } from './record.ts'
-import type { RecordCollector } from './record-collector.ts'
+import type { RecordCollector, TaskActivity } from './record-collector.ts'
 import { decodeRecord } from './record-decoder.ts'
 import type { StateStore, StoreBuilder } from './state-store.ts'
 import { newTaskCounters, type TaskCounters } from './task-counters.ts'
@@ -76,6 +76,8 @@ export class TaskProcessorGraph implements TaskEnvironment {
   readonly #consumed = new Map<string, TopicPartitionOffset>()
   #tracked: Promise<Settled>[] = []
   #current: RawRecord | null = null
+  /** Set while punctuators run or stores flush, when there is no current record. */
+  #activity: TaskActivity | null = null
   #currentTimestamp = -1
   #state: 'created' | 'running' | 'busy' | 'failed' | 'closed' = 'created'
   #commitRequested = false
@@ -256,7 +258,12 @@ export class TaskProcessorGraph implements TaskEnvironment {
 
   /** Flushes the stores; the runtime then waits for the producer's acknowledgements and commits. */
   flush(): void {
-    for (const store of this.#stores.values()) store.flush()
+    this.#activity = 'flushing'
+    try {
+      for (const store of this.#stores.values()) store.flush()
+    } finally {
+      this.#activity = null
+    }
   }
 
   getStateStore(name: string): StateStore | undefined {
@@ -269,6 +276,11 @@ export class TaskProcessorGraph implements TaskEnvironment {
 
   get currentRecord(): RawRecord | null {
     return this.#current
+  }
+
+  /** What the task is doing: processing `currentRecord`, running a punctuator, or flushing its stores. */
+  get currentActivity(): TaskActivity | undefined {
+    return this.#current !== null ? 'processing' : (this.#activity ?? undefined)
   }
 
   /**
@@ -314,7 +326,7 @@ export class TaskProcessorGraph implements TaskEnvironment {
   }
 
   handleFailure(stage: ErrorStage, nodeName: string, error: unknown, topic: string | null = null): void {
-    this.#errors.handle({ stage, nodeName, sourceRecord: this.#current, topic }, error)
+    this.#errors.handle({ stage, nodeName, sourceRecord: this.#current, activity: this.currentActivity, topic }, error)
   }
 
   schedule(owner: string, intervalMs: number, type: PunctuationType, punctuator: Punctuator): Cancellable {
@@ -368,6 +380,7 @@ export class TaskProcessorGraph implements TaskEnvironment {
   #failWith(error: unknown): never {
     this.#state = 'failed'
     this.#current = null
+    this.#activity = null
     this.#currentTimestamp = -1
     this.#tracked = []
     throw error
@@ -394,6 +407,7 @@ export class TaskProcessorGraph implements TaskEnvironment {
         forEachInOrder(due, (schedule) => {
           if (schedule.cancelled) return
           this.#current = null
+          this.#activity = 'punctuating'
           this.counters.punctuations++
           return andThen(
             () => schedule.punctuator(nowMs),
@@ -401,7 +415,14 @@ export class TaskProcessorGraph implements TaskEnvironment {
             (error) => this.handleFailure('processing', schedule.owner, error)
           )
         }),
-      () => true
+      () => {
+        this.#activity = null
+        return true
+      },
+      (error) => {
+        this.#activity = null
+        throw error
+      }
     )
   }
 

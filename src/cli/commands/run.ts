@@ -4,7 +4,8 @@ import { loadAppModule } from '../app-module.ts'
 
 /**
  * `streamlane run <module>`: runs an app until SIGTERM / SIGINT, then closes it gracefully (commit, then leave the
- * group unless the member is static) within the configured shutdown timeout. Exits 1 if processing failed.
+ * group unless the member is static) within the configured shutdown timeout. Exits 1 if processing failed (the
+ * error is then the last line on stderr) or closing failed.
  */
 export function registerRun(program: Command): void {
   program
@@ -21,14 +22,29 @@ export function registerRun(program: Command): void {
         errorHandlers: definition.errorHandlers
       })
       let closing: Promise<void> | undefined
+      let closeFailed = false
+      // A close that fails is reported and makes the exit code 1, never an unhandled rejection.
       const shutdown = () => {
-        closing ??= app.close()
+        closing ??= app.close().catch((error: unknown) => {
+          closeFailed = true
+          process.stderr.write(
+            `streamlane: closing failed: ${error instanceof Error ? error.message : String(error)}\n`
+          )
+        })
         return closing
       }
       for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-        process.once(signal, () => void shutdown().then(() => process.exit(app.error ? 1 : 0)))
+        process.once(signal, () => void shutdown().then(() => process.exit(app.error || closeFailed ? 1 : 0)))
       }
-      app.onError(() => void shutdown().then(() => process.exit(1)))
+      // The error was logged when processing stopped; after closing, it is also the one line the process ends with.
+      app.onError(
+        (error) =>
+          void shutdown().then(() => {
+            const code = (error as { code?: string }).code
+            process.stderr.write(`streamlane: ${error.message}${code ? ` [${code}]` : ''}\n`)
+            process.exit(1)
+          })
+      )
       await app.start()
     })
 }
