@@ -1,0 +1,217 @@
+/**
+ * Commits the tasks' progress under the app's processing guarantee, and decides what happens to progress that
+ * cannot be committed.
+ *
+ * At-least-once: outputs and changelog writes are acknowledged, then the stores commit, then the input offsets; a
+ * crash in between replays, it never skips. Exactly-once: outputs, changelog writes and input offsets form one Kafka
+ * transaction, and the stores commit only after it; a transaction that cannot commit is aborted and the tasks start
+ * again from the committed offsets; a fenced producer is replaced and the member rejoins.
+ */
+import { StreamlaneError } from '../errors.ts'
+import { OffsetCommitRejectedError, ProducerFencedError } from '../kafka/errors.ts'
+import { type GroupMember, RebalanceInProgressError } from '../kafka/group/index.ts'
+import type { KafkaProducer } from '../kafka/producer.ts'
+import type { Logger } from '../observe/logger.ts'
+import type { StateDirectory } from '../state/index.ts'
+import { isFatalProductionError, type ProducerRecordCollector } from './producer-collector.ts'
+import type { TaskLifecycle } from './task-lifecycle.ts'
+import type { TaskManager } from './task-manager.ts'
+
+export interface CommitterOptions {
+  applicationId: string
+  commitIntervalMs: number
+  exactlyOnce: boolean
+  tasks: Pick<TaskManager, 'taskIds' | 'offsetsToCommit' | 'commitState' | 'markCommitted' | 'processedTotal'>
+  collector: Pick<ProducerRecordCollector, 'flush' | 'acknowledgedOffset'>
+  group: Pick<GroupMember, 'commitOffsets' | 'generation' | 'requestRejoin'>
+  /** The producer in use right now: under exactly-once the transactional one, replaced after a fencing. */
+  producer: () => KafkaProducer
+  /** Starts a new producer (a new epoch) in place of the fenced one, in the collector too. */
+  replaceProducer: () => Promise<void>
+  taskLifecycle: Pick<TaskLifecycle, 'restartFromCommitted' | 'closeAllUncommitted' | 'closeAfterFailure'>
+  /** Present when the app has state: at-least-once commits refresh its lock and clean obsolete task directories. */
+  stateDir: Pick<StateDirectory, 'refreshLock' | 'cleanRemovedTasks'> | undefined
+  logger: Logger
+}
+
+export class Committer {
+  readonly #o: CommitterOptions
+  #nextCommitAt = 0
+  #nextStateCleanupAt = 0
+  #committedRecords = 0
+  #fencings = 0
+
+  constructor(options: CommitterOptions) {
+    this.#o = options
+  }
+
+  /** Records processed up to the last successful commit. */
+  get committedRecords(): number {
+    return this.#committedRecords
+  }
+
+  /** Producer fencings this instance recovered from. */
+  get fencings(): number {
+    return this.#fencings
+  }
+
+  /** Whether the commit interval has passed since the last commit (or since `scheduleNextCommit`). */
+  get commitDue(): boolean {
+    return Date.now() >= this.#nextCommitAt
+  }
+
+  /** The next commit is due one commit interval from now. */
+  scheduleNextCommit(): void {
+    this.#nextCommitAt = Date.now() + this.#o.commitIntervalMs
+  }
+
+  /**
+   * Makes outputs and changelog writes durable (acks), then the stores' writes with the changelog offsets they
+   * reached, then commits the input offsets of `taskIds` (default: every task). Under exactly-once every task
+   * commits: one transaction holds them all.
+   */
+  async commit(taskIds?: Iterable<string>): Promise<void> {
+    if (this.#o.exactlyOnce) return this.#commitTransaction()
+    const { tasks, collector } = this.#o
+    const ids = taskIds ? [...taskIds] : undefined
+    const offsets = tasks.offsetsToCommit(ids)
+    await collector.flush()
+    tasks.commitState((topic, partition) => collector.acknowledgedOffset(topic, partition), ids)
+    this.scheduleNextCommit()
+    this.#maintainStateDirectory()
+    if (offsets.length === 0) return
+    try {
+      await this.#o.group.commitOffsets(offsets)
+      tasks.markCommitted(offsets)
+      this.#committedRecords = tasks.processedTotal
+    } catch (error) {
+      // The group moved on (rebalance, fenced generation): the commit is retried by the owner after the rebalance,
+      // and records are replayed at worst, never skipped.
+      if (error instanceof RebalanceInProgressError || error instanceof OffsetCommitRejectedError) {
+        this.#o.logger.warn({ err: error, partitions: offsets.length }, 'offset commit deferred')
+        return
+      }
+      throw error
+    }
+  }
+
+  /** Under exactly-once, every send belongs to a transaction: one is open whenever tasks may produce. */
+  async ensureTransaction(): Promise<void> {
+    if (!this.#o.exactlyOnce) return
+    const producer = this.#o.producer()
+    if (!producer.inTransaction) await producer.beginTransaction()
+  }
+
+  /**
+   * Exactly-once commit: store flushes and outputs, then the input offsets (with the group's generation and member
+   * id) join the transaction, which commits; only then do the stores commit locally, so a crash at any point leaves
+   * stores that restore just the difference. A transaction that cannot commit is aborted and every task starts
+   * again from the committed offsets: nothing it wrote is ever visible to read_committed readers.
+   */
+  async #commitTransaction(): Promise<void> {
+    const { tasks, collector, group, applicationId } = this.#o
+    const producer = this.#o.producer()
+    this.scheduleNextCommit()
+    if (!producer.inTransaction) return
+    const offsets = tasks.offsetsToCommit()
+    try {
+      await collector.flush()
+      if (offsets.length > 0) {
+        const generation = group.generation
+        if (!generation) {
+          throw new StreamlaneError('STREAMLANE_NOT_IN_GROUP', `not a member of group ${applicationId} right now`)
+        }
+        await producer.sendOffsetsToTransaction({
+          groupId: applicationId,
+          generationId: generation.generationId,
+          memberId: generation.memberId,
+          groupInstanceId: generation.groupInstanceId ?? undefined,
+          offsets
+        })
+      }
+      await producer.commitTransaction()
+    } catch (error) {
+      // Records the production handler failed on (a missing topic, a record too large) would fail every retry.
+      if (error instanceof ProducerFencedError || isFatalProductionError(error)) throw error
+      this.#o.logger.warn(
+        { err: error },
+        'transaction not committed; aborting it and restarting tasks from committed offsets'
+      )
+      await this.#abortAndRewind(() => true)
+      // The group moved on without us (Kafka Streams' TaskMigratedException): rejoin now rather than at the next
+      // heartbeat, so the tasks we no longer own stop being restarted here.
+      if (error instanceof OffsetCommitRejectedError) group.requestRejoin('the offset commit was refused')
+      return
+    }
+    tasks.commitState((topic, partition) => collector.acknowledgedOffset(topic, partition))
+    tasks.markCommitted(offsets)
+    this.#committedRecords = tasks.processedTotal
+  }
+
+  /** Keeps the state directory's lock fresh for other hosts and deletes directories of tasks long gone. */
+  #maintainStateDirectory(): void {
+    const { stateDir } = this.#o
+    if (stateDir && Date.now() >= this.#nextStateCleanupAt) {
+      stateDir.refreshLock()
+      stateDir.cleanRemovedTasks(this.#o.tasks.taskIds)
+      this.#nextStateCleanupAt = Date.now() + 30_000
+    }
+  }
+
+  /** Tasks lost without a chance to commit (the session expired): their progress is given up, not committed. */
+  async dropLost(lostIds: ReadonlySet<string>): Promise<void> {
+    if (this.#o.exactlyOnce) {
+      // The open transaction holds output of the lost tasks: abort it, and restart the others from their offsets.
+      await this.#abortAndRewind((id) => !lostIds.has(id))
+    } else await this.#o.collector.flush().catch(() => undefined)
+  }
+
+  /**
+   * Aborts the open transaction, closes every task without committing (stores drop their uncommitted writes), and
+   * starts again, from the group's committed offsets, the tasks `keep` selects.
+   */
+  async #abortAndRewind(keep: (taskId: string) => boolean): Promise<void> {
+    const producer = this.#o.producer()
+    if (producer.inTransaction) await producer.abortTransaction()
+    await this.#o.taskLifecycle.restartFromCommitted(keep)
+  }
+
+  /**
+   * The producer's epoch ended (a transaction outlived transactionTimeoutMs, e.g. a process paused past it, or
+   * another producer took over the transactional id): the broker has aborted the open transaction. As Kafka
+   * Streams does on TaskMigratedException, every task closes without committing (stores drop uncommitted writes),
+   * a new producer takes a new epoch, and the member rejoins; the tasks it still owns then start again from the
+   * committed offsets. If another instance really has this identity, the group fences the member and that is fatal.
+   */
+  async recoverFromFencing(error: ProducerFencedError): Promise<void> {
+    this.#o.logger.warn(
+      { err: error, tasks: this.#o.tasks.taskIds },
+      'producer fenced; closing tasks without committing, starting a new producer and rejoining the group'
+    )
+    await this.#o.taskLifecycle.closeAllUncommitted()
+    await this.#o.replaceProducer()
+    this.#fencings++
+    this.#o.group.requestRejoin('the producer was fenced')
+  }
+
+  /**
+   * After the app failed (Kafka Streams' dirty close): aborts the open transaction and closes the tasks without
+   * committing offsets or writing checkpoints (stores drop their uncommitted writes), so the input records whose
+   * outputs were not written are read again after a restart. Never throws: it runs on the way out.
+   */
+  async closeTasksUncommitted(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return
+    const producer = this.#o.producer()
+    if (this.#o.exactlyOnce && producer.inTransaction) {
+      try {
+        await producer.abortTransaction()
+      } catch (error) {
+        this.#o.logger.warn(
+          { err: error },
+          'could not abort the open transaction; read_committed readers never see it, and the broker aborts it after transactionTimeoutMs'
+        )
+      }
+    }
+    await this.#o.taskLifecycle.closeAfterFailure(ids)
+  }
+}
