@@ -29,7 +29,7 @@ export interface CommitterOptions {
   /** Starts a new producer (a new epoch) in place of the fenced one, in the collector too. */
   replaceProducer: () => Promise<void>
   taskLifecycle: Pick<TaskLifecycle, 'restartFromCommitted' | 'closeAllUncommitted' | 'closeAfterFailure'>
-  /** Present when the app has state: at-least-once commits refresh its lock and clean obsolete task directories. */
+  /** Present when the app has state: commits refresh its lock and clean obsolete task directories. */
   stateDir: Pick<StateDirectory, 'refreshLock' | 'cleanRemovedTasks'> | undefined
   logger: Logger
 }
@@ -112,6 +112,7 @@ export class Committer {
     const { tasks, collector, group, applicationId } = this.#o
     const producer = this.#o.producer()
     this.scheduleNextCommit()
+    this.#maintainStateDirectory()
     if (!producer.inTransaction) return
     const offsets = tasks.offsetsToCommit()
     try {

@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { OffsetCommitRejectedError, ProducerFencedError } from '../../../src/kafka/errors.ts'
+import { RebalanceInProgressError } from '../../../src/kafka/group/index.ts'
+import type { KafkaProducer } from '../../../src/kafka/producer.ts'
+import { Committer, type CommitterOptions } from '../../../src/runtime/committer.ts'
+import type { OffsetToCommit } from '../../../src/runtime/task-manager.ts'
+
+const silent = { info() {}, warn() {}, error() {}, debug() {} } as unknown as CommitterOptions['logger']
+const OFFSETS: OffsetToCommit[] = [{ topic: 'in', partition: 0, offset: 5n }]
+
+/** A committer over fakes that record, in order, every call that matters to the commit protocols. */
+function setup(exactlyOnce: boolean, failures: { sendOffsets?: Error; commitOffsets?: Error } = {}) {
+  const calls: string[] = []
+  let inTransaction = exactlyOnce
+  const producer = {
+    get inTransaction() {
+      return inTransaction
+    },
+    async beginTransaction() {
+      calls.push('begin')
+      inTransaction = true
+    },
+    async sendOffsetsToTransaction(request: { generationId: number; offsets: OffsetToCommit[] }) {
+      calls.push(`sendOffsetsToTransaction generation ${request.generationId}`)
+      if (failures.sendOffsets) throw failures.sendOffsets
+    },
+    async commitTransaction() {
+      calls.push('commitTransaction')
+      inTransaction = false
+    },
+    async abortTransaction() {
+      calls.push('abortTransaction')
+      inTransaction = false
+    }
+  } as unknown as KafkaProducer
+  const committer = new Committer({
+    applicationId: 'app',
+    commitIntervalMs: 100,
+    exactlyOnce,
+    tasks: {
+      taskIds: ['0_0', '0_1'],
+      processedTotal: 7,
+      offsetsToCommit: () => OFFSETS,
+      commitState: () => calls.push('commitState'),
+      markCommitted: () => calls.push('markCommitted')
+    },
+    collector: {
+      flush: async () => {
+        calls.push('flush')
+      },
+      acknowledgedOffset: () => undefined
+    },
+    group: {
+      generation: { generationId: 3, memberId: 'm', groupInstanceId: null, leaderId: 'm', isLeader: true },
+      commitOffsets: async () => {
+        calls.push('commitOffsets')
+        if (failures.commitOffsets) throw failures.commitOffsets
+      },
+      requestRejoin: (reason: string) => calls.push(`rejoin: ${reason}`)
+    },
+    producer: () => producer,
+    replaceProducer: async () => {
+      calls.push('replaceProducer')
+    },
+    taskLifecycle: {
+      restartFromCommitted: async (keep) => {
+        calls.push(`restart ${['0_0', '0_1'].filter(keep).join(',')}`)
+      },
+      closeAllUncommitted: async () => {
+        calls.push('closeAllUncommitted')
+      },
+      closeAfterFailure: async (ids) => {
+        calls.push(`closeAfterFailure ${ids.join(',')}`)
+      }
+    },
+    stateDir: {
+      refreshLock: () => calls.push('refreshLock'),
+      cleanRemovedTasks: () => []
+    },
+    logger: silent
+  })
+  return { committer, calls }
+}
+
+test('at-least-once: outputs acknowledged, then the stores, then the input offsets', async () => {
+  const { committer, calls } = setup(false)
+  await committer.commit()
+  assert.deepEqual(calls, ['flush', 'commitState', 'refreshLock', 'commitOffsets', 'markCommitted'])
+  assert.equal(committer.committedRecords, 7)
+  assert.equal(committer.commitDue, false)
+})
+
+test('at-least-once: an offset commit refused by a rebalance is deferred, not fatal', async () => {
+  const { committer, calls } = setup(false, { commitOffsets: new RebalanceInProgressError('app', 'commit') })
+  await committer.commit()
+  assert.deepEqual(calls.slice(-1), ['commitOffsets'])
+  assert.equal(committer.committedRecords, 0)
+})
+
+test('exactly-once: offsets join the transaction with the generation; the stores commit only after it', async () => {
+  const { committer, calls } = setup(true)
+  await committer.commit()
+  assert.deepEqual(calls, [
+    'refreshLock',
+    'flush',
+    'sendOffsetsToTransaction generation 3',
+    'commitTransaction',
+    'commitState',
+    'markCommitted'
+  ])
+  assert.equal(committer.committedRecords, 7)
+})
+
+test('exactly-once: a refused offset commit aborts, restarts every task from committed offsets and rejoins', async () => {
+  const refused = new OffsetCommitRejectedError('app', 3, 'm', 'ILLEGAL_GENERATION')
+  const { committer, calls } = setup(true, { sendOffsets: refused })
+  await committer.commit()
+  assert.deepEqual(calls.slice(2), [
+    'sendOffsetsToTransaction generation 3',
+    'abortTransaction',
+    'restart 0_0,0_1',
+    'rejoin: the offset commit was refused'
+  ])
+  assert.equal(committer.committedRecords, 0)
+})
+
+test('exactly-once: lost tasks abort the transaction and only the others restart', async () => {
+  const { committer, calls } = setup(true)
+  await committer.dropLost(new Set(['0_1']))
+  assert.deepEqual(calls, ['abortTransaction', 'restart 0_0'])
+})
+
+test('a fencing closes every task uncommitted, replaces the producer and rejoins', async () => {
+  const { committer, calls } = setup(true)
+  await committer.recoverFromFencing(new ProducerFencedError('app-1'))
+  assert.deepEqual(calls, ['closeAllUncommitted', 'replaceProducer', 'rejoin: the producer was fenced'])
+  assert.equal(committer.fencings, 1)
+})
