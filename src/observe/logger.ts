@@ -9,6 +9,8 @@ export type { Logger }
 export function createLogger(bindings: Record<string, unknown> = {}): Logger {
   return pino(
     { level: process.env.STREAMLANE_LOG_LEVEL ?? 'info', base: { pid: process.pid, ...bindings } },
-    pino.destination({ fd: 2, sync: false })
+    // Synchronous: the runtime logs events, not records, and an asynchronous write could be lost at process.exit or
+    // land after the CLI's final error line.
+    pino.destination({ fd: 2, sync: true })
   )
 }
