@@ -11,7 +11,7 @@
  * - each damaged LMDB file is reported (warning naming the task and the file) and wiped, and its task restores its
  *   WHOLE changelog partition: the "task restored" record count equals the partition's committed records;
  * - the garbled checkpoint file is reported and deleted; LMDB keeps its own checkpoint, so that task, like the
- *   untouched one, restores only a small fraction of its changelog;
+ *   untouched one, restores from it: at most the last commit's worth, never the whole changelog;
  * - after more input, read_committed counts equal the truth for every word, and each word's count updates in the
  *   output are strictly increasing (no duplicate update from replayed or aborted work).
  */
@@ -266,7 +266,15 @@ async function corruptAndRestart(stop: 'SIGKILL' | 'SIGTERM', damage: Record<str
         )
       } else {
         assert.equal(wipe.length, 0, `${task} (${kind}) is not wiped: ${JSON.stringify(wipe)}`)
-        assert.ok(restored < records * 0.1, `${task} (${kind}) restores a small fraction: ${restored} of ${records}`)
+        const plan = logLines(second, 'restore plan').find((l) => l.task === task)!
+        assert.notEqual(
+          (plan.changelogs as { checkpoint: string | null }[])[0]!.checkpoint,
+          null,
+          `${task} (${kind}) restores from the checkpoint its store kept`
+        )
+        // A SIGKILL right after the counts became visible can land between the Kafka commit and the local one, so up
+        // to one commit's worth is restored (thousands of records on a loaded machine); a wipe would restore it all.
+        assert.ok(restored < records * 0.5, `${task} (${kind}) restores a fraction: ${restored} of ${records}`)
       }
       const checkpointWarning = checkpointWarnings.filter((l) => l.task === task)
       if (kind === 'checkpoint') {
