@@ -158,8 +158,10 @@ test('exactly-once word count through 10 SIGKILLs and a broker restart counts ev
         `restart ${kill + 1} found no checkpoint in its state dir: ${JSON.stringify(plans)}`
       )
       fractions.push(`${restores(restarted)}/${written}`)
+      // At most the last commit's worth, if the kill landed between the Kafka commit and the local one: with the
+      // record cache that is one update per word, which early in the run can exceed 10% of a short changelog.
       assert.ok(
-        restores(restarted) < written * 0.1,
+        restores(restarted) < Math.max(written * 0.1, WORDS),
         `restart ${kill + 1} restored ${restores(restarted)} of ${written}`
       )
     }
