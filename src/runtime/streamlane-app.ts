@@ -428,8 +428,9 @@ export class StreamlaneApp {
         return
       }
     }
-    // Records already fetched and buffered are processed by nobody after this point: commit what was processed.
-    await this.#locked(() => this.#commit())
+    // Records already fetched and buffered are processed by nobody after this point: commit what was processed,
+    // unless the app failed (the group member did), in which case close() closes the tasks without committing.
+    if (!this.#error) await this.#locked(() => this.#commit())
   }
 
   /**
