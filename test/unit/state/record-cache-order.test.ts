@@ -1,22 +1,12 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+// Seeded (mulberry32), so a failing sequence can be replayed from its seed.
+import { seededRandom as random } from '../../../src/autoscale/simulator/random.ts'
 import { keyString } from '../../../src/state/bytes.ts'
 import { CachingLayer } from '../../../src/state/caching-layer.ts'
 import { MemoryBackend } from '../../../src/state/memory-backend.ts'
 import { PendingWrites } from '../../../src/state/pending-writes.ts'
 import { type CacheEntry, ENTRY_OVERHEAD_BYTES, RecordCache } from '../../../src/state/record-cache.ts'
-
-/** A small deterministic PRNG (mulberry32), so a failing sequence can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 type Flushed = [key: string, value: string | null, timestamp: number]
 
