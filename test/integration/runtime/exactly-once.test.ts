@@ -19,6 +19,7 @@ import type { ConsumedRecord } from '../../../src/kafka/types.ts'
 import { uniqueName } from '../../support/kafka.ts'
 import { waitFor } from '../../support/wait.ts'
 import { AppInstance, killAll } from './instances.ts'
+import { committedInput, topicEnd } from './support.ts'
 import { WordCounts } from './word-counts.ts'
 
 const LINES = Number(process.env.STREAMLANE_EOS_TEST_LINES ?? 1_000_000)
@@ -115,15 +116,8 @@ test('exactly-once word count through 10 SIGKILLs and a broker restart counts ev
     running[slot] = instance
     return instance
   }
-  const consumed = async () => {
-    const offsets = await admin.fetchGroupOffsets(appId, [lines])
-    return offsets.reduce((sum, o) => sum + (o.offset > 0n ? Number(o.offset) : 0), 0)
-  }
-  const changelogTotal = async () => {
-    let total = 0n
-    for (const end of (await admin.listOffsets([{ topic: changelog }], 'latest')).get(changelog)!.values()) total += end
-    return Number(total)
-  }
+  const consumed = () => committedInput(admin, appId, lines)
+  const changelogTotal = () => topicEnd(admin, changelog)
   try {
     for (const slot of [0, 1, 2]) start(slot)
     await waitFor('three instances running', () => running.every((i) => i.runningAssignment()), { timeoutMs: 60_000 })

@@ -8,36 +8,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { createAdmin } from '../../../src/kafka/admin.ts'
-import { createProducer } from '../../../src/kafka/producer.ts'
 import type { TaskRestoreProgress } from '../../../src/runtime/state-restorer.ts'
 import { StreamlaneApp } from '../../../src/runtime/streamlane-app.ts'
 import { testBrokers, uniqueName } from '../../support/kafka.ts'
-import { waitFor } from '../../support/wait.ts'
+import { COUNT_PARTITIONS as PARTITIONS, produceRound, runUntilCounts } from './count-app.ts'
 import { countTopology } from './fixtures/count-topology.ts'
-import { createTopics, readTopic } from './support.ts'
-
-const KEYS = 100
-const PARTITIONS = 4
-
-async function produceRound(topic: string, perKey: number): Promise<void> {
-  const producer = createProducer({ brokers: testBrokers() })
-  const records = []
-  for (let n = 0; n < perKey; n++)
-    for (let k = 0; k < KEYS; k++) records.push({ topic, key: Buffer.from(`key-${k}`), value: Buffer.from('x') })
-  await producer.send(records)
-  await producer.close()
-}
-
-/** Runs the app until every key's latest output count is `expected` and its offsets are committed, then closes it. */
-async function runUntilCounts(app: StreamlaneApp, output: string, expected: number): Promise<void> {
-  await app.start()
-  await readTopic(output, PARTITIONS, (records) => {
-    const counts = new Map<string, number>()
-    for (const r of records) counts.set(r.key!.toString(), r.value!.readInt32BE(0))
-    return counts.size === KEYS && [...counts.values()].every((c) => c === expected)
-  })
-  await waitFor('offsets committed', () => app.progress().committed === app.progress().processed)
-}
+import { createTopics } from './support.ts'
 
 function series(text: string, name: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `))

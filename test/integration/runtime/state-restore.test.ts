@@ -8,42 +8,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { createAdmin } from '../../../src/kafka/admin.ts'
-import { createProducer } from '../../../src/kafka/producer.ts'
-import type { ConsumedRecord } from '../../../src/kafka/types.ts'
 import { StreamlaneApp } from '../../../src/runtime/streamlane-app.ts'
 import { testBrokers, uniqueName } from '../../support/kafka.ts'
-import { waitFor } from '../../support/wait.ts'
+import { COUNT_KEYS as KEYS, COUNT_PARTITIONS as PARTITIONS, produceRound, runUntilCounts } from './count-app.ts'
 import { countTopology } from './fixtures/count-topology.ts'
-import { createTopics, readTopic } from './support.ts'
-
-const KEYS = 100
-const PARTITIONS = 4
-
-async function produceRound(topic: string, perKey: number): Promise<void> {
-  const producer = createProducer({ brokers: testBrokers() })
-  const records = []
-  for (let n = 0; n < perKey; n++)
-    for (let k = 0; k < KEYS; k++) records.push({ topic, key: Buffer.from(`key-${k}`), value: Buffer.from('x') })
-  await producer.send(records)
-  await producer.close()
-}
-
-/** The latest count per key in the output topic. */
-function latestCounts(records: ConsumedRecord[]): Map<string, number> {
-  const counts = new Map<string, number>()
-  for (const r of records) counts.set(r.key!.toString(), r.value!.readInt32BE(0))
-  return counts
-}
-
-async function runUntilCounts(app: StreamlaneApp, output: string, expected: number): Promise<void> {
-  await app.start()
-  await readTopic(output, PARTITIONS, (records) => {
-    const counts = latestCounts(records)
-    return counts.size === KEYS && [...counts.values()].every((c) => c === expected)
-  })
-  await waitFor('offsets committed', () => app.progress().committed === app.progress().processed)
-  await app.close()
-}
+import { createTopics, topicEnd } from './support.ts'
 
 test('a restart restores only the delta with its state dir and everything without it; counts stay exact', async () => {
   const input = uniqueName('count-in')
@@ -67,14 +36,10 @@ test('a restart restores only the delta with its state dir and everything withou
       { name: output, partitions: PARTITIONS }
     ])
     await produceRound(input, 50)
-    await runUntilCounts(app(stateDir), output, 50)
-    const changelogEnd = async () => {
-      let total = 0n
-      for (const offset of (await admin.listOffsets([{ topic: changelog }], 'latest')).get(changelog)!.values())
-        total += offset
-      return Number(total)
-    }
-    assert.equal(await changelogEnd(), KEYS * 50, 'every count update is in the changelog (no cache)')
+    const first = app(stateDir)
+    await runUntilCounts(first, output, 50)
+    await first.close()
+    assert.equal(await topicEnd(admin, changelog), KEYS * 50, 'every count update is in the changelog (no cache)')
     const [description] = await admin.describeTopics([changelog])
     assert.equal(description!.partitions.length, PARTITIONS)
     assert.equal((await admin.describeTopicConfigs(changelog))['cleanup.policy'], 'compact')
@@ -83,12 +48,14 @@ test('a restart restores only the delta with its state dir and everything withou
     await produceRound(input, 5)
     const withState = app(stateDir)
     await runUntilCounts(withState, output, 55)
+    await withState.close()
     assert.equal(withState.progress().restored, 0, 'a clean restart with its state dir restores nothing')
 
     // Empty state dir: the stores are rebuilt from the changelog, and the counts go on from there.
     await produceRound(input, 5)
     const fresh = app(emptyStateDir)
     await runUntilCounts(fresh, output, 60)
+    await fresh.close()
     const restored = fresh.progress().restored
     assert.ok(restored >= KEYS && restored <= KEYS * 55, `restored ${restored} changelog records`)
   } finally {

@@ -1,4 +1,4 @@
-import { createAdmin } from '../../../src/kafka/admin.ts'
+import { createAdmin, type KafkaAdmin } from '../../../src/kafka/admin.ts'
 import { createPartitionReader, OFFSET_EARLIEST } from '../../../src/kafka/partition-reader.ts'
 import { createProducer } from '../../../src/kafka/producer.ts'
 import type { ConsumedRecord } from '../../../src/kafka/types.ts'
@@ -53,4 +53,17 @@ export async function readTopic(
   } finally {
     await reader.close()
   }
+}
+
+/** Records written to `topic` so far: the sum of its partitions' end offsets. */
+export async function topicEnd(admin: KafkaAdmin, topic: string): Promise<number> {
+  let total = 0n
+  for (const end of (await admin.listOffsets([{ topic }], 'latest')).get(topic)!.values()) total += end
+  return Number(total)
+}
+
+/** Input records of `topic` the group has committed: the sum of its committed offsets. */
+export async function committedInput(admin: KafkaAdmin, groupId: string, topic: string): Promise<number> {
+  const offsets = await admin.fetchGroupOffsets(groupId, [topic])
+  return offsets.reduce((sum, o) => sum + (o.offset > 0n ? Number(o.offset) : 0), 0)
 }

@@ -15,7 +15,7 @@ import { createProducer } from '../../../src/kafka/producer.ts'
 import { testBrokers, uniqueName } from '../../support/kafka.ts'
 import { waitFor } from '../../support/wait.ts'
 import { AppInstance, killAll } from './instances.ts'
-import { createTopics, readTopic } from './support.ts'
+import { committedInput, createTopics, readTopic, topicEnd } from './support.ts'
 
 const LINES = 1_000_000
 const WORDS = 1_000
@@ -55,15 +55,8 @@ test('word count survives SIGKILLs: delta restore with the state dir, full rebui
     instances.push(instance)
     return instance
   }
-  const consumed = async () => {
-    const offsets = await admin.fetchGroupOffsets(appId, [lines])
-    return offsets.reduce((sum, o) => sum + (o.offset > 0n ? Number(o.offset) : 0), 0)
-  }
-  const changelogTotal = async () => {
-    let total = 0n
-    for (const end of (await admin.listOffsets([{ topic: changelog }], 'latest')).get(changelog)!.values()) total += end
-    return Number(total)
-  }
+  const consumed = () => committedInput(admin, appId, lines)
+  const changelogTotal = () => topicEnd(admin, changelog)
   try {
     await createTopics([
       { name: lines, partitions: PARTITIONS },
