@@ -31,8 +31,8 @@ export {
 } from './dsl/index.ts'
 export { ConfigError, StreamlaneError } from './errors.ts'
 export { type AppDefinition, defineApp } from './runtime/app-definition.ts'
+export type { AppState, StateListener } from './runtime/app-state.ts'
 export { resolveConfig, type StreamsConfig, type StreamsConfigInput } from './runtime/config.ts'
-export type { AppState, StateListener } from './runtime/lifecycle.ts'
 export type { TaskRestoreProgress } from './runtime/state-restorer.ts'
 export { StreamlaneApp, type StreamlaneAppOptions } from './runtime/streamlane-app.ts'
 export {

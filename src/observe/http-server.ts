@@ -10,7 +10,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 import { StreamlaneError } from '../errors.ts'
-import type { AppState } from '../runtime/lifecycle.ts'
+import type { AppState } from '../runtime/app-state.ts'
 
 export interface HttpServerOptions {
   registry: Registry

@@ -4,7 +4,7 @@
  * commit duration is observed as it happens, once per commit.
  */
 import { Histogram, Registry } from 'prom-client'
-import type { AppState } from '../runtime/lifecycle.ts'
+import type { AppState } from '../runtime/app-state.ts'
 import type { TaskCounters } from '../topology/index.ts'
 import { withProcessMetrics } from './process-metrics.ts'
 import { scrapedCounter, scrapedGauge } from './scrape-time-metrics.ts'

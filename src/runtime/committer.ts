@@ -13,8 +13,8 @@ import { type GroupMember, RebalanceInProgressError } from '../kafka/group/index
 import type { KafkaProducer } from '../kafka/producer.ts'
 import type { Logger } from '../observe/logger.ts'
 import type { StateDirectory } from '../state/index.ts'
+import type { TaskLifecycle } from './active-task-lifecycle.ts'
 import { isFatalProductionError, type ProducerRecordCollector } from './producer-collector.ts'
-import type { TaskLifecycle } from './task-lifecycle.ts'
 import type { TaskManager } from './task-manager.ts'
 
 export interface CommitterOptions {

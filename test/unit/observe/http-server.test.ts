@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import { Registry } from 'prom-client'
 import type { StreamlaneError } from '../../../src/errors.ts'
 import { buildHttpServer, isLive, isReady, startHttpServer } from '../../../src/observe/http-server.ts'
-import type { AppState } from '../../../src/runtime/lifecycle.ts'
+import type { AppState } from '../../../src/runtime/app-state.ts'
 
 const STATES: AppState[] = ['CREATED', 'REBALANCING', 'RUNNING', 'PENDING_SHUTDOWN', 'NOT_RUNNING', 'ERROR']
 

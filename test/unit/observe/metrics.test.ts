@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { register as globalRegistry } from 'prom-client'
 import { APP_METRIC_NAMES, type AppMetricsSource, createAppMetrics } from '../../../src/observe/metrics.ts'
-import type { AppState } from '../../../src/runtime/lifecycle.ts'
+import type { AppState } from '../../../src/runtime/app-state.ts'
 import { newTaskCounters } from '../../../src/topology/task-counters.ts'
 
 /** The value of one series in Prometheus text, e.g. `series(text, 'x_total{stage="processing"}')`. */

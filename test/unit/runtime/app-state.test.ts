@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { AppLifecycle, type AppState } from '../../../src/runtime/lifecycle.ts'
+import { AppLifecycle, type AppState } from '../../../src/runtime/app-state.ts'
 
 test('listeners see every transition in order', () => {
   const lifecycle = new AppLifecycle()
