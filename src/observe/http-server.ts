@@ -1,5 +1,8 @@
 /**
  * The HTTP endpoint a Streamlane pod exposes (config `metricsPort`): Prometheus metrics and the Kubernetes probes.
+ * It listens on loopback unless `metricsHost` says otherwise (a pod sets 0.0.0.0 so the kubelet and Prometheus reach
+ * it), over TLS when given a certificate, and with a bearer token on everything but the probes when given one
+ * (docs/security.md).
  *
  * - `GET /metrics`: the app's registry in the Prometheus text format.
  * - `GET /healthz` (liveness): 200 while the app can still make progress; 503 once it is in ERROR or NOT_RUNNING, so
@@ -9,6 +12,16 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
+import {
+  type BearerToken,
+  guardRequests,
+  httpsOptions,
+  loadServerTls,
+  parseTokens,
+  readSecret,
+  type ServerTls,
+  tokenChecker
+} from '../endpoint/index.ts'
 import { StreamlaneError } from '../errors.ts'
 import type { AppState } from '../runtime/app-state.ts'
 
@@ -18,7 +31,13 @@ export interface HttpServerOptions {
   /** 0 picks a free port (tests); `port` of the result is the bound one. */
   port: number
   host: string
+  /** Required on every route but the probes (/healthz, /ready) when given. */
+  tokens?: BearerToken[]
+  tls?: ServerTls
 }
+
+/** Routes the kubelet probes: they answer without a token (a probe cannot carry a Secret) and reveal only a state. */
+const PROBES = new Set(['/healthz', '/ready'])
 
 export interface HttpServer {
   readonly port: number
@@ -36,9 +55,16 @@ export function isReady(state: AppState): boolean {
 }
 
 /** The routes, without listening (tests call `inject`). */
-export function buildHttpServer(options: Pick<HttpServerOptions, 'registry' | 'state'>): FastifyInstance {
-  // Fastify's request logging stays off: probes every few seconds would drown the app's own log.
-  const app = Fastify({ logger: false })
+export function buildHttpServer(
+  options: Pick<HttpServerOptions, 'registry' | 'state' | 'tokens' | 'tls'>
+): FastifyInstance {
+  // Fastify's request logging stays off: probes every few seconds would drown the app's own log. Nothing here takes a
+  // body, so the limit is small.
+  const app = Fastify({ logger: false, bodyLimit: 1024, ...(options.tls ? { https: httpsOptions(options.tls) } : {}) })
+  if (options.tokens && options.tokens.length > 0) {
+    const check = tokenChecker(options.tokens)
+    guardRequests(app, { rule: (request) => (PROBES.has(request.url.split('?')[0] ?? '') ? undefined : check) })
+  }
   app.get('/metrics', async (_request, reply) => {
     const text = await options.registry.metrics()
     return reply.type(options.registry.contentType).send(text)
@@ -52,6 +78,24 @@ export function buildHttpServer(options: Pick<HttpServerOptions, 'registry' | 's
     return reply.code(isReady(state) ? 200 : 503).send({ status: isReady(state) ? 'ready' : 'not ready', state })
   })
   return app
+}
+
+/** The endpoint's settings as the app's configuration names them (src/runtime/config.ts). */
+export interface HttpSecuritySettings {
+  metricsToken?: string | undefined
+  metricsTokenFile?: string | undefined
+  metricsTlsCertFile?: string | undefined
+  metricsTlsKeyFile?: string | undefined
+}
+
+/** Reads the token and TLS files the settings name; errors name the setting and the path, never a secret. */
+export function httpSecurity(settings: HttpSecuritySettings): Pick<HttpServerOptions, 'tokens' | 'tls'> {
+  const token = readSecret('metricsTokenFile', settings.metricsToken, settings.metricsTokenFile)
+  const tls = loadServerTls(
+    { certFile: settings.metricsTlsCertFile, keyFile: settings.metricsTlsKeyFile },
+    { certFile: 'metricsTlsCertFile', keyFile: 'metricsTlsKeyFile', clientCaFile: 'metricsTlsClientCaFile' }
+  )
+  return { ...(token ? { tokens: parseTokens(token) } : {}), ...(tls ? { tls } : {}) }
 }
 
 /** Starts listening; a port that is taken is an error naming `metricsPort`. */

@@ -50,6 +50,9 @@ export const streamsConfigSchema = z
     /** Where to post this instance's self-reports (`streamlane scaler` or the local scaler); none by default. */
     scalerUrl: z.string().url().optional(),
     scalerReportIntervalMs: positiveMs.default(2_000),
+    /** Bearer token sent with each report (the scaler's report token); the file (a mounted Secret) wins. */
+    scalerReportToken: z.string().min(1).optional(),
+    scalerReportTokenFile: z.string().min(1).optional(),
     /** Deadline of a send or flush, retries included (Kafka's delivery.timeout.ms). */
     deliveryTimeoutMs: positiveMs.default(120_000),
     /** Exactly-once: the broker aborts a transaction left open longer than this (Kafka's transaction.timeout.ms). */
@@ -58,8 +61,14 @@ export const streamsConfigSchema = z
     requestTimeoutMs: positiveMs.default(30_000),
     /** Port of GET /metrics, /healthz and /ready (Prometheus, Kubernetes probes); none by default, 0 picks a free one. */
     metricsPort: z.number().int().min(0).max(65_535).optional(),
-    /** Interface that endpoint listens on; all of them by default, so the kubelet and Prometheus reach the pod. */
-    metricsHost: z.string().min(1).default('0.0.0.0')
+    /** Interface that endpoint listens on: loopback unless set; a pod sets 0.0.0.0 so the kubelet and Prometheus reach it. */
+    metricsHost: z.string().min(1).default('127.0.0.1'),
+    /** Bearer token(s) /metrics requires (the probes never do); the file (a mounted Secret) wins. */
+    metricsToken: z.string().min(1).optional(),
+    metricsTokenFile: z.string().min(1).optional(),
+    /** PEM certificate and key: the endpoint then speaks HTTPS only. */
+    metricsTlsCertFile: z.string().min(1).optional(),
+    metricsTlsKeyFile: z.string().min(1).optional()
   })
   .strict()
 
@@ -91,7 +100,13 @@ const environmentOptions: Record<string, { field: keyof StreamsConfigInput; pars
   STREAMLANE_CACHE_MAX_BYTES: { field: 'cacheMaxBytes', parse: Number },
   STREAMLANE_LEAVE_GROUP_ON_CLOSE: { field: 'leaveGroupOnClose', parse: (v) => v === 'true' },
   STREAMLANE_METRICS_PORT: { field: 'metricsPort', parse: Number },
-  STREAMLANE_METRICS_HOST: { field: 'metricsHost', parse: String }
+  STREAMLANE_METRICS_HOST: { field: 'metricsHost', parse: String },
+  STREAMLANE_METRICS_TOKEN: { field: 'metricsToken', parse: String },
+  STREAMLANE_METRICS_TOKEN_FILE: { field: 'metricsTokenFile', parse: String },
+  STREAMLANE_METRICS_TLS_CERT_FILE: { field: 'metricsTlsCertFile', parse: String },
+  STREAMLANE_METRICS_TLS_KEY_FILE: { field: 'metricsTlsKeyFile', parse: String },
+  STREAMLANE_SCALER_REPORT_TOKEN: { field: 'scalerReportToken', parse: String },
+  STREAMLANE_SCALER_REPORT_TOKEN_FILE: { field: 'scalerReportTokenFile', parse: String }
 }
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Partial<StreamsConfigInput> {

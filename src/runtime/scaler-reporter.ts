@@ -21,6 +21,8 @@ export interface ScalerReporterOptions {
   groupId: string
   instanceId: string
   intervalMs: number
+  /** Bearer token the scaler's `POST /reports` requires (its report token); never logged. */
+  token?: string | undefined
   status: () => InstanceStatus
   logger: Logger
 }
@@ -75,7 +77,10 @@ export class ScalerReporter {
     try {
       const response = await fetch(new URL('/reports', this.#options.scalerUrl), {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          ...(this.#options.token ? { authorization: `Bearer ${this.#options.token}` } : {})
+        },
         body,
         signal: AbortSignal.timeout(Math.min(this.#options.intervalMs, 5_000))
       })

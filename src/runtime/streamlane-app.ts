@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Registry } from 'prom-client'
 import { decodeAssignmentInfo } from '../assignment/index.ts'
+import { readSecret } from '../endpoint/index.ts'
 import { StreamlaneError } from '../errors.ts'
 import { createAdmin, type KafkaAdmin } from '../kafka/admin.ts'
 import { ProducerFencedError } from '../kafka/errors.ts'
@@ -17,7 +18,7 @@ import { type AssignmentChange, GroupMember, type RevokeContext, type TopicParti
 import { createPartitionReader, type KafkaPartitionReader } from '../kafka/partition-reader.ts'
 import { createProducer, type KafkaProducer } from '../kafka/producer.ts'
 import type { TopicPartition } from '../kafka/types.ts'
-import { type HttpServer, startHttpServer } from '../observe/http-server.ts'
+import { type HttpServer, httpSecurity, startHttpServer } from '../observe/http-server.ts'
 import { createLogger, type Logger } from '../observe/logger.ts'
 import { type AppMetrics, createAppMetrics } from '../observe/metrics.ts'
 import { restoreProgressLogger } from '../observe/restore-progress-log.ts'
@@ -184,7 +185,13 @@ export class StreamlaneApp {
     try {
       if (config.metricsPort !== undefined) {
         const server = { registry: this.#metrics.registry, state: () => this.state }
-        this.#httpServer = await startHttpServer({ ...server, port: config.metricsPort, host: config.metricsHost })
+        const security = httpSecurity(config)
+        this.#httpServer = await startHttpServer({
+          ...server,
+          ...security,
+          port: config.metricsPort,
+          host: config.metricsHost
+        })
         this.#log.info({ port: this.#httpServer.port }, 'metrics and health endpoint listening')
       }
       this.#admin = createAdmin(connection)
@@ -305,6 +312,7 @@ export class StreamlaneApp {
       if (config.scalerUrl) {
         this.#reporter = new ScalerReporter({
           scalerUrl: config.scalerUrl,
+          token: readSecret('scalerReportTokenFile', config.scalerReportToken, config.scalerReportTokenFile),
           groupId: config.applicationId,
           instanceId: config.groupInstanceId ?? this.processId,
           intervalMs: config.scalerReportIntervalMs,

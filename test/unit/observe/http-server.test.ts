@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict'
+import https from 'node:https'
 import { test } from 'node:test'
 import { Registry } from 'prom-client'
 import type { StreamlaneError } from '../../../src/errors.ts'
-import { buildHttpServer, isLive, isReady, startHttpServer } from '../../../src/observe/http-server.ts'
+import { buildHttpServer, httpSecurity, isLive, isReady, startHttpServer } from '../../../src/observe/http-server.ts'
+import { resolveConfig } from '../../../src/runtime/config.ts'
 import type { AppState } from '../../../src/runtime/app-state.ts'
+import { makeTestCerts } from '../../support/certs.ts'
 
 const STATES: AppState[] = ['CREATED', 'REBALANCING', 'RUNNING', 'PENDING_SHUTDOWN', 'NOT_RUNNING', 'ERROR']
 
@@ -54,4 +57,47 @@ test('a port that is taken is an error naming metricsPort', async () => {
   } finally {
     await first.close()
   }
+})
+
+test('with a token, /metrics needs it and the probes do not; TLS serves HTTPS only', async () => {
+  const certs = makeTestCerts()
+  const registry = new Registry()
+  const server = await startHttpServer({
+    registry,
+    state: () => 'RUNNING',
+    port: 0,
+    host: '127.0.0.1',
+    tokens: [{ token: 'scrape-me' }],
+    tls: { cert: certs.pem(certs.serverCertFile), key: certs.pem(certs.serverKeyFile) }
+  })
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    new Promise<number>((resolve, reject) => {
+      const request = https.get(
+        { host: '127.0.0.1', port: server.port, path, headers, ca: certs.pem(certs.caFile) },
+        (response) => {
+          response.resume()
+          resolve(response.statusCode ?? 0)
+        }
+      )
+      request.once('error', reject)
+    })
+  try {
+    assert.equal(await get('/healthz'), 200)
+    assert.equal(await get('/ready'), 200)
+    assert.equal(await get('/metrics'), 401)
+    assert.equal(await get('/metrics', { authorization: 'Bearer nope' }), 401)
+    assert.equal(await get('/metrics', { authorization: 'Bearer scrape-me' }), 200)
+    // Plain HTTP on the TLS port gets no answer from the app.
+    await assert.rejects(fetch(`http://127.0.0.1:${server.port}/healthz`))
+  } finally {
+    await server.close()
+    certs.remove()
+  }
+})
+
+test('the endpoint defaults to loopback; the token and TLS files come from the settings', () => {
+  assert.equal(resolveConfig({ applicationId: 'a', bootstrapServers: ['k:9092'] }).metricsHost, '127.0.0.1')
+  assert.deepEqual(httpSecurity({}), {})
+  assert.deepEqual(httpSecurity({ metricsToken: 'abc' }), { tokens: [{ token: 'abc' }] })
+  assert.throws(() => httpSecurity({ metricsTlsKeyFile: '/k.pem' }), /metricsTlsCertFile: required/)
 })

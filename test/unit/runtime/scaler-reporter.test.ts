@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createServer } from 'node:http'
 import { test } from 'node:test'
 import { createLogger } from '../../../src/observe/logger.ts'
 import { type InstanceStatus, ScalerReporter } from '../../../src/runtime/scaler-reporter.ts'
@@ -42,4 +43,32 @@ test('an idle interval reports no rate rather than a rate of zero', () => {
   const report = reporter.nextReport(3_000)
   assert.equal('trueProcessingRate' in report, false)
   assert.equal(report.busyRatio, 0)
+})
+
+test('reports carry the bearer token when one is configured', async () => {
+  const seen: (string | undefined)[] = []
+  const server = createServer((request, response) => {
+    seen.push(request.headers.authorization)
+    request.resume()
+    request.on('end', () => response.writeHead(204).end())
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  const reporter = (token?: string) =>
+    new ScalerReporter({
+      scalerUrl: `http://127.0.0.1:${port}`,
+      groupId: 'app',
+      instanceId: 'pod-0',
+      intervalMs: 2_000,
+      token,
+      status: () => ({ processed: 0, busyMs: 0, rebalanceInProgress: false, restoringTasks: 0 }),
+      logger: createLogger()
+    })
+  try {
+    await reporter('t0ken').report()
+    await reporter().report()
+    assert.deepEqual(seen, ['Bearer t0ken', undefined])
+  } finally {
+    await new Promise((resolve) => server.close(resolve))
+  }
 })
