@@ -4,8 +4,8 @@ import { test } from 'node:test'
 import { Registry } from 'prom-client'
 import type { StreamlaneError } from '../../../src/errors.ts'
 import { buildHttpServer, httpSecurity, isLive, isReady, startHttpServer } from '../../../src/observe/http-server.ts'
-import { resolveConfig } from '../../../src/runtime/config.ts'
 import type { AppState } from '../../../src/runtime/app-state.ts'
+import { resolveConfig } from '../../../src/runtime/config.ts'
 import { makeTestCerts } from '../../support/certs.ts'
 
 const STATES: AppState[] = ['CREATED', 'REBALANCING', 'RUNNING', 'PENDING_SHUTDOWN', 'NOT_RUNNING', 'ERROR']
