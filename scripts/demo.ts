@@ -80,7 +80,8 @@ async function main(): Promise<void> {
         intervalMs: 1_000,
         graceMs: 15_000,
         rateWindowMs: 5_000,
-        output: 'ignore',
+        // The workers' own output stays visible; at log level error a healthy run prints nothing, a failing one says why.
+        output: 'inherit',
         policy: {
           minReplicas: 1,
           maxReplicas: MAX_INSTANCES,
@@ -96,12 +97,18 @@ async function main(): Promise<void> {
           ORDERS_TOPIC: ordersTopic,
           ENRICHED_ORDERS_TOPIC: enrichedTopic,
           STREAMLANE_COMMIT_INTERVAL_MS: '1000',
-          STREAMLANE_LOG_LEVEL: 'warn'
+          STREAMLANE_LOG_LEVEL: 'error'
         }
       }
     )
     const workers = () => scaler!.status().workers.filter((w) => w.phase === 'running').length
-    while (workers() < 1) await delay(200)
+    const firstWorkerBy = Date.now() + 60_000
+    while (workers() < 1) {
+      if (Date.now() > firstWorkerBy) {
+        throw new Error("no worker joined the group within 60 s: see the workers' errors above")
+      }
+      await delay(200)
+    }
     await delay(3_000)
 
     say(`producing a burst of ${ORDERS} orders onto ${PARTITIONS} partitions`)

@@ -8,7 +8,8 @@ import { pathToFileURL } from 'node:url'
 import { ConfigError } from '../errors.ts'
 import type { AppDefinition } from '../runtime/app-definition.ts'
 import { configFromEnvironment, resolveConfig, type StreamsConfig, type StreamsConfigInput } from '../runtime/config.ts'
-import { Topology } from '../topology/index.ts'
+import { isTopology, type Topology } from '../topology/index.ts'
+import { typeScriptModuleProblem } from './typescript-support.ts'
 
 export interface LoadedApp {
   definition: AppDefinition
@@ -22,6 +23,8 @@ export async function loadAppModule(
   modulePath: string,
   options: { configFile?: string; withConfig: boolean }
 ): Promise<LoadedApp> {
+  const typeScriptProblem = typeScriptModuleProblem(modulePath)
+  if (typeScriptProblem) throw new ConfigError('module', typeScriptProblem)
   const url = pathToFileURL(resolve(modulePath)).href
   let exported: { default?: unknown }
   try {
@@ -44,7 +47,7 @@ export async function loadAppModule(
     config = resolveConfig(...layers)
   }
   const topology = typeof definition.topology === 'function' ? definition.topology() : definition.topology
-  if (!(topology instanceof Topology)) {
+  if (!isTopology(topology)) {
     throw new ConfigError('module.topology', `${modulePath}: topology must be a Topology (builder.build())`)
   }
   return { definition, topology, config }

@@ -63,6 +63,14 @@ function describe(details: DeserializationDetails): string {
   return `cannot deserialize ${what} of ${where}: ${details.reason}`
 }
 
+/**
+ * By code, not `instanceof`: a serde may come from another copy of Streamlane than the runtime's (an app importing
+ * the package while the CLI runs from a checkout), and its errors are then instances of that copy's class.
+ */
+export function isDeserializationError(error: unknown): error is DeserializationError {
+  return (error as { code?: unknown } | null)?.code === 'STREAMLANE_DESERIALIZATION_FAILED'
+}
+
 /** A value that a serde cannot write (wrong type, out of range, invalid for its schema). */
 export class SerializationError extends StreamlaneError {
   readonly topic: string
@@ -85,4 +93,9 @@ export class SerializationError extends StreamlaneError {
   withPart(part: RecordPart): SerializationError {
     return new SerializationError({ topic: this.topic, reason: this.reason, part }, { cause: this.cause })
   }
+}
+
+/** By code, for the reason given at `isDeserializationError`. */
+export function isSerializationError(error: unknown): error is SerializationError {
+  return (error as { code?: unknown } | null)?.code === 'STREAMLANE_SERIALIZATION_FAILED'
 }

@@ -46,6 +46,7 @@ export {
   type TopicPartitionOffset
 } from './task-processor-graph.ts'
 export {
+  isTopology,
   type NodeDefinition,
   type ProcessorDefinition,
   type RepartitionTopicDefinition,

@@ -1,5 +1,5 @@
 import { StreamlaneError } from '../errors.ts'
-import { DeserializationError, type RecordPart } from '../serde/serde-errors.ts'
+import { DeserializationError, isDeserializationError, type RecordPart } from '../serde/serde-errors.ts'
 import { recordTimestamp } from './extractors.ts'
 import type { RawRecord } from './record.ts'
 import type { SourceDefinition } from './topology.ts'
@@ -42,7 +42,7 @@ function deserialize(read: () => unknown, raw: RawRecord, part: RecordPart): unk
     return read()
   } catch (error) {
     const location = { partition: raw.partition, offset: raw.offset, part }
-    if (error instanceof DeserializationError) throw error.at(location)
+    if (isDeserializationError(error)) throw error.at(location)
     throw new DeserializationError({ topic: raw.topic, reason: messageOf(error), ...location }, { cause: error })
   }
 }

@@ -1,5 +1,5 @@
 import type { Serde } from '../serde/serde.ts'
-import { SerializationError } from '../serde/serde-errors.ts'
+import { isSerializationError, SerializationError } from '../serde/serde-errors.ts'
 import type { DroppedRecordReason } from './dropped-records.ts'
 import type { ErrorStage } from './error-handlers.ts'
 import type { RecordContext } from './extractors.ts'
@@ -269,7 +269,7 @@ function serialize(serde: Serde<unknown>, topic: string, record: AnyRecord, part
   try {
     return serde.serialize(topic, part === 'key' ? record.key : record.value, record.headers)
   } catch (error) {
-    if (error instanceof SerializationError) throw error.withPart(part)
+    if (isSerializationError(error)) throw error.withPart(part)
     throw new SerializationError({ topic, part, reason: (error as Error)?.message ?? String(error) }, { cause: error })
   }
 }

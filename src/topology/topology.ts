@@ -68,6 +68,17 @@ export interface RepartitionTopicDefinition {
   readonly partitions: number | undefined
 }
 
+/** Shared by every copy of Streamlane loaded in a process (`Symbol.for`), unlike the class itself. */
+const TOPOLOGY_BRAND = Symbol.for('streamlane.topology')
+
+/**
+ * Whether `value` is a Topology of any copy of Streamlane: an app module may import the installed package, dist/ or
+ * src/ while the CLI runs another, so `instanceof` would reject a good topology.
+ */
+export function isTopology(value: unknown): value is Topology {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[TOPOLOGY_BRAND] === true
+}
+
 type Mutable<T> = { -readonly [P in keyof T]: T[P] extends readonly (infer E)[] ? E[] : T[P] }
 
 /**
@@ -78,6 +89,8 @@ type Mutable<T> = { -readonly [P in keyof T]: T[P] extends readonly (infer E)[] 
  * Nodes are kept in insertion order, which is a topological order because parents must exist before children.
  */
 export class Topology {
+  /** See `isTopology`. */
+  readonly [TOPOLOGY_BRAND] = true
   readonly #nodes = new Map<
     string,
     Mutable<SourceDefinition> | Mutable<ProcessorDefinition> | Mutable<SinkDefinition>
