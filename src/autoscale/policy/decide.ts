@@ -1,9 +1,13 @@
 import type { ScalingPolicyConfig } from './config.ts'
 import { type HpaModel, hpaCanReach } from './hpa-arithmetic.ts'
 import { estimatePerReplicaRate } from './per-replica-rate.ts'
-import { replicasFor } from './replica-count.ts'
-import { partitionCountOf, type ScalingSignals, totalLag, validateSignals } from './signals.ts'
-import { initialPolicyState, type PolicyState, recordRecommendation, stabilize } from './state.ts'
+import { count, num, pct, rate } from './reason-text.ts'
+import { type ReplicaCount, replicasFor } from './replica-count.ts'
+import type { ScalingSignals } from './signals.ts'
+import { validateSignals } from './signals.ts'
+import { type Need, type Outcome, type Situation, situationOf } from './situation.ts'
+import { limitScaleInStep, scaleInWindow, stabilized } from './stabilization.ts'
+import { initialPolicyState, type PolicyState, recordRecommendation } from './state.ts'
 
 /** One decision: the replica count, why (signals and numbers), and the state to pass to the next decision. */
 export interface ScalingDecision {
@@ -38,88 +42,106 @@ export function decideReplicas(
   state: PolicyState = initialPolicyState()
 ): ScalingDecision {
   validateSignals(signals)
-  const now = signals.atMs
-  const partitions = partitionCountOf(signals)
-  const current = signals.currentReplicas
-  const lag = totalLag(signals)
-  const arrivalKnown = signals.arrivalRate !== null
-  const arrival = signals.arrivalRate ?? 0
-  const self = signals.instances ?? {}
-  const activeFloor = Math.max(1, config.minReplicas)
-  const ceiling = Math.max(Math.min(config.maxReplicas, partitions), activeFloor)
-
-  const idle = arrivalKnown && arrival === 0 && lag <= config.activationLag
-  const idleSinceMs = idle ? (state.idleSinceMs ?? now) : null
-  // Long enough for the slowest window that reads it (a one-pod step waits 2 x (standbyReplicas + 1) windows), and
-  // one window more, so that a window can be seen whole.
-  const keepMs =
-    Math.max(
-      config.scaleOutStabilizationSeconds,
-      Math.max(config.scaleInStabilizationSeconds, config.burstHoldMaxSeconds) *
-        (PARTIAL_STEP_COST * (config.standbyReplicas + 1) + 1)
-    ) * 1000
-  // The arrival rates a rise is measured against: one seen between RISING_INTERVAL_MS and twice that ago (`older`),
-  // however often the caller decides; `newer` becomes `older` once it is old enough.
-  const seen = shiftArrivalSamples(state.arrivalSamples ?? null, arrivalKnown ? arrival : null, now)
-  const baseline = seen?.older ?? null
-  const finish = (replicas: number, reason: string, extra: Partial<PolicyState> = {}): ScalingDecision => ({
-    replicas,
-    reason,
-    state: { ...state, idleSinceMs, lastReplicas: replicas, arrivalSamples: seen, ...extra }
+  const s = situationOf(signals, config, state)
+  const finish = (outcome: Outcome): ScalingDecision => ({
+    replicas: outcome.replicas,
+    reason: outcome.reason,
+    state: {
+      ...state,
+      idleSinceMs: s.idleSinceMs,
+      lastReplicas: outcome.replicas,
+      arrivalSamples: s.seen,
+      ...outcome.state
+    }
   })
 
-  // 1. Zero and back.
-  if (current === 0) {
+  const atZero = zeroAndBack(s)
+  if (atZero) return finish(atZero)
+  // Step 5's holds are read first: a rebalance or a restoration changes what the lag counts for in step 2.
+  const holds = scaleInHolds(s)
+  const need = replicaNeed(s, holds)
+  if (need.held) return finish(need.held)
+  const parts = [...need.parts, ...holds.parts]
+  const sized = wholeReplicas(s, need.replicas, parts)
+  const candidate = withHeadroom(s, need.replicas, sized, parts)
+  // A hold is not a recommendation: recording it would delay the next scale-in by a whole window after every
+  // handover. So the history holds the unheld candidate, and the hold applies to the stabilized count.
+  const history = recordRecommendation(state.history, { atMs: s.now, replicas: candidate }, s.keepMs)
+  const window = scaleInWindow(s, need, holds.rising, parts)
+  let replicas = stabilized(s, history, candidate, window.ms, parts)
+  if (holds.blockScaleIn && replicas < s.current) replicas = s.current
+  replicas = limitScaleInStep(s, replicas, history, window.ms, parts)
+  replicas = countHpaApplies(s, replicas, parts)
+  return finish({
+    replicas,
+    reason: `${parts.join('; ')} => ${replicas}`,
+    state: { history, knownRatePerReplica: need.known, burstStartsMs: window.burstStartsMs }
+  })
+}
+
+/** Step 1, zero and back: the decision when the group wakes from zero, stays there, or has been idle long enough. */
+function zeroAndBack(s: Situation): Outcome | null {
+  const { config, lag, arrival, now } = s
+  if (s.current === 0) {
     if (lag > config.activationLag || arrival > 0) {
       // KEDA activates the target (to one) and the HPA applies the metric in the same poll, so asking for what the
       // arrivals need now saves a join rebalance (one pod, then the rest) and the lag of the detour.
-      const wake = wakeReplicas({ arrival: arrivalKnown ? arrival : null, lag, partitions, config, state })
-      const replicas = Math.min(Math.max(wake.replicas, activeFloor), ceiling)
-      return finish(
+      const wake = wakeReplicas(s)
+      const replicas = Math.min(Math.max(wake.replicas, s.activeFloor), s.ceiling)
+      return {
         replicas,
-        `first arrivals after zero (arrival ${rate(arrival)}, lag ${count(lag)})${wake.why} -> ${replicas}`,
-        { history: [{ atMs: now, replicas }] }
-      )
+        reason: `first arrivals after zero (arrival ${rate(arrival)}, lag ${count(lag)})${wake.why} -> ${replicas}`,
+        state: { history: [{ atMs: now, replicas }] }
+      }
     }
-    if (config.minReplicas === 0) return finish(0, `idle at zero (no arrivals, lag ${count(lag)})`, { history: [] })
-  } else if (config.minReplicas === 0 && idle && idleSinceMs !== null) {
-    const idleSeconds = (now - idleSinceMs) / 1000
+    if (config.minReplicas === 0)
+      return { replicas: 0, reason: `idle at zero (no arrivals, lag ${count(lag)})`, state: { history: [] } }
+  } else if (config.minReplicas === 0 && s.idle && s.idleSinceMs !== null) {
+    const idleSeconds = (now - s.idleSinceMs) / 1000
     if (idleSeconds >= config.scaleToZeroAfterSeconds) {
-      return finish(
-        0,
-        `idle for ${count(idleSeconds)}s (no arrivals, lag ${count(lag)} <= ${config.activationLag}) >= ` +
+      return {
+        replicas: 0,
+        reason:
+          `idle for ${count(idleSeconds)}s (no arrivals, lag ${count(lag)} <= ${config.activationLag}) >= ` +
           `${config.scaleToZeroAfterSeconds}s -> 0`,
-        { history: [] }
-      )
+        state: { history: [] }
+      }
     }
   }
+  return null
+}
 
-  // 2. How much work there is, in replicas.
+/** From zero: what the arrivals and the lag need, sized with the per-replica rate remembered from before zero. */
+function wakeReplicas(s: Situation): { replicas: number; why: string } {
+  const { config, state, lag } = s
+  const arrival = s.arrivalKnown ? s.arrival : null
+  const perReplica = config.perReplicaRate ?? state.knownRatePerReplica
+  if (arrival === null || perReplica === null || !(perReplica > 0)) return { replicas: 1, why: '' }
+  const backlog = Math.max(0, lag - arrival * config.normalLagSeconds)
+  const need = arrival / perReplica + backlog / (perReplica * config.lagDrainTargetSeconds)
+  const sized = replicasFor(need, s.partitions, config.partitionAwareRounding)
+  return { replicas: sized.replicas, why: `; need ${num(need)} at ${rate(perReplica)} per replica` }
+}
+
+/** Step 5's reasons not to scale in now, and their parts of the reason. */
+interface Holds {
+  /** A rebalance or a restoration stopped processing on purpose: the lag says nothing about capacity. */
+  readonly distorted: boolean
+  readonly holdBecause: string | null
+  /** Arrivals are rising: a burst is starting. */
+  readonly rising: boolean
+  readonly blockScaleIn: boolean
+  readonly parts: readonly string[]
+}
+
+/** Step 5, hold: why nothing may scale in now (and whether the lag counts at all). */
+function scaleInHolds(s: Situation): Holds {
+  const { signals, config, self, current, baseline, arrival } = s
   const rebalancing = self.rebalanceInProgress === true
   const restoring = self.restorationInProgress === true
   const warming = self.warmupProgress !== undefined && self.warmupProgress < 1
-  const joining = signals.processingReplicas !== undefined && signals.processingReplicas < Math.min(current, partitions)
-  const distorted = rebalancing || restoring
-  const inFlight = arrival * config.normalLagSeconds
-  const backlog = Math.max(0, lag - inFlight)
-  const estimate = estimatePerReplicaRate({ signals, config, known: state.knownRatePerReplica, backlog, distorted })
-  const known = estimate.known
-  if (!estimate.rate) {
-    const held = Math.min(Math.max(current, activeFloor), Math.max(current, ceiling))
-    return finish(
-      held,
-      `no per-replica rate yet (no self-report, no perReplicaRate, no commits to measure): holding ${held}`,
-      { knownRatePerReplica: known }
-    )
-  }
-  const perReplica = estimate.rate.recordsPerSecond
-  const parts: string[] = []
-  const rateNeed = arrival / perReplica
-  parts.push(
-    arrivalKnown
-      ? `arrival ${rate(arrival)} / ${estimate.rate.source} ${rate(perReplica)} per replica = ${num(rateNeed)}`
-      : 'arrival rate not measured yet'
-  )
+  const joining =
+    signals.processingReplicas !== undefined && signals.processingReplicas < Math.min(current, s.partitions)
   // During a rebalance or a restoration processing is stopped on purpose: the lag it adds says nothing about missing
   // capacity (reacting to it is how KEDA's scaler feeds rebalance loops), and commits stall too. The decision holds:
   // no lag term, no scale-in; only a rise in arrivals, measured at the brokers and not distorted, may still scale out.
@@ -138,224 +160,112 @@ export function decideReplicas(
       : standbysBehind
         ? `standby copies catching up (${self.standbyReplicas} of ${config.standbyReplicas} per task ready)`
         : null
-  let drainNeed = 0
-  if (holdBecause) {
-    parts.push(`hold: ${holdBecause} (lag ${count(lag)} ignored, no scale-in)`)
-  } else if (backlog > 0) {
-    drainNeed = backlog / (perReplica * config.lagDrainTargetSeconds)
-    parts.push(`backlog ${count(backlog)} drains in ${config.lagDrainTargetSeconds}s with +${num(drainNeed)}`)
-  }
+  const parts: string[] = []
   if (handoverBecause) parts.push(`no scale-in: ${handoverBecause}`)
   // A burst is starting while the arrival rate climbs: the windows still average in the calm before it, and a pod
   // removed now is added back (two rebalances) a decision later.
   const rising =
-    arrivalKnown && baseline !== null && arrival > 0 && arrival > baseline.rate * (1 + config.risingArrivalsTolerance)
+    s.arrivalKnown && baseline !== null && arrival > 0 && arrival > baseline.rate * (1 + config.risingArrivalsTolerance)
   if (rising) parts.push(`no scale-in: arrivals rising (${rate(baseline.rate)} -> ${rate(arrival)})`)
-  const need = rateNeed + drainNeed
+  return {
+    distorted: rebalancing || restoring,
+    holdBecause,
+    rising,
+    blockScaleIn: holdBecause !== null || handoverBecause !== null || !s.arrivalKnown || rising,
+    parts
+  }
+}
 
-  // 3 and 4. Whole replicas, hysteresis.
+/** Step 2, need: arrival / per-replica rate + backlog / (per-replica rate * lagDrainTargetSeconds). */
+function replicaNeed(s: Situation, holds: Holds): Need {
+  const { signals, config, state, arrival, lag, current } = s
+  const inFlight = arrival * config.normalLagSeconds
+  const backlog = Math.max(0, lag - inFlight)
+  const estimate = estimatePerReplicaRate({
+    signals,
+    config,
+    known: state.knownRatePerReplica,
+    backlog,
+    distorted: holds.distorted
+  })
+  if (!estimate.rate) {
+    const held = Math.min(Math.max(current, s.activeFloor), Math.max(current, s.ceiling))
+    return {
+      held: {
+        replicas: held,
+        reason: `no per-replica rate yet (no self-report, no perReplicaRate, no commits to measure): holding ${held}`,
+        state: { knownRatePerReplica: estimate.known }
+      }
+    }
+  }
+  const perReplica = estimate.rate.recordsPerSecond
+  const parts: string[] = []
+  const rateNeed = arrival / perReplica
+  parts.push(
+    s.arrivalKnown
+      ? `arrival ${rate(arrival)} / ${estimate.rate.source} ${rate(perReplica)} per replica = ${num(rateNeed)}`
+      : 'arrival rate not measured yet'
+  )
+  let drainNeed = 0
+  if (holds.holdBecause) {
+    parts.push(`hold: ${holds.holdBecause} (lag ${count(lag)} ignored, no scale-in)`)
+  } else if (backlog > 0) {
+    drainNeed = backlog / (perReplica * config.lagDrainTargetSeconds)
+    parts.push(`backlog ${count(backlog)} drains in ${config.lagDrainTargetSeconds}s with +${num(drainNeed)}`)
+  }
+  return { replicas: rateNeed + drainNeed, rateNeed, perReplica, known: estimate.known, parts }
+}
+
+/** Step 3, whole replicas: partition-aware, capped at the partition (or task) count. */
+function wholeReplicas(s: Situation, need: number, parts: string[]): ReplicaCount {
+  const { config, partitions } = s
   const sized = replicasFor(need, partitions, config.partitionAwareRounding)
-  let candidate = sized.replicas
   parts.push(`need ${num(need)} -> ${sized.replicas}`)
-  const unit = signals.partitionCountUnit ?? 'partitions'
+  const unit = s.signals.partitionCountUnit ?? 'partitions'
   if (sized.capped) parts.push(`capped at ${partitions} ${unit}`)
   else if (sized.replicas > Math.ceil(need - 1e-9) && config.partitionAwareRounding) {
     parts.push(`(${partitions} ${unit}: at most ${sized.partitionsPerReplica} per replica)`)
   }
-  if (candidate <= current) {
-    const withHeadroom = replicasFor(need * (1 + config.tolerance), partitions, config.partitionAwareRounding).replicas
-    if (candidate < current) {
-      candidate = Math.min(current, withHeadroom)
-      if (candidate === current)
-        parts.push(`keeping ${current}: ${withHeadroom} needed with ${pct(config.tolerance)} headroom`)
+  return sized
+}
+
+/** Step 4, hysteresis: scale in only to a count that keeps `tolerance` headroom; then within min / max. */
+function withHeadroom(s: Situation, need: number, sized: ReplicaCount, parts: string[]): number {
+  const { config, current } = s
+  let candidate = sized.replicas
+  if (candidate < current) {
+    const headroom = replicasFor(need * (1 + config.tolerance), s.partitions, config.partitionAwareRounding).replicas
+    candidate = Math.min(current, headroom)
+    if (candidate === current)
+      parts.push(`keeping ${current}: ${headroom} needed with ${pct(config.tolerance)} headroom`)
+  }
+  const bounded = Math.min(Math.max(candidate, s.activeFloor), s.ceiling)
+  if (bounded !== candidate) parts.push(`bounded to ${bounded} (min ${config.minReplicas}, max ${s.ceiling})`)
+  return bounded
+}
+
+/** Step 7, only counts the HPA will apply (its tolerance band): the next one it reaches when scaling out, else hold. */
+function countHpaApplies(s: Situation, replicas: number, parts: string[]): number {
+  const { config, current, partitions } = s
+  if (!(config.hpaTolerance > 0 && replicas !== current && current > 0)) return replicas
+  const hpa: HpaModel = {
+    tolerance: config.hpaTolerance,
+    minReplicas: s.activeFloor,
+    maxReplicas: config.maxReplicas,
+    ...(config.hpaScaleDownLimit !== undefined ? { scaleDownLimit: config.hpaScaleDownLimit } : {})
+  }
+  if (hpaCanReach(current, replicas, hpa)) return replicas
+  let reachable: number | null = null
+  if (replicas > current) {
+    for (let r = replicas + 1; r <= config.maxReplicas && reachable === null; r++) {
+      if (hpaCanReach(current, r, hpa)) reachable = r
     }
   }
-  const bounded = Math.min(Math.max(candidate, activeFloor), ceiling)
-  if (bounded !== candidate) parts.push(`bounded to ${bounded} (min ${config.minReplicas}, max ${ceiling})`)
-  candidate = bounded
-
-  // 6. Stabilization over the unheld recommendations (a hold is not a recommendation: recording it would delay the
-  // next scale-in by a whole window after every handover), then the hold and the scale-in step.
-  const history = recordRecommendation(state.history, { atMs: now, replicas: candidate }, keepMs)
-  // Burst memory: a burst starts when arrivals rise so that they alone need more replicas than 15-30 s before
-  // (whether or not the replicas kept from the last burst absorb it).
-  const burstStarts =
-    rising &&
-    baseline !== null &&
-    replicasFor(rateNeed, partitions, config.partitionAwareRounding).replicas >
-      replicasFor(baseline.rate / perReplica, partitions, config.partitionAwareRounding).replicas
-  const burstStartsMs = recordBurst(state.burstStartsMs ?? [], burstStarts, now, config)
-  let scaleInWindowMs = config.scaleInStabilizationSeconds * 1000
-  const idleSeconds = idleSinceMs === null ? 0 : (now - idleSinceMs) / 1000
-  const idleWalk = config.minReplicas === 0 && idle && idleSeconds >= config.idleScaleInAfterSeconds
-  if (idleWalk) {
-    // Idle with minReplicas 0: the group goes to zero after scaleToZeroAfterSeconds anyway. Holding burst-sized
-    // capacity until then saves no rebalance (zero is one step from any count) and costs replicas.
-    scaleInWindowMs = 0
-    parts.push(`idle ${count(idleSeconds)}s (minReplicas 0): scale-in does not wait for stabilization`)
-  } else {
-    const burstHoldMs = burstHold(burstStartsMs, config)
-    if (burstHoldMs > scaleInWindowMs) {
-      scaleInWindowMs = burstHoldMs
-      parts.push(`burst memory: bursts up to ${count(burstHoldMs / 1000)}s apart, scale-in waits as long`)
-    }
-  }
-  let replicas = stabilize(history, now, current, config.scaleOutStabilizationSeconds * 1000, scaleInWindowMs)
-  if (replicas !== candidate) {
-    parts.push(
-      replicas > candidate
-        ? `scale-in held by ${count(scaleInWindowMs / 1000)}s stabilization (recent high ${replicas})`
-        : `scale-out held by ${config.scaleOutStabilizationSeconds}s stabilization`
-    )
-  }
-  const blockScaleIn = holdBecause !== null || handoverBecause !== null || !arrivalKnown || rising
-  if (blockScaleIn && replicas < current) replicas = current
-  const standby = self.standbyReplicas ?? config.standbyReplicas
-  const fullStep = standby + 1
-  if (replicas < current) {
-    // Replicas beyond the partition count own nothing, so removing them hands nothing over.
-    const lowest = Math.min(current - fullStep, Math.max(partitions, activeFloor))
-    if (replicas < lowest) {
-      parts.push(`scale-in step limited to ${current - lowest} (standby replicas ${standby} + 1)`)
-      replicas = lowest
-    }
-  }
-  if (replicas < current && replicas < partitions && current - replicas < fullStep) {
-    // A full step is one rebalance with a one-second handover: the standby copies are placed where it sends the
-    // tasks. A smaller step frees fewer pods for the same rebalance, and where the copies were not placed for it its
-    // tasks warm up first (a second rebalance). It must have been recommended for PARTIAL_STEP_COST x fullStep / k
-    // scale-in windows (idle or not), all of them observed: fewer, larger steps, and the last pods above the need go
-    // only if it stays low.
-    const step = current - replicas
-    const windowMs = Math.max(scaleInWindowMs, config.scaleInStabilizationSeconds * 1000)
-    const waitMs = Math.min((windowMs * PARTIAL_STEP_COST * fullStep) / step, keepMs - windowMs)
-    const observedMs = now - (history[0]?.atMs ?? now)
-    let recentHigh = replicas
-    for (const r of history) if (r.atMs >= now - waitMs) recentHigh = Math.max(recentHigh, r.replicas)
-    if (recentHigh > replicas || observedMs < waitMs) {
-      parts.push(
-        `a ${step}-pod step (full step ${fullStep}) waits ${count(waitMs / 1000)}s ` +
-          (recentHigh > replicas ? `(recent high ${recentHigh})` : `(${count(observedMs / 1000)}s observed)`) +
-          `: holding ${current}`
-      )
-      replicas = current
-    }
-  }
-
-  // 7. Only counts the HPA will apply.
-  if (config.hpaTolerance > 0 && replicas !== current && current > 0) {
-    const hpa: HpaModel = {
-      tolerance: config.hpaTolerance,
-      minReplicas: activeFloor,
-      maxReplicas: config.maxReplicas,
-      ...(config.hpaScaleDownLimit !== undefined ? { scaleDownLimit: config.hpaScaleDownLimit } : {})
-    }
-    if (!hpaCanReach(current, replicas, hpa)) {
-      let reachable: number | null = null
-      if (replicas > current) {
-        for (let r = replicas + 1; r <= config.maxReplicas && reachable === null; r++) {
-          if (hpaCanReach(current, r, hpa)) reachable = r
-        }
-      }
-      const target = reachable ?? current
-      parts.push(
-        `HPA tolerance ${config.hpaTolerance} ignores ${current} -> ${replicas}; ` +
-          (reachable === null
-            ? `holding ${current}`
-            : `asking ${reachable}${reachable > partitions ? ` (${reachable - partitions} idle)` : ''}`)
-      )
-      replicas = target
-    }
-  }
-  return finish(replicas, `${parts.join('; ')} => ${replicas}`, {
-    history,
-    knownRatePerReplica: known,
-    burstStartsMs
-  })
-}
-
-/** From zero: what the arrivals and the lag need, sized with the per-replica rate remembered from before zero. */
-function wakeReplicas(args: {
-  arrival: number | null
-  lag: number
-  partitions: number
-  config: ScalingPolicyConfig
-  state: PolicyState
-}): { replicas: number; why: string } {
-  const { arrival, lag, partitions, config, state } = args
-  const perReplica = config.perReplicaRate ?? state.knownRatePerReplica
-  if (arrival === null || perReplica === null || !(perReplica > 0)) return { replicas: 1, why: '' }
-  const backlog = Math.max(0, lag - arrival * config.normalLagSeconds)
-  const need = arrival / perReplica + backlog / (perReplica * config.lagDrainTargetSeconds)
-  const sized = replicasFor(need, partitions, config.partitionAwareRounding)
-  return { replicas: sized.replicas, why: `; need ${num(need)} at ${rate(perReplica)} per replica` }
-}
-
-/** A rise in arrivals is measured over at least this long (the HPA's sync period). */
-const RISING_INTERVAL_MS = 15_000
-
-type ArrivalSamples = NonNullable<PolicyState['arrivalSamples']>
-
-function shiftArrivalSamples(
-  samples: ArrivalSamples | null,
-  arrival: number | null,
-  now: number
-): ArrivalSamples | null {
-  if (arrival === null) return null
-  if (samples === null) return { older: null, newer: { atMs: now, rate: arrival } }
-  if (now - samples.newer.atMs >= RISING_INTERVAL_MS)
-    return { older: samples.newer, newer: { atMs: now, rate: arrival } }
-  return samples
-}
-
-/** Rebalances a partial scale-in step costs (a warm-up and the move), against one for a full step. */
-const PARTIAL_STEP_COST = 2
-
-/** Minimum time between two recorded burst starts: a burst whose rate windows catch up in steps is one burst. */
-const BURST_MIN_GAP_MS = 60_000
-/** Burst starts that make a pattern: two gaps agree on something, one is an anecdote. */
-const BURST_PATTERN = 3
-/** How far back burst starts are remembered (at least): a pattern older than this says little about the next gap. */
-const BURST_MEMORY_MS = 3_600_000
-
-/** Burst starts within memory, with this decision's if a burst starts now. */
-function recordBurst(
-  previous: readonly number[],
-  starting: boolean,
-  now: number,
-  config: ScalingPolicyConfig
-): number[] {
-  if (config.burstHoldMaxSeconds === 0) return []
-  const memoryMs = Math.max(BURST_MEMORY_MS, 4 * config.burstHoldMaxSeconds * 1000)
-  const starts = previous.filter((t) => t >= now - memoryMs)
-  const last = starts[starts.length - 1]
-  if (starting && (last === undefined || now - last >= BURST_MIN_GAP_MS)) starts.push(now)
-  return starts
-}
-
-/** The scale-in window burst memory asks for: the longest of the last three gaps, capped; 0 without a pattern. */
-function burstHold(starts: readonly number[], config: ScalingPolicyConfig): number {
-  if (config.burstHoldMaxSeconds === 0 || starts.length < BURST_PATTERN) return 0
-  let longest = 0
-  for (let i = Math.max(1, starts.length - 3); i < starts.length; i++) {
-    longest = Math.max(longest, starts[i]! - starts[i - 1]!)
-  }
-  return Math.min(longest, config.burstHoldMaxSeconds * 1000)
-}
-
-function rate(recordsPerSecond: number): string {
-  return `${num(recordsPerSecond)} rec/s`
-}
-
-function count(value: number): string {
-  return String(Math.round(value))
-}
-
-function num(value: number): string {
-  if (Math.abs(value) >= 100) return String(Math.round(value))
-  return String(Math.round(value * 100) / 100)
-}
-
-function pct(fraction: number): string {
-  return `${Math.round(fraction * 100)}%`
+  parts.push(
+    `HPA tolerance ${config.hpaTolerance} ignores ${current} -> ${replicas}; ` +
+      (reachable === null
+        ? `holding ${current}`
+        : `asking ${reachable}${reachable > partitions ? ` (${reachable - partitions} idle)` : ''}`)
+  )
+  return reachable ?? current
 }
