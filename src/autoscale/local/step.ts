@@ -118,14 +118,84 @@ export function stepLocalScaler(
   config: LocalStepConfig,
   policy: ScalingPolicy = defaultPolicy
 ): StepResult {
-  const now = input.nowMs
-  const actions: LocalAction[] = []
-  const events: LocalEvent[] = []
-  const bySlot = new Map(input.workers.map((w) => [w.slot, w]))
-  const ready: Record<number, number> = {}
-  const crashes: Record<number, CrashRecord> = {}
+  const joined = joinedWorkers(state, input, config)
+  const crashed = crashedWorkers(state, input, config)
+  const missing = missingWorkers(state, input)
+  const events = [...joined.events, ...crashed.events]
+  const actions = [...crashed.actions, ...missing.actions]
+  const starting = [...joined.starting, ...missing.slots]
+  const { crashes, due } = crashed
+  const restart = (replicas: number): void => {
+    for (const d of due) {
+      if (d.slot < replicas)
+        actions.push({ type: 'start', slot: d.slot, reason: `restart after crash ${d.count} in a row` })
+    }
+  }
+  const base = decisionNumbers(state, input.signals)
+  const next = (replicas: number, policyState: unknown): LocalScalerState => ({
+    replicas,
+    policy: policyState,
+    ready: joined.ready,
+    crashes
+  })
 
-  // Which started workers have joined: by static instance id or client id in the group, or by a self-report.
+  const asked = askPolicy(state, input, config, policy)
+  if (!asked.decided) {
+    const reason = `no decision (${asked.failure}): holding ${state.replicas}`
+    restart(state.replicas)
+    return {
+      state: next(state.replicas, state.policy),
+      actions,
+      events,
+      decision: { ...base, replicas: state.replicas, recommended: null, hold: reason, reason }
+    }
+  }
+  const { decided, signals } = asked
+
+  // One scale-in step removes at most standbyReplicas + 1 workers whatever the policy asks: each step is a handover
+  // that must finish (the workers exit, the group settles) before the next one starts.
+  const maxStep = config.policy.standbyReplicas + 1
+  const target = Math.max(decided.replicas, state.replicas - maxStep)
+  const stepped = target !== decided.replicas ? `; scale-in step limited to ${maxStep} worker(s): ${target}` : ''
+  const hold = target !== state.replicas ? membershipHold(input, signals, starting, config) : null
+  if (hold !== null || target === state.replicas) {
+    restart(state.replicas)
+    return {
+      state: next(state.replicas, decided.state),
+      actions,
+      events,
+      decision: {
+        ...base,
+        replicas: state.replicas,
+        recommended: decided.replicas,
+        hold,
+        reason: hold ? `${decided.reason}${stepped}; held at ${state.replicas}: ${hold}` : decided.reason
+      }
+    }
+  }
+
+  restart(target)
+  actions.push(...scaleActions(state.replicas, target, input, crashes))
+  return {
+    state: next(target, decided.state),
+    actions,
+    events,
+    decision: { ...base, replicas: target, recommended: decided.replicas, hold: null, reason: decided.reason + stepped }
+  }
+}
+
+/**
+ * Which started workers have joined: by static instance id or client id in the group, or by a self-report; one not
+ * seen after `startTimeoutMs` is presumed started. The rest are still starting.
+ */
+function joinedWorkers(
+  state: LocalScalerState,
+  input: StepInput,
+  config: LocalStepConfig
+): { ready: Record<number, number>; starting: number[]; events: LocalEvent[] } {
+  const now = input.nowMs
+  const ready: Record<number, number> = {}
+  const events: LocalEvent[] = []
   const seen = new Set<string>(input.reporting)
   for (const m of input.signals?.snapshot.members ?? []) {
     if (m.groupInstanceId) seen.add(m.groupInstanceId)
@@ -157,10 +227,29 @@ export function stepLocalScaler(
       starting.push(w.slot)
     }
   }
+  return { ready, starting, events }
+}
 
-  // Crashed workers: restart in their slot after a backoff that grows with crashes in a row. Restarts that are due go
-  // out after the decision, and only for slots that survive it: a scale-in does not first restart what it removes.
+/**
+ * Crashed workers: restart in their slot after a backoff that grows with crashes in a row. Restarts that are due
+ * (`due`) go out after the decision, and only for slots that survive it: a scale-in does not first restart what it
+ * removes. A crashed slot above the count is forgotten.
+ */
+function crashedWorkers(
+  state: LocalScalerState,
+  input: StepInput,
+  config: LocalStepConfig
+): {
+  crashes: Record<number, CrashRecord>
+  due: { slot: number; count: number }[]
+  actions: LocalAction[]
+  events: LocalEvent[]
+} {
+  const now = input.nowMs
+  const crashes: Record<number, CrashRecord> = {}
   const due: { slot: number; count: number }[] = []
+  const actions: LocalAction[] = []
+  const events: LocalEvent[] = []
   for (const w of input.workers) {
     const previous = state.crashes[w.slot]
     if (w.phase !== 'exited') {
@@ -186,23 +275,29 @@ export function stepLocalScaler(
     crashes[w.slot] = crash
     if (now >= crash.restartAtMs) due.push({ slot: w.slot, count: crash.count })
   }
+  return { crashes, due, actions, events }
+}
 
-  // Desired slots without any worker (first start, or a record lost): start them; reconciliation, not scaling.
+/** Desired slots without any worker (first start, or a record lost): start them; reconciliation, not scaling. */
+function missingWorkers(state: LocalScalerState, input: StepInput): { actions: LocalAction[]; slots: number[] } {
+  const bySlot = new Set(input.workers.map((w) => w.slot))
+  const actions: LocalAction[] = []
+  const slots: number[] = []
   for (let slot = 0; slot < state.replicas; slot++) {
     if (!bySlot.has(slot)) {
       actions.push({ type: 'start', slot, reason: `slot ${slot} of ${state.replicas} has no worker` })
-      starting.push(slot)
+      slots.push(slot)
     }
   }
+  return { actions, slots }
+}
 
-  const restart = (replicas: number): void => {
-    for (const d of due) {
-      if (d.slot < replicas)
-        actions.push({ type: 'start', slot: d.slot, reason: `restart after crash ${d.count} in a row` })
-    }
-  }
-  const signals = input.signals
-  const base = {
+/** The numbers a decision is logged with. */
+function decisionNumbers(
+  state: LocalScalerState,
+  signals: GroupSignals | null
+): Omit<LocalDecision, 'replicas' | 'recommended' | 'hold' | 'reason'> {
+  return {
     previous: state.replicas,
     lag: signals?.snapshot.totalLag ?? null,
     arrivalRate: signals?.rates.arrivalRate ?? null,
@@ -211,90 +306,77 @@ export function stepLocalScaler(
     members: signals ? signals.snapshot.members.length : null,
     groupState: signals?.snapshot.state ?? null
   }
-  const next = (replicas: number, policyState: unknown): LocalScalerState => ({
-    replicas,
-    policy: policyState,
-    ready,
-    crashes
-  })
+}
 
-  // Ask the policy every tick, held or not, so its rate memory and stabilization windows see every measurement.
-  let decided: ReturnType<ScalingPolicy['decide']> | undefined
+/**
+ * The policy's decision, or why there is none. Asked every tick, held or not, so its rate memory and stabilization
+ * windows see every measurement.
+ */
+function askPolicy(
+  state: LocalScalerState,
+  input: StepInput,
+  config: LocalStepConfig,
+  policy: ScalingPolicy
+):
+  | { decided: ReturnType<ScalingPolicy['decide']>; signals: GroupSignals; failure?: undefined }
+  | { decided?: undefined; failure: string } {
+  const signals = input.signals
   let failure = input.signalError ?? 'collection failed'
   if (signals) {
     try {
-      decided = policy.decide(signals, config.policy, state.policy, state.replicas)
+      return { decided: policy.decide(signals, config.policy, state.policy, state.replicas), signals }
     } catch (error) {
       failure = `the policy refused the signals: ${error instanceof Error ? error.message : String(error)}`
     }
   }
-  if (!signals || !decided) {
-    const reason = `no decision (${failure}): holding ${state.replicas}`
-    restart(state.replicas)
-    return {
-      state: next(state.replicas, state.policy),
-      actions,
-      events,
-      decision: { ...base, replicas: state.replicas, recommended: null, hold: reason, reason }
-    }
-  }
+  return { failure }
+}
 
-  // One scale-in step removes at most standbyReplicas + 1 workers whatever the policy asks: each step is a handover
-  // that must finish (the workers exit, the group settles) before the next one starts.
-  const maxStep = config.policy.standbyReplicas + 1
-  const target = Math.max(decided.replicas, state.replicas - maxStep)
-  const stepped = target !== decided.replicas ? `; scale-in step limited to ${maxStep} worker(s): ${target}` : ''
+/** Why the count must not change now: a worker still stopping or starting, or the group rebalancing; null if none. */
+function membershipHold(
+  input: StepInput,
+  signals: GroupSignals,
+  starting: readonly number[],
+  config: LocalStepConfig
+): string | null {
   const stopping = input.workers.filter((w) => w.phase === 'stopping').map((w) => w.slot)
   const rebalancing =
     signals.snapshot.state === 'PreparingRebalance' ||
     signals.snapshot.state === 'CompletingRebalance' ||
     signals.instances.rebalanceInProgress
-  let hold: string | null = null
-  if (target !== state.replicas) {
-    if (stopping.length > 0) hold = `worker(s) ${list(config.groupId, stopping)} still stopping`
-    else if (starting.length > 0) hold = `worker(s) ${list(config.groupId, starting)} still starting`
-    else if (rebalancing) hold = `group rebalancing (coordinator state ${signals.snapshot.state})`
-  }
-  if (hold !== null || target === state.replicas) {
-    restart(state.replicas)
-    return {
-      state: next(state.replicas, decided.state),
-      actions,
-      events,
-      decision: {
-        ...base,
-        replicas: state.replicas,
-        recommended: decided.replicas,
-        hold,
-        reason: hold ? `${decided.reason}${stepped}; held at ${state.replicas}: ${hold}` : decided.reason
-      }
-    }
-  }
-
-  restart(target)
-  if (target > state.replicas) {
-    for (let slot = state.replicas; slot < target; slot++) {
-      actions.push({ type: 'start', slot, reason: `scale out ${state.replicas} -> ${target}` })
-    }
-  } else {
-    // Highest slots first, so the remaining ones stay 0 .. target - 1 and keep their static identities.
-    for (let slot = state.replicas - 1; slot >= target; slot--) {
-      const worker = bySlot.get(slot)
-      const reason = `scale in ${state.replicas} -> ${target}`
-      if (worker?.phase === 'running') actions.push({ type: 'stop', slot, reason })
-      else if (worker?.phase === 'exited') actions.push({ type: 'forget', slot, reason })
-      delete crashes[slot]
-    }
-  }
-  return {
-    state: next(target, decided.state),
-    actions,
-    events,
-    decision: { ...base, replicas: target, recommended: decided.replicas, hold: null, reason: decided.reason + stepped }
-  }
+  if (stopping.length > 0) return `worker(s) ${list(config.groupId, stopping)} still stopping`
+  if (starting.length > 0) return `worker(s) ${list(config.groupId, starting)} still starting`
+  if (rebalancing) return `group rebalancing (coordinator state ${signals.snapshot.state})`
+  return null
 }
 
-function list(groupId: string, slots: number[]): string {
+/** Starts the slots a scale-out adds; stops (or forgets) the slots a scale-in removes, highest first. */
+function scaleActions(
+  from: number,
+  target: number,
+  input: StepInput,
+  crashes: Record<number, CrashRecord>
+): LocalAction[] {
+  const actions: LocalAction[] = []
+  if (target > from) {
+    for (let slot = from; slot < target; slot++) {
+      actions.push({ type: 'start', slot, reason: `scale out ${from} -> ${target}` })
+    }
+    return actions
+  }
+  // Highest slots first, so the remaining ones stay 0 .. target - 1 and keep their static identities.
+  const bySlot = new Map(input.workers.map((w) => [w.slot, w]))
+  for (let slot = from - 1; slot >= target; slot--) {
+    const worker = bySlot.get(slot)
+    const reason = `scale in ${from} -> ${target}`
+    if (worker?.phase === 'running') actions.push({ type: 'stop', slot, reason })
+    else if (worker?.phase === 'exited') actions.push({ type: 'forget', slot, reason })
+    delete crashes[slot]
+  }
+  return actions
+}
+
+function list(groupId: string, slots: readonly number[]): string {
   return [...new Set(slots)]
     .sort((a, b) => a - b)
     .map((s) => instanceIdFor(groupId, s))
