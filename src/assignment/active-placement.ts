@@ -28,28 +28,58 @@ export interface ActivePlacement {
 
 export function placeActiveTasks(view: GroupView, config: AssignorConfig): ActivePlacement {
   const { tasks, eligible: members } = view
-  const owner = new Map<TaskId, string>()
-  const warmups = new Map<TaskId, string>()
+  const draft = newDraft(members)
   const log: string[] = []
-  if (members.length === 0 || tasks.length === 0) return { owner, warmups, postponedMoves: 0, log }
+  if (members.length === 0 || tasks.length === 0)
+    return { owner: draft.owner, warmups: new Map(), postponedMoves: 0, log }
 
-  const load = new Map<string, number>(members.map((member) => [member.memberId, 0]))
-  const assign = (task: TaskSpec, member: MemberView): void => {
-    const previous = owner.get(task.id)
-    if (previous !== undefined) load.set(previous, load.get(previous)! - 1)
-    owner.set(task.id, member.memberId)
-    load.set(member.memberId, load.get(member.memberId)! + 1)
+  keepStickyOwners(view, draft)
+  const orphans = placeOrphans(view, draft)
+  if (orphans > 0) log.push(`${orphans} task(s) without an eligible previous owner placed on caught-up members`)
+  const quota = quotas(view, draft)
+  const { warmups, moved, postponedMoves } = balance(view, config, draft, quota)
+  if (moved > 0) log.push(`${moved} task(s) moved to balance load`)
+  if (postponedMoves > 0) {
+    const list = listSome([...warmups].map(([task, member]) => `${task}->${member}`))
+    log.push(
+      `${postponedMoves} move(s) postponed until the receiver catches up (lag <= ${config.acceptableRecoveryLag}); ` +
+        `warm-ups: ${list || 'none (budget exhausted)'}`
+    )
   }
-  const ceil = Math.ceil(tasks.length / members.length)
-  const floor = Math.floor(tasks.length / members.length)
+  return { owner: draft.owner, warmups, postponedMoves, log }
+}
 
-  // 1. Sticky.
-  for (const task of tasks) {
+/** The placement being built: each task's owner, and how many tasks each member holds so far. */
+interface Draft {
+  readonly owner: Map<TaskId, string>
+  readonly load: Map<string, number>
+}
+
+function newDraft(members: readonly MemberView[]): Draft {
+  return { owner: new Map(), load: new Map(members.map((member) => [member.memberId, 0])) }
+}
+
+function assign(draft: Draft, task: TaskSpec, member: MemberView): void {
+  const { owner, load } = draft
+  const previous = owner.get(task.id)
+  if (previous !== undefined) load.set(previous, load.get(previous)! - 1)
+  owner.set(task.id, member.memberId)
+  load.set(member.memberId, load.get(member.memberId)! + 1)
+}
+
+/** 1. Sticky: a task stays with its previous owner if that member may still receive tasks. */
+function keepStickyOwners(view: GroupView, draft: Draft): void {
+  for (const task of view.tasks) {
     const previous = view.previousOwner.get(task.id)
-    if (previous?.eligible) assign(task, previous)
+    if (previous?.eligible) assign(draft, task, previous)
   }
+}
 
-  // 2. Orphans.
+/** 2. Orphans go to a caught-up member (room first, then a standby holder), else to the most caught-up one. */
+function placeOrphans(view: GroupView, draft: Draft): number {
+  const { tasks, eligible: members } = view
+  const { owner, load } = draft
+  const ceil = Math.ceil(tasks.length / members.length)
   let orphans = 0
   for (const task of tasks) {
     if (owner.has(task.id)) continue
@@ -67,11 +97,16 @@ export function placeActiveTasks(view: GroupView, config: AssignorConfig): Activ
           ]
         )
       : best(members, (member) => [view.lag(member, task), full(member), load.get(member.memberId)!, member.memberId])
-    assign(task, chosen!)
+    assign(draft, task, chosen!)
   }
-  if (orphans > 0) log.push(`${orphans} task(s) without an eligible previous owner placed on caught-up members`)
+  return orphans
+}
 
-  // 3. Quotas.
+/** 3. Quotas: floor(T/n) each, and the T mod n extra slots to the members holding the most now. */
+function quotas(view: GroupView, draft: Draft): Map<string, number> {
+  const { tasks, eligible: members } = view
+  const { load } = draft
+  const floor = Math.floor(tasks.length / members.length)
   const quota = new Map<string, number>()
   const extras = tasks.length % members.length
   ;[...members]
@@ -79,15 +114,28 @@ export function placeActiveTasks(view: GroupView, config: AssignorConfig): Activ
     .forEach((member, index) => {
       quota.set(member.memberId, floor + (index < extras ? 1 : 0))
     })
-  const excess = (memberId: string) => load.get(memberId)! - quota.get(memberId)!
+  return quota
+}
 
+/**
+ * 4. Balance: members under quota pull tasks they are caught up on from members over quota, one slot per receiver
+ * per pass so a small warm-up budget is shared fairly; a slot that cannot be filled that way gets a warm-up instead.
+ */
+function balance(
+  view: GroupView,
+  config: AssignorConfig,
+  draft: Draft,
+  quota: ReadonlyMap<string, number>
+): { warmups: Map<TaskId, string>; moved: number; postponedMoves: number } {
+  const { tasks, eligible: members } = view
+  const { owner, load } = draft
+  const warmups = new Map<TaskId, string>()
+  const excess = (memberId: string) => load.get(memberId)! - quota.get(memberId)!
   const ownedOf = (memberId: string, subtopologyId: number): number => {
     let count = 0
     for (const task of tasks) if (task.subtopologyId === subtopologyId && owner.get(task.id) === memberId) count++
     return count
   }
-
-  // 4. Balance, one slot per receiver per pass so a small warm-up budget is shared fairly.
   const open = new Map<MemberView, number>()
   for (const member of members) {
     const deficit = -excess(member.memberId)
@@ -114,7 +162,7 @@ export function placeActiveTasks(view: GroupView, config: AssignorConfig): Activ
         ]
       )
       if (movable) {
-        assign(movable, receiver)
+        assign(draft, movable, receiver)
         moved++
         if (warmups.get(movable.id) === receiver.memberId) {
           warmups.delete(movable.id)
@@ -123,23 +171,7 @@ export function placeActiveTasks(view: GroupView, config: AssignorConfig): Activ
       } else {
         postponedMoves++
         if (budget > 0) {
-          const warmup = best(
-            tasks.filter((task) => {
-              const holder = owner.get(task.id)!
-              return (
-                task.stateful &&
-                !warmups.has(task.id) &&
-                excess(holder) > 0 &&
-                view.byId.get(holder)!.processId !== receiver.processId
-              )
-            }),
-            (task) => {
-              const holder = owner.get(task.id)!
-              // Spread warm-ups over donors so that, once caught up, each can actually give a task away.
-              const spare = excess(holder) - (warmingFrom.get(holder) ?? 0) > 0 ? 0 : 1
-              return [spare, view.lag(receiver, task), view.taskIndex.get(task.id)!]
-            }
-          )
+          const warmup = warmupFor(view, receiver, draft, warmups, warmingFrom, excess)
           if (warmup) {
             const holder = owner.get(warmup.id)!
             warmups.set(warmup.id, receiver.memberId)
@@ -152,15 +184,36 @@ export function placeActiveTasks(view: GroupView, config: AssignorConfig): Activ
       else open.set(receiver, slots - 1)
     }
   }
-  if (moved > 0) log.push(`${moved} task(s) moved to balance load`)
-  if (postponedMoves > 0) {
-    const list = listSome([...warmups].map(([task, member]) => `${task}->${member}`))
-    log.push(
-      `${postponedMoves} move(s) postponed until the receiver catches up (lag <= ${config.acceptableRecoveryLag}); ` +
-        `warm-ups: ${list || 'none (budget exhausted)'}`
-    )
-  }
-  return { owner, warmups, postponedMoves, log }
+  return { warmups, moved, postponedMoves }
+}
+
+/** The stateful task a receiver should warm up, from a holder over quota on another process; none if there is none. */
+function warmupFor(
+  view: GroupView,
+  receiver: MemberView,
+  draft: Draft,
+  warmups: ReadonlyMap<TaskId, string>,
+  warmingFrom: ReadonlyMap<string, number>,
+  excess: (memberId: string) => number
+): TaskSpec | undefined {
+  const { owner } = draft
+  return best(
+    view.tasks.filter((task) => {
+      const holder = owner.get(task.id)!
+      return (
+        task.stateful &&
+        !warmups.has(task.id) &&
+        excess(holder) > 0 &&
+        view.byId.get(holder)!.processId !== receiver.processId
+      )
+    }),
+    (task) => {
+      const holder = owner.get(task.id)!
+      // Spread warm-ups over donors so that, once caught up, each can actually give a task away.
+      const spare = excess(holder) - (warmingFrom.get(holder) ?? 0) > 0 ? 0 : 1
+      return [spare, view.lag(receiver, task), view.taskIndex.get(task.id)!]
+    }
+  )
 }
 
 /**
