@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { ensureHelm } from './deploy/helm.ts'
 import { type Broker, BrokerSetupError, repoRoot, startBroker } from './kafka/broker.ts'
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -39,6 +40,15 @@ try {
   step('lint and format')
   failed ||= (await run('biome', ['ci', '.'])) !== 0
 
+  // Once here, so the deploy tests running in parallel do not each build it (minutes on a fresh machine).
+  step('helm for the deploy tests (built from deploy/tools once, then reused from .tools/bin)')
+  try {
+    console.log(await ensureHelm())
+  } catch (error) {
+    console.error(`streamlane: ${(error as Error).message}`)
+    failed = true
+  }
+
   let brokers = process.env.KAFKA_BROKERS
   if (!brokers) {
     step('starting a Kafka broker for the tests')
@@ -59,6 +69,7 @@ try {
         '--test-reporter=spec',
         'test/unit/**/*.test.ts',
         'test/integration/**/*.test.ts',
+        'test/deploy/**/*.test.ts',
         'examples/**/*.test.ts'
       ],
       // In-process apps log warnings only, so test output stays readable; child processes set their own level.

@@ -1,0 +1,314 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { chartDir } from '../../scripts/deploy/helm.ts'
+import { repoRoot } from '../../scripts/kafka/broker.ts'
+import { parseTriggerMetadata } from '../../src/autoscale/keda/trigger-metadata.ts'
+import { scalingPolicyConfigSchema } from '../../src/autoscale/policy/config.ts'
+import { configFromEnvironment, resolveConfig } from '../../src/runtime/config.ts'
+import { validateObject } from './support/kubernetes-schemas.ts'
+import { lint, namespace, type Rendered, release, render } from './support/render.ts'
+
+/**
+ * The chart rendered by the real helm with several value sets: every object valid against the Kubernetes and KEDA
+ * schemas, and the values that matter landing where the app and the scaler read them.
+ */
+const valueSets: Record<string, object> = {
+  defaults: {},
+  'no autoscaling, no volume': {
+    autoscaling: { enabled: false },
+    scaler: { enabled: false },
+    persistence: { enabled: false },
+    podDisruptionBudget: { enabled: false },
+    topologySpread: { enabled: false },
+    metrics: { prometheusAnnotations: false },
+    replicas: 2
+  },
+  'exactly-once, standbys, Kafka credentials from a Secret': {
+    args: ['/app/dist/app.js'],
+    app: { processingGuarantee: 'exactly_once_v2', numStandbyReplicas: 1, shutdownTimeoutMs: 60_500 },
+    terminationGracePeriodSeconds: 120,
+    persistence: { size: '50Gi', storageClassName: 'fast-ssd' },
+    env: [
+      { name: 'KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: 'kafka-user', key: 'password' } } },
+      { name: 'STREAMLANE_LOG_LEVEL', value: 'debug' }
+    ],
+    envFrom: [{ secretRef: { name: 'kafka-settings' } }],
+    extraVolumes: [{ name: 'kafka-ca', secret: { secretName: 'kafka-ca' } }],
+    extraVolumeMounts: [{ name: 'kafka-ca', mountPath: '/etc/kafka-ca', readOnly: true }],
+    autoscaling: {
+      minReplicas: 0,
+      maxReplicas: 24,
+      triggerType: 'external-push',
+      topics: 'orders,refunds',
+      metadata: { scaleInStabilizationSeconds: '120', perReplicaRate: 500 }
+    },
+    podAnnotations: { team: 'orders' },
+    nodeSelector: { pool: 'streams' }
+  },
+  'a shared scaler, own HPA behaviour': {
+    scaler: { enabled: false },
+    autoscaling: {
+      scalerAddress: 'streamlane-scaler.keda.svc:9090',
+      bootstrapServers: 'kafka-0.kafka:9093,kafka-1.kafka:9093',
+      fallback: { replicas: null },
+      behavior: { scaleDown: { stabilizationWindowSeconds: 60 } },
+      metadata: { hpaScaleDownLimit: '2' }
+    }
+  }
+}
+
+function container(rendered: Rendered) {
+  return rendered.one('StatefulSet').spec.template.spec.containers[0]
+}
+
+function envOf(c: { env: { name: string; value?: string; valueFrom?: unknown }[] }) {
+  return new Map(c.env.map((e) => [e.name, e]))
+}
+
+for (const [name, values] of Object.entries(valueSets)) {
+  test(`${name}: helm lint passes and every object matches its schema`, async () => {
+    const rendered = await render(values)
+    for (const object of rendered.objects) {
+      validateObject(object)
+      assert.equal(object.metadata.namespace, namespace, `${object.kind} ${object.metadata.name}`)
+    }
+    const linted = await lint(values)
+    assert.equal(linted.code, 0, linted.stdout + linted.stderr)
+  })
+}
+
+test('defaults: the objects a KEDA-scaled app needs, and nothing else', async () => {
+  const rendered = await render()
+  assert.deepEqual(rendered.kinds(), [
+    'Deployment',
+    'PodDisruptionBudget',
+    'ScaledObject',
+    'Service',
+    'Service',
+    'StatefulSet'
+  ])
+})
+
+test('StatefulSet: pod name as group.instance.id, a volume per pod at the state dir, grace period above the close', async () => {
+  const rendered = await render()
+  const set = rendered.one('StatefulSet')
+  const c = container(rendered)
+  const env = envOf(c)
+
+  assert.deepEqual(env.get('STREAMLANE_GROUP_INSTANCE_ID')?.valueFrom, { fieldRef: { fieldPath: 'metadata.name' } })
+  assert.equal(set.spec.podManagementPolicy, 'Parallel')
+
+  const stateDir = env.get('STREAMLANE_STATE_DIR')?.value
+  assert.equal(stateDir, '/var/lib/streamlane')
+  const claim = set.spec.volumeClaimTemplates[0]
+  assert.equal(set.spec.volumeClaimTemplates.length, 1)
+  assert.deepEqual(claim.spec.accessModes, ['ReadWriteOnce'])
+  assert.equal(claim.spec.resources.requests.storage, '10Gi')
+  const mount = c.volumeMounts.find((m: { name: string }) => m.name === claim.metadata.name)
+  assert.equal(mount.mountPath, stateDir)
+  assert.ok(!set.spec.template.spec.volumes.some((v: { name: string }) => v.name === claim.metadata.name))
+
+  const graceSeconds = set.spec.template.spec.terminationGracePeriodSeconds
+  const shutdownMs = Number(env.get('STREAMLANE_SHUTDOWN_TIMEOUT_MS')?.value)
+  assert.equal(shutdownMs, 30_000)
+  assert.ok(graceSeconds * 1000 > shutdownMs, `grace ${graceSeconds} s must exceed the ${shutdownMs} ms close`)
+  assert.equal(graceSeconds, 45)
+})
+
+test('grace period: derived from shutdownTimeoutMs, rounded up, or taken as set when above it', async () => {
+  const derived = await render({ app: { shutdownTimeoutMs: 60_500 } })
+  assert.equal(derived.one('StatefulSet').spec.template.spec.terminationGracePeriodSeconds, 61 + 15)
+  const set = await render({ app: { shutdownTimeoutMs: 60_500 }, terminationGracePeriodSeconds: 62 })
+  assert.equal(set.one('StatefulSet').spec.template.spec.terminationGracePeriodSeconds, 62)
+})
+
+test('probes: readiness on /ready, liveness on /healthz, on the port the app listens on, on all interfaces', async () => {
+  const rendered = await render()
+  const c = container(rendered)
+  const env = envOf(c)
+  assert.equal(c.readinessProbe.httpGet.path, '/ready')
+  assert.equal(c.livenessProbe.httpGet.path, '/healthz')
+  const port = c.ports.find((p: { name: string }) => p.name === c.readinessProbe.httpGet.port)
+  assert.equal(port.containerPort, Number(env.get('STREAMLANE_METRICS_PORT')?.value))
+  assert.equal(c.livenessProbe.httpGet.port, c.readinessProbe.httpGet.port)
+  assert.equal(env.get('STREAMLANE_METRICS_HOST')?.value, '0.0.0.0')
+})
+
+test('the app environment is configuration Streamlane reads, and it validates', async () => {
+  const rendered = await render(valueSets['exactly-once, standbys, Kafka credentials from a Secret']!)
+  const env = envOf(container(rendered))
+  // Environment variables read outside the app config: the logger's level.
+  const readElsewhere = new Set(['STREAMLANE_LOG_LEVEL', 'KAFKA_SASL_PASSWORD'])
+  const plain: Record<string, string> = {}
+  for (const [name, entry] of env) {
+    if (readElsewhere.has(name)) continue
+    const value = entry.value ?? 'orders-0' // the downward API's pod name
+    assert.equal(Object.keys(configFromEnvironment({ [name]: value })).length, 1, `${name} is not a config variable`)
+    plain[name] = value
+  }
+  const config = resolveConfig(configFromEnvironment(plain))
+  assert.equal(config.applicationId, 'word-count')
+  assert.equal(config.processingGuarantee, 'exactly_once_v2')
+  assert.equal(config.numStandbyReplicas, 1)
+  assert.equal(config.stateDir, '/var/lib/streamlane')
+  assert.equal(config.metricsHost, '0.0.0.0')
+  assert.equal(config.scalerUrl, `http://${release}-streamlane-scaler.${namespace}.svc:8080`)
+  // A user entry with a chart-owned name replaces it rather than duplicating it.
+  assert.equal(env.get('STREAMLANE_LOG_LEVEL')?.value, 'debug')
+  assert.equal(container(rendered).env.filter((e: { name: string }) => e.name === 'STREAMLANE_LOG_LEVEL').length, 1)
+})
+
+test('security: non-root, read-only root filesystem, no capabilities, no API token', async () => {
+  const rendered = await render()
+  for (const kind of ['StatefulSet', 'Deployment']) {
+    const pod = rendered.one(kind).spec.template.spec
+    assert.equal(pod.securityContext.runAsNonRoot, true, kind)
+    assert.equal(pod.automountServiceAccountToken, false, kind)
+    const sc = pod.containers[0].securityContext
+    assert.equal(sc.readOnlyRootFilesystem, true, kind)
+    assert.equal(sc.allowPrivilegeEscalation, false, kind)
+    assert.deepEqual(sc.capabilities.drop, ['ALL'], kind)
+  }
+})
+
+test('headless Service governs the StatefulSet; PDB and topology spread select its pods', async () => {
+  const rendered = await render()
+  const set = rendered.one('StatefulSet')
+  const podLabels = set.spec.template.metadata.labels
+  const headless = rendered.one('Service', '-headless')
+  assert.equal(set.spec.serviceName, headless.metadata.name)
+  assert.equal(headless.spec.clusterIP, 'None')
+  assert.equal(headless.spec.ports[0].targetPort, container(rendered).ports[0].name)
+  const selects = (selector: Record<string, string>) =>
+    Object.entries(selector).every(([key, value]) => podLabels[key] === value)
+  assert.ok(selects(headless.spec.selector))
+  const pdb = rendered.one('PodDisruptionBudget')
+  assert.equal(pdb.spec.maxUnavailable, 1)
+  assert.ok(selects(pdb.spec.selector.matchLabels))
+  const spread = set.spec.template.spec.topologySpreadConstraints
+  assert.deepEqual(
+    spread.map((s: { topologyKey: string }) => s.topologyKey),
+    ['kubernetes.io/hostname', 'topology.kubernetes.io/zone']
+  )
+  for (const constraint of spread) assert.ok(selects(constraint.labelSelector.matchLabels))
+})
+
+function scalerMetadata(rendered: Rendered): Record<string, string> {
+  const scaled = rendered.one('ScaledObject')
+  assert.equal(scaled.spec.triggers.length, 1)
+  return scaled.spec.triggers[0].metadata
+}
+
+test('ScaledObject: bounds equal to the scaler metadata, the app group, the chart scaler, AverageValue', async () => {
+  for (const values of Object.values(valueSets)) {
+    const rendered = await render(values)
+    if (!rendered.objects.some((o) => o.kind === 'ScaledObject')) continue
+    const scaled = rendered.one('ScaledObject')
+    const metadata = scalerMetadata(rendered)
+    // The scaler itself parses the metadata: every key must be one it knows, with a valid value.
+    const trigger = parseTriggerMetadata(metadata)
+    assert.equal(scaled.spec.minReplicaCount, trigger.targets.minReplicas)
+    assert.equal(scaled.spec.maxReplicaCount, trigger.targets.maxReplicas)
+    assert.equal(trigger.groupId, envOf(container(rendered)).get('STREAMLANE_APPLICATION_ID')?.value)
+    assert.equal(
+      trigger.targets.standbyReplicas,
+      Number(envOf(container(rendered)).get('STREAMLANE_NUM_STANDBY_REPLICAS')?.value)
+    )
+    assert.equal(scaled.spec.triggers[0].metricType, 'AverageValue')
+    assert.deepEqual(scaled.spec.scaleTargetRef, {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      name: rendered.one('StatefulSet').metadata.name
+    })
+  }
+})
+
+test('ScaledObject defaults: the chart scaler, HPA behaviour paced by the scaler, a fallback that never scales in', async () => {
+  const rendered = await render()
+  const scaled = rendered.one('ScaledObject')
+  const metadata = scalerMetadata(rendered)
+  const service = rendered.one('Service', '-scaler')
+  const grpc = service.spec.ports.find((p: { name: string }) => p.name === 'grpc')
+  assert.equal(metadata.scalerAddress, `${service.metadata.name}.${namespace}.svc:${grpc.port}`)
+  assert.equal(metadata.consumerGroup, 'word-count')
+  assert.equal(metadata.bootstrapServers, 'kafka.kafka.svc:9092')
+  assert.deepEqual(scaled.spec.fallback, { failureThreshold: 3, replicas: 1, behavior: 'currentReplicasIfHigher' })
+  const behavior = scaled.spec.advanced.horizontalPodAutoscalerConfig.behavior
+  assert.equal(behavior.scaleDown.stabilizationWindowSeconds, 0)
+  assert.equal(behavior.scaleUp.stabilizationWindowSeconds, 0)
+  // The scale-in Pods limit is the trigger's hpaScaleDownLimit: numStandbyReplicas + 1.
+  assert.deepEqual(behavior.scaleDown.policies, [{ type: 'Pods', value: 1, periodSeconds: 15 }])
+  assert.equal(metadata.hpaScaleDownLimit, '1')
+  assert.deepEqual(behavior.scaleUp.policies, [{ type: 'Pods', value: scaled.spec.maxReplicaCount, periodSeconds: 15 }])
+
+  const standbys = await render({ app: { numStandbyReplicas: 2 } })
+  assert.equal(scalerMetadata(standbys).hpaScaleDownLimit, '3')
+  assert.equal(scalerMetadata(standbys).standbyReplicas, '2')
+  assert.equal(
+    standbys.one('ScaledObject').spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.policies[0].value,
+    3
+  )
+})
+
+test('scaler Deployment: one replica on all interfaces, ports the Service and the app use', async () => {
+  const rendered = await render()
+  const deployment = rendered.one('Deployment', '-scaler')
+  assert.equal(deployment.spec.replicas, 1)
+  const c = deployment.spec.template.spec.containers[0]
+  const env = envOf(c)
+  assert.equal(env.get('STREAMLANE_SCALER_HOST')?.value, '0.0.0.0')
+  assert.equal(env.get('KAFKA_BROKERS')?.value, 'kafka.kafka.svc:9092')
+  const service = rendered.one('Service', '-scaler')
+  for (const port of service.spec.ports) {
+    const containerPort = c.ports.find((p: { name: string }) => p.name === port.targetPort)
+    assert.equal(containerPort.containerPort, port.port, port.name)
+    assert.equal(Number(env.get(`STREAMLANE_SCALER_${port.name.toUpperCase()}_PORT`)?.value), port.port)
+  }
+  assert.equal(c.readinessProbe.httpGet.path, '/healthz')
+  assert.equal(
+    envOf(container(rendered)).get('STREAMLANE_SCALER_URL')?.value,
+    `http://${service.metadata.name}.${namespace}.svc:8080`
+  )
+})
+
+test('without autoscaling the StatefulSet has its own replica count; without a volume the state is an emptyDir', async () => {
+  const rendered = await render(valueSets['no autoscaling, no volume']!)
+  const set = rendered.one('StatefulSet')
+  assert.equal(set.spec.replicas, 2)
+  assert.equal(set.spec.volumeClaimTemplates, undefined)
+  assert.deepEqual(
+    set.spec.template.spec.volumes.find((v: { name: string }) => v.name === 'state'),
+    { name: 'state', emptyDir: {} }
+  )
+  assert.equal(envOf(container(rendered)).get('STREAMLANE_SCALER_URL'), undefined)
+  assert.equal((await render()).one('StatefulSet').spec.replicas, undefined, 'KEDA owns the count')
+})
+
+test('values.schema.json accepts exactly the trigger keys the scaler knows, less those the chart sets', async () => {
+  const schema = JSON.parse(readFileSync(join(chartDir, 'values.schema.json'), 'utf8'))
+  const allowed = Object.keys(schema.properties.autoscaling.properties.metadata.properties)
+  for (const key of allowed) {
+    // parseTriggerMetadata refuses unknown keys first (KEDA's TLS keys it accepts and ignores); '1' may be out of a
+    // key's range, which is a different error.
+    assert.doesNotThrow(() => {
+      try {
+        parseTriggerMetadata({ consumerGroup: 'g', bootstrapServers: 'k:9092', [key]: '1' })
+      } catch (error) {
+        if ((error as Error).message.includes('unknown key')) throw error
+      }
+    }, key)
+  }
+  // Every policy knob is reachable: through autoscaling.metadata, or set by the chart from its own values.
+  const setByChart = scalerMetadata(await render({ autoscaling: { topics: 't' } }))
+  for (const key of Object.keys(scalingPolicyConfigSchema.shape)) {
+    assert.ok(allowed.includes(key) || key in setByChart, `policy key ${key} cannot be set through the chart`)
+  }
+})
+
+test('the chart version of Streamlane is the package version', () => {
+  const chart = readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'))
+  assert.match(chart, new RegExp(`^appVersion: "${pkg.version.replaceAll('.', '\\.')}"$`, 'm'))
+})

@@ -1,0 +1,39 @@
+/**
+ * Offline schema validation of rendered objects: the Kubernetes OpenAPI schemas (kubernetes-models) and KEDA's CRD
+ * schema (@kubernetes-models/keda), compiled to validators that throw with the failing path. A kind the chart renders
+ * but this table lacks is an error, so a new template cannot go unchecked.
+ */
+import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1'
+import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1'
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1'
+import { Service } from 'kubernetes-models/v1'
+
+export interface KubernetesObject {
+  apiVersion: string
+  kind: string
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> }
+  // biome-ignore lint/suspicious/noExplicitAny: rendered objects are checked by the schemas, then read by the tests
+  spec?: any
+}
+
+type Validated = { validate(): void }
+const models: Record<string, new (data: never) => Validated> = {
+  'apps/v1 StatefulSet': StatefulSet,
+  'apps/v1 Deployment': Deployment,
+  'v1 Service': Service,
+  'policy/v1 PodDisruptionBudget': PodDisruptionBudget,
+  'keda.sh/v1alpha1 ScaledObject': ScaledObject
+}
+
+/** Throws an error naming the object and the schema path that failed. */
+export function validateObject(object: KubernetesObject): void {
+  const key = `${object.apiVersion} ${object.kind}`
+  const Model = models[key]
+  if (!Model) throw new Error(`no schema for ${key} (${object.metadata?.name}): add its model to kubernetes-schemas.ts`)
+  const { apiVersion: _apiVersion, kind: _kind, ...data } = object
+  try {
+    new Model(data as never).validate()
+  } catch (error) {
+    throw new Error(`${key} ${object.metadata.name} does not match its schema: ${(error as Error).message}`)
+  }
+}
