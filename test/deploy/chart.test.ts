@@ -7,7 +7,7 @@ import { repoRoot } from '../../scripts/kafka/broker.ts'
 import { parseTriggerMetadata } from '../../src/autoscale/keda/trigger-metadata.ts'
 import { scalingPolicyConfigSchema } from '../../src/autoscale/policy/config.ts'
 import { configFromEnvironment, resolveConfig } from '../../src/runtime/config.ts'
-import { validateObject } from './support/kubernetes-schemas.ts'
+import { type KubernetesObject, validateObject } from './support/kubernetes-schemas.ts'
 import { lint, namespace, type Rendered, release, render } from './support/render.ts'
 
 /**
@@ -47,6 +47,10 @@ const valueSets: Record<string, object> = {
     podAnnotations: { team: 'orders' },
     nodeSelector: { pool: 'streams' }
   },
+  'secured endpoints': {
+    app: { metricsTokenSecret: { name: 'metrics-token', key: 'tokens' }, metricsTlsSecret: 'metrics-tls' },
+    scaler: { reportTokenSecret: { name: 'report-token', key: 'token' } }
+  },
   'a shared scaler, own HPA behaviour': {
     scaler: { enabled: false },
     autoscaling: {
@@ -63,7 +67,12 @@ function container(rendered: Rendered) {
   return rendered.one('StatefulSet').spec.template.spec.containers[0]
 }
 
-function envOf(c: { env: { name: string; value?: string; valueFrom?: unknown }[] }) {
+interface Container {
+  env: { name: string; value?: string; valueFrom?: unknown }[]
+  volumeMounts: { name: string; mountPath: string }[]
+}
+
+function envOf(c: Pick<Container, 'env'>) {
   return new Map(c.env.map((e) => [e.name, e]))
 }
 
@@ -158,6 +167,38 @@ test('the app environment is configuration Streamlane reads, and it validates', 
   // A user entry with a chart-owned name replaces it rather than duplicating it.
   assert.equal(env.get('STREAMLANE_LOG_LEVEL')?.value, 'debug')
   assert.equal(container(rendered).env.filter((e: { name: string }) => e.name === 'STREAMLANE_LOG_LEVEL').length, 1)
+})
+
+test('secured endpoints: token and certificate files inside the mounted Secrets, HTTPS probes', async () => {
+  const rendered = await render(valueSets['secured endpoints']!)
+  const filesIn = (object: KubernetesObject, c: Container) => {
+    const pod = object.spec.template.spec
+    const env = envOf(c)
+    const mountOf = (file: string) => {
+      const mount = c.volumeMounts.find((m) => file.startsWith(`${m.mountPath}/`))
+      assert.ok(mount, `${file} is in no mounted volume`)
+      const volume = pod.volumes.find((v: { name: string }) => v.name === mount.name)
+      return `${volume.secret.secretName}/${file.slice(mount.mountPath.length + 1)}`
+    }
+    return (name: string) => mountOf(env.get(name)!.value!)
+  }
+  const app = filesIn(rendered.one('StatefulSet'), container(rendered))
+  assert.equal(app('STREAMLANE_METRICS_TOKEN_FILE'), 'metrics-token/tokens')
+  assert.equal(app('STREAMLANE_METRICS_TLS_CERT_FILE'), 'metrics-tls/tls.crt')
+  assert.equal(app('STREAMLANE_METRICS_TLS_KEY_FILE'), 'metrics-tls/tls.key')
+  assert.equal(app('STREAMLANE_SCALER_REPORT_TOKEN_FILE'), 'report-token/token')
+  const scalerDeployment = rendered.one('Deployment', '-scaler')
+  const scaler = filesIn(scalerDeployment, scalerDeployment.spec.template.spec.containers[0])
+  assert.equal(scaler('STREAMLANE_SCALER_REPORT_TOKEN_FILE'), 'report-token/token')
+  const c = container(rendered)
+  assert.equal(c.readinessProbe.httpGet.scheme, 'HTTPS')
+  assert.equal(c.livenessProbe.httpGet.scheme, 'HTTPS')
+  assert.equal(rendered.one('StatefulSet').spec.template.metadata.annotations['prometheus.io/scheme'], 'https')
+  const plain: Record<string, string> = {}
+  for (const [name, entry] of envOf(c)) if (entry.value !== undefined) plain[name] = entry.value
+  const config = resolveConfig(configFromEnvironment(plain))
+  assert.equal(config.metricsTokenFile, '/etc/streamlane/metrics-token/tokens')
+  assert.equal(config.scalerReportTokenFile, '/etc/streamlane/report-token/token')
 })
 
 test('security: non-root, read-only root filesystem, no capabilities, no API token', async () => {

@@ -30,6 +30,16 @@ the chart's (no duplicate names: server-side apply refuses them). Takes (dict "c
 {{- if not (kindIs "invalid" .Values.app.leaveGroupOnClose) }}
 {{- $env = append $env (dict "name" "STREAMLANE_LEAVE_GROUP_ON_CLOSE" "value" (toString .Values.app.leaveGroupOnClose)) }}
 {{- end }}
+{{- with .Values.app.metricsTokenSecret.name }}
+{{- $env = append $env (dict "name" "STREAMLANE_METRICS_TOKEN_FILE" "value" (printf "%s/%s" (include "streamlane.secretDir" "metrics-token") $.Values.app.metricsTokenSecret.key)) }}
+{{- end }}
+{{- if .Values.app.metricsTlsSecret }}
+{{- $env = append $env (dict "name" "STREAMLANE_METRICS_TLS_CERT_FILE" "value" (printf "%s/tls.crt" (include "streamlane.secretDir" "metrics-tls"))) }}
+{{- $env = append $env (dict "name" "STREAMLANE_METRICS_TLS_KEY_FILE" "value" (printf "%s/tls.key" (include "streamlane.secretDir" "metrics-tls"))) }}
+{{- end }}
+{{- with .Values.scaler.reportTokenSecret.name }}
+{{- $env = append $env (include "streamlane.reportTokenEnv" $ | fromYaml) }}
+{{- end }}
 {{- if and .Values.scaler.enabled .Values.scaler.reportFromApp }}
 {{- $env = append $env (dict "name" "STREAMLANE_SCALER_URL" "value" (printf "http://%s.%s.svc:%v" (include "streamlane.scalerName" .) .Release.Namespace .Values.scaler.httpPort)) }}
 {{- end }}
@@ -46,5 +56,49 @@ the chart's (no duplicate names: server-side apply refuses them). Takes (dict "c
   (dict "name" "KAFKA_BROKERS" "value" (default .Values.kafka.bootstrapServers .Values.autoscaling.bootstrapServers))
   (dict "name" "STREAMLANE_LOG_LEVEL" "value" $s.logLevel)
 }}
+{{- with $s.reportTokenSecret.name }}
+{{- $env = append $env (include "streamlane.reportTokenEnv" $ | fromYaml) }}
+{{- end }}
 {{- include "streamlane.mergeEnv" (dict "chart" $env "user" $s.env) }}
+{{- end }}
+
+{{/* Where a Secret the chart mounts lives in a container: /etc/streamlane/<purpose>. */}}
+{{- define "streamlane.secretDir" -}}
+/etc/streamlane/{{ . }}
+{{- end }}
+
+{{/* The report token file: the app sends it, the scaler requires it; both read the same variable. */}}
+{{- define "streamlane.reportTokenEnv" -}}
+name: STREAMLANE_SCALER_REPORT_TOKEN_FILE
+value: {{ printf "%s/%s" (include "streamlane.secretDir" "report-token") .Values.scaler.reportTokenSecret.key }}
+{{- end }}
+
+{{/*
+Volumes and mounts of the Secrets the chart's values name, as a YAML map {volumes: [...], mounts: [...]}.
+Takes (dict "secrets" (list (dict "purpose" p "secretName" n) ...)); entries with an empty name are skipped.
+*/}}
+{{- define "streamlane.secretVolumes" -}}
+{{- $volumes := list }}
+{{- $mounts := list }}
+{{- range .secrets }}
+{{- if .secretName }}
+{{- $volumes = append $volumes (dict "name" .purpose "secret" (dict "secretName" .secretName)) }}
+{{- $mounts = append $mounts (dict "name" .purpose "mountPath" (include "streamlane.secretDir" .purpose) "readOnly" true) }}
+{{- end }}
+{{- end }}
+{{- dict "volumes" $volumes "mounts" $mounts | toYaml }}
+{{- end }}
+
+{{- define "streamlane.appSecretVolumes" -}}
+{{- include "streamlane.secretVolumes" (dict "secrets" (list
+  (dict "purpose" "metrics-token" "secretName" .Values.app.metricsTokenSecret.name)
+  (dict "purpose" "metrics-tls" "secretName" .Values.app.metricsTlsSecret)
+  (dict "purpose" "report-token" "secretName" .Values.scaler.reportTokenSecret.name)
+)) }}
+{{- end }}
+
+{{- define "streamlane.scalerSecretVolumes" -}}
+{{- include "streamlane.secretVolumes" (dict "secrets" (list
+  (dict "purpose" "report-token" "secretName" .Values.scaler.reportTokenSecret.name)
+)) }}
 {{- end }}
