@@ -7,8 +7,10 @@
  * - `GET /metrics`: the app's registry in the Prometheus text format.
  * - `GET /healthz` (liveness): 200 while the app can still make progress; 503 once it is in ERROR or NOT_RUNNING, so
  *   the kubelet restarts a pod whose app stopped on an error.
- * - `GET /ready` (readiness): 200 only in RUNNING, i.e. joined and every assigned task restored; 503 while starting,
- *   rebalancing, restoring or shutting down.
+ * - `GET /ready` (readiness): 200 only while the app says it is ready (RUNNING: joined and every assigned active task
+ *   restored); 503 while starting, rebalancing, restoring or shutting down.
+ *
+ * The app's state reaches this module through `AppHealth`, a shape observe owns, so observe never imports the runtime.
  */
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
@@ -23,11 +25,20 @@ import {
   tokenChecker
 } from '../endpoint/index.ts'
 import { StreamlaneError } from '../errors.ts'
-import type { AppState } from '../runtime/app-state.ts'
+
+/** What the probes read from the app at each request. */
+export interface AppHealth {
+  /** The lifecycle state's name, echoed in the answers (e.g. `RUNNING`, `REBALANCING`). */
+  state: string
+  /** Whether the process should be left running (liveness). */
+  live: boolean
+  /** Whether the instance counts as ready (readiness): every assigned task restored and processing. */
+  ready: boolean
+}
 
 export interface HttpServerOptions {
   registry: Registry
-  state: () => AppState
+  health: () => AppHealth
   /** 0 picks a free port (tests); `port` of the result is the bound one. */
   port: number
   host: string
@@ -44,19 +55,9 @@ export interface HttpServer {
   close(): Promise<void>
 }
 
-/** Whether the process should be left running: everything but a stopped or failed app. */
-export function isLive(state: AppState): boolean {
-  return state !== 'ERROR' && state !== 'NOT_RUNNING'
-}
-
-/** Whether the instance should count as ready (a Kubernetes readiness probe): running, restoration done. */
-export function isReady(state: AppState): boolean {
-  return state === 'RUNNING'
-}
-
 /** The routes, without listening (tests call `inject`). */
 export function buildHttpServer(
-  options: Pick<HttpServerOptions, 'registry' | 'state' | 'tokens' | 'tls'>
+  options: Pick<HttpServerOptions, 'registry' | 'health' | 'tokens' | 'tls'>
 ): FastifyInstance {
   // Fastify's request logging stays off: probes every few seconds would drown the app's own log. Nothing here takes a
   // body, so the limit is small.
@@ -70,12 +71,12 @@ export function buildHttpServer(
     return reply.type(options.registry.contentType).send(text)
   })
   app.get('/healthz', async (_request, reply) => {
-    const state = options.state()
-    return reply.code(isLive(state) ? 200 : 503).send({ status: isLive(state) ? 'ok' : 'down', state })
+    const { state, live } = options.health()
+    return reply.code(live ? 200 : 503).send({ status: live ? 'ok' : 'down', state })
   })
   app.get('/ready', async (_request, reply) => {
-    const state = options.state()
-    return reply.code(isReady(state) ? 200 : 503).send({ status: isReady(state) ? 'ready' : 'not ready', state })
+    const { state, ready } = options.health()
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', state })
   })
   return app
 }

@@ -1,6 +1,8 @@
 /**
  * The states of a Streamlane app and the transitions allowed between them, as in Kafka Streams' KafkaStreams.State.
- * Kubernetes readiness is "RUNNING"; the autoscaler holds decisions while any instance is REBALANCING.
+ * REBALANCING lasts, as there, until the group is stable AND every active task assigned to the instance has restored
+ * its stores (tasks already restored keep processing meanwhile); RUNNING means every assigned task processes. So
+ * RUNNING is Kubernetes readiness (`/ready`): a pod that is still restoring is not ready.
  */
 import { StreamlaneError } from '../errors.ts'
 
@@ -39,6 +41,16 @@ export class AppLifecycle {
     }
     this.#state = next
     for (const listener of this.#listeners) listener(next, previous)
+  }
+
+  /** Ready in the Kubernetes sense: joined, and every assigned active task restored and processing. */
+  get ready(): boolean {
+    return this.#state === 'RUNNING'
+  }
+
+  /** Alive in the Kubernetes sense: everything but a stopped or failed app (restoring and rebalancing are alive). */
+  get live(): boolean {
+    return this.#state !== 'ERROR' && this.#state !== 'NOT_RUNNING'
   }
 
   isShuttingDown(): boolean {

@@ -109,6 +109,14 @@ export class StreamlaneApp {
     return this.#lifecycle.state
   }
 
+  /**
+   * Whether every active task assigned to this instance has restored and processes (state RUNNING). False while it
+   * starts, rebalances, restores or shuts down; `/ready` answers 200 exactly when this is true.
+   */
+  get ready(): boolean {
+    return this.#lifecycle.ready
+  }
+
   /** The error that stopped the app, once it is in ERROR. */
   get error(): Error | undefined {
     return this.#error
@@ -184,7 +192,9 @@ export class StreamlaneApp {
     this.#lifecycle.transition('REBALANCING')
     try {
       if (config.metricsPort !== undefined) {
-        const server = { registry: this.#metrics.registry, state: () => this.state }
+        const lifecycle = this.#lifecycle
+        const health = () => ({ state: lifecycle.state, live: lifecycle.live, ready: lifecycle.ready })
+        const server = { registry: this.#metrics.registry, health }
         const security = httpSecurity(config)
         this.#httpServer = await startHttpServer({
           ...server,
@@ -320,7 +330,8 @@ export class StreamlaneApp {
           status: () => ({
             processed: this.#tasks?.processedTotal ?? 0,
             busyMs: this.#tasks?.busyMs ?? 0,
-            rebalanceInProgress: this.state === 'REBALANCING',
+            // The group's rebalance, not the app's REBALANCING state (which also covers restoration).
+            rebalanceInProgress: this.#member?.rebalanceInProgress ?? false,
             restoringTasks: this.#restorer?.restoringTasks ?? 0,
             memberId: this.#member?.memberId
           })
@@ -420,7 +431,10 @@ export class StreamlaneApp {
           const restoring = (this.#restorer?.restoringTasks ?? 0) > 0
           const records = await reader.poll(restoring ? 0 : POLL_WAIT_MS)
           if (this.#stopping && records.length === 0) return
-          if (restoring) await taskLifecycle.restoreStep()
+          if (restoring) {
+            await taskLifecycle.restoreStep()
+            this.#runningIfRestored(false)
+          }
           await committer.ensureTransaction()
           tasks.addRecords(records)
           await tasks.process(PROCESS_BUDGET_MS)
@@ -482,7 +496,19 @@ export class StreamlaneApp {
       { generation: change.assignment.generationId, active: tasks.taskIds, added: newTasks },
       'assignment running'
     )
-    if (this.state === 'REBALANCING') this.#lifecycle.transition('RUNNING')
+    this.#runningIfRestored(true)
+  }
+
+  /**
+   * REBALANCING -> RUNNING once the assignment is applied and no assigned task is still restoring (as Kafka Streams
+   * does): readiness must not be reported while a task cannot process yet. Called from onAssigned
+   * (`assignmentApplied`) and after each restore step; a rebalance going on then will call it again from onAssigned.
+   */
+  #runningIfRestored(assignmentApplied: boolean): void {
+    if (this.state !== 'REBALANCING' || this.#stopping) return
+    if ((this.#restorer?.restoringTasks ?? 0) > 0) return
+    if (!assignmentApplied && (this.#member?.assignment === undefined || this.#member.rebalanceInProgress)) return
+    this.#lifecycle.transition('RUNNING')
   }
 
   async #onRevoke(partitions: TopicPartitions[], context: RevokeContext): Promise<void> {

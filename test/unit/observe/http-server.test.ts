@@ -3,36 +3,24 @@ import https from 'node:https'
 import { test } from 'node:test'
 import { Registry } from 'prom-client'
 import type { StreamlaneError } from '../../../src/errors.ts'
-import { buildHttpServer, httpSecurity, isLive, isReady, startHttpServer } from '../../../src/observe/http-server.ts'
-import type { AppState } from '../../../src/runtime/app-state.ts'
+import { type AppHealth, buildHttpServer, httpSecurity, startHttpServer } from '../../../src/observe/http-server.ts'
 import { resolveConfig } from '../../../src/runtime/config.ts'
 import { makeTestCerts } from '../../support/certs.ts'
 
-const STATES: AppState[] = ['CREATED', 'REBALANCING', 'RUNNING', 'PENDING_SHUTDOWN', 'NOT_RUNNING', 'ERROR']
-
-test('liveness fails only once the app stopped or failed; readiness holds only in RUNNING', () => {
-  assert.deepEqual(
-    STATES.filter((s) => !isLive(s)),
-    ['NOT_RUNNING', 'ERROR']
-  )
-  assert.deepEqual(
-    STATES.filter((s) => isReady(s)),
-    ['RUNNING']
-  )
-})
+const running: AppHealth = { state: 'RUNNING', live: true, ready: true }
 
 test('/healthz and /ready answer with the status code the probes act on, /metrics with Prometheus text', async () => {
-  let state: AppState = 'REBALANCING'
+  let health: AppHealth = { state: 'REBALANCING', live: true, ready: false }
   const registry = new Registry()
-  const server = buildHttpServer({ registry, state: () => state })
+  const server = buildHttpServer({ registry, health: () => health })
   try {
     assert.equal((await server.inject({ url: '/healthz' })).statusCode, 200)
     const notReady = await server.inject({ url: '/ready' })
     assert.equal(notReady.statusCode, 503)
     assert.deepEqual(notReady.json(), { status: 'not ready', state: 'REBALANCING' })
-    state = 'RUNNING'
+    health = running
     assert.equal((await server.inject({ url: '/ready' })).statusCode, 200)
-    state = 'ERROR'
+    health = { state: 'ERROR', live: false, ready: false }
     const dead = await server.inject({ url: '/healthz' })
     assert.equal(dead.statusCode, 503)
     assert.deepEqual(dead.json(), { status: 'down', state: 'ERROR' })
@@ -46,11 +34,11 @@ test('/healthz and /ready answer with the status code the probes act on, /metric
 
 test('a port that is taken is an error naming metricsPort', async () => {
   const registry = new Registry()
-  const first = await startHttpServer({ registry, state: () => 'RUNNING', port: 0, host: '127.0.0.1' })
+  const first = await startHttpServer({ registry, health: () => running, port: 0, host: '127.0.0.1' })
   try {
     assert.ok(first.port > 0)
     await assert.rejects(
-      startHttpServer({ registry, state: () => 'RUNNING', port: first.port, host: '127.0.0.1' }),
+      startHttpServer({ registry, health: () => running, port: first.port, host: '127.0.0.1' }),
       (error: StreamlaneError) =>
         error.code === 'STREAMLANE_METRICS_PORT_UNAVAILABLE' && error.message.includes(`metricsPort ${first.port}`)
     )
@@ -64,7 +52,7 @@ test('with a token, /metrics needs it and the probes do not; TLS serves HTTPS on
   const registry = new Registry()
   const server = await startHttpServer({
     registry,
-    state: () => 'RUNNING',
+    health: () => running,
     port: 0,
     host: '127.0.0.1',
     tokens: [{ token: 'scrape-me' }],

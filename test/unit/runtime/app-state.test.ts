@@ -25,3 +25,20 @@ test('an illegal transition is refused and names both states', () => {
   lifecycle.transition('NOT_RUNNING')
   assert.throws(() => lifecycle.transition('REBALANCING'), /from NOT_RUNNING to REBALANCING/)
 })
+
+test('ready only in RUNNING; live until the app stopped or failed', () => {
+  const lifecycle = new AppLifecycle()
+  const seen: [AppState, boolean, boolean][] = [[lifecycle.state, lifecycle.live, lifecycle.ready]]
+  lifecycle.onChange((next) => seen.push([next, lifecycle.live, lifecycle.ready]))
+  for (const next of ['REBALANCING', 'RUNNING', 'REBALANCING', 'ERROR', 'PENDING_SHUTDOWN', 'NOT_RUNNING'] as const)
+    lifecycle.transition(next)
+  assert.deepEqual(seen, [
+    ['CREATED', true, false],
+    ['REBALANCING', true, false],
+    ['RUNNING', true, true],
+    ['REBALANCING', true, false],
+    ['ERROR', false, false],
+    ['PENDING_SHUTDOWN', true, false],
+    ['NOT_RUNNING', false, false]
+  ])
+})
