@@ -5,7 +5,8 @@ import {
   type KafkaConnectionOptions,
   libraryOptions,
   type ResolvedConnectionOptions,
-  resolveConnectionOptions
+  resolveConnectionOptions,
+  saslIdentity
 } from './connection.ts'
 import { backoffMs, pause, runWithDeadline, withDeadline } from './deadline.ts'
 import {
@@ -99,7 +100,12 @@ class AdminClient implements KafkaAdmin {
     if (this.#closed) return Promise.reject(new KafkaClosedError('the Kafka admin client'))
     const ms = this.#resolved.requestTimeoutMs
     const deadline = Date.now() + ms
-    return runWithDeadline(() => work(deadline), ms, { ...context, brokers: this.#resolved.brokers }, this.#watch)
+    return runWithDeadline(
+      () => work(deadline),
+      ms,
+      { ...context, ...saslIdentity(this.#resolved), brokers: this.#resolved.brokers },
+      this.#watch
+    )
   }
 
   #metadata(topics: string[], deadline: number) {
@@ -146,7 +152,8 @@ class AdminClient implements KafkaAdmin {
           } catch (error) {
             const translated = translateKafkaError(error, {
               operation: `createTopics(${topic.name})`,
-              topics: [topic.name]
+              topics: [topic.name],
+              ...saslIdentity(this.#resolved)
             })
             if (translated instanceof TopicExistsError && opts.ifNotExists) return
             throw translated
@@ -327,7 +334,12 @@ class AdminClient implements KafkaAdmin {
           }))
         })
       } catch (error) {
-        const translated = translateKafkaError(error, { operation: 'alterGroupOffsets', groupId, topics: names })
+        const translated = translateKafkaError(error, {
+          operation: 'alterGroupOffsets',
+          groupId,
+          topics: names,
+          ...saslIdentity(this.#resolved)
+        })
         if (translated instanceof OffsetCommitRejectedError) {
           throw new KafkaRequestError(
             `alterGroupOffsets(${groupId})`,
@@ -390,7 +402,8 @@ class AdminClient implements KafkaAdmin {
         const translated = translateKafkaError(error, {
           operation,
           brokers: this.#resolved.brokers,
-          deadlineMs: this.#resolved.requestTimeoutMs
+          deadlineMs: this.#resolved.requestTimeoutMs,
+          ...saslIdentity(this.#resolved)
         })
         const wait = backoffMs(attempt, Math.max(this.#resolved.retryDelayMs, 50), 2_000)
         const retriable = 'retriable' in translated && translated.retriable === true

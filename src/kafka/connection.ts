@@ -18,10 +18,21 @@ export interface KafkaConnectionOptions {
   retries?: number
   /** Pause between those retries. Default 250. */
   retryDelayMs?: number
-  sasl?: { mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string }
+  sasl?: SaslOptions
   /** `true` for TLS with the system's CAs, or Node's `tls.connect` options (ca, cert, key, servername...). */
   tls?: boolean | object
 }
+
+/** A secret read when a connection authenticates, so a rotated password file or a refreshed token is picked up. */
+export type SecretProvider = () => string | Promise<string>
+
+/** SASL: PLAIN and SCRAM take a username and password, OAUTHBEARER a token (or a function that returns a fresh one). */
+export type SaslOptions =
+  | { mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string | SecretProvider }
+  | { mechanism: 'OAUTHBEARER'; token: string | SecretProvider }
+
+/** The part of the connection options that authenticates and encrypts: what `security` settings resolve to. */
+export type KafkaConnectionSecurity = Pick<KafkaConnectionOptions, 'sasl' | 'tls'>
 
 export const CONNECTION_DEFAULTS = {
   clientId: 'streamlane',
@@ -44,7 +55,7 @@ export interface ResolvedConnectionOptions {
   tls: TlsConnectionOptions | undefined
 }
 
-const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']
+const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER']
 
 function milliseconds(field: string, value: number, allowZero = false): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
@@ -78,7 +89,9 @@ export function resolveConnectionOptions(options: KafkaConnectionOptions, prefix
         `must be one of ${SASL_MECHANISMS.join(', ')}, got ${options.sasl.mechanism}`
       )
     }
-    if (!options.sasl.username) throw new ConfigError(`${prefix}sasl.username`, 'must be set')
+    if (options.sasl.mechanism === 'OAUTHBEARER') {
+      if (!options.sasl.token) throw new ConfigError(`${prefix}sasl.token`, 'must be set for OAUTHBEARER')
+    } else if (!options.sasl.username) throw new ConfigError(`${prefix}sasl.username`, 'must be set')
   }
   const tls = options.tls === true ? {} : options.tls ? (options.tls as TlsConnectionOptions) : undefined
   return {
@@ -109,16 +122,17 @@ export function libraryOptions(resolved: ResolvedConnectionOptions, clientIdSuff
     metadataMaxAge: resolved.metadataMaxAgeMs,
     autocreateTopics: false,
     ...(resolved.tls ? { tls: resolved.tls } : {}),
-    ...(resolved.sasl
-      ? {
-          sasl: {
-            mechanism: resolved.sasl.mechanism,
-            username: resolved.sasl.username,
-            password: resolved.sasl.password
-          }
-        }
-      : {})
+    ...(resolved.sasl ? { sasl: { ...resolved.sasl } } : {})
   }
+}
+
+/** Who a connection authenticates as, for error messages: the mechanism and the user (never the secret). */
+export function saslIdentity(resolved: { sasl?: SaslOptions | undefined }): { mechanism?: string; username?: string } {
+  const sasl = resolved.sasl
+  if (!sasl) return {}
+  return sasl.mechanism === 'OAUTHBEARER'
+    ? { mechanism: sasl.mechanism }
+    : { mechanism: sasl.mechanism, username: sasl.username }
 }
 
 /** A string naming a library broker for messages. */

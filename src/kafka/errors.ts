@@ -82,16 +82,64 @@ export class TopicPartitionCountError extends KafkaError {
 export class AuthenticationError extends KafkaError {
   readonly broker: string
   readonly mechanism: string
+  readonly username: string | undefined
 
-  constructor(broker: string, mechanism: string, options?: { cause?: unknown }) {
+  constructor(broker: string, mechanism: string, options?: { cause?: unknown; username?: string | undefined }) {
+    const who = options?.username === undefined ? '' : ` for user ${options.username}`
     super(
       'STREAMLANE_KAFKA_AUTHENTICATION',
-      `authentication with broker ${broker} failed (SASL mechanism ${mechanism}): check the username, password and mechanism`,
+      `authentication${who} with broker ${broker} failed (SASL mechanism ${mechanism}): check the username, password (or token) and mechanism`,
       options
     )
     this.broker = broker
     this.mechanism = mechanism
+    this.username = options?.username
   }
+}
+
+/**
+ * The TLS handshake with a broker failed: its certificate is not trusted (unknown CA, self-signed, expired), does not
+ * match the broker's host name, or the broker refused the client (no or unknown client certificate).
+ */
+export class BrokerTlsError extends KafkaError {
+  readonly broker: string
+  /** Node's / OpenSSL's code, e.g. `SELF_SIGNED_CERT_IN_CHAIN`, `ERR_TLS_CERT_ALTNAME_INVALID`. */
+  readonly tlsCode: string
+
+  constructor(broker: string, tlsCode: string, detail: string, options?: { cause?: unknown }) {
+    super('STREAMLANE_KAFKA_TLS', `TLS with Kafka broker ${broker} failed: ${tlsAdvice(tlsCode, detail)}`, options)
+    this.broker = broker
+    this.tlsCode = tlsCode
+  }
+}
+
+/** Certificate verification failures (OpenSSL's X509 codes as Node reports them). */
+const UNTRUSTED_CERTIFICATE_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'INVALID_CA'
+])
+
+function isTlsCode(code: string): boolean {
+  return UNTRUSTED_CERTIFICATE_CODES.has(code) || code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code.startsWith('ERR_SSL_')
+}
+
+function tlsAdvice(code: string, detail: string): string {
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return `its certificate does not match the host name (${detail}); connect with a name the certificate lists, or turn off security.ssl.endpointIdentification (KAFKA_SSL_ENDPOINT_IDENTIFICATION=false) only if you must`
+  }
+  if (UNTRUSTED_CERTIFICATE_CODES.has(code)) {
+    return `its certificate is not trusted: ${detail} (${code}); set security.ssl.caFile (KAFKA_SSL_CA_FILE) to the CA that signed the broker's certificate`
+  }
+  return `${detail} (${code}); check the broker's listener (TLS or not) and, if it requires client certificates, security.ssl.certFile and keyFile`
 }
 
 /** An operation did not finish before its configured deadline. */
@@ -203,7 +251,9 @@ export interface KafkaErrorContext {
   generationId?: number
   memberId?: string
   transactionalId?: string
-  mechanism?: string
+  mechanism?: string | undefined
+  /** The SASL user the client authenticates as (never its secret), for authentication errors. */
+  username?: string | undefined
   deadlineMs?: number
   partition?: number
   offset?: bigint
@@ -215,6 +265,7 @@ interface ErrorFacts {
   unknownTopics: string[]
   failedBrokers: string[]
   authentication: boolean
+  tls: { code: string; message: string } | undefined
   timeout: boolean
   closed: boolean
   messages: string[]
@@ -237,6 +288,7 @@ function collectFacts(error: unknown, facts: ErrorFacts, depth = 0): void {
     })
   }
   if (e.code === 'PLT_KFK_AUTHENTICATION') facts.authentication = true
+  if (typeof e.code === 'string' && isTlsCode(e.code)) facts.tls ??= { code: e.code, message: e.message }
   // The library's TimeoutError carries the network code; its class name is the reliable mark.
   if (e.constructor.name === 'TimeoutError' || /timed out/i.test(e.message)) facts.timeout = true
   if (e.closed === true || /Client is closed|pool is closed/.test(e.message)) facts.closed = true
@@ -271,6 +323,7 @@ export function translateKafkaError(error: unknown, context: KafkaErrorContext):
     unknownTopics: [],
     failedBrokers: [],
     authentication: false,
+    tls: undefined,
     timeout: false,
     closed: false,
     messages: []
@@ -281,8 +334,12 @@ export function translateKafkaError(error: unknown, context: KafkaErrorContext):
   const deadlineMs = context.deadlineMs ?? 0
 
   if (facts.authentication || facts.protocol.some((p) => p.apiId === 'SASL_AUTHENTICATION_FAILED')) {
-    return new AuthenticationError(brokers[0] ?? 'unknown', context.mechanism ?? 'unknown', options)
+    return new AuthenticationError(brokers[0] ?? 'unknown', context.mechanism ?? 'unknown', {
+      ...options,
+      username: context.username
+    })
   }
+  if (facts.tls) return new BrokerTlsError(brokers[0] ?? 'unknown', facts.tls.code, facts.tls.message, options)
   const fenced = facts.protocol.find((p) => FENCING_CODES.has(p.apiId))
   if (fenced && context.transactionalId) {
     return new ProducerFencedError(context.transactionalId, { ...options, kafkaCode: fenced.apiId })

@@ -15,6 +15,7 @@ export {
 export { CONNECTION_DEFAULTS, type KafkaConnectionOptions, resolveConnectionOptions } from './connection.ts'
 export {
   AuthenticationError,
+  BrokerTlsError,
   BrokerUnreachableError,
   KafkaClosedError,
   KafkaError,

@@ -7,7 +7,7 @@ import {
   kGetApi,
   kGetConnection
 } from '@platformatic/kafka'
-import type { ResolvedConnectionOptions } from './connection.ts'
+import { type ResolvedConnectionOptions, saslIdentity } from './connection.ts'
 import { backoffMs, pause } from './deadline.ts'
 import { translateKafkaError, UnknownTopicError } from './errors.ts'
 
@@ -74,7 +74,13 @@ export async function loadTopicMetadata(
       if (unknown) throw new UnknownTopicError(unknown, { cause: error })
       const wait = backoffMs(attempt, Math.max(resolved.retryDelayMs, 50), 2_000)
       if (!isRetriable(error) || Date.now() + wait >= deadline) {
-        throw translateKafkaError(error, { operation: 'metadata', topics, brokers: resolved.brokers, deadlineMs })
+        throw translateKafkaError(error, {
+          operation: 'metadata',
+          topics,
+          brokers: resolved.brokers,
+          deadlineMs,
+          ...saslIdentity(resolved)
+        })
       }
       await pause(wait)
     }

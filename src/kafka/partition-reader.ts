@@ -1,6 +1,6 @@
 import { Admin, type ClusterMetadata, protocolErrorsCodesById } from '@platformatic/kafka'
 import type { StreamlaneError } from '../errors.ts'
-import { libraryOptions } from './connection.ts'
+import { libraryOptions, saslIdentity } from './connection.ts'
 import { backoffMs, runWithDeadline, withDeadline } from './deadline.ts'
 import {
   KafkaClosedError,
@@ -106,7 +106,7 @@ class PartitionReader implements KafkaPartitionReader {
         return this.#resolveOffsets(partitions)
       },
       ms,
-      { operation: 'assign', brokers: this.#o.brokers, topics }
+      { operation: 'assign', brokers: this.#o.brokers, topics, ...saslIdentity(this.#o) }
     )
     this.#checkOpen()
     for (const p of partitions) {
@@ -389,7 +389,8 @@ class PartitionReader implements KafkaPartitionReader {
       operation: `fetch ${state.topic}-${state.partition}`,
       brokers: broker ? [broker] : this.#o.brokers,
       deadlineMs: this.#o.unavailableTimeoutMs,
-      topics: [state.topic]
+      topics: [state.topic],
+      ...saslIdentity(this.#o)
     })
     if (translated instanceof UnknownTopicError) {
       state.error = translated

@@ -1,6 +1,6 @@
 import { type MessageToProduce, Producer } from '@platformatic/kafka'
 import type { StreamlaneError } from '../errors.ts'
-import { ConnectionWatch, libraryOptions } from './connection.ts'
+import { ConnectionWatch, libraryOptions, saslIdentity } from './connection.ts'
 import { runWithDeadline, withDeadline } from './deadline.ts'
 import {
   KafkaClosedError,
@@ -133,6 +133,7 @@ class StreamlaneProducer implements KafkaProducer {
     return {
       operation,
       brokers: this.#resolved.brokers,
+      ...saslIdentity(this.#resolved),
       ...(topics ? { topics } : {}),
       ...(this.#resolved.transactionalId ? { transactionalId: this.#resolved.transactionalId } : {})
     }

@@ -6,6 +6,7 @@
 import { hostname } from 'node:os'
 import { z } from 'zod'
 import { ConfigError } from '../errors.ts'
+import { kafkaSecurityFromEnvironment, kafkaSecuritySchema, mergeKafkaSecurity } from './kafka-security.ts'
 
 const positiveMs = z.number().int().positive()
 
@@ -14,6 +15,8 @@ export const streamsConfigSchema = z
     /** Names the consumer group, the internal topics (`<applicationId>-<store>-changelog`) and the state dir. */
     applicationId: z.string().regex(/^[a-zA-Z0-9._-]+$/, 'only letters, digits, ".", "_" and "-"'),
     bootstrapServers: z.array(z.string().min(1)).min(1),
+    /** TLS and SASL for every Kafka connection (kafka-security.ts); plaintext by default. */
+    security: kafkaSecuritySchema.optional(),
     clientId: z.string().optional(),
     stateDir: z.string().default('/tmp/streamlane'),
     processingGuarantee: z.enum(['at_least_once', 'exactly_once_v2']).default('at_least_once'),
@@ -115,6 +118,8 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Par
     const value = env[name]
     if (value !== undefined && value !== '') fromEnv[field] = parse(value)
   }
+  const security = kafkaSecurityFromEnvironment(env)
+  if (security) fromEnv.security = security
   return fromEnv as Partial<StreamsConfigInput>
 }
 
@@ -124,6 +129,9 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Par
  */
 export function resolveConfig(...layers: Partial<StreamsConfigInput>[]): StreamsConfig {
   const merged = Object.assign({}, ...layers) as Record<string, unknown>
+  // Security merges field by field: the environment may add a password file to the module's mechanism and user.
+  const security = mergeKafkaSecurity(...layers.map((layer) => layer.security))
+  if (security) merged.security = security
   const result = streamsConfigSchema.safeParse(merged)
   if (!result.success) {
     const issue = result.error.issues[0]!

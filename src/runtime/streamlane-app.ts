@@ -13,6 +13,7 @@ import { decodeAssignmentInfo } from '../assignment/index.ts'
 import { readSecret } from '../endpoint/index.ts'
 import { StreamlaneError } from '../errors.ts'
 import { createAdmin, type KafkaAdmin } from '../kafka/admin.ts'
+import type { KafkaConnectionSecurity } from '../kafka/connection.ts'
 import { ProducerFencedError } from '../kafka/errors.ts'
 import { type AssignmentChange, GroupMember, type RevokeContext, type TopicPartitions } from '../kafka/group/index.ts'
 import { createPartitionReader, type KafkaPartitionReader } from '../kafka/partition-reader.ts'
@@ -29,6 +30,7 @@ import { AppLifecycle, type AppState, type StateListener } from './app-state.ts'
 import { Committer } from './committer.ts'
 import { resolveConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts'
 import { streamlaneAssignor, subscriptionUserData } from './group-protocol.ts'
+import { kafkaConnectionSecurity } from './kafka-security.ts'
 import { Mutex } from './mutex.ts'
 import { ProducerRecordCollector } from './producer-collector.ts'
 import { productionFailureHandler } from './production-failure-handler.ts'
@@ -81,9 +83,12 @@ export class StreamlaneApp {
   readonly #metrics: AppMetrics
   #httpServer: HttpServer | undefined
   #rebalances = 0
+  /** TLS and SASL options of every Kafka connection, certificates read; holds secrets, so it is never logged. */
+  readonly #kafkaSecurity: KafkaConnectionSecurity
 
   constructor(topology: Topology, config: StreamsConfigInput, options: StreamlaneAppOptions = {}) {
     this.config = resolveConfig(config)
+    this.#kafkaSecurity = kafkaConnectionSecurity(this.config.security ?? { securityProtocol: 'PLAINTEXT' })
     this.plan = planTopology(topology, this.config.applicationId)
     this.#statefulSubtopologies = new Set(this.plan.subtopologies.filter((s) => s.stores.length > 0).map((s) => s.id))
     this.#options = options
@@ -187,7 +192,8 @@ export class StreamlaneApp {
       brokers: config.bootstrapServers,
       clientId: config.clientId,
       connectTimeoutMs: config.connectTimeoutMs,
-      requestTimeoutMs: config.requestTimeoutMs
+      requestTimeoutMs: config.requestTimeoutMs,
+      ...this.#kafkaSecurity
     }
     this.#lifecycle.transition('REBALANCING')
     try {
@@ -395,6 +401,7 @@ export class StreamlaneApp {
       clientId: config.clientId,
       connectTimeoutMs: config.connectTimeoutMs,
       requestTimeoutMs: config.requestTimeoutMs,
+      ...this.#kafkaSecurity,
       idempotent: true,
       deliveryTimeoutMs: config.deliveryTimeoutMs,
       transactionTimeoutMs: config.transactionTimeoutMs,

@@ -1,4 +1,5 @@
 import { createAdmin } from '../../kafka/admin.ts'
+import type { KafkaConnectionSecurity } from '../../kafka/connection.ts'
 import { type MetricsApiServer, startMetricsApi } from '../metrics-api/server.ts'
 import { createRateEstimator } from '../policy/rate-window.ts'
 import type { AdminFactory } from '../signals/admin-port.ts'
@@ -24,6 +25,8 @@ export interface ScalerOptions {
   reportTtlMs?: number
   logger?: ScalerLogger
   adminFactory?: AdminFactory
+  /** TLS and SASL of the scaler's own connections to its brokers (never from a trigger); plaintext by default. */
+  kafkaSecurity?: KafkaConnectionSecurity
   policy?: ScalingPolicy
 }
 
@@ -45,7 +48,8 @@ export async function startScaler(options: ScalerOptions): Promise<RunningScaler
         brokers: o.brokers,
         clientId: o.clientId ?? 'streamlane-scaler',
         connectTimeoutMs,
-        requestTimeoutMs
+        requestTimeoutMs,
+        ...options.kafkaSecurity
       }))
   const reports = new InstanceReportStore(options.reportTtlMs === undefined ? {} : { ttlMs: options.reportTtlMs })
   const collector = new SignalCollector({ adminFactory, estimator: createRateEstimator, reports })

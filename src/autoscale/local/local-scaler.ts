@@ -1,4 +1,5 @@
 import { createAdmin } from '../../kafka/admin.ts'
+import type { KafkaConnectionSecurity } from '../../kafka/connection.ts'
 import { defaultPolicy } from '../keda/policy-adapter.ts'
 import type { ScalingPolicy } from '../keda/policy-port.ts'
 import { createRateEstimator } from '../policy/rate-window.ts'
@@ -27,6 +28,8 @@ export interface LocalScalerDeps {
   policy?: ScalingPolicy
   /** The environment workers inherit; this process's by default. */
   env?: NodeJS.ProcessEnv
+  /** TLS and SASL of the admin connections to the brokers (with secrets: never logged); plaintext by default. */
+  kafkaSecurity?: KafkaConnectionSecurity
 }
 
 export interface LocalScalerStatus {
@@ -69,7 +72,8 @@ export async function startLocalScaler(
       createAdmin({
         brokers: o.brokers,
         clientId: o.clientId ?? 'streamlane-local-scaler',
-        requestTimeoutMs: config.requestTimeoutMs
+        requestTimeoutMs: config.requestTimeoutMs,
+        ...deps.kafkaSecurity
       }))
   const reports = new LocalReportStore({ ttlMs: config.reportTtlMs })
   const collector = new SignalCollector({ adminFactory, estimator: createRateEstimator, reports })

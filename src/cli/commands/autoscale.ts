@@ -3,6 +3,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander'
 import pino from 'pino'
 import { startLocalScaler } from '../../autoscale/local/local-scaler.ts'
 import { ConfigError } from '../../errors.ts'
+import { addKafkaSecurityOptions, cliKafkaSecurity } from '../kafka-security-options.ts'
 
 interface AutoscaleCliOptions {
   local?: boolean
@@ -70,8 +71,7 @@ function list(value: string | undefined): string[] {
  * asks, on this machine. Policy flags map one to one onto the policy's fields; the ones not given keep its defaults.
  */
 export function registerAutoscale(program: Command): void {
-  program
-    .command('autoscale')
+  addKafkaSecurityOptions(program.command('autoscale'))
     .description('run worker processes of a consumer group and scale them by its lag and rates')
     .usage('--local --group <id> [options] -- <command> [args...]')
     .option('--local', 'start and stop the workers as processes on this machine (the only mode so far)')
@@ -133,6 +133,7 @@ export function registerAutoscale(program: Command): void {
       }
       for (const flag of POLICY_FLAGS) if (options[flag] !== undefined) policy[flag] = options[flag]
       const logger = pino({ name: 'streamlane-autoscale', level: options.logLevel })
+      const kafkaSecurity = cliKafkaSecurity(options, cmd)
       let scaler: Awaited<ReturnType<typeof startLocalScaler>>
       try {
         scaler = await startLocalScaler(
@@ -151,7 +152,7 @@ export function registerAutoscale(program: Command): void {
             output: options.workerOutput,
             policy
           },
-          { logger }
+          { logger, kafkaSecurity }
         )
       } catch (error) {
         if (error instanceof ConfigError) cmd.error(`error: ${error.message}`)

@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import pino from 'pino'
 import { startScaler } from '../../autoscale/keda/start.ts'
+import { addKafkaSecurityOptions, cliKafkaSecurity } from '../kafka-security-options.ts'
 
 interface ScalerCliOptions {
   grpcPort: number
@@ -32,8 +33,8 @@ function milliseconds(value: string): number {
  * command line wins.
  */
 export function registerScaler(program: Command): void {
-  program
-    .command('scaler')
+  // The Kafka security flags come first in the help; they are the same as autoscale's (kafka-security-options.ts).
+  addKafkaSecurityOptions(program.command('scaler'))
     .description('serve the KEDA external scaler (gRPC) and the metrics-api endpoint (HTTP) for consumer groups')
     .addOption(
       new Option('--grpc-port <port>', 'gRPC port for KEDA `external` triggers')
@@ -75,8 +76,9 @@ export function registerScaler(program: Command): void {
         .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])
         .default('info')
     )
-    .action(async (options: ScalerCliOptions) => {
+    .action(async (options: ScalerCliOptions, cmd: Command) => {
       const logger = pino({ name: 'streamlane-scaler', level: options.logLevel })
+      const kafkaSecurity = cliKafkaSecurity(options, cmd)
       const defaultBrokers = (options.brokers ?? '')
         .split(',')
         .map((b) => b.trim())
@@ -89,6 +91,7 @@ export function registerScaler(program: Command): void {
         requestTimeoutMs: options.requestTimeoutMs,
         streamIntervalMs: options.streamIntervalMs,
         reportTtlMs: options.reportTtlMs,
+        kafkaSecurity,
         logger
       })
       logger.info(

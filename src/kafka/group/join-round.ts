@@ -1,5 +1,6 @@
 import { findErrorBy, type joinGroupV9, type syncGroupV5 } from '@platformatic/kafka'
 import { StreamlaneError } from '../../errors.ts'
+import { saslIdentity } from '../connection.ts'
 import { translateKafkaError } from '../errors.ts'
 import {
   CONSUMER_PROTOCOL_TYPE,
@@ -60,7 +61,12 @@ function notRetriable(error: unknown): boolean {
 /** Authentication and other permanent failures, named by the Kafka layer's shared translation (broker, group). */
 function notRetriableError(member: JoinRoundMember, request: string, error: unknown): Error {
   const { groupId, brokers } = member.options
-  return translateKafkaError(error, { operation: `${request} of group ${groupId}`, groupId, brokers })
+  return translateKafkaError(error, {
+    operation: `${request} of group ${groupId}`,
+    groupId,
+    brokers,
+    ...saslIdentity(member.options)
+  })
 }
 
 export async function sendJoinGroup(

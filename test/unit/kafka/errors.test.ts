@@ -12,6 +12,7 @@ import {
 import { StreamlaneError } from '../../../src/errors.ts'
 import {
   AuthenticationError,
+  BrokerTlsError,
   BrokerUnreachableError,
   KafkaClosedError,
   KafkaRequestError,
@@ -113,6 +114,42 @@ test('connection failures name the broker; authentication failures name broker a
   assert.ok(translated instanceof AuthenticationError)
   assert.equal(translated.broker, 'kafka-1:9096')
   assert.equal(translated.mechanism, 'SCRAM-SHA-256')
+})
+
+test('authentication failures name the user; TLS failures name the broker and the cause', () => {
+  const auth = new MultipleErrors('metadata failed.', [
+    new NetworkError('Connection to kafka-1:9096 failed.', {
+      cause: new LibraryAuthenticationError('SASL authentication failed.')
+    })
+  ])
+  const translated = translateKafkaError(auth, { operation: 'metadata', mechanism: 'SCRAM-SHA-512', username: 'alice' })
+  assert.ok(translated instanceof AuthenticationError)
+  assert.match(
+    translated.message,
+    /authentication for user alice with broker kafka-1:9096 failed \(SASL mechanism SCRAM-SHA-512\)/
+  )
+
+  const tlsCause = (code: string, message: string) => Object.assign(new Error(message), { code })
+  const untrusted = translateKafkaError(
+    new NetworkError('Connection to 10.0.0.7:9093 failed.', {
+      cause: tlsCause('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain')
+    }),
+    { operation: 'metadata', brokers: ['seed:9093'] }
+  )
+  assert.ok(untrusted instanceof BrokerTlsError)
+  assert.equal(untrusted.code, 'STREAMLANE_KAFKA_TLS')
+  assert.equal(untrusted.broker, '10.0.0.7:9093')
+  assert.match(untrusted.message, /Kafka broker 10\.0\.0\.7:9093 failed: its certificate is not trusted: self-signed/)
+  assert.match(untrusted.message, /KAFKA_SSL_CA_FILE/)
+
+  const wrongHost = translateKafkaError(
+    new NetworkError('Connection to kafka.example:9093 failed.', {
+      cause: tlsCause('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames")
+    }),
+    { operation: 'metadata' }
+  )
+  assert.ok(wrongHost instanceof BrokerTlsError)
+  assert.match(wrongHost.message, /does not match the host name/)
 })
 
 test('timeouts, closed clients and anything else', () => {
