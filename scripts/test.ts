@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ensureHelm } from './deploy/helm.ts'
+import { ensureGoTools } from './deploy/go-tools.ts'
 import { type Broker, BrokerSetupError, repoRoot, startBroker } from './kafka/broker.ts'
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -41,9 +41,9 @@ try {
   failed ||= (await run('biome', ['ci', '.'])) !== 0
 
   // Once here, so the deploy tests running in parallel do not each build it (minutes on a fresh machine).
-  step('helm for the deploy tests (built from deploy/tools once, then reused from .tools/bin)')
+  step('helm and kubestrict for the deploy tests (built from deploy/tools once, then reused from .tools/bin)')
   try {
-    console.log(await ensureHelm())
+    console.log((await ensureGoTools()).join('\n'))
   } catch (error) {
     console.error(`streamlane: ${(error as Error).message}`)
     failed = true

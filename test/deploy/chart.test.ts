@@ -7,7 +7,7 @@ import { repoRoot } from '../../scripts/kafka/broker.ts'
 import { parseTriggerMetadata } from '../../src/autoscale/keda/trigger-metadata.ts'
 import { scalingPolicyConfigSchema } from '../../src/autoscale/policy/config.ts'
 import { configFromEnvironment, resolveConfig } from '../../src/runtime/config.ts'
-import { type KubernetesObject, validateObject } from './support/kubernetes-schemas.ts'
+import { decodeStrictly, type KubernetesObject, validateObject } from './support/kubernetes-schemas.ts'
 import { lint, namespace, type Rendered, release, render } from './support/render.ts'
 
 /**
@@ -77,12 +77,19 @@ function envOf(c: Pick<Container, 'env'>) {
 }
 
 for (const [name, values] of Object.entries(valueSets)) {
-  test(`${name}: helm lint passes and every object matches its schema`, async () => {
+  test(`${name}: helm lint passes, every object matches its schema and has no unknown field`, async () => {
     const rendered = await render(values)
     for (const object of rendered.objects) {
       validateObject(object)
       assert.equal(object.metadata.namespace, namespace, `${object.kind} ${object.metadata.name}`)
     }
+    const strict = await decodeStrictly(rendered.yaml)
+    assert.deepEqual(strict.errors, [])
+    assert.equal(strict.ok.length + strict.skipped.length, rendered.objects.length)
+    assert.ok(
+      strict.skipped.every((what) => what.startsWith('keda.sh/v1alpha1 ScaledObject ')),
+      strict.skipped.join()
+    )
     const linted = await lint(values)
     assert.equal(linted.code, 0, linted.stdout + linted.stderr)
   })
@@ -352,4 +359,11 @@ test('the chart version of Streamlane is the package version', () => {
   const chart = readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'))
   assert.match(chart, new RegExp(`^appVersion: "${pkg.version.replaceAll('.', '\\.')}"$`, 'm'))
+})
+
+test('a misspelt field inside a free-form value (a security context) is caught by the strict decoding', async () => {
+  const rendered = await render({ podSecurityContext: { runAsNonRoot: true, runAsUsr: 10001 } })
+  const strict = await decodeStrictly(rendered.yaml)
+  assert.equal(strict.errors.length, 2, strict.errors.join('\n')) // the StatefulSet and the scaler's Deployment
+  for (const error of strict.errors) assert.match(error, /unknown field "runAsUsr"/)
 })

@@ -1,12 +1,16 @@
 /**
- * Offline schema validation of rendered objects: the Kubernetes OpenAPI schemas (kubernetes-models) and KEDA's CRD
- * schema (@kubernetes-models/keda), compiled to validators that throw with the failing path. A kind the chart renders
- * but this table lacks is an error, so a new template cannot go unchecked.
+ * Offline schema validation of rendered objects, two ways:
+ * - the Kubernetes OpenAPI schemas (kubernetes-models) and KEDA's CRD schema (@kubernetes-models/keda), compiled to
+ *   validators that throw with the failing path (types, required fields, enums); a kind the chart renders but the
+ *   table below lacks is an error, so a new template cannot go unchecked;
+ * - `kubestrict` (deploy/tools/kubestrict): built-in kinds decoded into k8s.io/api's Go types with unknown fields
+ *   refused, which the schemas above allow (they have no additionalProperties: false).
  */
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1'
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1'
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1'
 import { Service } from 'kubernetes-models/v1'
+import { ensureGoTool, run } from '../../../scripts/deploy/go-tools.ts'
 
 export interface KubernetesObject {
   apiVersion: string
@@ -36,4 +40,25 @@ export function validateObject(object: KubernetesObject): void {
   } catch (error) {
     throw new Error(`${key} ${object.metadata.name} does not match its schema: ${(error as Error).message}`)
   }
+}
+
+export interface StrictReport {
+  ok: string[]
+  skipped: string[]
+  errors: string[]
+}
+
+/** Decodes every document of `yamlText` strictly; `<apiVersion> <kind> <name>` per line of each list. */
+export async function decodeStrictly(yamlText: string): Promise<StrictReport> {
+  const result = await run(await ensureGoTool('kubestrict'), [], { input: yamlText })
+  const report: StrictReport = { ok: [], skipped: [], errors: [] }
+  for (const line of result.stdout.split('\n').filter(Boolean)) {
+    const [word, ...rest] = line.split(' ')
+    if (word === 'ok') report.ok.push(rest.join(' '))
+    else if (word === 'skipped') report.skipped.push(rest.join(' '))
+    else report.errors.push(line)
+  }
+  if (result.code !== 0 && report.errors.length === 0)
+    report.errors.push(`kubestrict exited ${result.code}: ${result.stderr}`)
+  return report
 }

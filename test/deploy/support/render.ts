@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseAllDocuments } from 'yaml'
-import { chartDir, type HelmResult, helm } from '../../../scripts/deploy/helm.ts'
+import type { ToolResult } from '../../../scripts/deploy/go-tools.ts'
+import { chartDir, helm } from '../../../scripts/deploy/helm.ts'
 import type { KubernetesObject } from './kubernetes-schemas.ts'
 
 export const release = 'orders'
@@ -21,14 +22,14 @@ async function withValuesFile<T>(values: object, use: (file: string) => Promise<
 }
 
 /** `helm template` with `values` as a values file. */
-export function template(values: object = {}): Promise<HelmResult> {
+export function template(values: object = {}): Promise<ToolResult> {
   return withValuesFile(values, (file) =>
     helm(['template', release, chartDir, '--namespace', namespace, '--values', file])
   )
 }
 
 /** `helm lint --strict` with `values` as a values file. */
-export function lint(values: object = {}): Promise<HelmResult> {
+export function lint(values: object = {}): Promise<ToolResult> {
   return withValuesFile(values, (file) => helm(['lint', chartDir, '--strict', '--values', file]))
 }
 
@@ -45,13 +46,16 @@ export function parseObjects(yamlText: string): KubernetesObject[] {
 export async function render(values: object = {}): Promise<Rendered> {
   const result = await template(values)
   if (result.code !== 0) throw new Error(`helm template failed (${result.code}): ${result.stderr}`)
-  return new Rendered(parseObjects(result.stdout))
+  return new Rendered(result.stdout, parseObjects(result.stdout))
 }
 
 export class Rendered {
+  /** What helm printed. */
+  readonly yaml: string
   readonly objects: KubernetesObject[]
 
-  constructor(objects: KubernetesObject[]) {
+  constructor(yaml: string, objects: KubernetesObject[]) {
+    this.yaml = yaml
     this.objects = objects
   }
 
