@@ -1,9 +1,11 @@
 import { Command } from 'commander'
 import { registerAutoscale } from './commands/autoscale.ts'
 import { registerDescribe } from './commands/describe.ts'
+import { registerReset } from './commands/reset.ts'
 import { registerRun } from './commands/run.ts'
 import { registerScaler } from './commands/scaler.ts'
 import { registerSimulate } from './commands/simulate.ts'
+import { registerTopics } from './commands/topics.ts'
 
 /**
  * The `streamlane` command line. Each command lives in its own file under `commands/` and registers itself on the
@@ -14,6 +16,8 @@ export async function main(argv: string[]): Promise<void> {
   program.showHelpAfterError()
   registerRun(program)
   registerDescribe(program)
+  registerTopics(program)
+  registerReset(program)
   registerScaler(program)
   registerAutoscale(program)
   registerSimulate(program)

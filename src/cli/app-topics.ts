@@ -1,0 +1,35 @@
+/**
+ * The topics of an app, by role, as the operations commands need them: `topics create` creates the inputs and
+ * outputs (the app creates its internal topics itself), `reset` rewinds the inputs and deletes the internal ones.
+ * Pure: the cluster's topic list comes in for the pattern sources.
+ */
+import { isInternalTopicOf, type TopologyPlan } from '../topology/index.ts'
+import { matchesWhole } from '../topology/topology-plan.ts'
+
+export interface AppTopics {
+  /** Topics the app reads that it does not own: named sources, and existing topics its source patterns match. */
+  inputs: string[]
+  /** Fixed topics its sinks write that are neither inputs nor internal. */
+  outputs: string[]
+  /** Its repartition and changelog topics (`<applicationId>-<name>-repartition|changelog`). */
+  internal: string[]
+  /** Source patterns: the topics they will match cannot be created for them. */
+  patterns: RegExp[]
+}
+
+export function appTopics(plan: TopologyPlan, existingTopics: readonly string[] = []): AppTopics {
+  const internal = new Set([...plan.repartitionTopics.keys(), ...plan.changelogTopics.keys()])
+  const patterns = plan.subtopologies.flatMap((sub) => sub.sourcePatterns)
+  const inputs = new Set<string>()
+  for (const sub of plan.subtopologies)
+    for (const topic of sub.sourceTopics) if (!internal.has(topic)) inputs.add(topic)
+  for (const topic of existingTopics) {
+    if (isInternalTopicOf(plan.applicationId, topic)) continue
+    if (patterns.some((pattern) => matchesWhole(pattern, topic))) inputs.add(topic)
+  }
+  const outputs = new Set<string>()
+  for (const sub of plan.subtopologies) {
+    for (const topic of sub.sinkTopics) if (!internal.has(topic) && !inputs.has(topic)) outputs.add(topic)
+  }
+  return { inputs: [...inputs].sort(), outputs: [...outputs].sort(), internal: [...internal].sort(), patterns }
+}
