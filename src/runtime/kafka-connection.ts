@@ -1,15 +1,17 @@
 import type { KafkaConnectionOptions } from '../kafka/connection.ts'
 import type { StreamsConfig } from './config.ts'
+import { kafkaConnectionSecurity } from './kafka-security.ts'
 
 /**
  * How the CLI's admin commands for an app (`reset`, `topics create`) connect to Kafka: with the app's own
- * connection settings, as `StreamlaneApp.start` does.
+ * connection settings, TLS and SASL included, as `StreamlaneApp.start` does. Holds secrets: never log it.
  */
 export function kafkaConnectionOf(config: StreamsConfig): KafkaConnectionOptions {
   return {
     brokers: config.bootstrapServers,
     clientId: config.clientId,
     connectTimeoutMs: config.connectTimeoutMs,
-    requestTimeoutMs: config.requestTimeoutMs
+    requestTimeoutMs: config.requestTimeoutMs,
+    ...kafkaConnectionSecurity(config.security ?? { securityProtocol: 'PLAINTEXT' })
   }
 }
