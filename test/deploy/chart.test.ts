@@ -30,13 +30,23 @@ const valueSets: Record<string, object> = {
     app: { processingGuarantee: 'exactly_once_v2', numStandbyReplicas: 1, shutdownTimeoutMs: 60_500 },
     terminationGracePeriodSeconds: 120,
     persistence: { size: '50Gi', storageClassName: 'fast-ssd' },
+    kafka: {
+      bootstrapServers: 'kafka-0.kafka:9093,kafka-1.kafka:9093',
+      securityProtocol: 'SASL_SSL',
+      sasl: { mechanism: 'SCRAM-SHA-512', username: 'orders', passwordSecret: { name: 'kafka-user', key: 'password' } },
+      tls: {
+        caSecret: { name: 'kafka-ca', key: 'ca.crt' },
+        clientCertSecret: 'kafka-client',
+        endpointIdentification: true
+      }
+    },
     env: [
-      { name: 'KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: 'kafka-user', key: 'password' } } },
+      { name: 'STREAMLANE_COMMIT_INTERVAL_MS', valueFrom: { configMapKeyRef: { name: 'tuning', key: 'commit' } } },
       { name: 'STREAMLANE_LOG_LEVEL', value: 'debug' }
     ],
     envFrom: [{ secretRef: { name: 'kafka-settings' } }],
-    extraVolumes: [{ name: 'kafka-ca', secret: { secretName: 'kafka-ca' } }],
-    extraVolumeMounts: [{ name: 'kafka-ca', mountPath: '/etc/kafka-ca', readOnly: true }],
+    extraVolumes: [{ name: 'reference-data', configMap: { name: 'reference-data' } }],
+    extraVolumeMounts: [{ name: 'reference-data', mountPath: '/app/reference', readOnly: true }],
     autoscaling: {
       minReplicas: 0,
       maxReplicas: 24,
@@ -156,11 +166,12 @@ test('the app environment is configuration Streamlane reads, and it validates', 
   const rendered = await render(valueSets['exactly-once, standbys, Kafka credentials from a Secret']!)
   const env = envOf(container(rendered))
   // Environment variables read outside the app config: the logger's level.
-  const readElsewhere = new Set(['STREAMLANE_LOG_LEVEL', 'KAFKA_SASL_PASSWORD'])
+  const readElsewhere = new Set(['STREAMLANE_LOG_LEVEL'])
   const plain: Record<string, string> = {}
   for (const [name, entry] of env) {
     if (readElsewhere.has(name)) continue
-    const value = entry.value ?? 'orders-0' // the downward API's pod name
+    // The downward API's pod name, or a ConfigMap's value.
+    const value = entry.value ?? (name === 'STREAMLANE_GROUP_INSTANCE_ID' ? 'orders-0' : '1000')
     assert.equal(Object.keys(configFromEnvironment({ [name]: value })).length, 1, `${name} is not a config variable`)
     plain[name] = value
   }
@@ -176,26 +187,29 @@ test('the app environment is configuration Streamlane reads, and it validates', 
   assert.equal(container(rendered).env.filter((e: { name: string }) => e.name === 'STREAMLANE_LOG_LEVEL').length, 1)
 })
 
+/** Maps each file variable of a container to `<Secret name>/<key>`, through its volume mounts. */
+function secretFiles(object: KubernetesObject, c: Container): (name: string) => string {
+  const pod = object.spec.template.spec
+  const env = envOf(c)
+  return (name) => {
+    const file = env.get(name)?.value
+    assert.ok(file, `${name} is not set`)
+    const mount = c.volumeMounts.find((m) => file.startsWith(`${m.mountPath}/`))
+    assert.ok(mount, `${file} is in no mounted volume`)
+    const volume = pod.volumes.find((v: { name: string }) => v.name === mount.name)
+    return `${volume.secret.secretName}/${file.slice(mount.mountPath.length + 1)}`
+  }
+}
+
 test('secured endpoints: token and certificate files inside the mounted Secrets, HTTPS probes', async () => {
   const rendered = await render(valueSets['secured endpoints']!)
-  const filesIn = (object: KubernetesObject, c: Container) => {
-    const pod = object.spec.template.spec
-    const env = envOf(c)
-    const mountOf = (file: string) => {
-      const mount = c.volumeMounts.find((m) => file.startsWith(`${m.mountPath}/`))
-      assert.ok(mount, `${file} is in no mounted volume`)
-      const volume = pod.volumes.find((v: { name: string }) => v.name === mount.name)
-      return `${volume.secret.secretName}/${file.slice(mount.mountPath.length + 1)}`
-    }
-    return (name: string) => mountOf(env.get(name)!.value!)
-  }
-  const app = filesIn(rendered.one('StatefulSet'), container(rendered))
+  const app = secretFiles(rendered.one('StatefulSet'), container(rendered))
   assert.equal(app('STREAMLANE_METRICS_TOKEN_FILE'), 'metrics-token/tokens')
   assert.equal(app('STREAMLANE_METRICS_TLS_CERT_FILE'), 'metrics-tls/tls.crt')
   assert.equal(app('STREAMLANE_METRICS_TLS_KEY_FILE'), 'metrics-tls/tls.key')
   assert.equal(app('STREAMLANE_SCALER_REPORT_TOKEN_FILE'), 'report-token/token')
   const scalerDeployment = rendered.one('Deployment', '-scaler')
-  const scaler = filesIn(scalerDeployment, scalerDeployment.spec.template.spec.containers[0])
+  const scaler = secretFiles(scalerDeployment, scalerDeployment.spec.template.spec.containers[0])
   assert.equal(scaler('STREAMLANE_SCALER_REPORT_TOKEN_FILE'), 'report-token/token')
   const c = container(rendered)
   assert.equal(c.readinessProbe.httpGet.scheme, 'HTTPS')
@@ -206,6 +220,39 @@ test('secured endpoints: token and certificate files inside the mounted Secrets,
   const config = resolveConfig(configFromEnvironment(plain))
   assert.equal(config.metricsTokenFile, '/etc/streamlane/metrics-token/tokens')
   assert.equal(config.scalerReportTokenFile, '/etc/streamlane/report-token/token')
+})
+
+test('Kafka TLS and SASL: the same settings for the app and the scaler, secrets as mounted files', async () => {
+  const rendered = await render(valueSets['exactly-once, standbys, Kafka credentials from a Secret']!)
+  const scalerDeployment = rendered.one('Deployment', '-scaler')
+  const scalerContainer = scalerDeployment.spec.template.spec.containers[0]
+  for (const [object, c] of [
+    [rendered.one('StatefulSet'), container(rendered)],
+    [scalerDeployment, scalerContainer]
+  ] as const) {
+    const files = secretFiles(object, c)
+    assert.equal(files('KAFKA_SASL_PASSWORD_FILE'), 'kafka-user/password')
+    assert.equal(files('KAFKA_SSL_CA_FILE'), 'kafka-ca/ca.crt')
+    assert.equal(files('KAFKA_SSL_CERT_FILE'), 'kafka-client/tls.crt')
+    assert.equal(files('KAFKA_SSL_KEY_FILE'), 'kafka-client/tls.key')
+    const env = envOf(c)
+    assert.equal(env.get('KAFKA_SECURITY_PROTOCOL')?.value, 'SASL_SSL')
+    assert.equal(env.get('KAFKA_SASL_MECHANISM')?.value, 'SCRAM-SHA-512')
+    assert.equal(env.get('KAFKA_SASL_USERNAME')?.value, 'orders')
+    assert.equal(env.get('KAFKA_SSL_ENDPOINT_IDENTIFICATION')?.value, 'true')
+  }
+  const plain: Record<string, string> = {}
+  for (const [name, entry] of envOf(container(rendered))) if (entry.value !== undefined) plain[name] = entry.value
+  const security = resolveConfig(configFromEnvironment(plain)).security
+  assert.equal(security?.securityProtocol, 'SASL_SSL')
+  assert.equal(security?.sasl?.passwordFile, '/etc/streamlane/kafka-sasl-password/password')
+  assert.equal(security?.ssl?.caFile, '/etc/streamlane/kafka-ca/ca.crt')
+  // Nothing of it without the values: the app module's own security settings apply.
+  const plainEnv = envOf(container(await render()))
+  assert.deepEqual(
+    [...plainEnv.keys()].filter((name) => name.startsWith('KAFKA_') && name !== 'KAFKA_BROKERS'),
+    []
+  )
 })
 
 test('security: non-root, read-only root filesystem, no capabilities, no API token', async () => {

@@ -40,6 +40,7 @@ the chart's (no duplicate names: server-side apply refuses them). Takes (dict "c
 {{- with .Values.scaler.reportTokenSecret.name }}
 {{- $env = append $env (include "streamlane.reportTokenEnv" $ | fromYaml) }}
 {{- end }}
+{{- $env = concat $env (include "streamlane.kafkaEnv" . | fromYamlArray) }}
 {{- if and .Values.scaler.enabled .Values.scaler.reportFromApp }}
 {{- $env = append $env (dict "name" "STREAMLANE_SCALER_URL" "value" (printf "http://%s.%s.svc:%v" (include "streamlane.scalerName" .) .Release.Namespace .Values.scaler.httpPort)) }}
 {{- end }}
@@ -59,6 +60,7 @@ the chart's (no duplicate names: server-side apply refuses them). Takes (dict "c
 {{- with $s.reportTokenSecret.name }}
 {{- $env = append $env (include "streamlane.reportTokenEnv" $ | fromYaml) }}
 {{- end }}
+{{- $env = concat $env (include "streamlane.kafkaEnv" . | fromYamlArray) }}
 {{- include "streamlane.mergeEnv" (dict "chart" $env "user" $s.env) }}
 {{- end }}
 
@@ -89,16 +91,52 @@ Takes (dict "secrets" (list (dict "purpose" p "secretName" n) ...)); entries wit
 {{- dict "volumes" $volumes "mounts" $mounts | toYaml }}
 {{- end }}
 
+{{- define "streamlane.kafkaSecrets" -}}
+{{- $k := .Values.kafka -}}
+{{- list
+  (dict "purpose" "kafka-sasl-password" "secretName" $k.sasl.passwordSecret.name)
+  (dict "purpose" "kafka-oauthbearer" "secretName" $k.sasl.oauthBearerTokenSecret.name)
+  (dict "purpose" "kafka-ca" "secretName" $k.tls.caSecret.name)
+  (dict "purpose" "kafka-client-tls" "secretName" $k.tls.clientCertSecret)
+| toYaml }}
+{{- end }}
+
 {{- define "streamlane.appSecretVolumes" -}}
-{{- include "streamlane.secretVolumes" (dict "secrets" (list
+{{- include "streamlane.secretVolumes" (dict "secrets" (concat (list
   (dict "purpose" "metrics-token" "secretName" .Values.app.metricsTokenSecret.name)
   (dict "purpose" "metrics-tls" "secretName" .Values.app.metricsTlsSecret)
   (dict "purpose" "report-token" "secretName" .Values.scaler.reportTokenSecret.name)
-)) }}
+) (include "streamlane.kafkaSecrets" . | fromYamlArray))) }}
 {{- end }}
 
 {{- define "streamlane.scalerSecretVolumes" -}}
-{{- include "streamlane.secretVolumes" (dict "secrets" (list
+{{- include "streamlane.secretVolumes" (dict "secrets" (concat (list
   (dict "purpose" "report-token" "secretName" .Values.scaler.reportTokenSecret.name)
-)) }}
+) (include "streamlane.kafkaSecrets" . | fromYamlArray))) }}
+{{- end }}
+
+{{/* The Kafka connection settings, for the app and the scaler alike (they read the same KAFKA_* variables). */}}
+{{- define "streamlane.kafkaEnv" -}}
+{{- $k := .Values.kafka }}
+{{- $env := list }}
+{{- with $k.securityProtocol }}{{ $env = append $env (dict "name" "KAFKA_SECURITY_PROTOCOL" "value" .) }}{{ end }}
+{{- with $k.sasl.mechanism }}{{ $env = append $env (dict "name" "KAFKA_SASL_MECHANISM" "value" .) }}{{ end }}
+{{- with $k.sasl.username }}{{ $env = append $env (dict "name" "KAFKA_SASL_USERNAME" "value" .) }}{{ end }}
+{{- if $k.sasl.passwordSecret.name }}
+{{- $env = append $env (dict "name" "KAFKA_SASL_PASSWORD_FILE" "value" (printf "%s/%s" (include "streamlane.secretDir" "kafka-sasl-password") $k.sasl.passwordSecret.key)) }}
+{{- end }}
+{{- if $k.sasl.oauthBearerTokenSecret.name }}
+{{- $env = append $env (dict "name" "KAFKA_SASL_OAUTHBEARER_TOKEN_FILE" "value" (printf "%s/%s" (include "streamlane.secretDir" "kafka-oauthbearer") $k.sasl.oauthBearerTokenSecret.key)) }}
+{{- end }}
+{{- if $k.tls.caSecret.name }}
+{{- $env = append $env (dict "name" "KAFKA_SSL_CA_FILE" "value" (printf "%s/%s" (include "streamlane.secretDir" "kafka-ca") $k.tls.caSecret.key)) }}
+{{- end }}
+{{- if $k.tls.clientCertSecret }}
+{{- $env = append $env (dict "name" "KAFKA_SSL_CERT_FILE" "value" (printf "%s/tls.crt" (include "streamlane.secretDir" "kafka-client-tls"))) }}
+{{- $env = append $env (dict "name" "KAFKA_SSL_KEY_FILE" "value" (printf "%s/tls.key" (include "streamlane.secretDir" "kafka-client-tls"))) }}
+{{- end }}
+{{- if not (kindIs "invalid" $k.tls.endpointIdentification) }}
+{{- $env = append $env (dict "name" "KAFKA_SSL_ENDPOINT_IDENTIFICATION" "value" (toString $k.tls.endpointIdentification)) }}
+{{- end }}
+{{- toYaml $env }}
 {{- end }}
