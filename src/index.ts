@@ -30,11 +30,16 @@ export {
   type Windowed
 } from './dsl/index.ts'
 export { ConfigError, StreamlaneError } from './errors.ts'
-export { type AppDefinition, defineApp } from './runtime/app-definition.ts'
-export type { AppState, StateListener } from './runtime/app-state.ts'
-export { resolveConfig, type StreamsConfig, type StreamsConfigInput } from './runtime/config.ts'
-export type { TaskRestoreProgress } from './runtime/state-restorer.ts'
-export { StreamlaneApp, type StreamlaneAppOptions } from './runtime/streamlane-app.ts'
+export type { AppState, StateListener, TaskRestoreProgress } from './runtime/index.ts'
+export {
+  type AppDefinition,
+  defineApp,
+  resolveConfig,
+  StreamlaneApp,
+  type StreamlaneAppOptions,
+  type StreamsConfig,
+  type StreamsConfigInput
+} from './runtime/index.ts'
 export {
   DeserializationError,
   type HeaderEntry,

@@ -1,5 +1,5 @@
-import type { TimestampedKeyValueStore } from '../state/stores.ts'
-import type { ProcessorContext, ProcessorSupplier } from '../topology/processor.ts'
+import type { TimestampedKeyValueStore } from '../state/index.ts'
+import type { ProcessorContext, ProcessorSupplier } from '../topology/index.ts'
 import type { Aggregator, Initializer } from './aggregators.ts'
 import type { Change } from './change.ts'
 import { putAndForward, type TableForward, tableForwarder, unwrapTimestamped } from './table-forwarder.ts'

@@ -1,4 +1,4 @@
-import { TopologyError } from '../topology/topology-errors.ts'
+import { TopologyError } from '../topology/index.ts'
 import { KStream } from './kstream.ts'
 import { type Branch, passThrough, splitProcessor } from './stateless-processors.ts'
 

@@ -1,5 +1,5 @@
-import type { Serde } from '../serde/serde.ts'
-import { DeserializationError } from '../serde/serde-errors.ts'
+import type { Serde } from '../serde/index.ts'
+import { DeserializationError } from '../serde/index.ts'
 
 /**
  * What a KTable node forwards: a key's new value and the value it replaces (Kafka Streams' `Change<V>`). `null` new

@@ -1,5 +1,5 @@
-import type { Topology } from '../topology/topology.ts'
-import { TopologyError } from '../topology/topology-errors.ts'
+import type { Topology } from '../topology/index.ts'
+import { TopologyError } from '../topology/index.ts'
 
 /**
  * What every stream of one `StreamsBuilder` shares: the topology being built and the counter behind generated node

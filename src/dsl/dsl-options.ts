@@ -1,5 +1,5 @@
-import type { Serde } from '../serde/serde.ts'
-import type { StreamPartitioner, TimestampExtractor } from '../topology/extractors.ts'
+import type { Serde } from '../serde/index.ts'
+import type { StreamPartitioner, TimestampExtractor } from '../topology/index.ts'
 
 /** How `stream()` reads a topic. Serdes default to bytes (the stream is then `KStream<Buffer, Buffer>`). */
 export interface Consumed<K, V> {

@@ -1,13 +1,13 @@
-import type { Serde } from '../serde/serde.ts'
+import type { Serde } from '../serde/index.ts'
+import type { SessionStore, TimestampedKeyValueStore, TimestampedWindowStore } from '../state/index.ts'
 import {
   type StreamlaneStoreBuilder,
   sessionStoreBuilder,
   timestampedKeyValueStoreBuilder,
   timestampedWindowStoreBuilder
-} from '../state/store-builders.ts'
-import type { SessionStore, TimestampedKeyValueStore, TimestampedWindowStore } from '../state/stores.ts'
-import type { StoreBuilder } from '../topology/state-store.ts'
-import { TopologyError } from '../topology/topology-errors.ts'
+} from '../state/index.ts'
+import type { StoreBuilder } from '../topology/index.ts'
+import { TopologyError } from '../topology/index.ts'
 import type { DslContext } from './dsl-context.ts'
 import type { Materialized } from './materialized.ts'
 

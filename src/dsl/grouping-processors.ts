@@ -1,4 +1,4 @@
-import type { ProcessorContext, ProcessorSupplier } from '../topology/processor.ts'
+import type { ProcessorContext, ProcessorSupplier } from '../topology/index.ts'
 
 /**
  * Drops records without a key before a repartition topic of a grouping: they cannot be grouped, and would be spread

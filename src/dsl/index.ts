@@ -1,4 +1,4 @@
-export type { ValueAndTimestamp, Windowed } from '../state/stores.ts'
+export type { ValueAndTimestamp, Windowed } from '../state/index.ts'
 export type { Aggregator, Initializer, Merger, Reducer } from './aggregators.ts'
 export { BranchedKStream } from './branched-kstream.ts'
 export { type Change, changeSerde } from './change.ts'

@@ -1,7 +1,6 @@
-import { longSerde } from '../serde/primitive-serdes.ts'
-import type { Serde } from '../serde/serde.ts'
-import type { ProcessorSupplier } from '../topology/processor.ts'
-import type { StoreBuilder } from '../topology/state-store.ts'
+import type { Serde } from '../serde/index.ts'
+import { longSerde } from '../serde/index.ts'
+import type { ProcessorSupplier, StoreBuilder } from '../topology/index.ts'
 import { streamAggregateProcessor } from './aggregate-processors.ts'
 import {
   type Aggregator,

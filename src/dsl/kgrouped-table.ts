@@ -1,6 +1,6 @@
-import { longSerde } from '../serde/primitive-serdes.ts'
-import type { Serde } from '../serde/serde.ts'
-import { TopologyError } from '../topology/topology-errors.ts'
+import type { Serde } from '../serde/index.ts'
+import { longSerde } from '../serde/index.ts'
+import { TopologyError } from '../topology/index.ts'
 import { tableAggregateProcessor } from './aggregate-processors.ts'
 import {
   type Aggregator,

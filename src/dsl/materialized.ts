@@ -1,4 +1,4 @@
-import type { Serde } from '../serde/serde.ts'
+import type { Serde } from '../serde/index.ts'
 
 /**
  * How a table or an aggregation keeps its state store. Everything is optional: the store gets a generated name

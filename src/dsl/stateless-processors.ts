@@ -1,6 +1,5 @@
-import { forEachOfIterable } from '../topology/maybe-async.ts'
-import type { ProcessorContext, ProcessorSupplier } from '../topology/processor.ts'
-import type { StreamRecord } from '../topology/record.ts'
+import type { ProcessorContext, ProcessorSupplier, StreamRecord } from '../topology/index.ts'
+import { forEachOfIterable } from '../topology/index.ts'
 
 /**
  * The processors behind the stateless DSL operations. Each is a function of one record: it keeps the timestamp and

@@ -1,8 +1,8 @@
-import { Headers } from '../serde/headers.ts'
-import type { Serde } from '../serde/serde.ts'
-import type { KeyValueStore, Windowed } from '../state/stores.ts'
-import { forEachInOrder } from '../topology/maybe-async.ts'
-import type { ProcessorContext, ProcessorSupplier } from '../topology/processor.ts'
+import type { Serde } from '../serde/index.ts'
+import { Headers } from '../serde/index.ts'
+import type { KeyValueStore, Windowed } from '../state/index.ts'
+import type { ProcessorContext, ProcessorSupplier } from '../topology/index.ts'
+import { forEachInOrder } from '../topology/index.ts'
 import type { Change } from './change.ts'
 
 /**

@@ -1,4 +1,4 @@
-import type { Serde } from '../serde/serde.ts'
+import type { Serde } from '../serde/index.ts'
 
 /**
  * `KTable.suppress(Suppressed.untilWindowCloses())`: emit each window's final result once, when stream time passes

@@ -1,7 +1,6 @@
-import { Headers } from '../serde/headers.ts'
-import type { CachedStore, TimestampedKeyValueStore, ValueAndTimestamp } from '../state/stores.ts'
-import type { ProcessorContext } from '../topology/processor.ts'
-import type { StreamRecord } from '../topology/record.ts'
+import { Headers } from '../serde/index.ts'
+import type { CachedStore, TimestampedKeyValueStore, ValueAndTimestamp } from '../state/index.ts'
+import type { ProcessorContext, StreamRecord } from '../topology/index.ts'
 import type { Change } from './change.ts'
 
 /** Forwards a table update downstream, or leaves it to the store's cache (Kafka Streams' TimestampedTupleForwarder). */

@@ -1,7 +1,6 @@
-import type { TimestampedKeyValueStore } from '../state/stores.ts'
-import { andThen } from '../topology/maybe-async.ts'
-import type { ProcessorContext, ProcessorSupplier } from '../topology/processor.ts'
-import type { StreamRecord } from '../topology/record.ts'
+import type { TimestampedKeyValueStore } from '../state/index.ts'
+import type { ProcessorContext, ProcessorSupplier, StreamRecord } from '../topology/index.ts'
+import { andThen } from '../topology/index.ts'
 import type { Change } from './change.ts'
 import { putAndForward, type TableForward, tableForwarder, unwrapTimestamped } from './table-forwarder.ts'
 

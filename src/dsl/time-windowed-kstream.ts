@@ -1,7 +1,6 @@
-import { longSerde } from '../serde/primitive-serdes.ts'
-import type { Serde } from '../serde/serde.ts'
-import { timeWindowedSerde } from '../serde/windowed-serdes.ts'
-import type { Windowed } from '../state/stores.ts'
+import type { Serde } from '../serde/index.ts'
+import { longSerde, timeWindowedSerde } from '../serde/index.ts'
+import type { Windowed } from '../state/index.ts'
 import {
   type Aggregator,
   countAdder,

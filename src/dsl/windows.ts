@@ -1,4 +1,4 @@
-import { TopologyError } from '../topology/topology-errors.ts'
+import { TopologyError } from '../topology/index.ts'
 
 /**
  * Window definitions for `KGroupedStream.windowedBy(...)`, on event time. Pure arithmetic, no state: the aggregation

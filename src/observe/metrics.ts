@@ -4,8 +4,8 @@
  * commit duration is observed as it happens, once per commit.
  */
 import { Histogram, Registry } from 'prom-client'
-import type { AppState } from '../runtime/app-state.ts'
 import type { TaskCounters } from '../topology/index.ts'
+import { APP_STATES, type AppState } from './app-status.ts'
 import { withProcessMetrics } from './process-metrics.ts'
 import { scrapedCounter, scrapedGauge } from './scrape-time-metrics.ts'
 
@@ -29,15 +29,6 @@ export interface AppMetrics {
   /** Starts timing a commit; call the result when it is done (or failed). */
   commitTimer(): () => void
 }
-
-const APP_STATES: readonly AppState[] = [
-  'CREATED',
-  'REBALANCING',
-  'RUNNING',
-  'PENDING_SHUTDOWN',
-  'NOT_RUNNING',
-  'ERROR'
-]
 
 /** Names of every metric the app registers besides the process metrics, for docs and tests. */
 export const APP_METRIC_NAMES = [

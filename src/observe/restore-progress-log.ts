@@ -3,7 +3,15 @@
  * (done / total, rate, time left) without a line per batch. Start and end have log lines of their own ("restore plan",
  * "task restored").
  */
-import type { TaskRestoreProgress } from '../runtime/state-restorer.ts'
+/** What the log reads of a task's restoration progress (the runtime's `TaskRestoreProgress` carries these and more). */
+export interface RestoreProgressReport {
+  taskId: string
+  recordsDone: number
+  recordsTotal: number
+  bytes: number
+  recordsPerSecond: number
+  finished: boolean
+}
 
 export interface InfoLogger {
   info(fields: Record<string, unknown>, message: string): void
@@ -12,7 +20,7 @@ export interface InfoLogger {
 export function restoreProgressLogger(
   logger: InfoLogger,
   { intervalMs = 5_000, now = Date.now }: { intervalMs?: number; now?: () => number } = {}
-): (progress: TaskRestoreProgress) => void {
+): (progress: RestoreProgressReport) => void {
   const lastLogged = new Map<string, number>()
   return (progress) => {
     const { taskId } = progress

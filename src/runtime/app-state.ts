@@ -5,8 +5,10 @@
  * RUNNING is Kubernetes readiness (`/ready`): a pod that is still restoring is not ready.
  */
 import { StreamlaneError } from '../errors.ts'
+import type { AppState } from '../observe/index.ts'
 
-export type AppState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR'
+// The state names are observe's (observe/app-status.ts): observe shows them without importing the runtime.
+export type { AppState }
 
 const allowed: Record<AppState, readonly AppState[]> = {
   CREATED: ['REBALANCING', 'PENDING_SHUTDOWN', 'ERROR'],

@@ -4,17 +4,16 @@
  * flush succeeds, which is what makes a crash replay rather than skip.
  */
 
+import type { KafkaProducer, ProducerRecord, RecordHeader } from '../kafka/index.ts'
 import {
   BrokerUnreachableError,
   KafkaError,
   KafkaTimeoutError,
   ProducerFencedError,
   UnknownTopicError
-} from '../kafka/errors.ts'
-import type { KafkaProducer } from '../kafka/producer.ts'
-import type { ProducerRecord, RecordHeader } from '../kafka/types.ts'
+} from '../kafka/index.ts'
 import type { ProducedRecord, ProducedRecordOrigin, RecordCollector } from '../topology/index.ts'
-import { ProductionError } from '../topology/topology-errors.ts'
+import { ProductionError } from '../topology/index.ts'
 
 /** Records handed to the producer in one call; large enough to amortise the call, small enough to keep latency. */
 const BATCH_RECORDS = 2_000

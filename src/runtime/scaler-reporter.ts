@@ -4,7 +4,7 @@
  * `<scalerUrl>/reports`, the endpoint of `streamlane scaler` and of the local scaler. Best effort: a scaler that is
  * down costs a debug log line, never processing.
  */
-import type { Logger } from '../observe/logger.ts'
+import type { Logger } from '../observe/index.ts'
 
 export interface InstanceStatus {
   /** Records processed since start. */

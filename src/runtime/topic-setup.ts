@@ -3,16 +3,19 @@
  * fixed topics its sinks write, and its internal topics (repartition, changelog) are created with the counts the
  * topology needs. Every problem is an error at start that names the topic, never a stall or a failed write later.
  */
-import type { KafkaAdmin, NewTopic } from '../kafka/admin.ts'
-import { UnknownTopicError } from '../kafka/errors.ts'
-import { isInternalTopicOf, type PartitionPlan, planPartitions, type TopologyPlan } from '../topology/index.ts'
+import type { KafkaAdmin, NewTopic } from '../kafka/index.ts'
+import { UnknownTopicError } from '../kafka/index.ts'
 import {
+  isInternalTopicOf,
   type MissingSinkTopic,
   MissingSinkTopicError,
   MissingSourceTopicError,
-  TopologyError
-} from '../topology/topology-errors.ts'
-import { matchesWhole } from '../topology/topology-plan.ts'
+  matchesWhole,
+  type PartitionPlan,
+  planPartitions,
+  TopologyError,
+  type TopologyPlan
+} from '../topology/index.ts'
 
 export interface PreparedTopics {
   partitionPlan: PartitionPlan

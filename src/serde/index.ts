@@ -4,9 +4,17 @@ import { sessionWindowedSerde, timeWindowedSerde } from './windowed-serdes.ts'
 
 export { type HeaderEntry, Headers, type HeaderValue } from './headers.ts'
 export type { JsonSchemaSerdeOptions } from './json-serdes.ts'
+export { bytesSerde, longSerde } from './primitive-serdes.ts'
 export type { Serde } from './serde.ts'
-export { DeserializationError, type RecordLocation, type RecordPart, SerializationError } from './serde-errors.ts'
-export type { WindowedKey } from './windowed-serdes.ts'
+export {
+  DeserializationError,
+  isDeserializationError,
+  isSerializationError,
+  type RecordLocation,
+  type RecordPart,
+  SerializationError
+} from './serde-errors.ts'
+export { sessionWindowedSerde, timeWindowedSerde, type WindowedKey } from './windowed-serdes.ts'
 
 /** The built-in serdes: `Serdes.string()`, `Serdes.jsonSchema(schema)`, ... */
 export const Serdes = {

@@ -1,4 +1,4 @@
-import type { Serde } from '../serde/serde.ts'
+import type { Serde } from '../serde/index.ts'
 import { hasPrefix } from './bytes.ts'
 import type { BytesEntry } from './bytes-store.ts'
 import { InvalidStoreArgumentError } from './errors.ts'

@@ -1,4 +1,4 @@
-import type { StateStoreContext } from '../topology/state-store.ts'
+import type { StateStoreContext } from '../topology/index.ts'
 import type { BytesBackend, BytesLayer, BytesWrite, ChangelogCodec } from './bytes-store.ts'
 import { type BytesFlushListener, CachingLayer } from './caching-layer.ts'
 import { ChangeLoggingLayer } from './change-logging.ts'

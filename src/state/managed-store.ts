@@ -1,4 +1,4 @@
-import type { StateStore } from '../topology/state-store.ts'
+import type { StateStore } from '../topology/index.ts'
 import type { BytesBackend } from './bytes-store.ts'
 import type { ChangelogSink } from './change-logging.ts'
 import type { RecordCache } from './record-cache.ts'

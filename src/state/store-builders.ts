@@ -1,5 +1,5 @@
-import type { Serde } from '../serde/serde.ts'
-import type { StateStore, StoreBuilder } from '../topology/state-store.ts'
+import type { Serde } from '../serde/index.ts'
+import type { StateStore, StoreBuilder } from '../topology/index.ts'
 import { identityCodec } from './bytes-store.ts'
 import { InvalidStoreArgumentError } from './errors.ts'
 import { LayeredKeyValueStore } from './key-value-store.ts'

@@ -11,8 +11,8 @@
  * waits, and a sync loop keeps a processor sync (no promise per record). Close an iterator you do not exhaust
  * (`for...of` with `break` closes it for you): an LMDB iterator holds a read snapshot until then.
  */
-import type { Serde } from '../serde/serde.ts'
-import type { StateStore } from '../topology/state-store.ts'
+import type { Serde } from '../serde/index.ts'
+import type { StateStore } from '../topology/index.ts'
 import type { KeyValue, KeyValueIterator } from './key-value-iterator.ts'
 
 export type { KeyValue, KeyValueIterator } from './key-value-iterator.ts'

@@ -1,7 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { StateStore, StoreBuilder } from '../topology/state-store.ts'
-import type { TaskId } from '../topology/task-id.ts'
+import type { StateStore, StoreBuilder, TaskId } from '../topology/index.ts'
 import type { BytesBackend, ChangelogCheckpoint } from './bytes-store.ts'
 import type { ChangelogSink } from './change-logging.ts'
 import { checkpointPath, writeCheckpointFile } from './checkpoint-file.ts'

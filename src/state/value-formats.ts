@@ -1,4 +1,4 @@
-import type { Serde } from '../serde/serde.ts'
+import type { Serde } from '../serde/index.ts'
 import { readTimestamp, writeTimestamp } from './bytes.ts'
 import type { ChangelogCodec } from './bytes-store.ts'
 import type { ValueAndTimestamp } from './stores.ts'

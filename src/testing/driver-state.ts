@@ -1,13 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { StateDirectory } from '../state/state-directory.ts'
-import type { StateLogger } from '../state/state-logger.ts'
-import { TaskStateManager } from '../state/task-state-manager.ts'
-import type { StateStore, StoreBuilder } from '../topology/state-store.ts'
-import type { TaskId } from '../topology/task-id.ts'
-import type { TaskProcessorGraph } from '../topology/task-processor-graph.ts'
-import type { TopologyPlan } from '../topology/topology-plan.ts'
+import type { StateLogger } from '../state/index.ts'
+import { StateDirectory, TaskStateManager } from '../state/index.ts'
+import type { StateStore, StoreBuilder, TaskId, TaskProcessorGraph, TopologyPlan } from '../topology/index.ts'
 
 /** Where the driver's changelog records go: into its output logs, returning nothing. */
 export type ChangelogRecorder = (topic: string, key: Buffer, value: Buffer | null, timestamp: number) => void

@@ -1,17 +1,22 @@
 import { StreamlaneError } from '../errors.ts'
-import { type KeyValueIterator, MappingIterator } from '../state/key-value-iterator.ts'
-import { readOnlyKeyValueStore, readOnlySessionStore, readOnlyWindowStore } from '../state/read-only-views.ts'
-import type { StoreKind } from '../state/store-builders.ts'
 import type {
   KeyValueStore,
   ReadOnlyKeyValueStore,
   ReadOnlySessionStore,
   ReadOnlyWindowStore,
   SessionStore,
+  StoreKind,
   ValueAndTimestamp,
   WindowStore
-} from '../state/stores.ts'
-import type { StateStore } from '../topology/state-store.ts'
+} from '../state/index.ts'
+import {
+  type KeyValueIterator,
+  MappingIterator,
+  readOnlyKeyValueStore,
+  readOnlySessionStore,
+  readOnlyWindowStore
+} from '../state/index.ts'
+import type { StateStore } from '../topology/index.ts'
 
 /**
  * Read-only typed views of a driver's stores, as Kafka Streams' test driver gives them: `getKeyValueStore` of a

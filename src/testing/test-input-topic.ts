@@ -1,6 +1,6 @@
-import { Headers } from '../serde/headers.ts'
-import type { Serde } from '../serde/serde.ts'
-import { forEachInOrder } from '../topology/maybe-async.ts'
+import type { Serde } from '../serde/index.ts'
+import { Headers } from '../serde/index.ts'
+import { forEachInOrder } from '../topology/index.ts'
 
 /** What an input topic needs from its driver. */
 export interface InputSink {

@@ -1,6 +1,6 @@
 import { StreamlaneError } from '../errors.ts'
-import type { Serde } from '../serde/serde.ts'
-import type { ProducedRecord } from '../topology/record-collector.ts'
+import type { Serde } from '../serde/index.ts'
+import type { ProducedRecord } from '../topology/index.ts'
 import type { KeyValue, TestRecord } from './test-record.ts'
 
 /** The records a topic received, with a read position shared by every reader of the topic. */

@@ -1,4 +1,4 @@
-import type { Headers } from '../serde/headers.ts'
+import type { Headers } from '../serde/index.ts'
 
 /** A record read from (or piped into) a test topic. */
 export interface TestRecord<K, V> {

@@ -1,23 +1,32 @@
 import { StreamlaneError } from '../errors.ts'
-import { Headers } from '../serde/headers.ts'
-import type { Serde } from '../serde/serde.ts'
-import type { StoreKind } from '../state/store-builders.ts'
+import type { Serde } from '../serde/index.ts'
+import { Headers } from '../serde/index.ts'
 import type {
   ReadOnlyKeyValueStore,
   ReadOnlySessionStore,
   ReadOnlyWindowStore,
+  StoreKind,
   ValueAndTimestamp
-} from '../state/stores.ts'
-import type { DroppedRecordReason } from '../topology/dropped-records.ts'
-import type { ErrorHandlerConfig, WarnLogger } from '../topology/error-handlers.ts'
-import { andThen, forEachInOrder, isPromiseLike } from '../topology/maybe-async.ts'
-import type { RawRecord } from '../topology/record.ts'
-import type { ProducedRecord, RecordCollector } from '../topology/record-collector.ts'
-import type { StateStore } from '../topology/state-store.ts'
-import { TaskId } from '../topology/task-id.ts'
-import { TaskProcessorGraph } from '../topology/task-processor-graph.ts'
-import type { Topology } from '../topology/topology.ts'
-import { planTopology, type TopologyPlan } from '../topology/topology-plan.ts'
+} from '../state/index.ts'
+import type {
+  DroppedRecordReason,
+  ErrorHandlerConfig,
+  ProducedRecord,
+  RawRecord,
+  RecordCollector,
+  StateStore,
+  Topology,
+  WarnLogger
+} from '../topology/index.ts'
+import {
+  andThen,
+  forEachInOrder,
+  isPromiseLike,
+  planTopology,
+  TaskId,
+  TaskProcessorGraph,
+  type TopologyPlan
+} from '../topology/index.ts'
 import { DriverState } from './driver-state.ts'
 import { checkFamily, keyValueView, sessionView, windowView } from './store-views.ts'
 import { type InputSink, TestInputTopic, type TestInputTopicOptions } from './test-input-topic.ts'

@@ -1,4 +1,4 @@
-import type { Headers } from '../serde/headers.ts'
+import type { Headers } from '../serde/index.ts'
 
 /** What is known about the input record that led to an output: for choosing topics and timestamps. */
 export interface RecordContext {

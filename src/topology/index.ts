@@ -24,6 +24,7 @@ export {
   type TopicNameExtractor
 } from './extractors.ts'
 export { changelogTopicName, isInternalTopicOf, repartitionTopicName } from './internal-topics.ts'
+export { andThen, forEachInOrder, forEachOfIterable, isPromiseLike, type MaybePromise } from './maybe-async.ts'
 export { type BufferedCount, PartitionGroup, type PartitionGroupOptions } from './partition-group.ts'
 export { type PartitionPlan, planPartitions } from './partition-plan.ts'
 export type {
@@ -61,6 +62,7 @@ export {
   CopartitioningError,
   InvalidTimestampError,
   MAX_RECORD_TIMESTAMP,
+  type MissingSinkTopic,
   MissingSinkTopicError,
   MissingSourceTopicError,
   ProcessingError,
@@ -70,6 +72,7 @@ export {
 } from './topology-errors.ts'
 export {
   type ChangelogTopicPlan,
+  matchesWhole,
   planTopology,
   type RepartitionTopicPlan,
   type SubtopologyPlan,

@@ -1,4 +1,4 @@
-import type { Headers } from '../serde/headers.ts'
+import type { Headers } from '../serde/index.ts'
 import type { RawRecord } from './record.ts'
 import type { TaskId } from './task-id.ts'
 

@@ -1,5 +1,5 @@
 import { StreamlaneError } from '../errors.ts'
-import { DeserializationError, isDeserializationError, type RecordPart } from '../serde/serde-errors.ts'
+import { DeserializationError, isDeserializationError, type RecordPart } from '../serde/index.ts'
 import { recordTimestamp } from './extractors.ts'
 import type { RawRecord } from './record.ts'
 import type { SourceDefinition } from './topology.ts'

@@ -1,4 +1,4 @@
-import type { Headers } from '../serde/headers.ts'
+import type { Headers } from '../serde/index.ts'
 
 /**
  * A record as processors see it: deserialized key and value, its timestamp (epoch ms, the one the timestamp

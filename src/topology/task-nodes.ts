@@ -1,5 +1,5 @@
-import type { Serde } from '../serde/serde.ts'
-import { isSerializationError, SerializationError } from '../serde/serde-errors.ts'
+import type { Serde } from '../serde/index.ts'
+import { isSerializationError, SerializationError } from '../serde/index.ts'
 import type { DroppedRecordReason } from './dropped-records.ts'
 import type { ErrorStage } from './error-handlers.ts'
 import type { RecordContext } from './extractors.ts'

@@ -1,5 +1,5 @@
-import { bytesSerde } from '../serde/primitive-serdes.ts'
-import type { Serde } from '../serde/serde.ts'
+import type { Serde } from '../serde/index.ts'
+import { bytesSerde } from '../serde/index.ts'
 import {
   recordTimestamp,
   type StreamPartitioner,

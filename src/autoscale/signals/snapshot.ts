@@ -1,4 +1,4 @@
-import { UnknownTopicError as KafkaUnknownTopicError } from '../../kafka/errors.ts'
+import { UnknownTopicError as KafkaUnknownTopicError } from '../../kafka/index.ts'
 import type { SignalAdmin } from './admin-port.ts'
 import { KafkaUnavailableError, NoTopicsError, SignalError, UnknownGroupError, UnknownTopicError } from './errors.ts'
 import { taskCountOf, tasksFromMembers } from './tasks.ts'

@@ -1,7 +1,5 @@
-import { decodeAssignmentInfo } from '../../assignment/assignment-info.ts'
-import { decodeSubscriptionInfo } from '../../assignment/subscription-info.ts'
-import { parseTaskId } from '../../assignment/task-id.ts'
-import { STREAMLANE_PROTOCOL_NAME } from '../../kafka/group/consumer-protocol.ts'
+import { decodeAssignmentInfo, decodeSubscriptionInfo, parseTaskId } from '../../assignment/index.ts'
+import { STREAMLANE_PROTOCOL_NAME } from '../../kafka/group/index.ts'
 import type { TaskCount } from './types.ts'
 
 /**

@@ -1,0 +1,9 @@
+/**
+ * Metrics, structured logs, health endpoints and restore progress logs. Observe takes what it shows of the runtime
+ * through types it owns (`AppState`, `AppMetricsSource`, `RestoreProgressReport`), so it never imports the runtime.
+ */
+export { APP_STATES, type AppState } from './app-status.ts'
+export { type HttpServer, httpSecurity, startHttpServer } from './http-server.ts'
+export { createLogger, type Logger } from './logger.ts'
+export { APP_METRIC_NAMES, type AppMetrics, type AppMetricsSource, createAppMetrics } from './metrics.ts'
+export { type InfoLogger, type RestoreProgressReport, restoreProgressLogger } from './restore-progress-log.ts'

@@ -1,0 +1,12 @@
+/** The app runtime: the app and its configuration, the state machine, tasks, restoration, commits, exactly-once. */
+export { type AppDefinition, defineApp } from './app-definition.ts'
+export { AppLifecycle, type AppState, type StateListener } from './app-state.ts'
+export {
+  configFromEnvironment,
+  resolveConfig,
+  type StreamsConfig,
+  type StreamsConfigInput,
+  streamsConfigSchema
+} from './config.ts'
+export type { TaskRestoreProgress } from './state-restorer.ts'
+export { StreamlaneApp, type StreamlaneAppOptions } from './streamlane-app.ts'
