@@ -1,0 +1,73 @@
+/**
+ * Streamlane's layer map as rules (docs/development.md explains them; the design notes hold the same table). Run by
+ * `npm run lint` and by `npm test`'s lint step: `depcruise src --ignore-known`.
+ *
+ * `mayImport` is the folder table: which folders of src/ each folder may import, besides itself and src/errors.ts
+ * (the base error class every layer shares). Keep it acyclic: that is what keeps the folders free of import cycles.
+ */
+const mayImport = {
+  kafka: [],
+  serde: [],
+  assignment: [],
+  endpoint: [],
+  topology: ['serde'],
+  // The store contract (StateStore, as Kafka Streams' processor package holds it) lives in topology.
+  state: ['serde', 'topology'],
+  dsl: ['topology', 'state', 'serde'],
+  // observe takes runtime's types through interfaces it owns, so runtime may use observe and not the other way.
+  observe: ['topology', 'endpoint'],
+  runtime: ['kafka', 'topology', 'state', 'assignment', 'serde', 'observe', 'endpoint'],
+  // kafka: the admin client (offsets, group descriptions); assignment: the userData codecs.
+  autoscale: ['kafka', 'assignment', 'observe', 'endpoint'],
+  testing: ['topology', 'state', 'serde', 'dsl'],
+  cli: ['kafka', 'topology', 'state', 'serde', 'dsl', 'runtime', 'assignment', 'autoscale', 'observe', 'endpoint']
+}
+
+const layerRules = Object.entries(mayImport).map(([folder, allowed]) => ({
+  name: `layer-${folder}`,
+  comment: `src/${folder}/ may import only ${allowed.length ? allowed.map((f) => `src/${f}/`).join(', ') : 'itself'} (and src/errors.ts)`,
+  severity: 'error',
+  from: { path: `^src/${folder}/` },
+  to: { path: '^src/', pathNot: [`^src/(${[folder, ...allowed].join('|')})/`, '^src/errors\\.ts$'] }
+}))
+
+export default {
+  forbidden: [
+    ...layerRules,
+    {
+      name: 'unknown-folder',
+      comment: 'every folder of src/ has a row in the layer map (.dependency-cruiser.mjs and docs/development.md)',
+      severity: 'error',
+      from: { path: '^src/[^/]+/', pathNot: `^src/(${Object.keys(mayImport).join('|')})/` },
+      to: {}
+    },
+    {
+      name: 'enter-through-index',
+      comment: "a folder is entered through its index.ts: another folder's modules are imported from its index.ts",
+      severity: 'error',
+      from: { path: '^src/([^/]+)/' },
+      to: { path: '^src/[^/]+/', pathNot: ['^src/$1/', '/index\\.ts$'] }
+    },
+    {
+      name: 'root-through-index',
+      comment: "src/index.ts (the package's entry) takes each folder's exports from the folder's index.ts",
+      severity: 'error',
+      from: { path: '^src/index\\.ts$' },
+      to: { path: '^src/[^/]+/', pathNot: '/index\\.ts$' }
+    },
+    {
+      name: 'no-folder-cycles',
+      comment: 'no import cycles between folders',
+      severity: 'error',
+      from: { path: '^src/([^/]+)/' },
+      to: { path: '^src/', pathNot: '^src/$1/', circular: true }
+    }
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    // @swc/core parses TypeScript here: typescript 7's compiler has no JavaScript API for dependency-cruiser yet. swc
+    // sees the source as written, so type-only imports count too (a type is as much a dependency as a value is).
+    parser: 'swc',
+    tsConfig: { fileName: 'tsconfig.json' }
+  }
+}
