@@ -2,9 +2,14 @@
  * Streamlane's layer map as rules (docs/development.md explains them; the design notes hold the same table). Run by
  * `npm run lint` and by `npm test`'s lint step: `depcruise src --ignore-known`.
  *
- * `mayImport` is the folder table: which folders of src/ each folder may import, besides itself and src/errors.ts
- * (the base error class every layer shares). Keep it acyclic: that is what keeps the folders free of import cycles.
+ * `mayImport` is the folder table: which folders of src/ each folder may import, besides itself and the shared
+ * modules at the root of src/. Keep it acyclic: that is what keeps the folders free of import cycles.
  */
+
+/** Small shared types every folder may import: the base error class and the topic-partition. */
+const shared = ['errors', 'topic-partition']
+const sharedPath = `^src/(${shared.join('|')})\\.ts$`
+
 const mayImport = {
   kafka: [],
   serde: [],
@@ -25,10 +30,10 @@ const mayImport = {
 
 const layerRules = Object.entries(mayImport).map(([folder, allowed]) => ({
   name: `layer-${folder}`,
-  comment: `src/${folder}/ may import only ${allowed.length ? allowed.map((f) => `src/${f}/`).join(', ') : 'itself'} (and src/errors.ts)`,
+  comment: `src/${folder}/ may import only ${allowed.length ? allowed.map((f) => `src/${f}/`).join(', ') : 'itself'} (and the shared ${shared.join(', ')})`,
   severity: 'error',
   from: { path: `^src/${folder}/` },
-  to: { path: '^src/', pathNot: [`^src/(${[folder, ...allowed].join('|')})/`, '^src/errors\\.ts$'] }
+  to: { path: '^src/', pathNot: [`^src/(${[folder, ...allowed].join('|')})/`, sharedPath] }
 }))
 
 export default {

@@ -1,3 +1,4 @@
+import { topicPartitionKey } from '../topic-partition.ts'
 import { sortTaskIds, type TaskId } from './task-id.ts'
 import type { TopicPartitions } from './tasks.ts'
 
@@ -59,11 +60,11 @@ export function revokedPartitions(
   previous: readonly TopicPartitions[],
   next: readonly TopicPartitions[]
 ): TopicPartitions[] {
-  const kept = new Set(next.flatMap(({ topic, partitions }) => partitions.map((p) => `${p}:${topic}`)))
+  const kept = new Set(next.flatMap(({ topic, partitions }) => partitions.map((p) => topicPartitionKey(topic, p))))
   const revoked = new Map<string, Set<number>>()
   for (const { topic, partitions } of previous) {
     for (const partition of partitions) {
-      if (kept.has(`${partition}:${topic}`)) continue
+      if (kept.has(topicPartitionKey(topic, partition))) continue
       const set = revoked.get(topic) ?? new Set()
       set.add(partition)
       revoked.set(topic, set)

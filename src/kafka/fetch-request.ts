@@ -1,7 +1,8 @@
 import { type Admin, FetchIsolationLevels, type fetchV17, ListOffsetTimestamps } from '@platformatic/kafka'
+import { topicPartitionKey } from '../topic-partition.ts'
 import { KafkaRequestError } from './errors.ts'
 import { type AnyClient, getApi, getConnection } from './library.ts'
-import { type IsolationLevel, partitionKey } from './types.ts'
+import type { IsolationLevel } from './types.ts'
 
 /** Start offsets resolved with ListOffsets: by assign() at once, after seek() or an out-of-range reset lazily. */
 export const OFFSET_EARLIEST = -2n
@@ -102,7 +103,7 @@ export async function fetchPartitions(
   for (const topic of response.responses) {
     const name = nameOf.get(topic.topicId)
     if (name === undefined) continue
-    for (const p of topic.partitions) result.set(`${name}\u0000${p.partitionIndex}`, p)
+    for (const p of topic.partitions) result.set(topicPartitionKey(name, p.partitionIndex), p)
   }
   return result
 }
@@ -135,7 +136,7 @@ export async function listStartOffsets(
   })
   const offsets = new Map<string, bigint>()
   for (const t of listed) {
-    for (const p of t.partitions) if (p.offset >= 0n) offsets.set(partitionKey(t.name, p.partitionIndex), p.offset)
+    for (const p of t.partitions) if (p.offset >= 0n) offsets.set(topicPartitionKey(t.name, p.partitionIndex), p.offset)
   }
   return offsets
 }

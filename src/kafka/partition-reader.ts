@@ -1,5 +1,6 @@
 import { Admin, type ClusterMetadata, protocolErrorsCodesById } from '@platformatic/kafka'
 import type { StreamlaneError } from '../errors.ts'
+import { topicPartitionKey } from '../topic-partition.ts'
 import { libraryOptions, saslIdentity } from './connection.ts'
 import { backoffMs, runWithDeadline, withDeadline } from './deadline.ts'
 import {
@@ -25,7 +26,7 @@ import {
   resolveReaderOptions
 } from './reader-options.ts'
 import { type PartitionState, ReaderState } from './reader-state.ts'
-import { type ConsumedRecord, partitionKey, type TopicPartition, type TopicPartitionOffset } from './types.ts'
+import type { ConsumedRecord, TopicPartition, TopicPartitionOffset } from './types.ts'
 
 export { OFFSET_EARLIEST, OFFSET_LATEST } from './fetch-request.ts'
 export type { PartitionReaderOptions } from './reader-options.ts'
@@ -110,7 +111,7 @@ class PartitionReader implements KafkaPartitionReader {
     )
     this.#checkOpen()
     for (const p of partitions) {
-      this.#state.add(p.topic, p.partition, resolved.get(partitionKey(p.topic, p.partition)) ?? p.offset)
+      this.#state.add(p.topic, p.partition, resolved.get(topicPartitionKey(p.topic, p.partition)) ?? p.offset)
     }
     this.#metadataStale = true
     this.#pump()
@@ -308,7 +309,7 @@ class PartitionReader implements KafkaPartitionReader {
       for (const { state, version, fetchOffset } of requested) {
         state.inflight = false
         if (this.#state.get(state.topic, state.partition) !== state || state.version !== version) continue
-        const answer = answers.get(partitionKey(state.topic, state.partition))
+        const answer = answers.get(topicPartitionKey(state.topic, state.partition))
         if (answer) this.#apply(state, fetchOffset, answer)
       }
     } catch (error) {
@@ -366,7 +367,7 @@ class PartitionReader implements KafkaPartitionReader {
       )
       for (const { state, version } of requested) {
         state.inflight = false
-        const offset = offsets.get(partitionKey(state.topic, state.partition))
+        const offset = offsets.get(topicPartitionKey(state.topic, state.partition))
         if (state.version === version && offset !== undefined) {
           state.position = offset
           state.succeeded()

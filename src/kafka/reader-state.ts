@@ -1,6 +1,7 @@
 import type { StreamlaneError } from '../errors.ts'
+import { topicPartitionKey } from '../topic-partition.ts'
 import { KafkaRequestError } from './errors.ts'
-import { type ConsumedRecord, partitionKey } from './types.ts'
+import type { ConsumedRecord } from './types.ts'
 
 /**
  * The partition reader's bookkeeping, without I/O: per partition the position (next offset handed to the caller),
@@ -90,19 +91,19 @@ export class ReaderState {
   #waiters: (() => void)[] = []
 
   add(topic: string, partition: number, offset: bigint): void {
-    const existing = this.#partitions.get(partitionKey(topic, partition))
+    const existing = this.#partitions.get(topicPartitionKey(topic, partition))
     if (existing) existing.seek(offset)
-    else this.#partitions.set(partitionKey(topic, partition), new PartitionState(topic, partition, offset))
+    else this.#partitions.set(topicPartitionKey(topic, partition), new PartitionState(topic, partition, offset))
   }
 
   remove(topic: string, partition: number): void {
-    const state = this.#partitions.get(partitionKey(topic, partition))
+    const state = this.#partitions.get(topicPartitionKey(topic, partition))
     if (state) state.version++
-    this.#partitions.delete(partitionKey(topic, partition))
+    this.#partitions.delete(topicPartitionKey(topic, partition))
   }
 
   get(topic: string, partition: number): PartitionState | undefined {
-    return this.#partitions.get(partitionKey(topic, partition))
+    return this.#partitions.get(topicPartitionKey(topic, partition))
   }
 
   require(topic: string, partition: number, operation: string): PartitionState {

@@ -1,9 +1,8 @@
 /** Small value types shared by the admin, the producer and the partition reader. Offsets are `bigint` everywhere. */
 
-export interface TopicPartition {
-  topic: string
-  partition: number
-}
+import type { TopicPartition } from '../topic-partition.ts'
+
+export type { TopicPartition }
 
 export interface TopicPartitionOffset extends TopicPartition {
   offset: bigint
@@ -39,8 +38,4 @@ export interface ConsumedRecord {
   value: Buffer | null
   /** Header values that were null on the wire are given as empty buffers. */
   headers: RecordHeader[]
-}
-
-export function partitionKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`
 }

@@ -12,6 +12,7 @@ import {
   ProducerFencedError,
   UnknownTopicError
 } from '../kafka/index.ts'
+import { topicPartitionKey } from '../topic-partition.ts'
 import type { ProducedRecord, ProducedRecordOrigin, RecordCollector } from '../topology/index.ts'
 import { ProductionError } from '../topology/index.ts'
 
@@ -78,7 +79,7 @@ export class ProducerRecordCollector implements RecordCollector {
 
   /** The last acknowledged offset of a tracked partition, after the latest flush. */
   acknowledgedOffset(topic: string, partition: number): bigint | undefined {
-    return this.#acked.get(`${topic}:${partition}`)
+    return this.#acked.get(topicPartitionKey(topic, partition))
   }
 
   partitionCount(topic: string): number | undefined {
@@ -105,7 +106,7 @@ export class ProducerRecordCollector implements RecordCollector {
     if (this.#trackedTopics.size === 0) return
     for (const { topic, partition, offset } of written) {
       if (!this.#trackedTopics.has(topic)) continue
-      const k = `${topic}:${partition}`
+      const k = topicPartitionKey(topic, partition)
       if (offset > (this.#acked.get(k) ?? -1n)) this.#acked.set(k, offset)
     }
   }

@@ -34,12 +34,4 @@ export interface RawRecord {
   readonly headers: Headers
 }
 
-export interface TopicPartition {
-  readonly topic: string
-  readonly partition: number
-}
-
-/** A topic-partition as a map key. */
-export function topicPartitionKey(topic: string, partition: number): string {
-  return `${topic}:${partition}`
-}
+export { type TopicPartition, topicPartitionKey } from '../topic-partition.ts'

@@ -1,3 +1,4 @@
+import { topicPartitionKey } from '../../topic-partition.ts'
 import type { GroupRates, GroupSnapshot } from './types.ts'
 
 /**
@@ -40,7 +41,7 @@ export class GroupRateTracker {
   observe(snapshot: GroupSnapshot): GroupRates {
     const seen = new Set<string>()
     for (const p of snapshot.partitions) {
-      const key = `${p.topic}\u0000${p.partition}`
+      const key = topicPartitionKey(p.topic, p.partition)
       seen.add(key)
       const previous = this.#marks.get(key)
       if (previous) {

@@ -1,4 +1,5 @@
 import { UnknownTopicError as KafkaUnknownTopicError } from '../../kafka/index.ts'
+import { topicPartitionKey } from '../../topic-partition.ts'
 import type { SignalAdmin } from './admin-port.ts'
 import { KafkaUnavailableError, NoTopicsError, SignalError, UnknownGroupError, UnknownTopicError } from './errors.ts'
 import { taskCountOf, tasksFromMembers } from './tasks.ts'
@@ -77,7 +78,7 @@ export async function readGroupSnapshot(
     const latest = await admin.listOffsets(requests, 'latest')
     const at = now()
 
-    const commitOf = new Map(validCommits.map((c) => [`${c.topic}\u0000${c.partition}`, c.offset]))
+    const commitOf = new Map(validCommits.map((c) => [topicPartitionKey(c.topic, c.partition), c.offset]))
     const partitions: PartitionSignal[] = []
     for (const { topic, partitions: numbers } of requests) {
       for (const partition of numbers) {
@@ -90,7 +91,9 @@ export async function readGroupSnapshot(
             new Error(`no offsets returned for ${topic}-${partition} (leader unavailable?)`)
           )
         }
-        partitions.push(partitionSignal(topic, partition, logStart, end, commitOf.get(`${topic}\u0000${partition}`)))
+        partitions.push(
+          partitionSignal(topic, partition, logStart, end, commitOf.get(topicPartitionKey(topic, partition)))
+        )
       }
     }
     return {

@@ -1,3 +1,4 @@
+import { topicPartitionKey } from '../../topic-partition.ts'
 import { GroupAssignmentError } from './errors.ts'
 import { normalizePartitions } from './partitions.ts'
 import type { Assignor, AssignorContext, MemberAssignment, MemberSubscription } from './types.ts'
@@ -27,8 +28,6 @@ export interface LeaderAssignment {
   withheld: WithheldPartition[]
 }
 
-const key = (topic: string, partition: number) => `${topic}\u0000${partition}`
-
 /**
  * Current owner of every claimed partition. Two members can claim one partition when one of them missed a
  * generation (a zombie); the claim from the newest generation wins, as in Kafka's cooperative sticky assignor.
@@ -38,7 +37,7 @@ export function currentOwners(members: readonly MemberSubscription[]): Map<strin
   for (const member of members) {
     for (const { topic, partitions } of member.ownedPartitions) {
       for (const partition of partitions) {
-        const k = key(topic, partition)
+        const k = topicPartitionKey(topic, partition)
         const previous = owners.get(k)
         if (!previous || member.generationId > previous.generationId) {
           owners.set(k, { memberId: member.memberId, generationId: member.generationId })
@@ -103,14 +102,14 @@ export async function computeLeaderAssignment(
             `the assignor assigned ${topic}-${partition} to ${memberId}, but ${topic} has ${count} partitions`
           )
         }
-        const other = assignedTo.get(key(topic, partition))
+        const other = assignedTo.get(topicPartitionKey(topic, partition))
         if (other !== undefined && other !== memberId) {
           throw new GroupAssignmentError(
             groupId,
             `the assignor assigned ${topic}-${partition} to both ${other} and ${memberId}`
           )
         }
-        assignedTo.set(key(topic, partition), memberId)
+        assignedTo.set(topicPartitionKey(topic, partition), memberId)
       }
     }
   }
@@ -128,7 +127,7 @@ export async function computeLeaderAssignment(
     for (const { topic, partitions } of normalizePartitions(share.partitions)) {
       const mine: number[] = []
       for (const partition of partitions) {
-        const ownerId = owners.get(key(topic, partition))
+        const ownerId = owners.get(topicPartitionKey(topic, partition))
         if (ownerId !== undefined && ownerId !== memberId) withheld.push({ topic, partition, memberId, ownerId })
         else mine.push(partition)
       }

@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import { GroupAssignmentError } from '../../../src/kafka/group/errors.ts'
 import { computeLeaderAssignment, currentOwners } from '../../../src/kafka/group/leader-assignment.ts'
 import type { Assignor, MemberAssignment, MemberSubscription } from '../../../src/kafka/group/types.ts'
+import { topicPartitionKey } from '../../../src/topic-partition.ts'
 
 const context = { groupId: 'g', generationId: 5, leaderId: 'a' }
 const counts = new Map([['t', 4]])
@@ -68,8 +69,8 @@ test('a partition still owned by another member is withheld from its new owner f
 
 test('the claim from the newest generation wins when two members claim a partition', () => {
   const owners = currentOwners([subscription('zombie', [0, 1], 3), subscription('current', [1], 4)])
-  assert.equal(owners.get('t\u00000'), 'zombie')
-  assert.equal(owners.get('t\u00001'), 'current')
+  assert.equal(owners.get(topicPartitionKey('t', 0)), 'zombie')
+  assert.equal(owners.get(topicPartitionKey('t', 1)), 'current')
 })
 
 test('members the assignor left out get an empty share', async () => {
