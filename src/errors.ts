@@ -1,11 +1,14 @@
+import type { StreamlaneErrorCode } from './error-codes.ts'
+
 /**
  * Base of every error Streamlane raises. `code` is stable across releases so callers and log queries can match on
- * it; the message names what failed and where (broker, topic, partition, offset, group, store or option).
+ * it; the message names what failed and where (broker, topic, partition, offset, group, store or option). The codes
+ * are one closed list: error-codes.ts, documented in docs/errors.md.
  */
 export class StreamlaneError extends Error {
-  readonly code: string
+  readonly code: StreamlaneErrorCode
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: StreamlaneErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = new.target.name
     this.code = code

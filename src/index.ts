@@ -29,6 +29,7 @@ export {
   type ValueAndTimestamp,
   type Windowed
 } from './dsl/index.ts'
+export { ERROR_CODES, type StreamlaneErrorCode } from './error-codes.ts'
 export { ConfigError, StreamlaneError } from './errors.ts'
 export type { AppState, StateListener, TaskRestoreProgress } from './runtime/index.ts'
 export {

@@ -1,3 +1,4 @@
+import type { StreamlaneErrorCode } from '../error-codes.ts'
 import { StreamlaneError } from '../errors.ts'
 
 /**
@@ -12,7 +13,7 @@ export class KafkaError extends StreamlaneError {
   readonly retriable: boolean
 
   constructor(
-    code: string,
+    code: StreamlaneErrorCode,
     message: string,
     options: { cause?: unknown; kafkaCode?: string | undefined; retriable?: boolean } = {}
   ) {

@@ -1,3 +1,4 @@
+import type { StreamlaneErrorCode } from '../error-codes.ts'
 import { StreamlaneError } from '../errors.ts'
 
 /**
@@ -9,7 +10,7 @@ import { StreamlaneError } from '../errors.ts'
 export class StateStoreError extends StreamlaneError {
   readonly store: string
 
-  constructor(store: string, message: string, options?: { cause?: unknown; code?: string }) {
+  constructor(store: string, message: string, options?: { cause?: unknown; code?: StreamlaneErrorCode }) {
     super(options?.code ?? 'STREAMLANE_STATE_STORE_INVALID_USE', `state store ${store}: ${message}`, options)
     this.store = store
   }

@@ -1,3 +1,4 @@
+import type { StreamlaneErrorCode } from '../../error-codes.ts'
 import { StreamlaneError } from '../../errors.ts'
 
 /**
@@ -10,7 +11,7 @@ export type SignalErrorKind = 'not-found' | 'unavailable' | 'invalid'
 export class SignalError extends StreamlaneError {
   readonly kind: SignalErrorKind
 
-  constructor(kind: SignalErrorKind, code: string, message: string, options?: { cause?: unknown }) {
+  constructor(kind: SignalErrorKind, code: StreamlaneErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options)
     this.kind = kind
   }

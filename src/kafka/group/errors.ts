@@ -1,3 +1,4 @@
+import type { StreamlaneErrorCode } from '../../error-codes.ts'
 import { KafkaError } from '../errors.ts'
 
 /**
@@ -9,7 +10,7 @@ export class GroupError extends KafkaError {
   readonly groupId: string
 
   constructor(
-    code: string,
+    code: StreamlaneErrorCode,
     groupId: string,
     message: string,
     options: { cause?: unknown; kafkaCode?: string; retriable?: boolean } = {}
