@@ -41,8 +41,8 @@ export function guardRequests(app: FastifyInstance, options: TokenGuardOptions):
           code: 'STREAMLANE_ENDPOINT_UNAUTHORIZED',
           message:
             reason === 'token-missing'
-              ? `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}: an Authorization: Bearer token is required`
-              : `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}: the bearer token is not valid here`
+              ? `${request.method} ${request.routeOptions.url ?? 'this route'}: an Authorization: Bearer token is required`
+              : `${request.method} ${request.routeOptions.url ?? 'this route'}: the bearer token is not valid here`
         }
       })
   })

@@ -64,7 +64,7 @@ export function buildHttpServer(
   const app = Fastify({ logger: false, bodyLimit: 1024, ...(options.tls ? { https: httpsOptions(options.tls) } : {}) })
   if (options.tokens && options.tokens.length > 0) {
     const check = tokenChecker(options.tokens)
-    guardRequests(app, { rule: (request) => (PROBES.has(request.url.split('?')[0] ?? '') ? undefined : check) })
+    guardRequests(app, { rule: (request) => (PROBES.has(request.routeOptions.url ?? '') ? undefined : check) })
   }
   app.get('/metrics', async (_request, reply) => {
     const text = await options.registry.metrics()

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js'
+import type { ServerTls } from '../../endpoint/index.ts'
 import { StreamlaneError } from '../../errors.ts'
 import { SignalError } from '../signals/errors.ts'
 import {
@@ -8,6 +9,7 @@ import {
   type MetricValueMessage,
   type ScaledObjectRefMessage
 } from './proto.ts'
+import type { ScalerMetrics } from './scaler-metrics.ts'
 import type { ScalerLogger, ScalerRequest, ScalerService } from './scaler-service.ts'
 
 export interface ExternalScalerServerOptions {
@@ -17,7 +19,16 @@ export interface ExternalScalerServerOptions {
   /** How often StreamIsActive re-evaluates; it pushes only when the answer changes. */
   streamIntervalMs?: number
   logger?: ScalerLogger
+  /** Server certificate and key; with `clientCa`, KEDA must present a client certificate that CA signed (mTLS). */
+  tls?: ServerTls
+  metrics?: ScalerMetrics
 }
+
+/**
+ * Largest request taken: a ScaledObjectRef is a name, a namespace and a small metadata map. gRPC's default (4 MiB)
+ * would let any caller park megabytes per call.
+ */
+const MAX_REQUEST_BYTES = 64 * 1024
 
 export interface ExternalScalerServer {
   /** The port actually bound. */
@@ -31,10 +42,12 @@ export interface ExternalScalerServer {
  * keeps the current replica count or applies the ScaledObject's fallback, where a zero would scale the app away.
  */
 export async function startExternalScalerServer(options: ExternalScalerServerOptions): Promise<ExternalScalerServer> {
-  const { service, logger } = options
+  const { service } = options
+  const logger: FailureLog = { logger: options.logger, metrics: options.metrics }
   const streamIntervalMs = options.streamIntervalMs ?? 5_000
-  const server = new grpc.Server()
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_REQUEST_BYTES })
   const streams = new Set<() => void>()
+  const toRequest = (ref: ScaledObjectRefMessage) => requestOf(ref, options.tls !== undefined)
 
   const handlers: grpc.UntypedServiceImplementation = {
     IsActive: unary<ScaledObjectRefMessage, { result: boolean }>('IsActive', logger, async (ref) => {
@@ -117,7 +130,7 @@ export async function startExternalScalerServer(options: ExternalScalerServerOpt
 
   server.addService(loadExternalScalerService(), handlers)
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(options.address, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+    server.bindAsync(options.address, serverCredentials(options.tls), (error, bound) =>
       error ? reject(error) : resolve(bound)
     )
   })
@@ -143,13 +156,42 @@ class GrpcInputError extends StreamlaneError {
   }
 }
 
-function toRequest(ref: ScaledObjectRefMessage): ScalerRequest {
-  return { namespace: ref.namespace, name: ref.name, metadata: ref.scalerMetadata ?? {}, source: 'metadata' }
+/**
+ * KEDA's TLS keys (`enableTLS`, and `caCert` / `tlsClientCert` / `tlsClientKey` in a TriggerAuthentication) make it
+ * dial with TLS; it passes `enableTLS` on in the metadata. A call that says enableTLS=true yet reached a plaintext
+ * server came over a connection the ScaledObject did not ask for (a proxy, an old KEDA): refused, so the mismatch
+ * shows on the ScaledObject instead of TLS being silently dropped.
+ */
+function requestOf(ref: ScaledObjectRefMessage, serverTls: boolean): ScalerRequest {
+  const metadata = ref.scalerMetadata ?? {}
+  if (!serverTls && metadata.enableTLS?.trim().toLowerCase() === 'true') {
+    throw new GrpcInputError(
+      'metadata.enableTLS is true but this scaler serves plaintext gRPC: start it with --tls-cert-file and ' +
+        '--tls-key-file (STREAMLANE_SCALER_TLS_CERT_FILE / _KEY_FILE), or drop enableTLS'
+    )
+  }
+  return { namespace: ref.namespace, name: ref.name, metadata, source: 'metadata' }
+}
+
+/** TLS when given material; a client CA turns on client-certificate verification (KEDA's tlsClientCert). */
+function serverCredentials(tls: ServerTls | undefined): grpc.ServerCredentials {
+  if (!tls) return grpc.ServerCredentials.createInsecure()
+  return grpc.ServerCredentials.createSsl(
+    tls.clientCa ?? null,
+    [{ cert_chain: tls.cert, private_key: tls.key }],
+    tls.clientCa !== undefined
+  )
+}
+
+/** Where a failed call is told: the log, and the refusal metric for a request the operator did not allow. */
+interface FailureLog {
+  logger: ScalerLogger | undefined
+  metrics: ScalerMetrics | undefined
 }
 
 function unary<Req, Res>(
   method: string,
-  logger: ScalerLogger | undefined,
+  logger: FailureLog,
   handle: (request: Req) => Promise<Res>
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
@@ -171,18 +213,20 @@ export function toStatus(error: unknown): Partial<grpc.StatusObject> {
   let status: grpc.status = grpc.status.INTERNAL
   if (error instanceof GrpcInputError) status = grpc.status.INVALID_ARGUMENT
   else if (error instanceof SignalError) {
-    status =
-      error.kind === 'invalid'
-        ? grpc.status.INVALID_ARGUMENT
-        : error.kind === 'not-found'
-          ? grpc.status.NOT_FOUND
-          : grpc.status.UNAVAILABLE
+    const byKind = {
+      invalid: grpc.status.INVALID_ARGUMENT,
+      forbidden: grpc.status.PERMISSION_DENIED,
+      'not-found': grpc.status.NOT_FOUND,
+      unavailable: grpc.status.UNAVAILABLE
+    } as const
+    status = byKind[error.kind]
   }
   return { code: status, details: `${code}: ${message}` }
 }
 
-function logFailure(logger: ScalerLogger | undefined, method: string, ref: ScaledObjectRefMessage, error: unknown) {
-  logger?.warn(
+function logFailure(log: FailureLog, method: string, ref: ScaledObjectRefMessage, error: unknown) {
+  if (error instanceof SignalError && error.kind === 'forbidden') log.metrics?.refused('grpc', 'not-allowed')
+  log.logger?.warn(
     {
       method,
       scaledObject: `${ref?.namespace ?? ''}/${ref?.name ?? ''}`,

@@ -48,11 +48,13 @@ export function loadExternalScalerService(): grpc.ServiceDefinition {
 }
 
 /** A client of the same service, for the TypeScript tests (the Go conformance test uses KEDA's own client). */
-export function externalScalerClient(address: string): grpc.Client & Record<string, unknown> {
+export function externalScalerClient(
+  address: string,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()
+): grpc.Client & Record<string, unknown> {
   const definition = protoLoader.loadSync(EXTERNAL_SCALER_PROTO, { keepCase: true, longs: Number, defaults: true })
   const loaded = grpc.loadPackageDefinition(definition) as unknown as {
     externalscaler: { ExternalScaler: grpc.ServiceClientConstructor }
   }
-  return new loaded.externalscaler.ExternalScaler(address, grpc.credentials.createInsecure()) as grpc.Client &
-    Record<string, unknown>
+  return new loaded.externalscaler.ExternalScaler(address, credentials) as grpc.Client & Record<string, unknown>
 }

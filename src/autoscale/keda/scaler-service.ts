@@ -1,5 +1,7 @@
 import type { SignalCollector } from '../signals/collector.ts'
+import { LruMap } from '../signals/lru-map.ts'
 import type { GroupSignals } from '../signals/types.ts'
+import { groupAllowed, type ScalerAccess } from './access-policy.ts'
 import type { ScalingPolicy } from './policy-port.ts'
 import { parseTriggerMetadata, type ScalerTrigger } from './trigger-metadata.ts'
 
@@ -49,10 +51,19 @@ export interface ScalerServiceOptions {
   logger?: ScalerLogger
   /** Brokers used when a trigger names no bootstrapServers. */
   defaultBrokers?: string[]
+  /** Which groups and clusters callers may ask for. */
+  access?: ScalerAccess
+  /** Most ScaledObjects (and metrics-api query names) with state; the least recently asked is evicted first. */
+  maxObjects?: number
+  /** Called for each ScaledObject state evicted to stay within maxObjects. */
+  onEvict?: () => void
   now?: () => number
 }
 
+export const DEFAULT_MAX_OBJECTS = 1_000
+
 interface ObjectState {
+  groupId: string
   signature: string
   policyState: unknown
   last: Evaluation | undefined
@@ -73,7 +84,8 @@ export class ScalerService {
   readonly #logger: ScalerLogger | undefined
   readonly #now: () => number
   readonly #defaultBrokers: string[]
-  readonly #objects = new Map<string, ObjectState>()
+  readonly #access: ScalerAccess
+  readonly #objects: LruMap<string, ObjectState>
 
   constructor(options: ScalerServiceOptions) {
     this.#collector = options.collector
@@ -83,11 +95,19 @@ export class ScalerService {
     this.#logger = options.logger
     this.#now = options.now ?? Date.now
     this.#defaultBrokers = options.defaultBrokers ?? []
+    this.#access = options.access ?? {}
+    const onEvict = options.onEvict
+    this.#objects = new LruMap({
+      maxEntries: options.maxObjects ?? DEFAULT_MAX_OBJECTS,
+      // A poll in flight keeps its state: evicting it would only make the next poll start from scratch.
+      evictable: (state) => !state.inflight,
+      ...(onEvict ? { onEvict: () => onEvict() } : {})
+    })
   }
 
   /** The metric's name and target, from the metadata alone: GetMetricSpec must not depend on the cluster's state. */
   metricSpec(request: ScalerRequest): { metricName: string; targetSize: number; trigger: ScalerTrigger } {
-    const trigger = parseTriggerMetadata(request.metadata, request.source, this.#defaultBrokers)
+    const trigger = parseTriggerMetadata(request.metadata, request.source, this.#defaultBrokers, this.#access)
     return { metricName: metricNameFor(trigger.groupId), targetSize: this.#policy.targetSize, trigger }
   }
 
@@ -105,7 +125,14 @@ export class ScalerService {
     let state = this.#objects.get(key)
     if (!state || state.signature !== signature) {
       // New or edited ScaledObject: old stabilization state described another configuration.
-      state = { signature, policyState: undefined, last: undefined, inflight: undefined, lastUsed: now }
+      state = {
+        groupId: trigger.groupId,
+        signature,
+        policyState: undefined,
+        last: undefined,
+        inflight: undefined,
+        lastUsed: now
+      }
       this.#objects.set(key, state)
     }
     state.lastUsed = now
@@ -122,6 +149,19 @@ export class ScalerService {
   /** Number of ScaledObjects with live state (for health output). */
   get objects(): number {
     return this.#objects.size
+  }
+
+  /**
+   * Whether self-reports for this group are taken: it is on the operator's allow-list or, without one, some
+   * ScaledObject or query evaluated it lately. Reports for any other group are refused before they are stored.
+   */
+  serves(groupId: string): boolean {
+    if (this.#access.groups) return groupAllowed(this.#access, groupId)
+    const now = this.#now()
+    for (const [, state] of this.#objects.entries()) {
+      if (state.groupId === groupId && now - state.lastUsed <= this.#idleMs) return true
+    }
+    return false
   }
 
   async close(): Promise<void> {
@@ -192,7 +232,7 @@ export class ScalerService {
   }
 
   #sweep(now: number): void {
-    for (const [key, state] of this.#objects) {
+    for (const [key, state] of [...this.#objects.entries()]) {
       if (!state.inflight && now - state.lastUsed > this.#idleMs) this.#objects.delete(key)
     }
   }

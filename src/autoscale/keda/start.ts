@@ -1,3 +1,4 @@
+import type { BearerToken, ServerTls } from '../../endpoint/index.ts'
 import { createAdmin } from '../../kafka/admin.ts'
 import type { KafkaConnectionSecurity } from '../../kafka/connection.ts'
 import { type MetricsApiServer, startMetricsApi } from '../metrics-api/server.ts'
@@ -5,19 +6,44 @@ import { createRateEstimator } from '../policy/rate-window.ts'
 import type { AdminFactory } from '../signals/admin-port.ts'
 import { SignalCollector } from '../signals/collector.ts'
 import { InstanceReportStore } from '../signals/report-store.ts'
+import type { ScalerAccess } from './access-policy.ts'
 import { type ExternalScalerServer, startExternalScalerServer } from './grpc-server.ts'
 import { defaultPolicy } from './policy-adapter.ts'
 import type { ScalingPolicy } from './policy-port.ts'
+import { createScalerMetrics, type ScalerMetrics } from './scaler-metrics.ts'
 import { type ScalerLogger, ScalerService } from './scaler-service.ts'
 
+/** Bounds of the state callers can make the scaler keep; past them the least recently used entry is evicted. */
+export interface ScalerLimits {
+  /** ScaledObjects (and metrics-api query names) with policy state. */
+  maxObjects?: number
+  /** Rate histories (one per ScaledObject and what it measures). */
+  maxTracked?: number
+  /** Self-reports kept, over all groups, and their bytes (JSON size). */
+  maxReports?: number
+  maxReportBytes?: number
+  /** Largest HTTP request body read. */
+  bodyLimit?: number
+}
+
 export interface ScalerOptions {
+  /** Listen address of both ports; loopback by default (a pod sets 0.0.0.0 behind a Service). */
   host?: string
   /** 0 picks a free port; null disables the gRPC server. */
   grpcPort: number | null
   /** 0 picks a free port; null disables the HTTP server. */
   httpPort: number | null
-  /** Used when a trigger names no bootstrapServers. */
+  /** Used when a trigger names no bootstrapServers; always allowed. */
   defaultBrokers?: string[]
+  /** Groups served and clusters triggers may name. */
+  access?: ScalerAccess
+  /** Server certificate and key for both ports; `clientCa` makes gRPC require client certificates (mTLS). */
+  tls?: ServerTls
+  /** Bearer tokens for GET /metrics and /metrics/:group; none = those routes are open. */
+  readTokens?: BearerToken[]
+  /** Bearer tokens for POST /reports; none = reports are refused. */
+  reportTokens?: BearerToken[]
+  limits?: ScalerLimits
   /** Deadline of one admin call to the brokers; kept well below KEDA's gRPC timeout so our error reaches it. */
   requestTimeoutMs?: number
   connectTimeoutMs?: number
@@ -34,6 +60,9 @@ export interface RunningScaler {
   grpcPort: number | null
   httpPort: number | null
   service: ScalerService
+  reports: InstanceReportStore
+  collector: SignalCollector
+  metrics: ScalerMetrics
   close(): Promise<void>
 }
 
@@ -41,6 +70,7 @@ export interface RunningScaler {
 export async function startScaler(options: ScalerOptions): Promise<RunningScaler> {
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000
   const connectTimeoutMs = options.connectTimeoutMs ?? 5_000
+  const limits = options.limits ?? {}
   const adminFactory: AdminFactory =
     options.adminFactory ??
     ((o) =>
@@ -51,15 +81,34 @@ export async function startScaler(options: ScalerOptions): Promise<RunningScaler
         requestTimeoutMs,
         ...options.kafkaSecurity
       }))
-  const reports = new InstanceReportStore(options.reportTtlMs === undefined ? {} : { ttlMs: options.reportTtlMs })
-  const collector = new SignalCollector({ adminFactory, estimator: createRateEstimator, reports })
+  const metrics = createScalerMetrics(() => [
+    { store: 'reports', entries: reports.size.reports, bytes: reports.size.bytes },
+    { store: 'scaled_objects', entries: service.objects },
+    { store: 'rate_histories', entries: collector.size.tracked }
+  ])
+  const reports = new InstanceReportStore({
+    ...(options.reportTtlMs === undefined ? {} : { ttlMs: options.reportTtlMs }),
+    ...(limits.maxReports === undefined ? {} : { maxReports: limits.maxReports }),
+    ...(limits.maxReportBytes === undefined ? {} : { maxBytes: limits.maxReportBytes }),
+    onEvict: () => metrics.evicted('reports')
+  })
+  const collector = new SignalCollector({
+    adminFactory,
+    estimator: createRateEstimator,
+    reports,
+    ...(limits.maxTracked === undefined ? {} : { maxTracked: limits.maxTracked }),
+    onEvict: () => metrics.evicted('rate_histories')
+  })
   const service = new ScalerService({
     collector,
     policy: options.policy ?? defaultPolicy,
     ...(options.logger ? { logger: options.logger } : {}),
-    defaultBrokers: options.defaultBrokers ?? []
+    defaultBrokers: options.defaultBrokers ?? [],
+    access: options.access ?? {},
+    ...(limits.maxObjects === undefined ? {} : { maxObjects: limits.maxObjects }),
+    onEvict: () => metrics.evicted('scaled_objects')
   })
-  const host = options.host ?? '0.0.0.0'
+  const host = options.host ?? '127.0.0.1'
   let grpc: ExternalScalerServer | undefined
   let http: MetricsApiServer | undefined
   try {
@@ -67,6 +116,8 @@ export async function startScaler(options: ScalerOptions): Promise<RunningScaler
       grpc = await startExternalScalerServer({
         service,
         address: `${host.includes(':') ? `[${host}]` : host}:${options.grpcPort}`,
+        metrics,
+        ...(options.tls ? { tls: options.tls } : {}),
         ...(options.streamIntervalMs ? { streamIntervalMs: options.streamIntervalMs } : {}),
         ...(options.logger ? { logger: options.logger } : {})
       })
@@ -77,6 +128,12 @@ export async function startScaler(options: ScalerOptions): Promise<RunningScaler
         reports,
         host,
         port: options.httpPort,
+        metrics,
+        // HTTP callers authenticate with tokens; client certificates are for KEDA's gRPC connection.
+        ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),
+        ...(options.readTokens ? { readTokens: options.readTokens } : {}),
+        ...(options.reportTokens ? { reportTokens: options.reportTokens } : {}),
+        ...(limits.bodyLimit === undefined ? {} : { bodyLimit: limits.bodyLimit }),
         ...(options.logger ? { logger: options.logger } : {})
       })
     }
@@ -89,6 +146,9 @@ export async function startScaler(options: ScalerOptions): Promise<RunningScaler
     grpcPort: grpc?.port ?? null,
     httpPort: http?.port ?? null,
     service,
+    reports,
+    collector,
+    metrics,
     async close() {
       await Promise.allSettled([grpc?.close(), http?.close()])
       await service.close()

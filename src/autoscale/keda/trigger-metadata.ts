@@ -1,6 +1,7 @@
 import { ConfigError } from '../../errors.ts'
 import { parseScalingPolicyConfig, type ScalingPolicyConfig, scalingPolicyConfigSchema } from '../policy/config.ts'
 import { ScalerInputError } from '../signals/errors.ts'
+import { checkBrokers, checkGroup, type ScalerAccess } from './access-policy.ts'
 
 /**
  * The `external` trigger's metadata (KEDA hands it over as strings in ScaledObjectRef.scalerMetadata) and the same
@@ -27,6 +28,12 @@ export type PolicyTargets = ScalingPolicyConfig
 const POLICY_KEYS = Object.keys(scalingPolicyConfigSchema.shape)
 
 const DEFAULT_RATE_WINDOW_SECONDS = 60
+
+/**
+ * Most characters of metadata taken (keys and values together). Real triggers are a few hundred; the bound keeps a
+ * caller from parking megabytes in the per-ScaledObject state (its signature) or the error messages.
+ */
+export const MAX_METADATA_CHARS = 16 * 1024
 
 /** Keys KEDA itself uses on an external trigger (the address, TLS); accepted and ignored. */
 const PASSTHROUGH_KEYS = new Set([
@@ -55,8 +62,14 @@ const KNOWN_KEYS = new Set([
 export function parseTriggerMetadata(
   metadata: Record<string, string | undefined>,
   prefix = 'metadata',
-  defaultBrokers: readonly string[] = []
+  defaultBrokers: readonly string[] = [],
+  access: ScalerAccess = {}
 ): ScalerTrigger {
+  let chars = 0
+  for (const [key, value] of Object.entries(metadata)) chars += key.length + (value?.length ?? 0)
+  if (chars > MAX_METADATA_CHARS) {
+    throw new ScalerInputError(prefix, `${chars} characters of keys and values, more than ${MAX_METADATA_CHARS}`)
+  }
   const unknown = Object.keys(metadata).filter((k) => !KNOWN_KEYS.has(k) && !PASSTHROUGH_KEYS.has(k))
   if (unknown.length > 0) {
     throw new ScalerInputError(
@@ -78,8 +91,11 @@ export function parseTriggerMetadata(
       throw new ScalerInputError(`${prefix}.bootstrapServers`, `"${broker}" is not host:port`)
     }
   }
+  // Checked before anything else is done with them: a refused address is never connected to.
+  if (named.length > 0) checkBrokers(access, named, defaultBrokers, `${prefix}.bootstrapServers`)
   const groupId = metadata.consumerGroup?.trim() ?? ''
   if (!groupId) throw new ScalerInputError(`${prefix}.consumerGroup`, 'required: the consumer group to scale')
+  checkGroup(access, groupId, prefix === 'query' ? 'group' : `${prefix}.consumerGroup`)
 
   const targets = policyTargets(metadata, prefix)
   let rateWindowSeconds = DEFAULT_RATE_WINDOW_SECONDS

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { createAdmin } from '../../kafka/admin.ts'
 import type { KafkaConnectionSecurity } from '../../kafka/connection.ts'
 import { defaultPolicy } from '../keda/policy-adapter.ts'
@@ -97,6 +98,8 @@ export async function startLocalScaler(
 
   let pool: WorkerPool | undefined
   let endpoint: ReportEndpoint | undefined
+  // Made for this run and handed to its workers only: nothing else on the machine can post reports that steer it.
+  const reportToken = randomBytes(32).toString('base64url')
   const status = (): LocalScalerStatus => {
     const pids = pool?.pids() ?? {}
     return {
@@ -112,10 +115,20 @@ export async function startLocalScaler(
     }
   }
   if (config.reportPort !== null) {
-    endpoint = await startReportEndpoint({ reports, status, host: config.reportHost, port: config.reportPort })
+    endpoint = await startReportEndpoint({
+      reports,
+      status,
+      host: config.reportHost,
+      port: config.reportPort,
+      groupId: config.groupId,
+      reportTokens: [{ token: reportToken, group: config.groupId }]
+    })
   }
   const env: NodeJS.ProcessEnv = { ...(deps.env ?? process.env), [WORKER_ENV.brokers]: config.brokers.join(',') }
-  if (endpoint) env[WORKER_ENV.scalerUrl] = endpoint.url
+  if (endpoint) {
+    env[WORKER_ENV.scalerUrl] = endpoint.url
+    env[WORKER_ENV.reportToken] = reportToken
+  }
   const workers = new WorkerPool({
     command: config.command,
     args: config.args,

@@ -12,6 +12,8 @@ export const WORKER_ENV = {
   groupId: 'STREAMLANE_GROUP_ID',
   /** Base URL of the scaler's report endpoint (POST /reports); absent when reports are disabled. */
   scalerUrl: 'STREAMLANE_SCALER_URL',
+  /** Bearer token for those reports, made per run (the app's scalerReportToken reads it). */
+  reportToken: 'STREAMLANE_SCALER_REPORT_TOKEN',
   /** Bootstrap servers, when the scaler was given them (otherwise inherited as they are). */
   brokers: 'KAFKA_BROKERS',
   /**

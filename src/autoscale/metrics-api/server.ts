@@ -1,10 +1,13 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
-import { StreamlaneError } from '../../errors.ts'
+import { type BearerToken, guardRequests, httpsOptions, type ServerTls, tokenChecker } from '../../endpoint/index.ts'
+import type { ScalerMetrics } from '../keda/scaler-metrics.ts'
 import type { Evaluation, ScalerLogger, ScalerService } from '../keda/scaler-service.ts'
-import { ScalerInputError, SignalError } from '../signals/errors.ts'
-import { parseInstanceReport } from '../signals/instance-report.ts'
+import { ScalerInputError, ScalerNotAllowedError } from '../signals/errors.ts'
 import type { InstanceReportStore } from '../signals/report-store.ts'
 import type { TaskCount } from '../signals/types.ts'
+import { DEFAULT_BODY_LIMIT, httpStatusOf, registerReportRoute, sendSignalError } from './report-route.ts'
+
+export { httpStatusOf }
 
 export interface MetricsApiOptions {
   service: ScalerService
@@ -13,6 +16,14 @@ export interface MetricsApiOptions {
   /** 0 picks a free port (tests). */
   port: number
   logger?: ScalerLogger
+  /** Required on GET /metrics and /metrics/:group when given (KEDA's metrics-api trigger, Prometheus). */
+  readTokens?: BearerToken[]
+  /** Required on POST /reports; without any, reports are refused (a report steers scaling). */
+  reportTokens?: BearerToken[]
+  tls?: ServerTls
+  /** Largest request body read; larger ones get 413 before they are buffered. */
+  bodyLimit?: number
+  metrics?: ScalerMetrics
 }
 
 export interface MetricsApiServer {
@@ -58,11 +69,32 @@ export interface MetricsResponse {
  * and a 4xx/5xx status, so KEDA's metrics-api scaler fails the poll (and its fallback applies) instead of reading 0.
  */
 export async function startMetricsApi(options: MetricsApiOptions): Promise<MetricsApiServer> {
-  const { service, reports } = options
+  const { service, reports, metrics } = options
   // Fastify's own request logging stays off: the scaler logs decisions and failures itself, once each.
-  const app = Fastify({ logger: false })
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    ...(options.tls ? { https: httpsOptions(options.tls) } : {})
+  })
+  const readCheck = options.readTokens?.length ? tokenChecker(options.readTokens) : undefined
+  const reportCheck = tokenChecker(options.reportTokens ?? [])
+  guardRequests(app, {
+    // By the route matched, not the raw URL: `/%72eports` or a query string must not pick another rule.
+    rule: (request) => {
+      const path = request.routeOptions.url
+      if (path === '/healthz') return undefined
+      if (path === '/reports') return reportCheck
+      return readCheck
+    },
+    onRefused: (reason) => metrics?.refused('http', reason)
+  })
 
   app.get('/healthz', async () => ({ status: 'ok', scaledObjects: service.objects }))
+
+  app.get('/metrics', async (_request, reply) => {
+    if (!metrics) return reply.code(404).send()
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics())
+  })
 
   app.get<{ Params: { group: string }; Querystring: Record<string, unknown> }>(
     '/metrics/:group',
@@ -79,18 +111,16 @@ export async function startMetricsApi(options: MetricsApiOptions): Promise<Metri
         })
         return toResponse(evaluation, group)
       } catch (error) {
+        if (error instanceof ScalerNotAllowedError) metrics?.refused('http', 'not-allowed')
         return sendError(reply, error, options.logger, request.url)
       }
     }
   )
 
-  app.post('/reports', async (request, reply) => {
-    try {
-      reports.put(parseInstanceReport(request.body, Date.now()))
-      return reply.code(204).send()
-    } catch (error) {
-      return sendError(reply, error, options.logger, request.url)
-    }
+  registerReportRoute(app, {
+    reports,
+    serves: (groupId) => service.serves(groupId),
+    onRefused: (reason) => metrics?.refused('http', reason)
   })
 
   // Unknown routes and unparsable bodies get the same JSON error shape as everything else.
@@ -101,13 +131,14 @@ export async function startMetricsApi(options: MetricsApiOptions): Promise<Metri
   )
   app.setErrorHandler((error, request, reply) => {
     const status = (error as { statusCode?: number }).statusCode ?? 500
+    if (status === 413) metrics?.refused('http', 'body-too-large')
     const message = error instanceof Error ? error.message : String(error)
     return reply
       .code(status)
       .send({ error: { code: 'STREAMLANE_SCALER_HTTP', message: `${request.method} ${request.url}: ${message}` } })
   })
 
-  await app.listen({ host: options.host ?? '0.0.0.0', port: options.port })
+  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port })
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : options.port
   return { port, app, close: () => app.close() }
@@ -152,18 +183,13 @@ function stringQuery(query: Record<string, unknown>): Record<string, string> {
   return out
 }
 
-export function httpStatusOf(error: unknown): number {
-  if (error instanceof SignalError) {
-    return error.kind === 'invalid' ? 400 : error.kind === 'not-found' ? 404 : 503
-  }
-  return 500
-}
-
 function sendError(reply: FastifyReply, error: unknown, logger: ScalerLogger | undefined, url: string) {
   const status = httpStatusOf(error)
-  const code = error instanceof StreamlaneError ? error.code : 'STREAMLANE_SCALER_INTERNAL'
-  const message = error instanceof Error ? error.message : String(error)
-  const field = error instanceof ScalerInputError ? { field: error.field } : {}
-  if (status >= 500) logger?.warn({ url, code, err: message }, 'metrics-api request failed')
-  return reply.code(status).send({ error: { code, message, ...field } })
+  if (status >= 500) {
+    logger?.warn(
+      { url, code: (error as { code?: string }).code, err: error instanceof Error ? error.message : String(error) },
+      'metrics-api request failed'
+    )
+  }
+  return sendSignalError(reply, error)
 }

@@ -1,6 +1,7 @@
 import { AdminPool } from './admin-pool.ts'
 import type { AdminFactory } from './admin-port.ts'
 import { KafkaUnavailableError } from './errors.ts'
+import { LruMap } from './lru-map.ts'
 import { GroupRateTracker, type RateEstimatorFactory } from './rate-tracker.ts'
 import type { InstanceReportStore } from './report-store.ts'
 import { readGroupSnapshot, type SnapshotTarget } from './snapshot.ts'
@@ -20,8 +21,14 @@ export interface SignalCollectorOptions {
   rateWindowMs?: number
   /** A target not collected for this long loses its rate history. */
   idleMs?: number
+  /** Most rate histories (and remembered task counts) kept; the least recently used is evicted first. */
+  maxTracked?: number
+  /** Called for each history evicted to stay within maxTracked. */
+  onEvict?: () => void
   now?: () => number
 }
+
+export const DEFAULT_MAX_TRACKED = 2_000
 
 interface Tracked {
   tracker: GroupRateTracker
@@ -40,9 +47,9 @@ export class SignalCollector {
   readonly #rateWindowMs: number
   readonly #idleMs: number
   readonly #now: () => number
-  readonly #tracked = new Map<string, Tracked>()
+  readonly #tracked: LruMap<string, Tracked>
   /** Per cluster and group: the tasks last read from a Streamlane assignment, for while the coordinator shows none. */
-  readonly #lastTasks = new Map<string, { tasks: TaskCount; lastUsed: number }>()
+  readonly #lastTasks: LruMap<string, { tasks: TaskCount; lastUsed: number }>
 
   constructor(options: SignalCollectorOptions) {
     this.#now = options.now ?? Date.now
@@ -51,6 +58,15 @@ export class SignalCollector {
     this.#reports = options.reports
     this.#rateWindowMs = options.rateWindowMs ?? 60_000
     this.#idleMs = options.idleMs ?? 15 * 60_000
+    const maxEntries = options.maxTracked ?? DEFAULT_MAX_TRACKED
+    const onEvict = options.onEvict ? () => options.onEvict?.() : undefined
+    this.#tracked = new LruMap({ maxEntries, ...(onEvict ? { onEvict } : {}) })
+    this.#lastTasks = new LruMap({ maxEntries, ...(onEvict ? { onEvict } : {}) })
+  }
+
+  /** Rate histories and remembered task counts held (for the state metric). */
+  get size(): { tracked: number; lastTasks: number } {
+    return { tracked: this.#tracked.size, lastTasks: this.#lastTasks.size }
   }
 
   /**
@@ -117,10 +133,10 @@ export class SignalCollector {
   }
 
   #sweep(now: number): void {
-    for (const [key, tracked] of this.#tracked) {
+    for (const [key, tracked] of [...this.#tracked.entries()]) {
       if (now - tracked.lastUsed > this.#idleMs) this.#tracked.delete(key)
     }
-    for (const [key, last] of this.#lastTasks) {
+    for (const [key, last] of [...this.#lastTasks.entries()]) {
       if (now - last.lastUsed > this.#idleMs) this.#lastTasks.delete(key)
     }
   }

@@ -4,9 +4,10 @@ import { StreamlaneError } from '../../errors.ts'
 /**
  * Why a scaling signal could not be read. Every one of these must reach KEDA (or the metrics-api caller) as an error,
  * never as a zero: a zero would let the HPA scale a busy app down to its minimum. `kind` lets transports pick a status
- * (gRPC NOT_FOUND / UNAVAILABLE / INVALID_ARGUMENT, HTTP 404 / 503 / 400) without matching on codes.
+ * (gRPC NOT_FOUND / UNAVAILABLE / INVALID_ARGUMENT / PERMISSION_DENIED, HTTP 404 / 503 / 400 / 403) without matching
+ * on codes.
  */
-export type SignalErrorKind = 'not-found' | 'unavailable' | 'invalid'
+export type SignalErrorKind = 'not-found' | 'unavailable' | 'invalid' | 'forbidden'
 
 export class SignalError extends StreamlaneError {
   readonly kind: SignalErrorKind
@@ -77,6 +78,20 @@ export class ScalerInputError extends SignalError {
 
   constructor(field: string, message: string) {
     super('invalid', 'STREAMLANE_SCALER_INPUT_INVALID', `invalid ${field}: ${message}`)
+    this.field = field
+  }
+}
+
+/**
+ * The request is well formed but asks for something the operator did not allow: a group the scaler does not serve, a
+ * cluster that is not on its allow-list. Refused before any connection is opened, so the answer says nothing about
+ * the address asked for.
+ */
+export class ScalerNotAllowedError extends SignalError {
+  readonly field: string
+
+  constructor(field: string, message: string) {
+    super('forbidden', 'STREAMLANE_SCALER_NOT_ALLOWED', `${field}: ${message}`)
     this.field = field
   }
 }

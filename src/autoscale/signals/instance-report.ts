@@ -7,11 +7,16 @@ import { ScalerInputError } from './errors.ts'
  * and the commit rate of a saturated group is its capacity only while there is a backlog. Non-Streamlane groups never
  * report; every consumer of these signals must work without them.
  */
+/** Longest group, instance or member id taken: ids are names, and a report's size is part of the scaler's memory bound. */
+const MAX_ID_LENGTH = 255
+/** More warm-ups than one instance can build at once (Streamlane's maxWarmupReplicas is a handful). */
+const MAX_WARMUPS = 1_000
+
 export const instanceReportSchema = z.object({
-  groupId: z.string().min(1),
+  groupId: z.string().min(1).max(MAX_ID_LENGTH),
   /** Stable per process: the pod name (group.instance.id) or the process id. Later reports replace earlier ones. */
-  instanceId: z.string().min(1),
-  memberId: z.string().optional(),
+  instanceId: z.string().min(1).max(MAX_ID_LENGTH),
+  memberId: z.string().max(MAX_ID_LENGTH).optional(),
   /** Records per second of busy (non-waiting) time: the DS2 "true processing rate". */
   trueProcessingRate: z.number().nonnegative().finite().optional(),
   /** Fraction of wall time spent processing, 0..1. */
@@ -22,7 +27,10 @@ export const instanceReportSchema = z.object({
   /** Fewest standby replicas of any task this instance hosts. */
   standbyReplicas: z.number().int().nonnegative().optional(),
   /** Warm-up copies this instance is building, with how far each has caught up (0..1). */
-  warmups: z.array(z.object({ task: z.string(), progress: z.number().min(0).max(1) })).default([]),
+  warmups: z
+    .array(z.object({ task: z.string().max(64), progress: z.number().min(0).max(1) }))
+    .max(MAX_WARMUPS)
+    .default([]),
   /** Milliseconds since the epoch when the instance measured this; the receiver's clock is used when absent. */
   at: z.number().int().positive().optional()
 })

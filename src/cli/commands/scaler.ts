@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import pino from 'pino'
 import { startScaler } from '../../autoscale/keda/start.ts'
+import { type BearerToken, loadServerTls, parseTokens, readSecret } from '../../endpoint/index.ts'
 import { addKafkaSecurityOptions, cliKafkaSecurity } from '../kafka-security-options.ts'
 
 interface ScalerCliOptions {
@@ -11,7 +12,37 @@ interface ScalerCliOptions {
   requestTimeoutMs: number
   streamIntervalMs: number
   reportTtlMs: number
+  groups?: string
+  allowedBrokers?: string
+  allowAnyBrokers?: boolean
+  tlsCertFile?: string
+  tlsKeyFile?: string
+  grpcClientCaFile?: string
+  tokenFile?: string
+  reportTokenFile?: string
+  maxScaledObjects: number
+  maxReports: number
+  maxReportBytes: number
   logLevel: string
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean)
+}
+
+function count(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a whole number >= 1`)
+  return n
+}
+
+/** Tokens from a file flag or, failing that, the inline variable (env only: a flag would show in `ps`). */
+function tokens(setting: string, inline: string | undefined, file: string | undefined): BearerToken[] | undefined {
+  const text = readSecret(setting, inline, file)
+  return text === undefined ? undefined : parseTokens(text)
 }
 
 function port(value: string): number {
@@ -48,9 +79,68 @@ export function registerScaler(program: Command): void {
         .argParser(port)
         .default(8080)
     )
-    .addOption(new Option('--host <address>', 'address to listen on').env('STREAMLANE_SCALER_HOST').default('0.0.0.0'))
+    .addOption(
+      new Option('--host <address>', 'address to listen on (0.0.0.0 in a pod behind a Service)')
+        .env('STREAMLANE_SCALER_HOST')
+        .default('127.0.0.1')
+    )
     .addOption(
       new Option('--brokers <list>', 'default bootstrap servers for triggers that name none').env('KAFKA_BROKERS')
+    )
+    .addOption(
+      new Option('--groups <list>', 'consumer groups served (a trailing * is a prefix); default: any').env(
+        'STREAMLANE_SCALER_GROUPS'
+      )
+    )
+    .addOption(
+      new Option('--allowed-brokers <list>', 'brokers bootstrapServers may name besides --brokers').env(
+        'STREAMLANE_SCALER_ALLOWED_BROKERS'
+      )
+    )
+    .addOption(
+      new Option('--allow-any-brokers', 'let bootstrapServers name any host:port (trusted callers only)').env(
+        'STREAMLANE_SCALER_ALLOW_ANY_BROKERS'
+      )
+    )
+    .addOption(
+      new Option('--tls-cert-file <path>', 'PEM server certificate: gRPC and HTTP over TLS').env(
+        'STREAMLANE_SCALER_TLS_CERT_FILE'
+      )
+    )
+    .addOption(new Option('--tls-key-file <path>', 'PEM private key').env('STREAMLANE_SCALER_TLS_KEY_FILE'))
+    .addOption(
+      new Option('--grpc-client-ca-file <path>', 'PEM CA: gRPC callers must present a certificate it signed').env(
+        'STREAMLANE_SCALER_GRPC_CLIENT_CA_FILE'
+      )
+    )
+    .addOption(
+      new Option('--token-file <path>', 'bearer token(s) for GET /metrics[/:group] (or STREAMLANE_SCALER_TOKEN)').env(
+        'STREAMLANE_SCALER_TOKEN_FILE'
+      )
+    )
+    .addOption(
+      new Option(
+        '--report-token-file <path>',
+        'bearer token(s) for POST /reports, `<group> <token>` binds one to a group (or STREAMLANE_SCALER_REPORT_TOKEN)'
+      ).env('STREAMLANE_SCALER_REPORT_TOKEN_FILE')
+    )
+    .addOption(
+      new Option('--max-scaled-objects <n>', 'ScaledObjects and queries with state (least recently used evicted)')
+        .env('STREAMLANE_SCALER_MAX_SCALED_OBJECTS')
+        .argParser(count)
+        .default(1_000)
+    )
+    .addOption(
+      new Option('--max-reports <n>', 'self-reports kept over all groups')
+        .env('STREAMLANE_SCALER_MAX_REPORTS')
+        .argParser(count)
+        .default(10_000)
+    )
+    .addOption(
+      new Option('--max-report-bytes <n>', 'bytes of self-reports kept')
+        .env('STREAMLANE_SCALER_MAX_REPORT_BYTES')
+        .argParser(count)
+        .default(8 * 1024 * 1024)
     )
     .addOption(
       new Option('--request-timeout-ms <ms>', 'deadline of one broker call')
@@ -79,25 +169,64 @@ export function registerScaler(program: Command): void {
     .action(async (options: ScalerCliOptions, cmd: Command) => {
       const logger = pino({ name: 'streamlane-scaler', level: options.logLevel })
       const kafkaSecurity = cliKafkaSecurity(options, cmd)
-      const defaultBrokers = (options.brokers ?? '')
-        .split(',')
-        .map((b) => b.trim())
-        .filter(Boolean)
+      const defaultBrokers = list(options.brokers)
+      const groups = list(options.groups)
+      const tls = loadServerTls(
+        { certFile: options.tlsCertFile, keyFile: options.tlsKeyFile, clientCaFile: options.grpcClientCaFile },
+        { certFile: '--tls-cert-file', keyFile: '--tls-key-file', clientCaFile: '--grpc-client-ca-file' }
+      )
+      const readTokens = tokens('--token-file', process.env.STREAMLANE_SCALER_TOKEN, options.tokenFile)
+      const reportTokens = tokens(
+        '--report-token-file',
+        process.env.STREAMLANE_SCALER_REPORT_TOKEN,
+        options.reportTokenFile
+      )
       const scaler = await startScaler({
         host: options.host,
         grpcPort: options.grpcPort,
         httpPort: options.httpPort,
         defaultBrokers,
+        access: {
+          ...(groups.length > 0 ? { groups } : {}),
+          allowedBrokers: list(options.allowedBrokers),
+          allowAnyBrokers: options.allowAnyBrokers === true
+        },
+        ...(tls ? { tls } : {}),
+        ...(readTokens ? { readTokens } : {}),
+        ...(reportTokens ? { reportTokens } : {}),
+        limits: {
+          maxObjects: options.maxScaledObjects,
+          maxReports: options.maxReports,
+          maxReportBytes: options.maxReportBytes
+        },
         requestTimeoutMs: options.requestTimeoutMs,
         streamIntervalMs: options.streamIntervalMs,
         reportTtlMs: options.reportTtlMs,
         kafkaSecurity,
         logger
       })
+      // What is open and what is closed, once, without any secret: an operator reads the security posture here.
       logger.info(
-        { grpcPort: scaler.grpcPort, httpPort: scaler.httpPort, host: options.host, defaultBrokers },
+        {
+          grpcPort: scaler.grpcPort,
+          httpPort: scaler.httpPort,
+          host: options.host,
+          defaultBrokers,
+          groups: groups.length > 0 ? groups : 'any',
+          allowedBrokers: options.allowAnyBrokers ? 'any' : list(options.allowedBrokers),
+          tls: tls !== undefined,
+          grpcClientCertificates: tls?.clientCa !== undefined,
+          metricsToken: readTokens !== undefined,
+          reportToken: reportTokens !== undefined
+        },
         'scaler listening'
       )
+      if (!reportTokens) {
+        logger.warn(
+          {},
+          'POST /reports refuses every self-report: no report token (STREAMLANE_SCALER_REPORT_TOKEN[_FILE])'
+        )
+      }
       // Served until a signal: Kubernetes sends SIGTERM, a terminal SIGINT.
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {

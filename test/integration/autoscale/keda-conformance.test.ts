@@ -18,7 +18,14 @@ let scaler: RunningScaler
 
 before(async () => {
   known = await setUpKnownLag('keda-conf')
-  scaler = await startScaler({ host: '127.0.0.1', grpcPort: 0, httpPort: null, requestTimeoutMs: 5_000 })
+  // The triggers name the test broker in bootstrapServers: it is the scaler's default cluster, so allowed.
+  scaler = await startScaler({
+    host: '127.0.0.1',
+    grpcPort: 0,
+    httpPort: null,
+    defaultBrokers: known.brokers,
+    requestTimeoutMs: 5_000
+  })
 })
 
 after(async () => {

@@ -16,6 +16,9 @@ before(async () => {
     grpcPort: null,
     httpPort: 0,
     defaultBrokers: known.brokers,
+    // A closed port the operator allowed: the one query below that names another cluster gets the broker error.
+    access: { allowedBrokers: ['127.0.0.1:1'] },
+    reportTokens: [{ token: 'report-token' }],
     requestTimeoutMs: 3_000,
     connectTimeoutMs: 1_000
   })
@@ -99,7 +102,7 @@ test('topics default to what the group committed on or is assigned; members are 
 test('self-reports are validated, stored and summarised in the signals', async () => {
   const bad = await fetch(`${base}/reports`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: 'Bearer report-token' },
     body: JSON.stringify({ groupId: known.groups.live, instanceId: 'pod-0', busyRatio: 3 })
   })
   assert.equal(bad.status, 400)
@@ -107,7 +110,7 @@ test('self-reports are validated, stored and summarised in the signals', async (
 
   const good = await fetch(`${base}/reports`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: 'Bearer report-token' },
     body: JSON.stringify({
       groupId: known.groups.live,
       instanceId: 'pod-0',
@@ -152,6 +155,11 @@ test('errors are JSON with a status and a code, never a zero value', async () =>
   assert.equal(unreachable.status, 503)
   assert.equal(errorOf(unreachable.body).code, 'STREAMLANE_SCALER_KAFKA_UNAVAILABLE')
   assert.match(errorOf(unreachable.body).message, /127\.0\.0\.1:1/)
+
+  const elsewhere = await get(`/metrics/${known.groups.busy}?bootstrapServers=10.1.2.3:22`)
+  assert.equal(elsewhere.status, 403)
+  assert.equal(errorOf(elsewhere.body).code, 'STREAMLANE_SCALER_NOT_ALLOWED')
+  assert.doesNotMatch(errorOf(elsewhere.body).message, /127\.0\.0\.1:1/, 'the allowed brokers are not disclosed')
 
   const route = await get('/nope')
   assert.equal(route.status, 404)

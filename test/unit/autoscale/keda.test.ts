@@ -14,14 +14,19 @@ import type { GroupSignals } from '../../../src/autoscale/signals/types.ts'
 import { type FakeCluster, fakeAdmin, fakeCluster } from './signals-fake-admin.ts'
 
 test('trigger metadata: required keys, defaults, strictness, field names in errors', () => {
-  const t = parseTriggerMetadata({
-    bootstrapServers: 'k1:9092, k2:9092',
-    consumerGroup: 'orders',
-    topics: 'a,b',
-    maxReplicas: '12',
-    partitionAwareRounding: 'false',
-    scalerAddress: 'streamlane-scaler:9090'
-  })
+  const t = parseTriggerMetadata(
+    {
+      bootstrapServers: 'k1:9092, k2:9092',
+      consumerGroup: 'orders',
+      topics: 'a,b',
+      maxReplicas: '12',
+      partitionAwareRounding: 'false',
+      scalerAddress: 'streamlane-scaler:9090'
+    },
+    'metadata',
+    [],
+    { allowAnyBrokers: true }
+  )
   assert.deepEqual(t.brokers, ['k1:9092', 'k2:9092'])
   assert.deepEqual(t.topics, ['a', 'b'])
   assert.equal(t.targets.maxReplicas, 12)
@@ -32,7 +37,7 @@ test('trigger metadata: required keys, defaults, strictness, field names in erro
 
   const field = (metadata: Record<string, string>, prefix?: string) => {
     try {
-      parseTriggerMetadata(metadata, prefix)
+      parseTriggerMetadata(metadata, prefix, [], { allowAnyBrokers: true })
     } catch (error) {
       assert.ok(error instanceof ScalerInputError)
       assert.equal(error.kind, 'invalid')
@@ -108,7 +113,7 @@ function serviceFor(cluster: FakeCluster, now: () => number = Date.now) {
     reports: new InstanceReportStore(),
     now
   })
-  return new ScalerService({ collector, policy: defaultPolicy, reuseMs: 1_000, now })
+  return new ScalerService({ collector, policy: defaultPolicy, reuseMs: 1_000, now, defaultBrokers: ['k:1'] })
 }
 
 const lagging = () =>
@@ -137,7 +142,7 @@ test('service: one evaluation answers GetMetrics and the IsActive right after it
   cluster.failWith = new Error('connect ECONNREFUSED')
   now += 2_000
   await assert.rejects(service.evaluate(request), KafkaUnavailableError)
-  await assert.rejects(service.evaluate({ ...request, metadata: { consumerGroup: 'g' } }), ScalerInputError)
+  await assert.rejects(service.evaluate({ ...request, metadata: { bootstrapServers: 'k:1' } }), ScalerInputError)
   await service.close()
 })
 

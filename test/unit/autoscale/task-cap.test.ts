@@ -85,7 +85,7 @@ function serviceFor(cluster: FakeCluster, now: () => number) {
     reports: new InstanceReportStore(),
     now
   })
-  return new ScalerService({ collector, policy: defaultPolicy, reuseMs: 0, now })
+  return new ScalerService({ collector, policy: defaultPolicy, reuseMs: 0, now, defaultBrokers: ['k:1'] })
 }
 
 /** A load far beyond any cap: one record per second per replica against 10000 records of lag per partition. */
