@@ -3,17 +3,9 @@
  * through onRestoreProgress, ending at done == total, and its metrics count the records restored.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { test } from 'node:test'
-import { createAdmin } from '../../../src/kafka/admin.ts'
 import type { TaskRestoreProgress } from '../../../src/runtime/state-restorer.ts'
-import { StreamlaneApp } from '../../../src/runtime/streamlane-app.ts'
-import { testBrokers, uniqueName } from '../../support/kafka.ts'
-import { COUNT_PARTITIONS as PARTITIONS, produceRound, runUntilCounts } from './count-app.ts'
-import { countTopology } from './fixtures/count-topology.ts'
-import { createTopics } from './support.ts'
+import { COUNT_PARTITIONS as PARTITIONS, produceRound, runUntilCounts, setUpCountApp } from './count-app.ts'
 
 function series(text: string, name: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `))
@@ -21,26 +13,8 @@ function series(text: string, name: string): number | undefined {
 }
 
 test('a restored task reports its progress up to done == total, and the metrics count what was restored', async () => {
-  const input = uniqueName('progress-in')
-  const output = uniqueName('progress-out')
-  const appId = uniqueName('progress-app')
-  const changelog = `${appId}-counts-changelog`
-  const stateDir = mkdtempSync(join(tmpdir(), 'streamlane-state-'))
-  const emptyStateDir = mkdtempSync(join(tmpdir(), 'streamlane-state-'))
-  const admin = createAdmin({ brokers: testBrokers() })
-  const app = (dir: string) =>
-    new StreamlaneApp(countTopology(input, output), {
-      applicationId: appId,
-      bootstrapServers: testBrokers(),
-      stateDir: dir,
-      commitIntervalMs: 200,
-      cacheMaxBytes: 0
-    })
+  const { admin, changelog, input, output, stateDir, emptyStateDir, app, close } = await setUpCountApp('progress')
   try {
-    await createTopics([
-      { name: input, partitions: PARTITIONS },
-      { name: output, partitions: PARTITIONS }
-    ])
     await produceRound(input, 30)
     const first = app(stateDir)
     await runUntilCounts(first, output, 30)
@@ -86,8 +60,6 @@ test('a restored task reports its progress up to done == total, and the metrics 
       await fresh.close()
     }
   } finally {
-    await admin.close()
-    rmSync(stateDir, { recursive: true, force: true })
-    rmSync(emptyStateDir, { recursive: true, force: true })
+    await close()
   }
 })

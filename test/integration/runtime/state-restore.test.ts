@@ -3,38 +3,19 @@
  * does not cover, a restart with an empty one rebuilds the stores from the changelog, and counts carry on exactly.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { test } from 'node:test'
-import { createAdmin } from '../../../src/kafka/admin.ts'
-import { StreamlaneApp } from '../../../src/runtime/streamlane-app.ts'
-import { testBrokers, uniqueName } from '../../support/kafka.ts'
-import { COUNT_KEYS as KEYS, COUNT_PARTITIONS as PARTITIONS, produceRound, runUntilCounts } from './count-app.ts'
-import { countTopology } from './fixtures/count-topology.ts'
-import { createTopics, topicEnd } from './support.ts'
+import {
+  COUNT_KEYS as KEYS,
+  COUNT_PARTITIONS as PARTITIONS,
+  produceRound,
+  runUntilCounts,
+  setUpCountApp
+} from './count-app.ts'
+import { topicEnd } from './support.ts'
 
 test('a restart restores only the delta with its state dir and everything without it; counts stay exact', async () => {
-  const input = uniqueName('count-in')
-  const output = uniqueName('count-out')
-  const appId = uniqueName('count-app')
-  const changelog = `${appId}-counts-changelog`
-  const stateDir = mkdtempSync(join(tmpdir(), 'streamlane-state-'))
-  const emptyStateDir = mkdtempSync(join(tmpdir(), 'streamlane-state-'))
-  const admin = createAdmin({ brokers: testBrokers() })
-  const app = (dir: string) =>
-    new StreamlaneApp(countTopology(input, output), {
-      applicationId: appId,
-      bootstrapServers: testBrokers(),
-      stateDir: dir,
-      commitIntervalMs: 200,
-      cacheMaxBytes: 0
-    })
+  const { admin, changelog, input, output, stateDir, emptyStateDir, app, close } = await setUpCountApp('count')
   try {
-    await createTopics([
-      { name: input, partitions: PARTITIONS },
-      { name: output, partitions: PARTITIONS }
-    ])
     await produceRound(input, 50)
     const first = app(stateDir)
     await runUntilCounts(first, output, 50)
@@ -59,8 +40,6 @@ test('a restart restores only the delta with its state dir and everything withou
     const restored = fresh.progress().restored
     assert.ok(restored >= KEYS && restored <= KEYS * 55, `restored ${restored} changelog records`)
   } finally {
-    await admin.close()
-    rmSync(stateDir, { recursive: true, force: true })
-    rmSync(emptyStateDir, { recursive: true, force: true })
+    await close()
   }
 })

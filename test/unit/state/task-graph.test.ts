@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Headers, Serdes } from '../../../src/serde/index.ts'
-import { type KeyValueStore, keyValueStoreBuilder } from '../../../src/state/index.ts'
+import { keyValueStoreBuilder } from '../../../src/state/index.ts'
 import {
-  type Processor,
-  type ProcessorContext,
   type ProducedRecord,
   planTopology,
   type RawRecord,
@@ -12,40 +10,14 @@ import {
   TaskProcessorGraph,
   Topology
 } from '../../../src/topology/index.ts'
+import { countProcessor } from '../../support/count-processor.ts'
 import { TaskHarness } from './helpers.ts'
-
-/** A count processor as the DSL would write it: forward through the cache's flush listener when cached. */
-function counter(): Processor<string, string, string, number> {
-  let context: ProcessorContext<string, number>
-  let store: KeyValueStore<string, number>
-  let cached = false
-  return {
-    init(c) {
-      context = c
-      store = c.getStateStore<KeyValueStore<string, number>>('counts')
-      cached = store.setFlushListener(({ key, newValue, timestamp }) => {
-        void context.forward({ key, value: newValue ?? 0, timestamp, headers: Headers.empty })
-      }, false)
-    },
-    process(record) {
-      const count = (store.get(record.value) ?? 0) + 1
-      store.put(record.value, count)
-      if (!cached)
-        return context.forward({
-          key: record.value,
-          value: count,
-          timestamp: record.timestamp,
-          headers: record.headers
-        })
-    }
-  }
-}
 
 function run(cacheMaxBytes: number) {
   const task = new TaskHarness({ cacheMaxBytes })
   const topology = new Topology()
     .addSource('words', 'words', { keySerde: Serdes.string(), valueSerde: Serdes.string() })
-    .addProcessor('count', counter, 'words')
+    .addProcessor('count', countProcessor('value'), 'words')
     .addStateStore(
       keyValueStoreBuilder({
         name: 'counts',
