@@ -1,9 +1,9 @@
 /**
- * The topics of an app, by role, as the operations commands need them: `topics create` creates the inputs and
- * outputs (the app creates its internal topics itself), `reset` rewinds the inputs and deletes the internal ones.
+ * The topics of an app, by role, as the operations commands need them: `topics create` creates the inputs, outputs
+ * and dead-letter topics (the app creates its internal topics itself), `reset` rewinds the inputs and deletes the internal ones.
  * Pure: the cluster's topic list comes in for the pattern sources.
  */
-import { isInternalTopicOf, type TopologyPlan } from '../topology/index.ts'
+import { type ErrorHandlerConfig, isInternalTopicOf, type TopologyPlan } from '../topology/index.ts'
 import { matchesWhole } from '../topology/topology-plan.ts'
 
 export interface AppTopics {
@@ -13,11 +13,17 @@ export interface AppTopics {
   outputs: string[]
   /** Its repartition and changelog topics (`<applicationId>-<name>-repartition|changelog`). */
   internal: string[]
+  /** Topics the app's error handlers write failed records to (`ErrorHandlers.deadLetter`). */
+  deadLetters: string[]
   /** Source patterns: the topics they will match cannot be created for them. */
   patterns: RegExp[]
 }
 
-export function appTopics(plan: TopologyPlan, existingTopics: readonly string[] = []): AppTopics {
+export function appTopics(
+  plan: TopologyPlan,
+  existingTopics: readonly string[] = [],
+  errorHandlers: ErrorHandlerConfig = {}
+): AppTopics {
   const internal = new Set([...plan.repartitionTopics.keys(), ...plan.changelogTopics.keys()])
   const patterns = plan.subtopologies.flatMap((sub) => sub.sourcePatterns)
   const inputs = new Set<string>()
@@ -31,5 +37,16 @@ export function appTopics(plan: TopologyPlan, existingTopics: readonly string[] 
   for (const sub of plan.subtopologies) {
     for (const topic of sub.sinkTopics) if (!internal.has(topic) && !inputs.has(topic)) outputs.add(topic)
   }
-  return { inputs: [...inputs].sort(), outputs: [...outputs].sort(), internal: [...internal].sort(), patterns }
+  const deadLetters = new Set<string>()
+  for (const handler of Object.values(errorHandlers)) {
+    const topic = handler?.deadLetterTopic
+    if (topic !== undefined && !inputs.has(topic) && !outputs.has(topic)) deadLetters.add(topic)
+  }
+  return {
+    inputs: [...inputs].sort(),
+    outputs: [...outputs].sort(),
+    internal: [...internal].sort(),
+    deadLetters: [...deadLetters].sort(),
+    patterns
+  }
 }

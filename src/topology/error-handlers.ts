@@ -22,6 +22,8 @@ export type ErrorResponse =
 
 export interface ErrorHandler {
   readonly name: string
+  /** The topic the handler writes records to, if any: `streamlane topics create` creates it with the others. */
+  readonly deadLetterTopic?: string
   handle(context: ErrorContext): ErrorResponse
 }
 
@@ -94,6 +96,7 @@ export function deadLetter(topic: string, options: { logger?: WarnLogger } = {})
   const logger = options.logger ?? stderrLogger
   return {
     name: `deadLetter(${topic})`,
+    deadLetterTopic: topic,
     handle(context) {
       if (context.sourceRecord === null) {
         logger.warn(

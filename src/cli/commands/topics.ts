@@ -18,14 +18,15 @@ function positive(value: string): number {
 }
 
 /**
- * `streamlane topics create <module>`: creates the input and output topics an app needs that do not exist yet. Its
+ * `streamlane topics create <module>`: creates the input, output and dead-letter topics an app needs that do not
+ * exist yet. Its
  * internal topics (repartition, changelog) are the app's own: it creates them at start with the counts it needs.
  */
 export function registerTopics(program: Command): void {
   const topics = program.command('topics').description("manage an app's topics")
   topics
     .command('create')
-    .description("create the app's missing input (source) and output (sink) topics")
+    .description("create the app's missing input (source), output (sink) and dead-letter topics")
     .argument('<module>', 'path to the app module (.ts or .js)')
     .option('-c, --config <file>', 'JSON file with configuration options (as for run)')
     .option(
@@ -40,20 +41,24 @@ export function registerTopics(program: Command): void {
       positive
     )
     .action(async (modulePath: string, options: TopicsCreateOptions) => {
-      const { topology, config } = await loadAppModule(modulePath, { configFile: options.config, withConfig: true })
+      const { definition, topology, config } = await loadAppModule(modulePath, {
+        configFile: options.config,
+        withConfig: true
+      })
       const plan = planTopology(topology, config!.applicationId)
       const replicationFactor =
         options.replicationFactor ?? (config!.replicationFactor === -1 ? undefined : config!.replicationFactor)
       const admin = createAdmin(kafkaConnectionOf(config!))
       try {
         const existing = await admin.listTopics()
-        const { inputs, outputs, patterns } = appTopics(plan, existing)
+        const { inputs, outputs, deadLetters, patterns } = appTopics(plan, existing, definition.errorHandlers)
         for (const pattern of patterns) {
           process.stdout.write(`source pattern ${pattern}: create the topics it should match yourself\n`)
         }
         const wanted = [
           ...inputs.map((name) => ({ name, role: 'input' })),
-          ...outputs.map((name) => ({ name, role: 'output' }))
+          ...outputs.map((name) => ({ name, role: 'output' })),
+          ...deadLetters.map((name) => ({ name, role: 'dead-letter' }))
         ]
         const missing = wanted.filter(({ name }) => !existing.includes(name))
         const present = wanted.filter(({ name }) => existing.includes(name))

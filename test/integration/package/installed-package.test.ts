@@ -26,6 +26,7 @@ const stateDir = join(work, 'state')
 const appId = uniqueName('pkg-words')
 const input = uniqueName('pkg-lines')
 const output = uniqueName('pkg-word-counts')
+const deadLetters = uniqueName('pkg-lines-dlq')
 const internalTopics = [`${appId}-counts-changelog`, `${appId}-counts-repartition`]
 // npm and the installed bin's `#!/usr/bin/env node` must find this Node (24), not the machine's.
 const PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`
@@ -38,7 +39,8 @@ const env = {
   STREAMLANE_COMMIT_INTERVAL_MS: '500',
   STREAMLANE_LOG_LEVEL: 'warn',
   LINES_TOPIC: input,
-  WORD_COUNTS_TOPIC: output
+  WORD_COUNTS_TOPIC: output,
+  DEAD_LETTER_TOPIC: deadLetters
 }
 let admin: KafkaAdmin
 const running: ChildProcess[] = []
@@ -109,7 +111,7 @@ before(async () => {
   // A word count: a repartition topic and a changelog, so reset has internal topics to delete.
   writeFileSync(
     join(project, 'app.ts'),
-    `import { defineApp, Materialized, Serdes, StreamsBuilder } from 'streamlane'
+    `import { defineApp, ErrorHandlers, Materialized, Serdes, StreamsBuilder } from 'streamlane'
 
 export default defineApp({
   topology: () => {
@@ -123,7 +125,8 @@ export default defineApp({
       .to(process.env.WORD_COUNTS_TOPIC ?? 'word-counts', { keySerde: Serdes.string(), valueSerde: Serdes.long() })
     return builder.build()
   },
-  config: { applicationId: 'my-words' }
+  config: { applicationId: 'my-words' },
+  errorHandlers: { deserialization: ErrorHandlers.deadLetter(process.env.DEAD_LETTER_TOPIC ?? 'lines-dlq') }
 })
 `
   )
@@ -131,7 +134,7 @@ export default defineApp({
 
 after(async () => {
   for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  await admin?.deleteTopics([input, output, ...internalTopics], { ifExists: true }).catch(() => {})
+  await admin?.deleteTopics([input, output, deadLetters, ...internalTopics], { ifExists: true }).catch(() => {})
   await admin?.close()
   rmSync(work, { recursive: true, force: true })
 })
@@ -152,15 +155,16 @@ test('describe prints the topology of an app that imports the package', async ()
   assert.match(result.stdout, /counts-repartition/)
 })
 
-test('topics create creates the missing input and output topics, then skips them', async () => {
+test('topics create creates the missing input, output and dead-letter topics, then skips them', async () => {
   const first = await streamlane('topics', 'create', 'app.ts', '--partitions', '2')
   ok(first, 'topics create')
   assert.match(first.stdout, new RegExp(`created input ${input} \\(2 partitions\\)`))
   assert.match(first.stdout, new RegExp(`created output ${output} \\(2 partitions\\)`))
-  const described = await admin.describeTopics([input, output])
+  assert.match(first.stdout, new RegExp(`created dead-letter ${deadLetters} \\(2 partitions\\)`))
+  const described = await admin.describeTopics([input, output, deadLetters])
   assert.deepEqual(
     described.map((d) => d.partitions.length),
-    [2, 2]
+    [2, 2, 2]
   )
   const second = await streamlane('topics', 'create', 'app.ts')
   ok(second, 'topics create, again')

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { appTopics } from '../../../src/cli/app-topics.ts'
 import { describeResetPlan, planReset, type ResetFacts } from '../../../src/cli/reset-plan.ts'
-import { Materialized, Serdes, StreamsBuilder } from '../../../src/index.ts'
+import { ErrorHandlers, Materialized, Serdes, StreamsBuilder } from '../../../src/index.ts'
 import { planTopology } from '../../../src/topology/index.ts'
 
 /** lines -> re-keyed words (repartition) -> count (changelog) -> word-counts; plus a pattern source. */
@@ -19,11 +19,15 @@ function wordCountPlan() {
   return planTopology(builder.build(), 'wc')
 }
 
-test('an app topics by role: inputs (pattern matches included), outputs, internal topics', () => {
-  const topics = appTopics(wordCountPlan(), ['lines', 'audit-eu', 'audit-us', 'wc-x-repartition', 'other'])
+test("an app's topics by role: inputs (pattern matches included), outputs, internal, dead-letter", () => {
+  const topics = appTopics(wordCountPlan(), ['lines', 'audit-eu', 'audit-us', 'wc-x-repartition', 'other'], {
+    deserialization: ErrorHandlers.deadLetter('lines-dlq'),
+    production: ErrorHandlers.logAndContinue()
+  })
   assert.deepEqual(topics.inputs, ['audit-eu', 'audit-us', 'lines'])
   assert.deepEqual(topics.outputs, ['audit-all', 'word-counts'])
   assert.deepEqual(topics.internal, ['wc-counts-changelog', 'wc-counts-repartition'])
+  assert.deepEqual(topics.deadLetters, ['lines-dlq'])
   assert.deepEqual(
     topics.patterns.map((p) => p.source),
     ['audit-.*']
