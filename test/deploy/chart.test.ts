@@ -2,10 +2,12 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { Command } from 'commander'
 import { chartDir } from '../../scripts/deploy/helm.ts'
 import { repoRoot } from '../../scripts/kafka/broker.ts'
 import { parseTriggerMetadata } from '../../src/autoscale/keda/trigger-metadata.ts'
 import { scalingPolicyConfigSchema } from '../../src/autoscale/policy/config.ts'
+import { registerScaler } from '../../src/cli/commands/scaler.ts'
 import { configFromEnvironment, resolveConfig } from '../../src/runtime/config.ts'
 import { decodeStrictly, type KubernetesObject, validateObject } from './support/kubernetes-schemas.ts'
 import { lint, namespace, type Rendered, release, render } from './support/render.ts'
@@ -59,7 +61,18 @@ const valueSets: Record<string, object> = {
   },
   'secured endpoints': {
     app: { metricsTokenSecret: { name: 'metrics-token', key: 'tokens' }, metricsTlsSecret: 'metrics-tls' },
-    scaler: { reportTokenSecret: { name: 'report-token', key: 'token' } }
+    scaler: {
+      reportTokenSecret: { name: 'report-token', key: 'token' },
+      metricsTokenSecret: { name: 'scaler-metrics-token', key: 'token' },
+      groups: 'word-count,orders-*',
+      allowedBrokers: 'kafka-dr.kafka:9092',
+      tls: {
+        secretName: 'scaler-tls',
+        caSecret: { name: 'scaler-ca', key: 'ca.crt' },
+        clientCaSecret: { name: 'keda-ca', key: 'ca.crt' }
+      }
+    },
+    autoscaling: { authenticationRef: { name: 'streamlane-scaler-tls', kind: 'TriggerAuthentication' } }
   },
   'a shared scaler, own HPA behaviour': {
     scaler: { enabled: false },
@@ -111,6 +124,7 @@ test('defaults: the objects a KEDA-scaled app needs, and nothing else', async ()
     'Deployment',
     'PodDisruptionBudget',
     'ScaledObject',
+    'Secret',
     'Service',
     'Service',
     'StatefulSet'
@@ -201,17 +215,15 @@ function secretFiles(object: KubernetesObject, c: Container): (name: string) => 
   }
 }
 
-test('secured endpoints: token and certificate files inside the mounted Secrets, HTTPS probes', async () => {
+test('secured endpoints: tokens and certificates from the mounted Secrets, HTTPS probes and reports', async () => {
   const rendered = await render(valueSets['secured endpoints']!)
-  const app = secretFiles(rendered.one('StatefulSet'), container(rendered))
+  const c = container(rendered)
+  const app = secretFiles(rendered.one('StatefulSet'), c)
   assert.equal(app('STREAMLANE_METRICS_TOKEN_FILE'), 'metrics-token/tokens')
   assert.equal(app('STREAMLANE_METRICS_TLS_CERT_FILE'), 'metrics-tls/tls.crt')
   assert.equal(app('STREAMLANE_METRICS_TLS_KEY_FILE'), 'metrics-tls/tls.key')
   assert.equal(app('STREAMLANE_SCALER_REPORT_TOKEN_FILE'), 'report-token/token')
-  const scalerDeployment = rendered.one('Deployment', '-scaler')
-  const scaler = secretFiles(scalerDeployment, scalerDeployment.spec.template.spec.containers[0])
-  assert.equal(scaler('STREAMLANE_SCALER_REPORT_TOKEN_FILE'), 'report-token/token')
-  const c = container(rendered)
+  assert.equal(app('NODE_EXTRA_CA_CERTS'), 'scaler-ca/ca.crt')
   assert.equal(c.readinessProbe.httpGet.scheme, 'HTTPS')
   assert.equal(c.livenessProbe.httpGet.scheme, 'HTTPS')
   assert.equal(rendered.one('StatefulSet').spec.template.metadata.annotations['prometheus.io/scheme'], 'https')
@@ -220,6 +232,73 @@ test('secured endpoints: token and certificate files inside the mounted Secrets,
   const config = resolveConfig(configFromEnvironment(plain))
   assert.equal(config.metricsTokenFile, '/etc/streamlane/metrics-token/tokens')
   assert.equal(config.scalerReportTokenFile, '/etc/streamlane/report-token/token')
+  assert.equal(config.scalerUrl, `https://${release}-streamlane-scaler.${namespace}.svc:8080`)
+
+  const scalerDeployment = rendered.one('Deployment', '-scaler')
+  const sc = scalerDeployment.spec.template.spec.containers[0]
+  const scaler = secretFiles(scalerDeployment, sc)
+  assert.equal(scaler('STREAMLANE_SCALER_REPORT_TOKEN_FILE'), 'report-token/token')
+  assert.equal(scaler('STREAMLANE_SCALER_TOKEN_FILE'), 'scaler-metrics-token/token')
+  assert.equal(scaler('STREAMLANE_SCALER_TLS_CERT_FILE'), 'scaler-tls/tls.crt')
+  assert.equal(scaler('STREAMLANE_SCALER_TLS_KEY_FILE'), 'scaler-tls/tls.key')
+  assert.equal(scaler('STREAMLANE_SCALER_GRPC_CLIENT_CA_FILE'), 'keda-ca/ca.crt')
+  const scalerEnv = envOf(sc)
+  assert.equal(scalerEnv.get('STREAMLANE_SCALER_GROUPS')?.value, 'word-count,orders-*')
+  assert.equal(scalerEnv.get('STREAMLANE_SCALER_ALLOWED_BROKERS')?.value, 'kafka-dr.kafka:9092')
+  assert.equal(sc.readinessProbe.httpGet.scheme, 'HTTPS')
+  // The scaler's private key stays in the scaler's pod.
+  assert.ok(
+    !rendered
+      .one('StatefulSet')
+      .spec.template.spec.volumes.some(
+        (v: { secret?: { secretName: string } }) => v.secret?.secretName === 'scaler-tls'
+      )
+  )
+
+  const trigger = rendered.one('ScaledObject').spec.triggers[0]
+  assert.equal(trigger.metadata.enableTLS, 'true')
+  assert.deepEqual(trigger.authenticationRef, { name: 'streamlane-scaler-tls', kind: 'TriggerAuthentication' })
+})
+
+test('every variable the chart gives the scaler is an option of `streamlane scaler`', async () => {
+  const program = new Command()
+  registerScaler(program)
+  const scalerCommand = program.commands.find((c) => c.name() === 'scaler')!
+  const known = new Set(scalerCommand.options.map((o) => o.envVar).filter(Boolean))
+  for (const values of Object.values(valueSets)) {
+    const rendered = await render(values)
+    const deployment = rendered.objects.find((o) => o.kind === 'Deployment')
+    if (!deployment) continue
+    for (const { name } of deployment.spec.template.spec.containers[0].env as { name: string }[]) {
+      assert.ok(known.has(name), `the scaler reads no ${name}`)
+    }
+  }
+})
+
+test('report token: generated when none is named, the same Secret in the app and the scaler', async () => {
+  const rendered = await render()
+  const secret = rendered.one('Secret', '-report-token')
+  const token = Buffer.from(secret.data?.token ?? '', 'base64').toString()
+  assert.match(token, /^[A-Za-z0-9]{48}$/)
+  assert.equal(
+    secretFiles(rendered.one('StatefulSet'), container(rendered))('STREAMLANE_SCALER_REPORT_TOKEN_FILE'),
+    `${secret.metadata.name}/token`
+  )
+  const scalerDeployment = rendered.one('Deployment', '-scaler')
+  assert.equal(
+    secretFiles(
+      scalerDeployment,
+      scalerDeployment.spec.template.spec.containers[0]
+    )('STREAMLANE_SCALER_REPORT_TOKEN_FILE'),
+    `${secret.metadata.name}/token`
+  )
+  // Scaling only this app by default.
+  assert.equal(
+    envOf(scalerDeployment.spec.template.spec.containers[0]).get('STREAMLANE_SCALER_GROUPS')?.value,
+    'word-count'
+  )
+  const named = await render({ scaler: { reportTokenSecret: { name: 'mine', key: 'token' } } })
+  assert.ok(!named.objects.some((o) => o.kind === 'Secret'))
 })
 
 test('Kafka TLS and SASL: the same settings for the app and the scaler, secrets as mounted files', async () => {

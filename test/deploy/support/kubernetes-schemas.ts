@@ -9,13 +9,14 @@
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1'
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1'
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1'
-import { Service } from 'kubernetes-models/v1'
+import { Secret, Service } from 'kubernetes-models/v1'
 import { ensureGoTool, run } from '../../../scripts/deploy/go-tools.ts'
 
 export interface KubernetesObject {
   apiVersion: string
   kind: string
   metadata: { name: string; namespace?: string; labels?: Record<string, string> }
+  data?: Record<string, string>
   // biome-ignore lint/suspicious/noExplicitAny: rendered objects are checked by the schemas, then read by the tests
   spec?: any
 }
@@ -25,6 +26,7 @@ const models: Record<string, new (data: never) => Validated> = {
   'apps/v1 StatefulSet': StatefulSet,
   'apps/v1 Deployment': Deployment,
   'v1 Service': Service,
+  'v1 Secret': Secret,
   'policy/v1 PodDisruptionBudget': PodDisruptionBudget,
   'keda.sh/v1alpha1 ScaledObject': ScaledObject
 }

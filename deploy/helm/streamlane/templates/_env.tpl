@@ -14,37 +14,57 @@ the chart's (no duplicate names: server-side apply refuses them). Takes (dict "c
 
 {{/* The app's configuration the chart owns (README.md's env column of the configuration table). */}}
 {{- define "streamlane.appEnv" -}}
+{{- $app := .Values.app }}
 {{- $env := list
   (dict "name" "STREAMLANE_GROUP_INSTANCE_ID" "valueFrom" (dict "fieldRef" (dict "fieldPath" "metadata.name")))
-  (dict "name" "STREAMLANE_APPLICATION_ID" "value" .Values.app.applicationId)
+  (dict "name" "STREAMLANE_APPLICATION_ID" "value" $app.applicationId)
   (dict "name" "KAFKA_BROKERS" "value" .Values.kafka.bootstrapServers)
-  (dict "name" "STREAMLANE_STATE_DIR" "value" .Values.app.stateDir)
-  (dict "name" "STREAMLANE_PROCESSING_GUARANTEE" "value" .Values.app.processingGuarantee)
-  (dict "name" "STREAMLANE_SHUTDOWN_TIMEOUT_MS" "value" (toString .Values.app.shutdownTimeoutMs))
-  (dict "name" "STREAMLANE_SESSION_TIMEOUT_MS" "value" (toString .Values.app.sessionTimeoutMs))
-  (dict "name" "STREAMLANE_NUM_STANDBY_REPLICAS" "value" (toString .Values.app.numStandbyReplicas))
-  (dict "name" "STREAMLANE_METRICS_PORT" "value" (toString .Values.app.metricsPort))
+  (dict "name" "STREAMLANE_STATE_DIR" "value" $app.stateDir)
+  (dict "name" "STREAMLANE_PROCESSING_GUARANTEE" "value" $app.processingGuarantee)
+  (dict "name" "STREAMLANE_SHUTDOWN_TIMEOUT_MS" "value" (toString $app.shutdownTimeoutMs))
+  (dict "name" "STREAMLANE_SESSION_TIMEOUT_MS" "value" (toString $app.sessionTimeoutMs))
+  (dict "name" "STREAMLANE_NUM_STANDBY_REPLICAS" "value" (toString $app.numStandbyReplicas))
+  (dict "name" "STREAMLANE_METRICS_PORT" "value" (toString $app.metricsPort))
   (dict "name" "STREAMLANE_METRICS_HOST" "value" "0.0.0.0")
-  (dict "name" "STREAMLANE_LOG_LEVEL" "value" .Values.app.logLevel)
+  (dict "name" "STREAMLANE_LOG_LEVEL" "value" $app.logLevel)
 }}
-{{- if not (kindIs "invalid" .Values.app.leaveGroupOnClose) }}
-{{- $env = append $env (dict "name" "STREAMLANE_LEAVE_GROUP_ON_CLOSE" "value" (toString .Values.app.leaveGroupOnClose)) }}
+{{- if not (kindIs "invalid" $app.leaveGroupOnClose) }}
+{{- $env = append $env (dict "name" "STREAMLANE_LEAVE_GROUP_ON_CLOSE" "value" (toString $app.leaveGroupOnClose)) }}
 {{- end }}
-{{- with .Values.app.metricsTokenSecret.name }}
-{{- $env = append $env (dict "name" "STREAMLANE_METRICS_TOKEN_FILE" "value" (printf "%s/%s" (include "streamlane.secretDir" "metrics-token") $.Values.app.metricsTokenSecret.key)) }}
+{{- if $app.metricsTokenSecret.name }}
+{{- $env = append $env (include "streamlane.fileEnv" (dict "name" "STREAMLANE_METRICS_TOKEN_FILE" "purpose" "metrics-token" "key" $app.metricsTokenSecret.key) | fromYaml) }}
 {{- end }}
-{{- if .Values.app.metricsTlsSecret }}
-{{- $env = append $env (dict "name" "STREAMLANE_METRICS_TLS_CERT_FILE" "value" (printf "%s/tls.crt" (include "streamlane.secretDir" "metrics-tls"))) }}
-{{- $env = append $env (dict "name" "STREAMLANE_METRICS_TLS_KEY_FILE" "value" (printf "%s/tls.key" (include "streamlane.secretDir" "metrics-tls"))) }}
-{{- end }}
-{{- with .Values.scaler.reportTokenSecret.name }}
-{{- $env = append $env (include "streamlane.reportTokenEnv" $ | fromYaml) }}
+{{- if $app.metricsTlsSecret }}
+{{- $env = append $env (include "streamlane.fileEnv" (dict "name" "STREAMLANE_METRICS_TLS_CERT_FILE" "purpose" "metrics-tls" "key" "tls.crt") | fromYaml) }}
+{{- $env = append $env (include "streamlane.fileEnv" (dict "name" "STREAMLANE_METRICS_TLS_KEY_FILE" "purpose" "metrics-tls" "key" "tls.key") | fromYaml) }}
 {{- end }}
 {{- $env = concat $env (include "streamlane.kafkaEnv" . | fromYamlArray) }}
-{{- if and .Values.scaler.enabled .Values.scaler.reportFromApp }}
-{{- $env = append $env (dict "name" "STREAMLANE_SCALER_URL" "value" (printf "http://%s.%s.svc:%v" (include "streamlane.scalerName" .) .Release.Namespace .Values.scaler.httpPort)) }}
-{{- end }}
+{{- $env = concat $env (include "streamlane.reportEnv" . | fromYamlArray) }}
 {{- include "streamlane.mergeEnv" (dict "chart" $env "user" .Values.env) }}
+{{- end }}
+
+{{/*
+How the app reports to this release's scaler: its URL (HTTPS when the scaler has TLS, trusting the CA given), and
+the report token, sent by the app and required by the scaler (both read STREAMLANE_SCALER_REPORT_TOKEN_FILE).
+*/}}
+{{- define "streamlane.reportEnv" -}}
+{{- $s := .Values.scaler }}
+{{- $env := list }}
+{{- if and $s.enabled $s.reportFromApp }}
+{{- $scheme := ternary "https" "http" (not (empty $s.tls.secretName)) }}
+{{- $env = append $env (dict "name" "STREAMLANE_SCALER_URL" "value" (printf "%s://%s.%s.svc:%v" $scheme (include "streamlane.scalerName" .) .Release.Namespace $s.httpPort)) }}
+{{- end }}
+{{- if include "streamlane.reportTokenSecretName" . }}
+{{- $env = append $env (include "streamlane.reportTokenEnv" . | fromYaml) }}
+{{- end }}
+{{- if $s.tls.caSecret.name }}
+{{- $env = append $env (include "streamlane.fileEnv" (dict "name" "NODE_EXTRA_CA_CERTS" "purpose" "scaler-ca" "key" $s.tls.caSecret.key) | fromYaml) }}
+{{- end }}
+{{- toYaml $env }}
+{{- end }}
+
+{{- define "streamlane.reportTokenEnv" -}}
+{{- include "streamlane.fileEnv" (dict "name" "STREAMLANE_SCALER_REPORT_TOKEN_FILE" "purpose" "report-token" "key" .Values.scaler.reportTokenSecret.key) }}
 {{- end }}
 
 {{/* The scaler's configuration the chart owns (docs/keda.md's flag table). */}}
@@ -55,88 +75,25 @@ the chart's (no duplicate names: server-side apply refuses them). Takes (dict "c
   (dict "name" "STREAMLANE_SCALER_GRPC_PORT" "value" (toString $s.grpcPort))
   (dict "name" "STREAMLANE_SCALER_HTTP_PORT" "value" (toString $s.httpPort))
   (dict "name" "KAFKA_BROKERS" "value" (default .Values.kafka.bootstrapServers .Values.autoscaling.bootstrapServers))
+  (dict "name" "STREAMLANE_SCALER_GROUPS" "value" (default .Values.app.applicationId $s.groups))
   (dict "name" "STREAMLANE_LOG_LEVEL" "value" $s.logLevel)
 }}
-{{- with $s.reportTokenSecret.name }}
-{{- $env = append $env (include "streamlane.reportTokenEnv" $ | fromYaml) }}
+{{- with $s.allowedBrokers }}
+{{- $env = append $env (dict "name" "STREAMLANE_SCALER_ALLOWED_BROKERS" "value" .) }}
+{{- end }}
+{{- if include "streamlane.reportTokenSecretName" . }}
+{{- $env = append $env (include "streamlane.reportTokenEnv" . | fromYaml) }}
+{{- end }}
+{{- if $s.metricsTokenSecret.name }}
+{{- $env = append $env (include "streamlane.fileEnv" (dict "name" "STREAMLANE_SCALER_TOKEN_FILE" "purpose" "scaler-metrics-token" "key" $s.metricsTokenSecret.key) | fromYaml) }}
+{{- end }}
+{{- if $s.tls.secretName }}
+{{- $env = append $env (include "streamlane.fileEnv" (dict "name" "STREAMLANE_SCALER_TLS_CERT_FILE" "purpose" "scaler-tls" "key" "tls.crt") | fromYaml) }}
+{{- $env = append $env (include "streamlane.fileEnv" (dict "name" "STREAMLANE_SCALER_TLS_KEY_FILE" "purpose" "scaler-tls" "key" "tls.key") | fromYaml) }}
+{{- end }}
+{{- if $s.tls.clientCaSecret.name }}
+{{- $env = append $env (include "streamlane.fileEnv" (dict "name" "STREAMLANE_SCALER_GRPC_CLIENT_CA_FILE" "purpose" "scaler-client-ca" "key" $s.tls.clientCaSecret.key) | fromYaml) }}
 {{- end }}
 {{- $env = concat $env (include "streamlane.kafkaEnv" . | fromYamlArray) }}
 {{- include "streamlane.mergeEnv" (dict "chart" $env "user" $s.env) }}
-{{- end }}
-
-{{/* Where a Secret the chart mounts lives in a container: /etc/streamlane/<purpose>. */}}
-{{- define "streamlane.secretDir" -}}
-/etc/streamlane/{{ . }}
-{{- end }}
-
-{{/* The report token file: the app sends it, the scaler requires it; both read the same variable. */}}
-{{- define "streamlane.reportTokenEnv" -}}
-name: STREAMLANE_SCALER_REPORT_TOKEN_FILE
-value: {{ printf "%s/%s" (include "streamlane.secretDir" "report-token") .Values.scaler.reportTokenSecret.key }}
-{{- end }}
-
-{{/*
-Volumes and mounts of the Secrets the chart's values name, as a YAML map {volumes: [...], mounts: [...]}.
-Takes (dict "secrets" (list (dict "purpose" p "secretName" n) ...)); entries with an empty name are skipped.
-*/}}
-{{- define "streamlane.secretVolumes" -}}
-{{- $volumes := list }}
-{{- $mounts := list }}
-{{- range .secrets }}
-{{- if .secretName }}
-{{- $volumes = append $volumes (dict "name" .purpose "secret" (dict "secretName" .secretName)) }}
-{{- $mounts = append $mounts (dict "name" .purpose "mountPath" (include "streamlane.secretDir" .purpose) "readOnly" true) }}
-{{- end }}
-{{- end }}
-{{- dict "volumes" $volumes "mounts" $mounts | toYaml }}
-{{- end }}
-
-{{- define "streamlane.kafkaSecrets" -}}
-{{- $k := .Values.kafka -}}
-{{- list
-  (dict "purpose" "kafka-sasl-password" "secretName" $k.sasl.passwordSecret.name)
-  (dict "purpose" "kafka-oauthbearer" "secretName" $k.sasl.oauthBearerTokenSecret.name)
-  (dict "purpose" "kafka-ca" "secretName" $k.tls.caSecret.name)
-  (dict "purpose" "kafka-client-tls" "secretName" $k.tls.clientCertSecret)
-| toYaml }}
-{{- end }}
-
-{{- define "streamlane.appSecretVolumes" -}}
-{{- include "streamlane.secretVolumes" (dict "secrets" (concat (list
-  (dict "purpose" "metrics-token" "secretName" .Values.app.metricsTokenSecret.name)
-  (dict "purpose" "metrics-tls" "secretName" .Values.app.metricsTlsSecret)
-  (dict "purpose" "report-token" "secretName" .Values.scaler.reportTokenSecret.name)
-) (include "streamlane.kafkaSecrets" . | fromYamlArray))) }}
-{{- end }}
-
-{{- define "streamlane.scalerSecretVolumes" -}}
-{{- include "streamlane.secretVolumes" (dict "secrets" (concat (list
-  (dict "purpose" "report-token" "secretName" .Values.scaler.reportTokenSecret.name)
-) (include "streamlane.kafkaSecrets" . | fromYamlArray))) }}
-{{- end }}
-
-{{/* The Kafka connection settings, for the app and the scaler alike (they read the same KAFKA_* variables). */}}
-{{- define "streamlane.kafkaEnv" -}}
-{{- $k := .Values.kafka }}
-{{- $env := list }}
-{{- with $k.securityProtocol }}{{ $env = append $env (dict "name" "KAFKA_SECURITY_PROTOCOL" "value" .) }}{{ end }}
-{{- with $k.sasl.mechanism }}{{ $env = append $env (dict "name" "KAFKA_SASL_MECHANISM" "value" .) }}{{ end }}
-{{- with $k.sasl.username }}{{ $env = append $env (dict "name" "KAFKA_SASL_USERNAME" "value" .) }}{{ end }}
-{{- if $k.sasl.passwordSecret.name }}
-{{- $env = append $env (dict "name" "KAFKA_SASL_PASSWORD_FILE" "value" (printf "%s/%s" (include "streamlane.secretDir" "kafka-sasl-password") $k.sasl.passwordSecret.key)) }}
-{{- end }}
-{{- if $k.sasl.oauthBearerTokenSecret.name }}
-{{- $env = append $env (dict "name" "KAFKA_SASL_OAUTHBEARER_TOKEN_FILE" "value" (printf "%s/%s" (include "streamlane.secretDir" "kafka-oauthbearer") $k.sasl.oauthBearerTokenSecret.key)) }}
-{{- end }}
-{{- if $k.tls.caSecret.name }}
-{{- $env = append $env (dict "name" "KAFKA_SSL_CA_FILE" "value" (printf "%s/%s" (include "streamlane.secretDir" "kafka-ca") $k.tls.caSecret.key)) }}
-{{- end }}
-{{- if $k.tls.clientCertSecret }}
-{{- $env = append $env (dict "name" "KAFKA_SSL_CERT_FILE" "value" (printf "%s/tls.crt" (include "streamlane.secretDir" "kafka-client-tls"))) }}
-{{- $env = append $env (dict "name" "KAFKA_SSL_KEY_FILE" "value" (printf "%s/tls.key" (include "streamlane.secretDir" "kafka-client-tls"))) }}
-{{- end }}
-{{- if not (kindIs "invalid" $k.tls.endpointIdentification) }}
-{{- $env = append $env (dict "name" "KAFKA_SSL_ENDPOINT_IDENTIFICATION" "value" (toString $k.tls.endpointIdentification)) }}
-{{- end }}
-{{- toYaml $env }}
 {{- end }}
