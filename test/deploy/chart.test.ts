@@ -5,6 +5,7 @@ import { test } from 'node:test'
 import { Command } from 'commander'
 import { chartDir } from '../../scripts/deploy/helm.ts'
 import { repoRoot } from '../../scripts/kafka/broker.ts'
+import type { ScalerAccess } from '../../src/autoscale/keda/access-policy.ts'
 import { parseTriggerMetadata } from '../../src/autoscale/keda/trigger-metadata.ts'
 import { scalingPolicyConfigSchema } from '../../src/autoscale/policy/config.ts'
 import { registerScaler } from '../../src/cli/commands/scaler.ts'
@@ -375,14 +376,27 @@ function scalerMetadata(rendered: Rendered): Record<string, string> {
   return scaled.spec.triggers[0].metadata
 }
 
+/** The default brokers and access of this release's scaler, from its environment; any broker for a shared one. */
+function scalerConfiguration(rendered: Rendered): [string[], ScalerAccess] {
+  const deployment = rendered.objects.find((o) => o.kind === 'Deployment')
+  if (!deployment) return [[], { allowAnyBrokers: true }]
+  const env = envOf(deployment.spec.template.spec.containers[0])
+  const list = (name: string) => (env.get(name)?.value ?? '').split(',').filter(Boolean)
+  return [
+    list('KAFKA_BROKERS'),
+    { groups: list('STREAMLANE_SCALER_GROUPS'), allowedBrokers: list('STREAMLANE_SCALER_ALLOWED_BROKERS') }
+  ]
+}
+
 test('ScaledObject: bounds equal to the scaler metadata, the app group, the chart scaler, AverageValue', async () => {
   for (const values of Object.values(valueSets)) {
     const rendered = await render(values)
     if (!rendered.objects.some((o) => o.kind === 'ScaledObject')) continue
     const scaled = rendered.one('ScaledObject')
     const metadata = scalerMetadata(rendered)
-    // The scaler itself parses the metadata: every key must be one it knows, with a valid value.
-    const trigger = parseTriggerMetadata(metadata)
+    // The scaler itself parses the metadata, configured as the chart configures it (its brokers, allowed brokers
+    // and groups): every key must be one it knows, with a valid value, and the group and brokers ones it serves.
+    const trigger = parseTriggerMetadata(metadata, 'metadata', ...scalerConfiguration(rendered))
     assert.equal(scaled.spec.minReplicaCount, trigger.targets.minReplicas)
     assert.equal(scaled.spec.maxReplicaCount, trigger.targets.maxReplicas)
     assert.equal(trigger.groupId, envOf(container(rendered)).get('STREAMLANE_APPLICATION_ID')?.value)
