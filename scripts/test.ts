@@ -72,6 +72,8 @@ try {
         'test/unit/**/*.test.ts',
         'test/integration/**/*.test.ts',
         'test/deploy/**/*.test.ts',
+        // The differential suite against Kafka Streams' own test driver (builds its Java side once, with Maven).
+        'test/conformance/**/*.test.ts',
         'examples/**/*.test.ts'
       ],
       // In-process apps log warnings only, so test output stays readable; child processes set their own level.

@@ -4,6 +4,7 @@ import { TopologyError } from '../topology/index.ts'
 import { BranchedKStream } from './branched-kstream.ts'
 import type { DslContext } from './dsl-context.ts'
 import type { Grouped, Produced, Repartitioned } from './dsl-options.ts'
+import { nullKeyFilter } from './grouping-processors.ts'
 import { KGroupedStream } from './kgrouped-stream.ts'
 import {
   actionProcessor,
@@ -152,7 +153,8 @@ export class KStream<K, V> {
 
   /**
    * Sends the records through `<app.id>-<name>-repartition` so that every record with the same key lands in the same
-   * partition (and task) downstream. Splits the topology into two sub-topologies.
+   * partition (and task) downstream. Splits the topology into two sub-topologies. Records without a key are dropped
+   * before the topic (counted in `dropped['null-key']`), as Kafka Streams drops them.
    */
   repartition(options: Repartitioned<K, V> = {}): KStream<K, V> {
     const base = this.dsl.nameOr(options.name, 'KSTREAM-REPARTITION')
@@ -160,11 +162,16 @@ export class KStream<K, V> {
     const valueSerde = this.#serdeFor('value', options.valueSerde, `repartition(${base})`)
     const partitions = options.partitions === undefined ? {} : { partitions: options.partitions }
     const topic = this.dsl.topology.addRepartitionTopic(base, partitions)
+    this.dsl.topology.addProcessor(
+      `${base}-repartition-filter`,
+      nullKeyFilter<K, V>(`repartition topic ${topic}`),
+      this.nodeName
+    )
     this.dsl.topology.addSink<K, V>(
       `${base}-repartition-sink`,
       topic,
       { keySerde, valueSerde, partitioner: options.partitioner },
-      this.nodeName
+      `${base}-repartition-filter`
     )
     this.dsl.topology.addSource<K, V>(`${base}-repartition-source`, topic, { keySerde, valueSerde })
     return new KStream(this.dsl, `${base}-repartition-source`, { keySerde, valueSerde }, false)

@@ -11,6 +11,7 @@ import { addDslStore, requireSerde, storeNameFor, tableStoreBuilder } from './ds
 import { KGroupedTable } from './kgrouped-table.ts'
 import { type KnownSerdes, KStream } from './kstream.ts'
 import type { Materialized } from './materialized.ts'
+import { derived, MATERIALIZED, type OldValues } from './old-values.ts'
 import { suppressProcessor } from './suppress-processor.ts'
 import type { Suppressed } from './suppressed.ts'
 import { tableFilterProcessor, tableMapValuesProcessor, toStreamProcessor } from './table-processors.ts'
@@ -35,22 +36,30 @@ export class KTable<K, V> {
   readonly queryableStoreName: string | null
   /** @internal Set on windowed aggregation results: what `suppress()` needs to know. */
   readonly windowInfo: WindowedTableInfo | null
+  /** @internal Whether this node sends old values (see old-values.ts). */
+  readonly oldValues: OldValues
 
   constructor(
     dsl: DslContext,
     nodeName: string,
     serdes: KnownSerdes<K, V>,
     queryableStoreName: string | null,
-    windowInfo: WindowedTableInfo | null = null
+    windowInfo: WindowedTableInfo | null = null,
+    oldValues: OldValues = MATERIALIZED
   ) {
     this.dsl = dsl
     this.nodeName = nodeName
     this.serdes = serdes
     this.queryableStoreName = queryableStoreName
     this.windowInfo = windowInfo
+    this.oldValues = oldValues
   }
 
-  /** Keeps the keys whose value matches; a key that stops matching is deleted downstream (tombstone). */
+  /**
+   * Keeps the keys whose value matches; a key that stops matching is deleted downstream (tombstone). When this table
+   * cannot send old values (an unnamed `builder.table()` nothing downstream materializes), every rejected record is
+   * forwarded as a tombstone, as in Kafka Streams.
+   */
   filter(predicate: (key: K, value: V) => boolean, materialized?: Materialized<K, V>): KTable<K, V> {
     return this.#filter(predicate, true, materialized)
   }
@@ -67,9 +76,11 @@ export class KTable<K, V> {
       valueSerde: materialized?.valueSerde
     }
     const storeName = this.#materialize('mapValues()', serdes, materialized)
-    this.dsl.topology.addProcessor(nodeName, tableMapValuesProcessor(mapper, storeName), this.nodeName)
+    const oldValues = storeName === null ? derived(this.oldValues) : MATERIALIZED
+    const supplier = tableMapValuesProcessor(mapper, storeName, () => oldValues.enabled)
+    this.dsl.topology.addProcessor(nodeName, supplier, this.nodeName)
     if (storeName !== null) this.dsl.topology.connectProcessorAndStateStores([nodeName, storeName])
-    return new KTable(this.dsl, nodeName, serdes, storeName, this.windowInfo)
+    return new KTable(this.dsl, nodeName, serdes, storeName, this.windowInfo, oldValues)
   }
 
   /** The table's updates as a stream: one record per update, a tombstone (null value) per delete. */
@@ -92,6 +103,8 @@ export class KTable<K, V> {
     selector: (key: K, value: V) => readonly [KR, VR],
     grouped: Grouped<KR, VR> = {}
   ): KGroupedTable<KR, VR> {
+    // Subtracting from the old group needs old values: an unnamed table source is materialized for it.
+    this.oldValues.enable(true)
     return new KGroupedTable(this.dsl, this.nodeName, selector, grouped)
   }
 
@@ -153,9 +166,11 @@ export class KTable<K, V> {
       valueSerde: materialized?.valueSerde ?? this.serdes.valueSerde
     }
     const storeName = this.#materialize(keep ? 'filter()' : 'filterNot()', serdes, materialized)
-    this.dsl.topology.addProcessor(nodeName, tableFilterProcessor(predicate, keep, storeName), this.nodeName)
+    const oldValues = storeName === null ? derived(this.oldValues) : MATERIALIZED
+    const supplier = tableFilterProcessor(predicate, keep, storeName, () => oldValues.enabled)
+    this.dsl.topology.addProcessor(nodeName, supplier, this.nodeName)
     if (storeName !== null) this.dsl.topology.connectProcessorAndStateStores([nodeName, storeName])
-    return new KTable(this.dsl, nodeName, serdes, storeName, this.windowInfo)
+    return new KTable(this.dsl, nodeName, serdes, storeName, this.windowInfo, oldValues)
   }
 
   /** Declares the store of a derived table when one was asked for; returns its name (or null: not materialized). */

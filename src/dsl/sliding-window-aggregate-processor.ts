@@ -83,7 +83,10 @@ function fetchWindows<K, VA>(step: Step<K, VA>, key: K, from: number, to: number
 function unexpectedWindow(start: number, t: number): Error {
   return new Error(`sliding window aggregation found a window starting at ${start} while processing a record at ${t}`)
 }
-
+/**
+ * Visits the key's windows from the latest start back (Kafka Streams' processReverse, which it uses whenever the store
+ * can iterate backwards, as its built-in stores can): the order of the updates forwarded for one record follows it.
+ */
 function processInOrder<K, VA>(step: Step<K, VA>, arrival: Arrival<K>): void {
   const { key, timestamp: t } = arrival.record
   const d = step.windows.timeDifferenceMs
@@ -93,25 +96,26 @@ function processInOrder<K, VA>(step: Step<K, VA>, arrival: Arrival<K>): void {
   let leftCreated = false
   let rightCreated = false
   let previousRecordTime: number | null = null
-  for (const window of fetchWindows(step, key, Math.max(0, t - 2 * d), t + 1)) {
+  for (const window of fetchWindows(step, key, Math.max(0, t - 2 * d), t + 1).reverse()) {
     const start = window.key
     const end = start + d
     const maxRecordTime = window.value.timestamp
     starts.add(start)
-    if (end < t) {
-      leftAggregate = window.value
-      previousRecordTime = maxRecordTime
+    if (start === t + 1) {
+      rightCreated = true
+    } else if (end > t) {
+      rightAggregate ??= window.value
+      update(step, arrival, start, window.value)
     } else if (end === t) {
       leftCreated = true
-      if (maxRecordTime < t) previousRecordTime = maxRecordTime
       update(step, arrival, start, window.value)
-    } else if (start <= t) {
-      rightAggregate = window.value
-      update(step, arrival, start, window.value)
-    } else if (start === t + 1) {
-      rightCreated = true
+      // The left window holds this timestamp already: every window this record needs exists.
+      if (maxRecordTime >= t) return
+      previousRecordTime = maxRecordTime
     } else {
-      throw unexpectedWindow(start, t)
+      leftAggregate = window.value
+      previousRecordTime = maxRecordTime
+      break
     }
   }
   if (previousRecordTime !== null) {

@@ -7,6 +7,7 @@ import { addDslStore, storeNameFor, tableStoreBuilder } from './dsl-stores.ts'
 import { KStream } from './kstream.ts'
 import { KTable } from './ktable.ts'
 import type { Materialized } from './materialized.ts'
+import { MATERIALIZED, unnamedSource } from './old-values.ts'
 import { tableSourceProcessor } from './table-processors.ts'
 
 /**
@@ -59,7 +60,10 @@ export class StreamsBuilder {
     })
     const storeName = storeNameFor(this.dsl, materialized as Materialized<unknown, unknown>, `${topic}-STATE-STORE`)
     const processorName = this.dsl.newName('KTABLE-SOURCE')
-    this.dsl.topology.addProcessor(processorName, tableSourceProcessor<K, V>(storeName), sourceName)
+    // Unnamed, the table is materialized (cached, sending old values) only if an operation downstream needs it.
+    const oldValues = materialized.storeName === undefined ? unnamedSource() : MATERIALIZED
+    const supplier = tableSourceProcessor<K, V>(storeName, () => oldValues.enabled)
+    this.dsl.topology.addProcessor(processorName, supplier, sourceName)
     const storeKeySerde = materialized.keySerde ?? keySerde
     const storeValueSerde = materialized.valueSerde ?? valueSerde
     const builder = tableStoreBuilder(
@@ -76,7 +80,9 @@ export class StreamsBuilder {
       this.dsl,
       processorName,
       { keySerde: storeKeySerde, valueSerde: storeValueSerde },
-      storeName
+      storeName,
+      null,
+      oldValues
     )
   }
 

@@ -9,12 +9,15 @@ export type TableForward<K, V> = (record: StreamRecord<K, Change<V>>) => void | 
 /**
  * Call in a processor's `init`, after getting its store. When the store is cached, its flush listener forwards each
  * key's latest update (with the value last forwarded as old value) on commit or eviction, and the returned function
- * does nothing; otherwise the returned function forwards every update itself.
+ * does nothing; otherwise the returned function forwards every update itself. `stamp` gives the timestamp of a
+ * flushed update from its key (sessions: the session end, as Kafka Streams' SessionCacheFlushListener), instead of
+ * the timestamp of the record that caused it.
  */
 export function tableForwarder<K, S, V>(
   store: CachedStore<K, S>,
   context: ProcessorContext<K, Change<V>>,
-  unwrap: (stored: S) => V
+  unwrap: (stored: S) => V,
+  stamp?: (key: K) => number
 ): TableForward<K, V> {
   const cached = store.setFlushListener(({ key, newValue, oldValue, timestamp }) => {
     void context.forward({
@@ -23,7 +26,7 @@ export function tableForwarder<K, S, V>(
         newValue: newValue === null ? null : unwrap(newValue),
         oldValue: oldValue === null ? null : unwrap(oldValue)
       },
-      timestamp,
+      timestamp: stamp === undefined ? timestamp : stamp(key),
       headers: Headers.empty
     })
   }, true)
@@ -34,7 +37,8 @@ export const unwrapTimestamped = <V>(stored: ValueAndTimestamp<V>): V => stored.
 
 /**
  * Writes a table's new value for a key into its store and forwards the change (old value read from the store).
- * A delete of an absent key forwards nothing, cached or not.
+ * A delete of an absent key is forwarded too when the store is not cached (a tombstone downstream, as Kafka Streams'
+ * TimestampedTupleForwarder does); the cache drops it at flush, since nothing downstream has seen the key.
  */
 export function putAndForward<K, V>(
   store: TimestampedKeyValueStore<K, V>,
@@ -44,7 +48,6 @@ export function putAndForward<K, V>(
   timestamp: number = record.timestamp
 ): void | Promise<void> {
   const old = store.get(record.key)
-  if (newValue === null && old === null) return
-  store.put(record.key, newValue === null ? null : { value: newValue, timestamp })
+  store.put(record.key, newValue === null ? null : { value: newValue, timestamp }, timestamp)
   return forward({ ...record, value: { newValue, oldValue: old === null ? null : old.value }, timestamp })
 }

@@ -10,36 +10,52 @@ import { putAndForward, type TableForward, tableForwarder, unwrapTimestamped } f
  * re-grouping can subtract from the old group.
  */
 
-/** `builder.table()`: every record updates the store (null deletes); null keys are dropped and counted. */
-export function tableSourceProcessor<K, V>(storeName: string): ProcessorSupplier<K, V, K, Change<V>> {
+/**
+ * `builder.table()`: every record updates the store (null deletes); null keys are dropped and counted. A table source
+ * that is not materialized in Kafka Streams' sense (`materialized()` false: unnamed, and nothing downstream needs old
+ * values) forwards every record as it comes with no old value, bypassing the store's cache, as Kafka Streams' does.
+ */
+export function tableSourceProcessor<K, V>(
+  storeName: string,
+  materialized: () => boolean = () => true
+): ProcessorSupplier<K, V, K, Change<V>> {
   return () => {
     let context: ProcessorContext<K, Change<V>>
     let store: TimestampedKeyValueStore<K, V>
     let forward: TableForward<K, V>
+    let passThrough = false
     return {
       init(c) {
         context = c
         store = c.getStateStore<TimestampedKeyValueStore<K, V>>(storeName)
-        forward = tableForwarder(store, c, unwrapTimestamped)
+        passThrough = !materialized()
+        forward = passThrough ? (r) => c.forward(r) : tableForwarder(store, c, unwrapTimestamped)
       },
       process(record) {
         if (record.key === null || record.key === undefined) {
           context.recordDropped('null-key', `table ${storeName} cannot store a record without a key`)
           return
         }
-        return putAndForward(store, forward, record, record.value)
+        if (!passThrough) return putAndForward(store, forward, record, record.value)
+        store.put(record.key, record.value === null ? null : { value: record.value, timestamp: record.timestamp })
+        return forward({ ...record, value: { newValue: record.value, oldValue: null } })
       }
     }
   }
 }
 
 /**
- * Applies `compute` to the new and the old value (nulls stay null), forwards the change unless both are null, or,
- * when the result is materialized in `storeName`, stores the new value and forwards through the store.
+ * Applies `compute` to the new value, and to the old one when this node sends old values, and forwards the change;
+ * or, when the result is materialized in `storeName`, stores the new value and forwards through the store (old value
+ * from the store). A filter (`skipEmpty`) that sends old values forwards nothing for a change null on both sides,
+ * since nothing downstream saw the key; otherwise such a change is forwarded (a tombstone downstream), as Kafka
+ * Streams' KTableFilter and KTableMapValues do.
  */
 function tableTransform<K, V, VR>(
   storeName: string | null,
-  compute: (value: V, key: K) => VR | null
+  compute: (value: V, key: K) => VR | null,
+  sendsOldValues: () => boolean,
+  skipEmpty: boolean
 ): ProcessorSupplier<K, Change<V>, K, Change<VR>> {
   return () => {
     let context: ProcessorContext<K, Change<VR>>
@@ -59,10 +75,12 @@ function tableTransform<K, V, VR>(
         const computedNew = newValue === null ? null : compute(newValue, record.key)
         if (store !== null) {
           if (record.key === null || record.key === undefined) return
+          if (skipEmpty && computedNew === null && store.get(record.key) === null) return
           return putAndForward(store, forward, record, computedNew)
         }
-        const computedOld = oldValue === null ? null : compute(oldValue, record.key)
-        if (computedNew === null && computedOld === null) return
+        const sendOld = sendsOldValues()
+        const computedOld = oldValue === null || !sendOld ? null : compute(oldValue, record.key)
+        if (skipEmpty && sendOld && computedNew === null && computedOld === null) return
         return context.forward({ ...record, value: { newValue: computedNew, oldValue: computedOld } })
       }
     }
@@ -73,16 +91,19 @@ function tableTransform<K, V, VR>(
 export function tableFilterProcessor<K, V>(
   predicate: (key: K, value: V) => boolean,
   keep: boolean,
-  storeName: string | null
+  storeName: string | null,
+  sendsOldValues: () => boolean = () => true
 ): ProcessorSupplier<K, Change<V>, K, Change<V>> {
-  return tableTransform<K, V, V>(storeName, (value, key) => (Boolean(predicate(key, value)) === keep ? value : null))
+  const compute = (value: V, key: K) => (Boolean(predicate(key, value)) === keep ? value : null)
+  return tableTransform<K, V, V>(storeName, compute, sendsOldValues, true)
 }
 
 export function tableMapValuesProcessor<K, V, VR>(
   mapper: (value: V, key: K) => VR,
-  storeName: string | null
+  storeName: string | null,
+  sendsOldValues: () => boolean = () => true
 ): ProcessorSupplier<K, Change<V>, K, Change<VR>> {
-  return tableTransform<K, V, VR>(storeName, mapper)
+  return tableTransform<K, V, VR>(storeName, mapper, sendsOldValues, false)
 }
 
 /** `KTable.toStream()`: every update as a record, deletes as tombstones. */

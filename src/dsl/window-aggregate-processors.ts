@@ -16,17 +16,22 @@ import type { SessionWindows, TimeWindows } from './windows.ts'
 
 type WindowedForward<K, VA> = TableForward<Windowed<K>, VA>
 
-/** Drops records without key or value, as every aggregation does; true when the record may be aggregated. */
+/**
+ * Drops records without a key, which no aggregation can group; sliding windows (and non-windowed stream aggregations)
+ * also drop records without a value, as Kafka Streams does, while time and session windows pass a null value to the
+ * aggregator (a windowed count counts it). True when the record may be aggregated.
+ */
 export function checkAggregatable(
   context: ProcessorContext<unknown, unknown>,
   storeName: string,
-  record: StreamRecord<unknown, unknown>
+  record: StreamRecord<unknown, unknown>,
+  nullValues: 'drop' | 'aggregate' = 'drop'
 ): boolean {
   if (record.key === null || record.key === undefined) {
     context.recordDropped('null-key', `aggregation ${storeName} needs a key to group by`)
     return false
   }
-  if (record.value === null || record.value === undefined) {
+  if (nullValues === 'drop' && (record.value === null || record.value === undefined)) {
     context.recordDropped('null-value', `aggregation ${storeName} ignores records without a value`)
     return false
   }
@@ -59,7 +64,7 @@ export function timeWindowAggregateProcessor<K, V, VA>(
         forward = tableForwarder(store, c, unwrapTimestamped)
       },
       process(record) {
-        if (!checkAggregatable(context, storeName, record)) return
+        if (!checkAggregatable(context, storeName, record, 'aggregate')) return
         const { key, value, timestamp } = record
         observedStreamTime = Math.max(observedStreamTime, timestamp)
         const closeTime = observedStreamTime - windows.graceMs
@@ -76,7 +81,7 @@ export function timeWindowAggregateProcessor<K, V, VA>(
               const aggregate = aggregator(key, value, old === null ? initializer() : old.value)
               const newTimestamp = old === null ? timestamp : Math.max(timestamp, old.timestamp)
               store.put(key, aggregate === null ? null : { value: aggregate, timestamp: newTimestamp }, start)
-              if (aggregate === null && old === null) return
+              // Even a null aggregate of a window that had none is forwarded (uncached), as Kafka Streams does.
               return forward({
                 ...record,
                 key: { key, window: { start, end } },
@@ -94,9 +99,12 @@ export function timeWindowAggregateProcessor<K, V, VA>(
 }
 
 /**
- * Session windows: a record merges every session of its key that ends within the gap before it or starts within
- * the gap after it. The merged-away sessions are deleted and retracted downstream (new value null), and the merged
- * session is written with the aggregate of all of them plus the record. Forwarded timestamps are session ends.
+ * Session windows (Kafka Streams' KStreamSessionWindowAggregate): a record merges every session of its key that ends
+ * within the gap before it or starts within the gap after it. It is late only when the merged session ends before
+ * stream time - grace - gap: a record up to `gap` before a still open session extends it. When the merged session is
+ * not the record's own [t, t] (it merged or extended sessions, or fell inside one), every session it merged is
+ * deleted and retracted downstream (new value null), then the merged one written as new. Forwarded timestamps,
+ * cached or not, are session ends.
  */
 export function sessionWindowAggregateProcessor<K, V, VA>(
   storeName: string,
@@ -114,19 +122,19 @@ export function sessionWindowAggregateProcessor<K, V, VA>(
       init(c) {
         context = c
         store = c.getStateStore<SessionStore<K, VA>>(storeName)
-        forward = tableForwarder(store, c, (aggregate: VA) => aggregate)
+        forward = tableForwarder(store, c, (aggregate: VA) => aggregate, sessionEnd)
       },
       process(record) {
-        if (!checkAggregatable(context, storeName, record)) return
+        if (!checkAggregatable(context, storeName, record, 'aggregate')) return
         const { key, value, timestamp } = record
         observedStreamTime = Math.max(observedStreamTime, timestamp)
-        const closeTime = observedStreamTime - windows.graceMs
         const gap = windows.inactivityGapMs
-        const overlapping = [...store.findSessions(key, timestamp - gap, timestamp + gap)]
+        const closeTime = observedStreamTime - windows.graceMs - gap
+        const merged = [...store.findSessions(key, timestamp - gap, timestamp + gap)]
         let start = timestamp
         let end = timestamp
         let aggregate: VA | null = initializer()
-        for (const session of overlapping) {
+        for (const session of merged) {
           aggregate = merger(key, aggregate, session.value)
           start = Math.min(start, session.key.window.start)
           end = Math.max(end, session.key.window.end)
@@ -134,14 +142,11 @@ export function sessionWindowAggregateProcessor<K, V, VA>(
         if (end < closeTime) {
           context.recordDropped(
             'late',
-            lateMessage(storeName, timestamp, `[${start}, ${end}]`, observedStreamTime, windows.graceMs)
+            sessionLateMessage(storeName, timestamp, start, end, observedStreamTime, windows)
           )
           return
         }
-        aggregate = aggregator(key, value, aggregate)
-        const merged: Windowed<K> = { key, window: { start, end } }
-        const same = overlapping.find((s) => s.key.window.start === start && s.key.window.end === end)
-        const retired = overlapping.filter((s) => s !== same)
+        const retired = start === timestamp && end === timestamp ? [] : merged
         return andThen(
           () =>
             forEachInOrder(retired, (session) => {
@@ -154,16 +159,30 @@ export function sessionWindowAggregateProcessor<K, V, VA>(
               })
             }),
           () => {
-            store.put(merged, aggregate)
-            return forward({
-              ...record,
-              key: merged,
-              value: { newValue: aggregate, oldValue: same === undefined ? null : same.value },
-              timestamp: end
-            })
+            const result = aggregator(key, value, aggregate)
+            const sessionKey: Windowed<K> = { key, window: { start, end } }
+            store.put(sessionKey, result)
+            return forward({ ...record, key: sessionKey, value: { newValue: result, oldValue: null }, timestamp: end })
           }
         )
       }
     }
   }
+}
+
+const sessionEnd = (key: Windowed<unknown>): number => key.window.end
+
+function sessionLateMessage(
+  storeName: string,
+  timestamp: number,
+  start: number,
+  end: number,
+  streamTime: number,
+  windows: SessionWindows
+): string {
+  return (
+    `the record (timestamp ${timestamp}) is too late for session [${start}, ${end}] of ${storeName}: stream time is ` +
+    `${streamTime}, the grace period ${windows.graceMs} ms and the inactivity gap ${windows.inactivityGapMs} ms, so ` +
+    'that session has closed'
+  )
 }

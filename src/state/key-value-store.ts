@@ -31,8 +31,8 @@ export class LayeredKeyValueStore<K, V> extends LayeredStore implements KeyValue
     return bytes === undefined ? null : this.#value(bytes)
   }
 
-  put(key: K, value: V | null): void {
-    this.#write(this.#keyBytes(key), value)
+  put(key: K, value: V | null, deleteTimestampMs?: number): void {
+    this.#write(this.#keyBytes(key), value, deleteTimestampMs)
   }
 
   putIfAbsent(key: K, value: V): V | null {
@@ -89,9 +89,10 @@ export class LayeredKeyValueStore<K, V> extends LayeredStore implements KeyValue
     }, sendOldValues)
   }
 
-  #write(keyBytes: Buffer, value: V | null): void {
+  #write(keyBytes: Buffer, value: V | null, deleteTimestampMs?: number): void {
     const bytes = value === null ? null : this.#format.serialize(this.serdeTopic, value)
-    const timestamp = (value === null ? null : this.#format.timestampOf(value)) ?? this.currentTimestamp()
+    const timestamp =
+      (value === null ? (deleteTimestampMs ?? null) : this.#format.timestampOf(value)) ?? this.currentTimestamp()
     this.layer.put(keyBytes, bytes, timestamp)
   }
 

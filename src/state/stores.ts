@@ -58,7 +58,11 @@ export interface ReadOnlyKeyValueStore<K, V> {
 
 export interface KeyValueStore<K, V> extends StateStore, ReadOnlyKeyValueStore<K, V>, CachedStore<K, V> {
   /** `null` deletes the key (and logs a tombstone). */
-  put(key: K, value: V | null): void
+  /**
+   * Writes (null: deletes) a key. `deleteTimestampMs` stamps a delete's changelog record and cache entry; default:
+   * the timestamp of the record being processed (a delete forwarded from a cache flush passes the flushed one's).
+   */
+  put(key: K, value: V | null, deleteTimestampMs?: number): void
   /** Writes only when the key has no value; returns the existing value, or `null` when it wrote. */
   putIfAbsent(key: K, value: V): V | null
   putAll(entries: Iterable<KeyValue<K, V | null>>): void

@@ -80,6 +80,8 @@ export class DriverState {
             send: (topic, _partition, key, value, timestamp) => this.#options.record(topic, key, value, timestamp)
           },
           cacheMaxBytes: this.#options.cacheMaxBytes,
+          // A test's stores die with the driver: no fsync per commit (the driver commits after every record).
+          lmdb: { noSync: true },
           logger: this.#options.logger,
           currentTimestamp: () => graph()?.currentTimestampMs ?? -1
         })

@@ -287,14 +287,15 @@ export class TopologyTestDriver {
   ): void | Promise<void> {
     return this.#serialized(() => {
       this.#loopBack.push({ topic, partition: 0, offset: this.#takeOffset(topic), timestamp, key, value, headers })
-      return andThen(
-        () => this.#drain(),
-        () => (this.#commitIntervalMs === null ? this.#commitAll() : undefined)
-      )
+      return this.#drain()
     })
   }
 
-  /** Processes every record waiting, including those the processing writes to topics the topology reads. */
+  /**
+   * Processes every record waiting, including those the processing writes to topics the topology reads. When
+   * committing after every record (the default), each record processed, a piped one or one read back from a
+   * repartition topic, is followed by a commit of every task before the next, as in Kafka Streams' driver.
+   */
   #drain(): void | Promise<void> {
     for (let raw = this.#loopBack.shift(); raw !== undefined; raw = this.#loopBack.shift()) {
       const task = this.#tasks.get(this.plan.subtopologyReading(raw.topic)!.id)!
@@ -302,7 +303,10 @@ export class TopologyTestDriver {
       task.addRecords([raw])
       let processed: void | Promise<void>
       try {
-        processed = this.#processAll(task)
+        processed = andThen(
+          () => this.#processAll(task),
+          () => (this.#commitIntervalMs === null ? this.#commitTasks() : undefined)
+        )
       } catch (error) {
         this.#loopBack.length = 0 // what a failed record caused is not fed on to later pipes
         throw error
@@ -328,19 +332,23 @@ export class TopologyTestDriver {
   }
 
   /**
-   * Flushes every task's stores until nothing more comes back (a flushed table update can go through a repartition
-   * topic to another task's store), then commits every task's state.
+   * Flushes every task's stores, then commits every task's state. What the flush forwards to a topic the topology
+   * reads (a table update through a repartition topic) waits in the loop-back queue for the caller to drain.
    */
-  #commitAll(): void | Promise<void> {
+  #commitTasks(): void {
     for (const task of this.#tasks.values()) task.flush()
-    if (this.#loopBack.length > 0) {
-      return andThen(
-        () => this.#drain(),
-        () => this.#commitAll()
-      )
-    }
     for (const task of this.#tasks.values()) this.#state.commit(task)
     this.#lastCommitMs = this.#wallClockMs
+  }
+
+  /** Commits, then processes what the commit's flush wrote back (committing after each record when the default). */
+  #commitAll(): void | Promise<void> {
+    this.#commitTasks()
+    if (this.#loopBack.length === 0) return
+    return andThen(
+      () => this.#drain(),
+      () => this.#commitAll()
+    )
   }
 
   /** Appends to a topic's log; returns the offset. */

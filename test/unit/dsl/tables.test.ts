@@ -126,30 +126,37 @@ describe('KTable operations', () => {
     return { d, input: d.createInputTopic('in', str, int), out: d.createOutputTopic('out', str, int) }
   }
 
-  test('filter retracts a key that stops matching with a tombstone, and says nothing of keys that never matched', async () => {
-    const { d, input, out } = pipeline((b) =>
-      b
-        .table('in', { keySerde: str, valueSerde: int })
-        .filter((_, v) => v > 10)
-        .toStream()
-        .to('out')
-    )
-    try {
-      await input.pipeInput('a', 5, 1) // never matched: nothing
-      await input.pipeInput('a', 20, 2) // matches
-      await input.pipeInput('a', 30, 3) // still matches: update
-      await input.pipeInput('a', 7, 4) // stops matching: tombstone
-      await input.pipeInput('a', 8, 5) // still not matching: nothing
-      await input.pipeInput('b', 50, 6)
-      await input.pipeInput('b', null as unknown as number, 7) // deleted: tombstone
-      assert.deepEqual(
-        out.readKeyValuesToList().map(({ key, value }) => `${key}=${value}`),
-        ['a=20', 'a=30', 'a=null', 'b=50', 'b=null']
+  for (const named of [true, false]) {
+    const title = named
+      ? 'filter of a named table retracts a key that stops matching with a tombstone, and says nothing of keys that never matched'
+      : 'filter of an unnamed table (not materialized, as in Kafka Streams) forwards a tombstone for every rejected record'
+    test(title, async () => {
+      const { d, input, out } = pipeline((b) =>
+        b
+          .table('in', { keySerde: str, valueSerde: int }, named ? Materialized.as('in-table') : {})
+          .filter((_, v) => v > 10)
+          .toStream()
+          .to('out')
       )
-    } finally {
-      await d.close()
-    }
-  })
+      try {
+        await input.pipeInput('a', 5, 1) // never matched
+        await input.pipeInput('a', 20, 2) // matches
+        await input.pipeInput('a', 30, 3) // still matches: update
+        await input.pipeInput('a', 7, 4) // stops matching: tombstone
+        await input.pipeInput('a', 8, 5) // still not matching
+        await input.pipeInput('b', 50, 6)
+        await input.pipeInput('b', null as unknown as number, 7) // deleted: tombstone
+        assert.deepEqual(
+          out.readKeyValuesToList().map(({ key, value }) => `${key}=${value}`),
+          named
+            ? ['a=20', 'a=30', 'a=null', 'b=50', 'b=null']
+            : ['a=null', 'a=20', 'a=30', 'a=null', 'a=null', 'b=50', 'b=null']
+        )
+      } finally {
+        await d.close()
+      }
+    })
+  }
 
   test('filterNot keeps what filter drops; a materialized filter keeps its result in its own store', async () => {
     const { d, input, out } = pipeline((b) =>

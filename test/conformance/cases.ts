@@ -1,0 +1,171 @@
+/**
+ * The differential suite's catalogue: every case is a topology name (topologies.ts / Topologies.java), its
+ * parameters, the record cache size, and seeded generated input. Both Kafka Streams' TopologyTestDriver and
+ * Streamlane's run every case; their output records must be equal, or the difference is listed in differences.ts.
+ */
+import { type Random, seededRandom } from '../../src/autoscale/simulator/random.ts'
+import type { Params } from './topologies.ts'
+
+/** A record piped into an input topic, or a move of the driver's wall clock. */
+export type InputEvent =
+  | {
+      readonly kind: 'pipe'
+      readonly topic: string
+      readonly key: string | null
+      readonly value: string | null
+      readonly timestamp: number
+    }
+  | { readonly kind: 'advance'; readonly ms: number }
+
+export interface ConformanceCase {
+  readonly id: string
+  readonly topology: string
+  readonly params: Params
+  readonly cacheMaxBytes: number
+  readonly events: readonly InputEvent[]
+}
+
+export const CACHE_ON = 10 * 1024 * 1024
+export const CACHE_OFF = 0
+
+const STATELESS = [
+  'filter',
+  'filterNot',
+  'map',
+  'mapValues',
+  'flatMap',
+  'flatMapValues',
+  'selectKey',
+  'peek',
+  'split',
+  'merge',
+  'repartition'
+]
+const STREAM_AGGREGATIONS = ['count', 'reduce', 'aggregate', 'groupBy-count']
+const TABLES = [
+  'table-toStream',
+  'table-filter',
+  'table-filterNot',
+  'table-filter-materialized',
+  'table-mapValues',
+  'table-groupBy-count',
+  'table-filter-groupBy-count',
+  'table-groupBy-reduce',
+  'table-groupBy-aggregate',
+  'table-unnamed-toStream',
+  'table-unnamed-filter',
+  'table-unnamed-groupBy-count'
+]
+/** Window kinds with the parameters they run with (two settings each: with grace, and none or a short one). */
+const WINDOWS: Record<string, readonly Params[]> = {
+  tumbling: [
+    { size: 5000, grace: 2000 },
+    { size: 3000, grace: 0 }
+  ],
+  hopping: [{ size: 5000, advance: 2000, grace: 1000 }],
+  sliding: [
+    { diff: 3000, grace: 1000 },
+    { diff: 2000, grace: 0 }
+  ],
+  session: [
+    { gap: 3000, grace: 2000 },
+    { gap: 1000, grace: 0 }
+  ]
+}
+const WINDOW_OPERATIONS = ['count', 'reduce', 'aggregate']
+
+export interface Shape {
+  /** Records per case. */
+  readonly records: number
+  readonly keys: readonly string[]
+  readonly nullKeys: number
+  readonly nullValues: number
+  /** A second input topic (merge). */
+  readonly topics: readonly string[]
+}
+
+const STREAM_SHAPE: Shape = { records: 160, keys: ['a', 'b', 'c'], nullKeys: 0.06, nullValues: 0.1, topics: ['in'] }
+const TABLE_SHAPE: Shape = {
+  records: 160,
+  keys: ['a', 'b', 'c', 'd', 'e'],
+  nullKeys: 0.03,
+  nullValues: 0.2,
+  topics: ['in']
+}
+
+/**
+ * Seeded input: timestamps mostly move forward (by 0 to 1.5 s, so some repeat), some records are out of order within
+ * a few seconds, some far later than any grace period; keys and values are sometimes null (tombstones for tables);
+ * the wall clock moves now and then (commits, and punctuation in Kafka Streams' driver). The last record, a minute
+ * later than the others, closes every window of the other keys.
+ */
+export function generateEvents(seed: number, shape: Shape): InputEvent[] {
+  const random = seededRandom(seed)
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!
+  const events: InputEvent[] = []
+  let time = Math.floor(random() * 1500)
+  for (let i = 0; i < shape.records; i++) {
+    const r = random()
+    let timestamp: number
+    if (r < 0.12)
+      timestamp = Math.max(0, time - Math.floor(random() * 5000)) // out of order, mostly within grace
+    else if (r < 0.17)
+      timestamp = Math.max(0, time - 5000 - Math.floor(random() * 15000)) // late
+    else if (r < 0.27)
+      timestamp = time // repeated timestamp
+    else {
+      time += Math.floor(random() * 1500)
+      timestamp = time
+    }
+    events.push({
+      kind: 'pipe',
+      topic: pick(shape.topics),
+      key: random() < shape.nullKeys ? null : pick(shape.keys),
+      value: random() < shape.nullValues ? null : word(random),
+      timestamp
+    })
+    if (random() < 0.05) events.push({ kind: 'advance', ms: Math.floor(random() * 2000) })
+  }
+  // A last record far ahead in time closes every window of the other keys, so emit-final results are complete.
+  events.push({ kind: 'pipe', topic: shape.topics[0]!, key: 'z', value: 'end', timestamp: time + 60_000 })
+  return events
+}
+
+function word(random: Random): string {
+  const length = 1 + Math.floor(random() * 4)
+  let w = ''
+  for (let i = 0; i < length; i++) w += 'abcdefgh'[Math.floor(random() * 8)]
+  return w
+}
+
+function paramId(params: Params): string {
+  return Object.entries(params)
+    .map(([k, v]) => `${k}${v}`)
+    .join('-')
+}
+
+/** Every case of the catalogue. */
+export function catalogue(): ConformanceCase[] {
+  const cases: ConformanceCase[] = []
+  let seed = 15
+  const add = (topology: string, params: Params, cacheMaxBytes: number, shape: Shape) => {
+    const cache = cacheMaxBytes === CACHE_OFF ? 'cache-off' : 'cache-on'
+    const id = [topology, paramId(params), cache].filter((s) => s.length > 0).join('/')
+    cases.push({ id, topology, params, cacheMaxBytes, events: generateEvents(seed++, shape) })
+  }
+  for (const topology of STATELESS) {
+    add(topology, {}, CACHE_ON, topology === 'merge' ? { ...STREAM_SHAPE, topics: ['in', 'in2'] } : STREAM_SHAPE)
+  }
+  for (const cache of [CACHE_ON, CACHE_OFF]) {
+    for (const topology of STREAM_AGGREGATIONS) add(topology, {}, cache, STREAM_SHAPE)
+    for (const topology of TABLES) add(topology, {}, cache, TABLE_SHAPE)
+    for (const [kind, settings] of Object.entries(WINDOWS)) {
+      for (const params of settings) {
+        for (const op of WINDOW_OPERATIONS) {
+          for (const suppress of [0, 1]) add(`${kind}-${op}`, { ...params, suppress }, cache, STREAM_SHAPE)
+        }
+      }
+    }
+  }
+  return cases
+}
