@@ -6,8 +6,8 @@
  * modules at the root of src/. Keep it acyclic: that is what keeps the folders free of import cycles.
  */
 
-/** Small shared modules every folder may import: the base error class, its closed list of codes, the topic-partition. */
-const shared = ['errors', 'error-codes', 'topic-partition']
+/** Small shared modules every folder may import: the base error class and its codes, the task id, the topic-partition. */
+const shared = ['errors', 'error-codes', 'task-id', 'topic-partition']
 const sharedPath = `^src/(${shared.join('|')})\\.ts$`
 
 const mayImport = {

@@ -1,6 +1,6 @@
+import type { TaskIdText } from '../task-id.ts'
 import type { AssignorConfig } from './config.ts'
 import { best, type GroupView, listSome, type MemberView } from './group-view.ts'
-import type { TaskId } from './task-id.ts'
 import type { TaskSpec } from './tasks.ts'
 
 /*
@@ -18,9 +18,9 @@ import type { TaskSpec } from './tasks.ts'
 
 export interface ActivePlacement {
   /** Target active owner of every task (member id), before the cooperative handover step. */
-  owner: Map<TaskId, string>
+  owner: Map<TaskIdText, string>
   /** Warm-up replica per task (member id), at most one per task and maxWarmupReplicas in all. */
-  warmups: Map<TaskId, string>
+  warmups: Map<TaskIdText, string>
   /** Moves balance wanted but high availability postponed (the receiver was not caught up). */
   postponedMoves: number
   log: string[]
@@ -51,7 +51,7 @@ export function placeActiveTasks(view: GroupView, config: AssignorConfig): Activ
 
 /** The placement being built: each task's owner, and how many tasks each member holds so far. */
 interface Draft {
-  readonly owner: Map<TaskId, string>
+  readonly owner: Map<TaskIdText, string>
   readonly load: Map<string, number>
 }
 
@@ -126,10 +126,10 @@ function balance(
   config: AssignorConfig,
   draft: Draft,
   quota: ReadonlyMap<string, number>
-): { warmups: Map<TaskId, string>; moved: number; postponedMoves: number } {
+): { warmups: Map<TaskIdText, string>; moved: number; postponedMoves: number } {
   const { tasks, eligible: members } = view
   const { owner, load } = draft
-  const warmups = new Map<TaskId, string>()
+  const warmups = new Map<TaskIdText, string>()
   const excess = (memberId: string) => load.get(memberId)! - quota.get(memberId)!
   const ownedOf = (memberId: string, subtopologyId: number): number => {
     let count = 0
@@ -192,7 +192,7 @@ function warmupFor(
   view: GroupView,
   receiver: MemberView,
   draft: Draft,
-  warmups: ReadonlyMap<TaskId, string>,
+  warmups: ReadonlyMap<TaskIdText, string>,
   warmingFrom: ReadonlyMap<string, number>,
   excess: (memberId: string) => number
 ): TaskSpec | undefined {

@@ -1,8 +1,8 @@
+import { sortTaskIds, type TaskIdText } from '../task-id.ts'
 import { placeActiveTasks } from './active-placement.ts'
 import { type AssignorConfig, resolveAssignorConfig } from './config.ts'
 import { type AssignorMember, buildGroupView, type GroupView, listSome } from './group-view.ts'
 import { placeStandbyTasks } from './standby-placement.ts'
-import { sortTaskIds, type TaskId } from './task-id.ts'
 import { partitionsOfTasks, type TaskSpec, type TopicPartitions } from './tasks.ts'
 
 /*
@@ -21,13 +21,13 @@ export interface AssignTasksInput {
 }
 
 export interface MemberTaskAssignment {
-  activeTasks: TaskId[]
-  standbyTasks: TaskId[]
-  warmupTasks: TaskId[]
+  activeTasks: TaskIdText[]
+  standbyTasks: TaskIdText[]
+  warmupTasks: TaskIdText[]
   /** Input partitions of the active tasks only: standbys and warm-ups read their changelogs themselves. */
   partitions: TopicPartitions[]
   /** Tasks the member ran as active and must now commit and close (or turn into a standby). */
-  revokedTasks: TaskId[]
+  revokedTasks: TaskIdText[]
   /** Holds warm-ups: rejoin as soon as they are all within acceptableRecoveryLag. */
   followupRebalance: boolean
   /** Rejoin after this many ms; 0 = as soon as revoked tasks are committed; -1 = nothing scheduled. */
@@ -43,7 +43,7 @@ export interface TaskAssignmentResult {
   /** Some task is not where balance wants it yet (warm-up or handover in progress): the group must rebalance again. */
   followupRebalanceNeeded: boolean
   /** Tasks withheld this round until their current owners revoke them, with the member they go to next. */
-  pendingHandovers: Map<TaskId, { from: string[]; to: string }>
+  pendingHandovers: Map<TaskIdText, { from: string[]; to: string }>
   /** Human-readable reasons for what moved and what did not; for the leader's log. */
   log: string[]
 }
@@ -61,8 +61,8 @@ export function assignTasks(input: AssignTasksInput): TaskAssignmentResult {
   // Cooperative handover: never give a task's partitions to a new member while a live member still runs it. The
   // old owner gets an assignment without it (so it commits and closes it) and rejoins at once; the next rebalance
   // finds the task without an owner and places it again, on the same target, which also got a warm-up meanwhile.
-  const pendingHandovers = new Map<TaskId, { from: string[]; to: string }>()
-  const handoverWarmups = new Map<TaskId, string>()
+  const pendingHandovers = new Map<TaskIdText, { from: string[]; to: string }>()
+  const handoverWarmups = new Map<TaskIdText, string>()
   const mustRejoin = new Set<string>()
   if (config.cooperative) {
     for (const [taskId, target] of placement.owner) {
@@ -86,8 +86,8 @@ export function assignTasks(input: AssignTasksInput): TaskAssignmentResult {
     }
   }
 
-  const occupied = new Map<TaskId, Set<string>>()
-  const occupy = (taskId: TaskId, memberId: string) => {
+  const occupied = new Map<TaskIdText, Set<string>>()
+  const occupy = (taskId: TaskIdText, memberId: string) => {
     const processes = occupied.get(taskId) ?? new Set()
     processes.add(view.byId.get(memberId)!.processId)
     occupied.set(taskId, processes)
@@ -108,8 +108,8 @@ export function assignTasks(input: AssignTasksInput): TaskAssignmentResult {
   const prober = warmupsPending ? chooseProber(view, input.leaderMemberId) : undefined
 
   const perMember = new Map<string, MemberTaskAssignment>()
-  const byMember = (entries: Iterable<[TaskId, string | string[]]>) => {
-    const grouped = new Map<string, TaskId[]>()
+  const byMember = (entries: Iterable<[TaskIdText, string | string[]]>) => {
+    const grouped = new Map<string, TaskIdText[]>()
     for (const [taskId, holders] of entries) {
       for (const memberId of Array.isArray(holders) ? holders : [holders]) {
         const list = grouped.get(memberId) ?? []
@@ -165,7 +165,11 @@ function chooseProber(view: GroupView, leaderMemberId: string | undefined): stri
 }
 
 /** Everything the member said it runs as active, minus what it keeps (including tasks that no longer exist). */
-function revokedFrom(members: readonly AssignorMember[], memberId: string, kept: ReadonlySet<TaskId>): TaskId[] {
+function revokedFrom(
+  members: readonly AssignorMember[],
+  memberId: string,
+  kept: ReadonlySet<TaskIdText>
+): TaskIdText[] {
   const member = members.find((candidate) => candidate.memberId === memberId)
   return sortTaskIds([...(member?.ownedActive ?? [])].filter((taskId) => !kept.has(taskId)))
 }
@@ -174,7 +178,7 @@ function partitionsByHost(
   view: GroupView,
   tasks: readonly TaskSpec[],
   perMember: ReadonlyMap<string, MemberTaskAssignment>,
-  pick: (assignment: MemberTaskAssignment) => readonly TaskId[]
+  pick: (assignment: MemberTaskAssignment) => readonly TaskIdText[]
 ): Map<string, TopicPartitions[]> {
   const byHost = new Map<string, TaskSpec[]>()
   for (const member of view.members) {

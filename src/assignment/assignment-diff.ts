@@ -1,5 +1,5 @@
+import { sortTaskIds, type TaskIdText } from '../task-id.ts'
 import { topicPartitionKey } from '../topic-partition.ts'
-import { sortTaskIds, type TaskId } from './task-id.ts'
 import type { TopicPartitions } from './tasks.ts'
 
 /*
@@ -8,28 +8,28 @@ import type { TopicPartitions } from './tasks.ts'
  */
 
 export interface TaskRoles {
-  activeTasks: Iterable<TaskId>
-  standbyTasks?: Iterable<TaskId>
-  warmupTasks?: Iterable<TaskId>
+  activeTasks: Iterable<TaskIdText>
+  standbyTasks?: Iterable<TaskIdText>
+  warmupTasks?: Iterable<TaskIdText>
 }
 
 export interface AssignmentDiff {
   /** Active before, not active now: commit, then close (or demote). Includes `demoted`. */
-  revokedActive: TaskId[]
+  revokedActive: TaskIdText[]
   /** Active now, not before. Includes `promoted`. */
-  addedActive: TaskId[]
-  keptActive: TaskId[]
+  addedActive: TaskIdText[]
+  keptActive: TaskIdText[]
   /** Standby or warm-up before, active now: the store is already here, only the remaining delta is restored. */
-  promoted: TaskId[]
+  promoted: TaskIdText[]
   /** Active before, standby or warm-up now: stop processing, keep the store following the changelog. */
-  demoted: TaskId[]
+  demoted: TaskIdText[]
   /** Standby or warm-up before, no role now: close, and let the state cleaner remove its directory later. */
-  revokedStandby: TaskId[]
+  revokedStandby: TaskIdText[]
   /** Standby or warm-up now, no role before: start restoring. */
-  addedStandby: TaskId[]
+  addedStandby: TaskIdText[]
 }
 
-function replicas(roles: TaskRoles): Set<TaskId> {
+function replicas(roles: TaskRoles): Set<TaskIdText> {
   return new Set([...(roles.standbyTasks ?? []), ...(roles.warmupTasks ?? [])])
 }
 
@@ -38,7 +38,7 @@ export function diffAssignment(previous: TaskRoles, next: TaskRoles): Assignment
   const afterActive = new Set(next.activeTasks)
   const beforeReplica = replicas(previous)
   const afterReplica = replicas(next)
-  const only = (set: Iterable<TaskId>, test: (task: TaskId) => boolean) => sortTaskIds([...set].filter(test))
+  const only = (set: Iterable<TaskIdText>, test: (task: TaskIdText) => boolean) => sortTaskIds([...set].filter(test))
   return {
     revokedActive: only(beforeActive, (task) => !afterActive.has(task)),
     addedActive: only(afterActive, (task) => !beforeActive.has(task)),
@@ -51,7 +51,7 @@ export function diffAssignment(previous: TaskRoles, next: TaskRoles): Assignment
 }
 
 /** Tasks the member must commit and give up as active before the new assignment takes effect. */
-export function revokedTasks(previous: TaskRoles, next: TaskRoles): TaskId[] {
+export function revokedTasks(previous: TaskRoles, next: TaskRoles): TaskIdText[] {
   return diffAssignment(previous, next).revokedActive
 }
 

@@ -1,6 +1,6 @@
+import type { TaskIdText } from '../task-id.ts'
 import { ByteReader, ByteWriter } from './byte-codec.ts'
 import { UserDataEncodeError } from './errors.ts'
-import type { TaskId } from './task-id.ts'
 import type { TopicPartitions } from './tasks.ts'
 import {
   finishRead,
@@ -56,9 +56,9 @@ export function assignmentErrorName(code: number): string {
 export interface AssignmentInfo {
   version: number
   errorCode: number
-  activeTasks: TaskId[]
-  standbyTasks: TaskId[]
-  warmupTasks: TaskId[]
+  activeTasks: TaskIdText[]
+  standbyTasks: TaskIdText[]
+  warmupTasks: TaskIdText[]
   partitionsByHost: Map<string, TopicPartitions[]>
   standbyPartitionsByHost: Map<string, TopicPartitions[]>
   /**

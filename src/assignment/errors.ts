@@ -1,18 +1,5 @@
 import { StreamlaneError } from '../errors.ts'
 
-/** A string that should be a task id (`<subtopologyId>_<partition>`) is not one. */
-export class InvalidTaskIdError extends StreamlaneError {
-  readonly value: string
-
-  constructor(value: string) {
-    super(
-      'STREAMLANE_TASK_ID_INVALID',
-      `invalid task id "${value}": expected "<subtopologyId>_<partition>" with two non-negative integers, e.g. "0_3"`
-    )
-    this.value = value
-  }
-}
-
 /** Which userData message a codec error is about, so the message says what could not be read. */
 export type UserDataKind = 'subscription' | 'assignment'
 

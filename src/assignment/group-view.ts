@@ -1,5 +1,5 @@
+import type { TaskIdText } from '../task-id.ts'
 import { AssignmentInputError } from './errors.ts'
-import type { TaskId } from './task-id.ts'
 import type { TaskSpec } from './tasks.ts'
 
 /** One group member as the assignor sees it: its decoded subscription plus its member id. */
@@ -9,10 +9,10 @@ export interface AssignorMember {
   processId: string
   endpoint?: string | undefined
   /** Changelog records the local copy is behind, per task with local state. Absent = no local state. */
-  taskLags?: ReadonlyMap<TaskId, bigint>
-  ownedActive?: Iterable<TaskId>
+  taskLags?: ReadonlyMap<TaskIdText, bigint>
+  ownedActive?: Iterable<TaskIdText>
   /** Standby AND warm-up tasks the member holds now (both are standbys to the runtime). */
-  ownedStandby?: Iterable<TaskId>
+  ownedStandby?: Iterable<TaskIdText>
   /** Shutting down or scaled in: gets no tasks at all. */
   draining?: boolean
   /** Generation in which ownedActive was assigned (-1 or absent if unknown): a newer claim beats a stale one. */
@@ -27,8 +27,8 @@ export interface MemberView {
   eligible: boolean
   draining: boolean
   generation: number
-  ownedActive: ReadonlySet<TaskId>
-  ownedStandby: ReadonlySet<TaskId>
+  ownedActive: ReadonlySet<TaskIdText>
+  ownedStandby: ReadonlySet<TaskIdText>
 }
 
 /** Lag of a member with no local copy of a task: above every int64 lag, so "no state" always ranks last. */
@@ -40,16 +40,16 @@ export const NO_STATE = 1n << 64n
  */
 export interface GroupView {
   tasks: readonly TaskSpec[]
-  taskIndex: ReadonlyMap<TaskId, number>
+  taskIndex: ReadonlyMap<TaskIdText, number>
   /** All members, sorted by member id. */
   members: readonly MemberView[]
   /** Members that may receive tasks, sorted by member id. */
   eligible: readonly MemberView[]
   byId: ReadonlyMap<string, MemberView>
   /** Every member (eligible or not) that says it runs the task as active now. */
-  claimants: ReadonlyMap<TaskId, readonly MemberView[]>
+  claimants: ReadonlyMap<TaskIdText, readonly MemberView[]>
   /** The claimant whose claim counts (newest generation): the task's previous owner. */
-  previousOwner: ReadonlyMap<TaskId, MemberView>
+  previousOwner: ReadonlyMap<TaskIdText, MemberView>
   acceptableRecoveryLag: bigint
   /** Effective lag: 0 for stateless tasks and on the previous owner's process, NO_STATE without a local copy. */
   lag(member: MemberView, task: TaskSpec): bigint
@@ -97,7 +97,7 @@ export function buildGroupView(
     .sort((a, b) => compareStrings(a.memberId, b.memberId))
   const byId = new Map(views.map((view) => [view.memberId, view]))
 
-  const claimants = new Map<TaskId, MemberView[]>()
+  const claimants = new Map<TaskIdText, MemberView[]>()
   for (const view of views) {
     for (const task of view.ownedActive) {
       const list = claimants.get(task) ?? []
@@ -106,7 +106,7 @@ export function buildGroupView(
     }
   }
   // Two members claim a task after one missed a rebalance (a zombie): the newest generation's claim counts.
-  const previousOwner = new Map<TaskId, MemberView>()
+  const previousOwner = new Map<TaskIdText, MemberView>()
   const conflicts: string[] = []
   for (const [task, list] of claimants) {
     const [winner] = [...list].sort((a, b) => b.generation - a.generation || compareStrings(a.memberId, b.memberId))
@@ -116,7 +116,7 @@ export function buildGroupView(
   if (conflicts.length > 0) notes.push(`tasks claimed active by several members: ${listSome(conflicts)}`)
 
   // Lags count per process: members of one process share its state directory, so any of them can open the store.
-  const processLags = new Map<string, Map<TaskId, bigint>>()
+  const processLags = new Map<string, Map<TaskIdText, bigint>>()
   for (const member of members) {
     let lags = processLags.get(member.processId)
     if (!lags) {
@@ -142,7 +142,7 @@ export function buildGroupView(
   const isCaughtUp = (member: MemberView, task: TaskSpec): boolean =>
     !highAvailability || lag(member, task) <= threshold
   const eligible = views.filter((view) => view.eligible)
-  const caughtUpCache = new Map<TaskId, boolean>()
+  const caughtUpCache = new Map<TaskIdText, boolean>()
   const anyCaughtUp = (task: TaskSpec): boolean => {
     let known = caughtUpCache.get(task.id)
     if (known === undefined) {

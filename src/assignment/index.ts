@@ -2,6 +2,17 @@
  * Streamlane's task assignment: pure functions from group members, tasks and lags to active / standby / warm-up
  * placement, and the userData codecs the group protocol carries. No I/O, no timers, no Kafka client.
  */
+
+export {
+  compareTaskIds,
+  formatTaskId,
+  InvalidTaskIdError,
+  isTaskId,
+  parseTaskId,
+  sortTaskIds,
+  type TaskIdParts,
+  type TaskIdText
+} from '../task-id.ts'
 export {
   type AssignTasksInput,
   assignTasks,
@@ -28,7 +39,6 @@ export { type AssignorConfig, DEFAULT_ASSIGNOR_CONFIG, resolveAssignorConfig } f
 export {
   AssignmentInputError,
   CoPartitionError,
-  InvalidTaskIdError,
   SourceTopicMissingError,
   UserDataCorruptError,
   UserDataEncodeError,
@@ -52,15 +62,6 @@ export {
   type SubscriptionInfo,
   type SubscriptionInfoInput
 } from './subscription-info.ts'
-export {
-  compareTaskIds,
-  formatTaskId,
-  isTaskId,
-  parseTaskId,
-  sortTaskIds,
-  type TaskId,
-  type TaskIdParts
-} from './task-id.ts'
 export {
   deriveTasks,
   partitionsOfTasks,

@@ -1,5 +1,5 @@
+import type { TaskIdText } from '../task-id.ts'
 import { best, type GroupView, type MemberView } from './group-view.ts'
-import type { TaskId } from './task-id.ts'
 
 /*
  * Standby replicas: numStandbyReplicas copies of each stateful task, each on a process holding no other replica of
@@ -12,7 +12,7 @@ import type { TaskId } from './task-id.ts'
  */
 
 export interface StandbyPlacement {
-  standbys: Map<TaskId, string[]>
+  standbys: Map<TaskIdText, string[]>
   log: string[]
 }
 
@@ -23,18 +23,18 @@ export interface StandbyPlacement {
 export function placeStandbyTasks(
   view: GroupView,
   numStandbyReplicas: number,
-  occupied: ReadonlyMap<TaskId, ReadonlySet<string>>,
+  occupied: ReadonlyMap<TaskIdText, ReadonlySet<string>>,
   activeLoad: ReadonlyMap<string, number>
 ): StandbyPlacement {
-  const standbys = new Map<TaskId, string[]>()
+  const standbys = new Map<TaskIdText, string[]>()
   const log: string[] = []
   const members = view.eligible
   const stateful = view.tasks.filter((task) => task.stateful)
   if (numStandbyReplicas === 0 || members.length === 0 || stateful.length === 0) return { standbys, log }
 
   const processes = new Set(members.map((member) => member.processId))
-  const used = new Map<TaskId, Set<string>>()
-  const wanted = new Map<TaskId, number>()
+  const used = new Map<TaskIdText, Set<string>>()
+  const wanted = new Map<TaskIdText, number>()
   let totalSlots = 0
   for (const task of stateful) {
     const taken = new Set(occupied.get(task.id) ?? [])
@@ -46,7 +46,7 @@ export function placeStandbyTasks(
   }
   const share = Math.ceil(totalSlots / members.length)
   const load = new Map<string, number>(members.map((member) => [member.memberId, 0]))
-  const place = (taskId: TaskId, member: MemberView): void => {
+  const place = (taskId: TaskIdText, member: MemberView): void => {
     const list = standbys.get(taskId) ?? []
     list.push(member.memberId)
     standbys.set(taskId, list)
@@ -54,7 +54,7 @@ export function placeStandbyTasks(
     wanted.set(taskId, wanted.get(taskId)! - 1)
     load.set(member.memberId, load.get(member.memberId)! + 1)
   }
-  const allowed = (taskId: TaskId, member: MemberView) => !used.get(taskId)!.has(member.processId)
+  const allowed = (taskId: TaskIdText, member: MemberView) => !used.get(taskId)!.has(member.processId)
 
   // Keep existing standbys (lowest lag first when several members of the group hold one).
   for (const task of stateful) {

@@ -1,6 +1,6 @@
+import { sortTaskIds, type TaskIdText } from '../task-id.ts'
 import { ByteReader, ByteWriter } from './byte-codec.ts'
 import { UserDataEncodeError } from './errors.ts'
-import { sortTaskIds, type TaskId } from './task-id.ts'
 import { finishRead, readHeader, readTaskSet, writeHeader, writeTaskSet } from './userdata-layout.ts'
 
 /*
@@ -30,10 +30,10 @@ export interface SubscriptionInfo {
   /** `host:port` serving interactive queries, undefined when the member serves none. */
   endpoint: string | undefined
   generation: number
-  ownedActive: TaskId[]
-  ownedStandby: TaskId[]
+  ownedActive: TaskIdText[]
+  ownedStandby: TaskIdText[]
   /** Per task with local state: how many changelog records the local copy is behind. Absent = no local state. */
-  taskLags: Map<TaskId, bigint>
+  taskLags: Map<TaskIdText, bigint>
   draining: boolean
   uniqueField: number
 }
@@ -43,9 +43,9 @@ export interface SubscriptionInfoInput {
   processId: string
   endpoint?: string | undefined
   generation?: number
-  ownedActive?: Iterable<TaskId>
-  ownedStandby?: Iterable<TaskId>
-  taskLags?: ReadonlyMap<TaskId, bigint>
+  ownedActive?: Iterable<TaskIdText>
+  ownedStandby?: Iterable<TaskIdText>
+  taskLags?: ReadonlyMap<TaskIdText, bigint>
   draining?: boolean
   uniqueField?: number
 }
@@ -81,7 +81,7 @@ export function decodeSubscriptionInfo(data: Uint8Array): SubscriptionInfo {
   const ownedActive = readTaskSet(reader)
   const ownedStandby = readTaskSet(reader)
   const lagTasks = readTaskSet(reader)
-  const taskLags = new Map<TaskId, bigint>()
+  const taskLags = new Map<TaskIdText, bigint>()
   for (const task of lagTasks) taskLags.set(task, reader.varlong())
   finishRead(reader, header, SUBSCRIPTION_VERSION)
   return {

@@ -1,5 +1,5 @@
+import { compareTaskIds, formatTaskId, type TaskIdText } from '../task-id.ts'
 import { AssignmentInputError, CoPartitionError, SourceTopicMissingError } from './errors.ts'
-import { compareTaskIds, formatTaskId, type TaskId } from './task-id.ts'
 
 /** Partitions of one topic, the shape the Kafka consumer protocol uses for assignments. */
 export interface TopicPartitions {
@@ -26,7 +26,7 @@ export interface SubtopologySpec extends SubtopologySource {
 
 /** One task: partition `partition` of every source topic of its sub-topology. */
 export interface TaskSpec {
-  id: TaskId
+  id: TaskIdText
   subtopologyId: number
   partition: number
   sourceTopics: readonly string[]

@@ -1,6 +1,6 @@
+import { formatTaskId, parseTaskId, sortTaskIds, type TaskIdText } from '../task-id.ts'
 import type { ByteReader, ByteWriter } from './byte-codec.ts'
 import { UserDataCorruptError, type UserDataKind, UserDataVersionError } from './errors.ts'
-import { formatTaskId, parseTaskId, sortTaskIds, type TaskId } from './task-id.ts'
 import type { TopicPartitions } from './tasks.ts'
 
 /*
@@ -61,7 +61,7 @@ export function finishRead(reader: ByteReader, header: UserDataHeader, supported
   }
 }
 
-export function writeTaskSet(writer: ByteWriter, tasks: Iterable<TaskId>): void {
+export function writeTaskSet(writer: ByteWriter, tasks: Iterable<TaskIdText>): void {
   const groups = new Map<number, number[]>()
   for (const task of sortTaskIds(tasks)) {
     const { subtopologyId, partition } = parseTaskId(task)
@@ -80,8 +80,8 @@ export function writeTaskSet(writer: ByteWriter, tasks: Iterable<TaskId>): void 
 }
 
 /** Reads a task set; ids come back sorted (the encoding is canonical). */
-export function readTaskSet(reader: ByteReader): TaskId[] {
-  const tasks: TaskId[] = []
+export function readTaskSet(reader: ByteReader): TaskIdText[] {
+  const tasks: TaskIdText[] = []
   const groupCount = reader.count(2)
   let previousSubtopology = -1
   for (let g = 0; g < groupCount; g++) {

@@ -3,13 +3,13 @@
  * by src/assignment) and what each member says about itself in its subscription.
  */
 import {
-  type TaskId as AssignmentTaskId,
   createLeaderAssignor,
   deriveTasks,
   encodeSubscriptionInfo,
   type LeaderAssignmentOutcome,
   resolveSubtopologyPartitions,
-  type SubtopologySource
+  type SubtopologySource,
+  type TaskIdText
 } from '../assignment/index.ts'
 import type { Assignor } from '../kafka/group/index.ts'
 import type { StreamsConfig } from './config.ts'
@@ -58,7 +58,8 @@ export function subscriptionUserData(state: SubscriptionState): Buffer {
   return encodeSubscriptionInfo({
     processId: state.processId,
     endpoint: state.endpoint,
-    ownedActive: [...state.ownedActive] as AssignmentTaskId[],
+    // The task manager keys its tasks by TaskId.toString(), a TaskIdText.
+    ownedActive: [...state.ownedActive] as TaskIdText[],
     draining: state.draining,
     uniqueField: ++uniqueField
   })

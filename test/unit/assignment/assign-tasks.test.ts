@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { assignTasks, deriveTasks, type TaskId } from '../../../src/assignment/index.ts'
+import { assignTasks, deriveTasks, type TaskIdText } from '../../../src/assignment/index.ts'
 import { ConfigError } from '../../../src/errors.ts'
 import { activeCounts, member, nextRound, ownerOf, rebalanceUntilStable, simpleTasks } from './support.ts'
 
@@ -92,7 +92,7 @@ test('deterministic: member order and task order do not change the result', () =
     { subtopologyId: 1, sourceTopics: ['b'], partitions: 5, stateful: false }
   ])
   const members = [
-    member('m3', { taskLags: new Map<TaskId, bigint>([['0_1', 5n]]), ownedActive: ['0_2'] }),
+    member('m3', { taskLags: new Map<TaskIdText, bigint>([['0_1', 5n]]), ownedActive: ['0_2'] }),
     member('m1', { ownedActive: ['0_0', '1_4'], ownedStandby: ['0_1'] }),
     member('m2', { processId: 'p-m1' })
   ]

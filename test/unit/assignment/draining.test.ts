@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { type AssignorMember, assignTasks, type TaskId } from '../../../src/assignment/index.ts'
+import { type AssignorMember, assignTasks, type TaskIdText } from '../../../src/assignment/index.ts'
 import { member, nextRound, ownerOf, rebalanceUntilStable, simpleTasks } from './support.ts'
 
 const tasks = simpleTasks(6)
@@ -10,8 +10,8 @@ function stableGroup(): AssignorMember[] {
   return rebalanceUntilStable(tasks, [member('a'), member('b'), member('c')], config).members
 }
 
-function standbyOwner(members: readonly AssignorMember[]): Map<TaskId, string> {
-  const holders = new Map<TaskId, string>()
+function standbyOwner(members: readonly AssignorMember[]): Map<TaskIdText, string> {
+  const holders = new Map<TaskIdText, string>()
   for (const m of members) for (const task of m.ownedStandby ?? []) holders.set(task, m.memberId)
   return holders
 }

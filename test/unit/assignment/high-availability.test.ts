@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { type AssignorMember, assignTasks, type TaskId } from '../../../src/assignment/index.ts'
+import { type AssignorMember, assignTasks, type TaskIdText } from '../../../src/assignment/index.ts'
 import { lags, member, nextRound, ownerOf, rebalanceUntilStable, simpleTasks } from './support.ts'
 
 const tasks = simpleTasks(12)
@@ -132,7 +132,7 @@ test('stateless tasks never get warm-ups: they have nothing to restore', () => {
 test('standbys count as caught up: losing an active owner fails over to its standby', () => {
   const { members } = rebalanceUntilStable(tasks, [member('a'), member('b'), member('c')], { numStandbyReplicas: 1 })
   const before = assignTasks({ tasks, members, config: { numStandbyReplicas: 1 } })
-  const standbyOf = new Map<TaskId, string>()
+  const standbyOf = new Map<TaskIdText, string>()
   for (const [id, a] of before.perMember) for (const task of a.standbyTasks) standbyOf.set(task, id)
   // c crashes (no LeaveGroup, no revocation): its tasks are free at once.
   const survivors = members.filter((m) => m.memberId !== 'c')

@@ -9,7 +9,7 @@ import {
   type GroupMemberSubscription,
   type LeaderAssignmentOutcome,
   resolveSubtopologyPartitions,
-  type TaskId
+  type TaskIdText
 } from '../../../src/assignment/index.ts'
 import { ConfigError } from '../../../src/errors.ts'
 import type { Assignor } from '../../../src/kafka/group/types.ts'
@@ -35,7 +35,7 @@ test('decodes subscriptions, assigns, and encodes one assignment userData per me
     onAssignment: (outcome) => outcomes.push(outcome)
   })
   const members = subscriptions({
-    m1: { processId: 'p1', endpoint: 'a:1', ownedActive: ['0_0'] as TaskId[] },
+    m1: { processId: 'p1', endpoint: 'a:1', ownedActive: ['0_0'] as TaskIdText[] },
     m2: { processId: 'p2', endpoint: 'b:1' }
   })
   const result = assign(
@@ -130,7 +130,7 @@ test('plugs into the Kafka layer: a zombie claim loses to the newer protocol gen
   ])
   // Compile-time contract with src/kafka/group: the leader assignor IS its Assignor for topic -> partition counts.
   const assign: Assignor = createLeaderAssignor<Map<string, number>>({ computeTasks })
-  const claim = { ownedActive: ['0_0'] as TaskId[], taskLags: new Map<TaskId, bigint>([['0_0', 0n]]) }
+  const claim = { ownedActive: ['0_0'] as TaskIdText[], taskLags: new Map<TaskIdText, bigint>([['0_0', 0n]]) }
   const members = [
     { memberId: 'zombie', userData: encodeSubscriptionInfo({ processId: 'p1', ...claim }), generationId: 3 },
     { memberId: 'current', userData: encodeSubscriptionInfo({ processId: 'p2', ...claim }), generationId: 5 }

@@ -6,7 +6,7 @@ import {
   assignTasks,
   deriveTasks,
   type TaskAssignmentResult,
-  type TaskId,
+  type TaskIdText,
   type TaskSpec
 } from '../../../src/assignment/index.ts'
 import { invariantViolations, nextRound, seededRandom } from './support.ts'
@@ -38,7 +38,7 @@ function scenario(seed: number): Scenario {
     const perProcess = 1 + int(2)
     for (let m = 0; m < perProcess; m++) {
       const memberId = `m${p}-${m}-${int(9)}`
-      const taskLags = new Map<TaskId, bigint>()
+      const taskLags = new Map<TaskIdText, bigint>()
       for (const task of tasks) if (random() < 0.4) taskLags.set(task.id, BigInt(pick([0, 0, 500, 20_000, 90_000])))
       members.push({
         memberId,

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { assignTasks, deriveTasks, type TaskAssignmentResult, type TaskId } from '../../../src/assignment/index.ts'
+import { assignTasks, deriveTasks, type TaskAssignmentResult, type TaskIdText } from '../../../src/assignment/index.ts'
 import { lags, member, nextRound, ownerOf, rebalanceUntilStable, simpleTasks } from './support.ts'
 
-function standbyHolders(result: TaskAssignmentResult): Map<TaskId, string[]> {
-  const holders = new Map<TaskId, string[]>()
+function standbyHolders(result: TaskAssignmentResult): Map<TaskIdText, string[]> {
+  const holders = new Map<TaskIdText, string[]>()
   for (const [id, a] of result.perMember)
     for (const task of a.standbyTasks) holders.set(task, [...(holders.get(task) ?? []), id])
   return holders

@@ -4,7 +4,7 @@ import {
   decodeSubscriptionInfo,
   encodeSubscriptionInfo,
   SUBSCRIPTION_VERSION,
-  type TaskId,
+  type TaskIdText,
   UserDataCorruptError,
   UserDataEncodeError,
   UserDataVersionError
@@ -17,9 +17,9 @@ test('round trip keeps every field', () => {
     processId: '4f1c1d0e-7a4b-4c1e-9a55-3b2f4f0e6a11',
     endpoint: 'pod-1.app:7070',
     generation: 42,
-    ownedActive: ['0_1', '0_0', '2_7'] as TaskId[],
-    ownedStandby: ['1_3'] as TaskId[],
-    taskLags: new Map<TaskId, bigint>([
+    ownedActive: ['0_1', '0_0', '2_7'] as TaskIdText[],
+    ownedStandby: ['1_3'] as TaskIdText[],
+    taskLags: new Map<TaskIdText, bigint>([
       ['0_0', 0n],
       ['1_3', 123_456n],
       ['2_7', INT64_MAX]
@@ -45,7 +45,7 @@ test('defaults: no endpoint, not draining, unknown generation, nothing owned', (
 })
 
 test('is compact: 64 owned tasks with lags fit in well under 300 bytes', () => {
-  const tasks = Array.from({ length: 64 }, (_, p) => `0_${p}` as TaskId)
+  const tasks = Array.from({ length: 64 }, (_, p) => `0_${p}` as TaskIdText)
   const bytes = encodeSubscriptionInfo({
     processId: '4f1c1d0e-7a4b-4c1e-9a55-3b2f4f0e6a11',
     endpoint: 'pod-1.app:7070',

@@ -4,7 +4,7 @@ import {
   assignTasks,
   deriveTasks,
   type TaskAssignmentResult,
-  type TaskId,
+  type TaskIdText,
   type TaskSpec
 } from '../../../src/assignment/index.ts'
 
@@ -18,16 +18,16 @@ export function member(memberId: string, fields: Partial<AssignorMember> = {}): 
   return { memberId, processId: `p-${memberId}`, endpoint: `${memberId}:8080`, ...fields }
 }
 
-export function lags(entries: Record<string, number | bigint>): Map<TaskId, bigint> {
-  return new Map(Object.entries(entries).map(([task, lag]) => [task as TaskId, BigInt(lag)]))
+export function lags(entries: Record<string, number | bigint>): Map<TaskIdText, bigint> {
+  return new Map(Object.entries(entries).map(([task, lag]) => [task as TaskIdText, BigInt(lag)]))
 }
 
 export function activeCounts(result: TaskAssignmentResult): Map<string, number> {
   return new Map([...result.perMember].map(([id, assignment]) => [id, assignment.activeTasks.length]))
 }
 
-export function ownerOf(result: TaskAssignmentResult): Map<TaskId, string> {
-  const owners = new Map<TaskId, string>()
+export function ownerOf(result: TaskAssignmentResult): Map<TaskIdText, string> {
+  const owners = new Map<TaskIdText, string>()
   for (const [id, assignment] of result.perMember) for (const task of assignment.activeTasks) owners.set(task, id)
   return owners
 }
@@ -40,7 +40,7 @@ export function ownerOf(result: TaskAssignmentResult): Map<TaskId, string> {
 export function nextRound(
   members: readonly AssignorMember[],
   result: TaskAssignmentResult,
-  replicaLag: (task: TaskId, memberId: string) => bigint = () => 0n
+  replicaLag: (task: TaskIdText, memberId: string) => bigint = () => 0n
 ): AssignorMember[] {
   return members.map((m) => {
     const assignment = result.perMember.get(m.memberId)!
@@ -96,7 +96,7 @@ export function invariantViolations(
 ): string[] {
   const problems: string[] = []
   const processOf = new Map(members.map((m) => [m.memberId, m.processId]))
-  const activeOwners = new Map<TaskId, string[]>()
+  const activeOwners = new Map<TaskIdText, string[]>()
   for (const [id, assignment] of result.perMember) {
     for (const task of assignment.activeTasks) activeOwners.set(task, [...(activeOwners.get(task) ?? []), id])
     const roles = [...assignment.activeTasks, ...assignment.standbyTasks, ...assignment.warmupTasks]

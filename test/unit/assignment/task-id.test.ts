@@ -8,6 +8,7 @@ import {
   parseTaskId,
   sortTaskIds
 } from '../../../src/assignment/index.ts'
+import { TaskId } from '../../../src/topology/index.ts'
 
 test('formats and parses <subtopology>_<partition>', () => {
   assert.equal(formatTaskId(0, 3), '0_3')
@@ -36,4 +37,12 @@ test('orders numerically, not as strings', () => {
   assert.ok(compareTaskIds('2_1', '10_0') < 0)
   assert.ok(compareTaskIds('1_9', '1_10') < 0)
   assert.deepEqual(sortTaskIds(['10_0', '1_10', '1_9', '2_1', '1_9']), ['1_9', '1_10', '2_1', '10_0'])
+})
+
+test('the TaskId object and its text are one: String(id) parses back, and the same spellings are refused', () => {
+  const id = new TaskId(2, 10)
+  assert.equal(String(id), formatTaskId(2, 10))
+  assert.ok(TaskId.parse(String(id)).equals(id))
+  for (const bad of ['01_2', '-1_0', '1_', 'x']) assert.throws(() => TaskId.parse(bad), InvalidTaskIdError)
+  assert.throws(() => new TaskId(0, -1), InvalidTaskIdError)
 })

@@ -8,7 +8,7 @@ import {
   encodeAssignmentInfo,
   encodeSubscriptionInfo,
   resolveSubtopologyPartitions,
-  type TaskId
+  type TaskIdText
 } from '../../../src/assignment/index.ts'
 import { defaultPolicy } from '../../../src/autoscale/keda/policy-adapter.ts'
 import { ScalerService } from '../../../src/autoscale/keda/scaler-service.ts'
@@ -231,9 +231,9 @@ test('the tasks last seen stand in while the group rebalances or has no members,
 })
 
 test('tasks from members: a handed-over task is in its old owner’s subscription; nothing readable means partitions', () => {
-  const userData = (active: TaskId[], errorCode: number = AssignmentErrorCode.NONE) =>
+  const userData = (active: TaskIdText[], errorCode: number = AssignmentErrorCode.NONE) =>
     encodeAssignmentInfo({ activeTasks: active, errorCode })
-  const owned = (ownedActive: TaskId[]) => encodeSubscriptionInfo({ processId: 'p', ownedActive })
+  const owned = (ownedActive: TaskIdText[]) => encodeSubscriptionInfo({ processId: 'p', ownedActive })
   // 0_3 (stateless) is withheld from everyone this generation while m0 revokes it; it was m0's when m0 joined.
   const handover = [
     { assignmentUserData: userData(['0_0', '0_1']), subscriptionUserData: owned(['0_0', '0_1', '0_3']) },
