@@ -2,31 +2,11 @@
  * Streamlane's layer map as rules (docs/development.md explains them; the design notes hold the same table). Run by
  * `npm run lint` and by `npm test`'s lint step: `depcruise src --ignore-known`.
  *
- * `mayImport` is the folder table: which folders of src/ each folder may import, besides itself and the shared
- * modules at the root of src/. Keep it acyclic: that is what keeps the folders free of import cycles.
+ * The table itself (`mayImport`, `shared`) is in scripts/layer-map.ts.
  */
+import { mayImport, shared } from './scripts/layer-map.ts'
 
-/** Small shared modules every folder may import: the base error class and its codes, the task id, the topic-partition. */
-const shared = ['errors', 'error-codes', 'task-id', 'topic-partition']
 const sharedPath = `^src/(${shared.join('|')})\\.ts$`
-
-const mayImport = {
-  kafka: [],
-  serde: [],
-  assignment: [],
-  endpoint: [],
-  topology: ['serde'],
-  // The store contract (StateStore, as Kafka Streams' processor package holds it) lives in topology.
-  state: ['serde', 'topology'],
-  dsl: ['topology', 'state', 'serde'],
-  // observe takes runtime's types through interfaces it owns, so runtime may use observe and not the other way.
-  observe: ['topology', 'endpoint'],
-  runtime: ['kafka', 'topology', 'state', 'assignment', 'serde', 'observe', 'endpoint'],
-  // kafka: the admin client (offsets, group descriptions); assignment: the userData codecs.
-  autoscale: ['kafka', 'assignment', 'observe', 'endpoint'],
-  testing: ['topology', 'state', 'serde', 'dsl'],
-  cli: ['kafka', 'topology', 'state', 'serde', 'dsl', 'runtime', 'assignment', 'autoscale', 'observe', 'endpoint']
-}
 
 const layerRules = Object.entries(mayImport).map(([folder, allowed]) => ({
   name: `layer-${folder}`,
@@ -39,6 +19,13 @@ const layerRules = Object.entries(mayImport).map(([folder, allowed]) => ({
 export default {
   forbidden: [
     ...layerRules,
+    {
+      name: 'shared-stays-at-the-bottom',
+      comment: 'the shared modules at the root of src/ import no folder (every folder imports them)',
+      severity: 'error',
+      from: { path: sharedPath },
+      to: { path: '^src/[^/]+/' }
+    },
     {
       name: 'unknown-folder',
       comment: 'every folder of src/ has a row in the layer map (.dependency-cruiser.mjs and docs/development.md)',
