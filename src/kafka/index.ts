@@ -12,7 +12,14 @@ export {
   type OffsetSpec,
   type TopicDescription
 } from './admin.ts'
-export { CONNECTION_DEFAULTS, type KafkaConnectionOptions, resolveConnectionOptions } from './connection.ts'
+export {
+  CONNECTION_DEFAULTS,
+  type KafkaConnectionOptions,
+  type KafkaConnectionSecurity,
+  resolveConnectionOptions,
+  type SaslOptions,
+  type SecretProvider
+} from './connection.ts'
 export {
   AuthenticationError,
   BrokerTlsError,

@@ -1,4 +1,4 @@
-import type { KafkaConnectionOptions } from '../kafka/connection.ts'
+import type { KafkaConnectionOptions } from '../kafka/index.ts'
 import type { StreamsConfig } from './config.ts'
 import { kafkaConnectionSecurity } from './kafka-security.ts'
 

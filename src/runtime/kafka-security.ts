@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import { ConfigError } from '../errors.ts'
-import type { KafkaConnectionSecurity, SaslOptions, SecretProvider } from '../kafka/connection.ts'
+import type { KafkaConnectionSecurity, SaslOptions, SecretProvider } from '../kafka/index.ts'
 
 const path = z.string().min(1)
 

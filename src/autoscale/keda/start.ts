@@ -1,6 +1,5 @@
 import type { BearerToken, ServerTls } from '../../endpoint/index.ts'
-import { createAdmin } from '../../kafka/admin.ts'
-import type { KafkaConnectionSecurity } from '../../kafka/connection.ts'
+import { createAdmin, type KafkaConnectionSecurity } from '../../kafka/index.ts'
 import { type MetricsApiServer, startMetricsApi } from '../metrics-api/server.ts'
 import { createRateEstimator } from '../policy/rate-window.ts'
 import type { AdminFactory } from '../signals/admin-port.ts'

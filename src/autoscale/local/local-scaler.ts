@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { createAdmin } from '../../kafka/admin.ts'
-import type { KafkaConnectionSecurity } from '../../kafka/connection.ts'
+import { createAdmin, type KafkaConnectionSecurity } from '../../kafka/index.ts'
 import { defaultPolicy } from '../keda/policy-adapter.ts'
 import type { ScalingPolicy } from '../keda/policy-port.ts'
 import { createRateEstimator } from '../policy/rate-window.ts'
