@@ -71,6 +71,11 @@ const valueSets: Record<string, object> = {
         secretName: 'scaler-tls',
         caSecret: { name: 'scaler-ca', key: 'ca.crt' },
         clientCaSecret: { name: 'keda-ca', key: 'ca.crt' }
+      },
+      networkPolicy: {
+        enabled: true,
+        kedaNamespace: 'keda-system',
+        httpFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]
       }
     },
     autoscaling: { authenticationRef: { name: 'streamlane-scaler-tls', kind: 'TriggerAuthentication' } }
@@ -255,6 +260,18 @@ test('secured endpoints: tokens and certificates from the mounted Secrets, HTTPS
         (v: { secret?: { secretName: string } }) => v.secret?.secretName === 'scaler-tls'
       )
   )
+
+  // Ingress to the scaler: gRPC from KEDA's namespace only, HTTP from the app's pods and the named peers only.
+  const policy = rendered.one('NetworkPolicy')
+  assert.deepEqual(policy.spec.podSelector.matchLabels, scalerDeployment.spec.selector.matchLabels)
+  const [grpcRule, httpRule] = policy.spec.ingress
+  assert.deepEqual(grpcRule.ports, [{ port: 'grpc', protocol: 'TCP' }])
+  assert.deepEqual(grpcRule.from, [
+    { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'keda-system' } } }
+  ])
+  assert.deepEqual(httpRule.ports, [{ port: 'http', protocol: 'TCP' }])
+  assert.deepEqual(httpRule.from[0].podSelector.matchLabels, rendered.one('StatefulSet').spec.selector.matchLabels)
+  assert.equal(httpRule.from.length, 2)
 
   const trigger = rendered.one('ScaledObject').spec.triggers[0]
   assert.equal(trigger.metadata.enableTLS, 'true')

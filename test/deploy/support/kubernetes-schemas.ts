@@ -8,6 +8,7 @@
  */
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1'
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1'
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1'
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1'
 import { Secret, Service } from 'kubernetes-models/v1'
 import { ensureGoTool, run } from '../../../scripts/deploy/go-tools.ts'
@@ -28,6 +29,7 @@ const models: Record<string, new (data: never) => Validated> = {
   'v1 Service': Service,
   'v1 Secret': Secret,
   'policy/v1 PodDisruptionBudget': PodDisruptionBudget,
+  'networking.k8s.io/v1 NetworkPolicy': NetworkPolicy,
   'keda.sh/v1alpha1 ScaledObject': ScaledObject
 }
 
