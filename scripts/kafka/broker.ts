@@ -112,11 +112,31 @@ export interface BrokerOptions {
   /** Keep the broker running after this process exits (for `npm run kafka`). */
   detached?: boolean
   heapMb?: number
+  /** Also serve SASL_SSL and mutual-TLS SSL listeners (the plaintext listener stays, for the broker itself). */
+  secure?: SecureListenerOptions
+}
+
+/**
+ * A broker as production clusters run it: a SASL_SSL listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER
+ * with Kafka's unsecured-JWT validator, for tests only) and an SSL listener that requires a client certificate.
+ * SCRAM users are created with Kafka's own storage tool when the data dir is formatted.
+ */
+export interface SecureListenerOptions {
+  /** PEM certificate of the broker (its SAN must name 127.0.0.1) and its unencrypted private key. */
+  certFile: string
+  keyFile: string
+  /** PEM CA that client certificates on the SSL listener must be signed by. */
+  caFile: string
+  /** Users of every SASL mechanism (SCRAM credentials for both hashes, PLAIN via the JAAS config). */
+  users: { name: string; password: string }[]
 }
 
 export interface Broker {
   bootstrap: string
   port: number
+  /** With `secure`: the SASL_SSL listener and the SSL listener that requires client certificates. */
+  saslSslBootstrap?: string
+  sslBootstrap?: string
   pid: number
   logFile: string
   /** Stops the broker (SIGTERM, then SIGKILL after the deadline). */
@@ -125,16 +145,26 @@ export interface Broker {
   restart(): Promise<void>
 }
 
-function serverProperties(port: number, controllerPort: number, logDir: string): string {
+interface SecurePorts {
+  saslSsl: number
+  ssl: number
+  /** PEM key + certificate chain in one file, as Kafka's PEM keystore reads it. */
+  keystoreFile: string
+  options: SecureListenerOptions
+}
+
+function serverProperties(port: number, controllerPort: number, logDir: string, secure?: SecurePorts): string {
+  const extra = secure ? [`SASL_SSL://127.0.0.1:${secure.saslSsl}`, `SSL://127.0.0.1:${secure.ssl}`] : []
   return `${[
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `listeners=${[`PLAINTEXT://127.0.0.1:${port}`, `CONTROLLER://127.0.0.1:${controllerPort}`, ...extra].join(',')}`,
+    `advertised.listeners=${[`PLAINTEXT://127.0.0.1:${port}`, ...extra].join(',')}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${secure ? ',SASL_SSL:SASL_SSL,SSL:SSL' : ''}`,
+    ...(secure ? secureProperties(secure) : []),
     `log.dirs=${logDir}`,
     'num.partitions=1',
     // Topics are created explicitly by Streamlane; a typo in a topic name must be an error, not a new topic.
@@ -156,6 +186,38 @@ function serverProperties(port: number, controllerPort: number, logDir: string):
     'log.cleaner.backoff.ms=1000',
     'log.segment.delete.delay.ms=1000'
   ].join('\n')}\n`
+}
+
+function secureProperties(secure: SecurePorts): string[] {
+  const users = secure.options.users
+  const plainUsers = users.map((u) => `user_${u.name}="${u.password}"`).join(' ')
+  const jaas = (mechanism: string, module: string) => `listener.name.sasl_ssl.${mechanism}.sasl.jaas.config=${module};`
+  return [
+    'ssl.keystore.type=PEM',
+    `ssl.keystore.location=${secure.keystoreFile}`,
+    'listener.name.sasl_ssl.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER',
+    jaas('plain', `org.apache.kafka.common.security.plain.PlainLoginModule required ${plainUsers}`),
+    jaas('scram-sha-256', 'org.apache.kafka.common.security.scram.ScramLoginModule required'),
+    jaas('scram-sha-512', 'org.apache.kafka.common.security.scram.ScramLoginModule required'),
+    // Kafka's default OAUTHBEARER validator accepts unsigned JWTs: enough to test the client's token provider.
+    jaas('oauthbearer', 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required'),
+    'listener.name.ssl.ssl.client.auth=required',
+    'listener.name.ssl.ssl.truststore.type=PEM',
+    `listener.name.ssl.ssl.truststore.location=${secure.options.caFile}`
+  ]
+}
+
+/** Kafka's PEM keystore wants the key as PKCS#8 followed by the certificate chain, in one file. */
+function writePemKeystore(options: SecureListenerOptions, file: string): void {
+  const pkcs8 = execFileSync('openssl', ['pkcs8', '-topk8', '-nocrypt', '-in', options.keyFile], { encoding: 'utf8' })
+  writeFileSync(file, `${pkcs8}${readFileSync(options.certFile, 'utf8')}`)
+}
+
+/** `--add-scram` arguments of Kafka's storage tool: each user for both SCRAM hashes. */
+function scramArguments(options: SecureListenerOptions | undefined): string[] {
+  return (options?.users ?? []).flatMap((u) =>
+    ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${u.name},password=${u.password}]`])
+  )
 }
 
 const log4jConfig = (logFile: string) => `status = warn
@@ -183,7 +245,17 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
   const controllerPort = options.controllerPort ?? (await freePort())
   const propertiesFile = join(dir, 'server.properties')
   const logFile = join(dir, 'broker.log')
-  writeFileSync(propertiesFile, serverProperties(port, controllerPort, dataDir))
+  let secure: SecurePorts | undefined
+  if (options.secure) {
+    secure = {
+      saslSsl: await freePort(),
+      ssl: await freePort(),
+      keystoreFile: join(dir, 'broker-keystore.pem'),
+      options: options.secure
+    }
+    writePemKeystore(options.secure, secure.keystoreFile)
+  }
+  writeFileSync(propertiesFile, serverProperties(port, controllerPort, dataDir, secure))
   writeFileSync(join(dir, 'log4j2.properties'), log4jConfig(logFile))
 
   if (!existsSync(join(dataDir, 'meta.properties'))) {
@@ -201,7 +273,8 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
         clusterId,
         '-c',
         propertiesFile,
-        '--ignore-formatted'
+        '--ignore-formatted',
+        ...scramArguments(options.secure)
       ],
       { stdio: ['ignore', 'ignore', 'inherit'] }
     )
@@ -271,6 +344,7 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
   return {
     bootstrap: `127.0.0.1:${port}`,
     port,
+    ...(secure ? { saslSslBootstrap: `127.0.0.1:${secure.saslSsl}`, sslBootstrap: `127.0.0.1:${secure.ssl}` } : {}),
     get pid() {
       return child.pid ?? -1
     },
