@@ -46,6 +46,13 @@ const PASSTHROUGH_KEYS = new Set([
   'enableTLS'
 ])
 
+/**
+ * KEDA's Kafka scaler takes credentials from the trigger (its authentication parameters); this scaler never does: it
+ * connects with its own settings (--sasl-*, --ssl-*, KAFKA_*), so a ScaledObject cannot make it send credentials
+ * anywhere, nor connect as someone else.
+ */
+const CREDENTIAL_KEYS = new Set(['sasl', 'username', 'password', 'tls', 'ca', 'cert', 'key', 'keyPassword'])
+
 const KNOWN_KEYS = new Set([
   'bootstrapServers',
   'consumerGroup',
@@ -71,6 +78,13 @@ export function parseTriggerMetadata(
     throw new ScalerInputError(prefix, `${chars} characters of keys and values, more than ${MAX_METADATA_CHARS}`)
   }
   const unknown = Object.keys(metadata).filter((k) => !KNOWN_KEYS.has(k) && !PASSTHROUGH_KEYS.has(k))
+  const credential = unknown.find((k) => CREDENTIAL_KEYS.has(k))
+  if (credential !== undefined) {
+    throw new ScalerInputError(
+      `${prefix}.${credential}`,
+      'Kafka credentials are not taken from a trigger: the scaler connects with its own (its --sasl-* and --ssl-* flags or KAFKA_* variables); remove the key'
+    )
+  }
   if (unknown.length > 0) {
     throw new ScalerInputError(
       `${prefix}.${unknown[0]}`,

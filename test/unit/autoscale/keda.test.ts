@@ -49,6 +49,15 @@ test('trigger metadata: required keys, defaults, strictness, field names in erro
   assert.equal(field({ bootstrapServers: 'k:1' }), 'metadata.consumerGroup')
   assert.equal(field({ bootstrapServers: 'nohostport', consumerGroup: 'g' }), 'metadata.bootstrapServers')
   assert.equal(field({ bootstrapServers: 'k:1', consumerGroup: 'g', lagThreshold: '5' }), 'metadata.lagThreshold')
+  // KEDA's Kafka scaler reads credentials from its trigger; this scaler refuses them (it uses its own).
+  assert.equal(
+    field({ bootstrapServers: 'k:1', consumerGroup: 'g', sasl: 'plaintext', password: 'x' }),
+    'metadata.sasl'
+  )
+  assert.throws(
+    () => parseTriggerMetadata({ consumerGroup: 'g', username: 'u' }, 'metadata', ['d:1']),
+    /metadata\.username: Kafka credentials are not taken from a trigger/
+  )
   assert.equal(field({ bootstrapServers: 'k:1', consumerGroup: 'g', maxReplicas: 'x' }, 'query'), 'query.maxReplicas')
   assert.equal(
     field({ bootstrapServers: 'k:1', consumerGroup: 'g', minReplicas: '5', maxReplicas: '2' }),
