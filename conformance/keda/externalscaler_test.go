@@ -5,12 +5,17 @@
 //
 //	STREAMLANE_SCALER_ADDR   host:port of the scaler's gRPC server
 //	STREAMLANE_CONFORMANCE_CASES  JSON list of cases (see conformanceCase)
+//	STREAMLANE_SCALER_CA_CERT, STREAMLANE_SCALER_TLS_CLIENT_CERT, STREAMLANE_SCALER_TLS_CLIENT_KEY
+//	                         optional PEM files: dial with TLS as KEDA does for a trigger with enableTLS and a
+//	                         TriggerAuthentication giving caCert / tlsClientCert / tlsClientKey (see dialOptions)
 //
 // Without STREAMLANE_SCALER_ADDR the test is skipped: it needs a scaler and a broker.
 package conformance
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"math"
@@ -21,6 +26,7 @@ import (
 	pb "github.com/kedacore/keda/v2/pkg/scalers/externalscaler"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 )
@@ -95,6 +101,45 @@ func hpaDesired(metricMilli, targetMilli, current int64, tolerance float64) int6
 	return int64(math.Ceil(float64(metricMilli) / float64(targetMilli)))
 }
 
+// dialOptions builds the transport KEDA's operator uses for an `external` trigger (pkg/scalers/external_scaler.go):
+// plaintext, or, when a CA or client certificate is given, credentials.NewTLS over the tls.Config of KEDA's
+// util.NewTLSConfig: TLS 1.2 at least, the system roots plus the CA, and the client key pair (PEM contents, as a
+// TriggerAuthentication hands them over). KEDA's util package is not imported: it pulls in controller-runtime.
+func dialOptions(t *testing.T) grpc.DialOption {
+	caFile := os.Getenv("STREAMLANE_SCALER_CA_CERT")
+	certFile := os.Getenv("STREAMLANE_SCALER_TLS_CLIENT_CERT")
+	keyFile := os.Getenv("STREAMLANE_SCALER_TLS_CLIENT_KEY")
+	if caFile == "" && certFile == "" {
+		return grpc.WithTransportCredentials(insecure.NewCredentials())
+	}
+	read := func(path string) []byte {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("read %s: %v", path, err)
+		}
+		return b
+	}
+	config := &tls.Config{MinVersion: tls.VersionTLS12}
+	if certFile != "" && keyFile != "" {
+		pair, err := tls.X509KeyPair(read(certFile), read(keyFile))
+		if err != nil {
+			t.Fatalf("client key pair: %v", err)
+		}
+		config.Certificates = []tls.Certificate{pair}
+	}
+	if caFile != "" {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(read(caFile)) {
+			t.Fatalf("no certificate in %s", caFile)
+		}
+		config.RootCAs = pool
+	}
+	return grpc.WithTransportCredentials(credentials.NewTLS(config))
+}
+
 func TestExternalScalerConformance(t *testing.T) {
 	addr := os.Getenv("STREAMLANE_SCALER_ADDR")
 	if addr == "" {
@@ -104,7 +149,7 @@ func TestExternalScalerConformance(t *testing.T) {
 	if err := json.Unmarshal([]byte(os.Getenv("STREAMLANE_CONFORMANCE_CASES")), &cases); err != nil || len(cases) == 0 {
 		t.Fatalf("STREAMLANE_CONFORMANCE_CASES must be a non-empty JSON list of cases: %v", err)
 	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(addr, dialOptions(t))
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
 	}

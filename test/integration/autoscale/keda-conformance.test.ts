@@ -4,6 +4,8 @@ import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { metricNameFor } from '../../../src/autoscale/keda/scaler-service.ts'
 import { type RunningScaler, startScaler } from '../../../src/autoscale/keda/start.ts'
+import { loadServerTls } from '../../../src/endpoint/index.ts'
+import { makeTestCerts } from '../../support/certs.ts'
 import { type KnownLag, setUpKnownLag } from './fixtures/known-lag.ts'
 
 /**
@@ -167,4 +169,54 @@ test('KEDA externalscaler client: every RPC, numbers and errors', {
   assert.equal(code, 0, `go test failed:\n${output}`)
   assert.match(output, /--- PASS: TestExternalScalerConformance/)
   for (const c of cases) assert.match(output, new RegExp(`--- PASS: TestExternalScalerConformance/${c.name}\\b`))
+})
+
+test('KEDA externalscaler client over mutual TLS, dialled as KEDA dials a trigger with enableTLS', {
+  skip: goAvailable ? false : 'go is not installed',
+  timeout: 300_000
+}, async () => {
+  const certs = makeTestCerts()
+  const tls = loadServerTls(
+    { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, clientCaFile: certs.caFile },
+    { certFile: 'cert', keyFile: 'key', clientCaFile: 'ca' }
+  )
+  const secured = await startScaler({
+    host: '127.0.0.1',
+    grpcPort: 0,
+    httpPort: null,
+    defaultBrokers: known.brokers,
+    requestTimeoutMs: 5_000,
+    ...(tls ? { tls } : {})
+  })
+  try {
+    const cases = [
+      {
+        // As the first case above, now over TLS with KEDA's client certificate.
+        name: 'busy-tls',
+        namespace: 'conformance',
+        metadata: { consumerGroup: known.groups.busy, topics: known.topic, minReplicas: '2', enableTLS: 'true' },
+        expect: {
+          metricName: metricNameFor(known.groups.busy),
+          targetSize: 1,
+          metricValue: 2,
+          active: true,
+          replicas: 2,
+          currentReplicas: 0
+        }
+      }
+    ]
+    const { code, output } = await runGoTest({
+      // The certificate names localhost: the name KEDA dials must be one the scaler's certificate carries.
+      STREAMLANE_SCALER_ADDR: `localhost:${secured.grpcPort}`,
+      STREAMLANE_CONFORMANCE_CASES: JSON.stringify(cases),
+      STREAMLANE_SCALER_CA_CERT: certs.caFile,
+      STREAMLANE_SCALER_TLS_CLIENT_CERT: certs.clientCertFile,
+      STREAMLANE_SCALER_TLS_CLIENT_KEY: certs.clientKeyFile
+    })
+    assert.equal(code, 0, `go test over TLS failed:\n${output}`)
+    assert.match(output, /--- PASS: TestExternalScalerConformance\/busy-tls\b/)
+  } finally {
+    await secured.close()
+    certs.remove()
+  }
 })
