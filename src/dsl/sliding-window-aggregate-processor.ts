@@ -69,7 +69,7 @@ export function slidingWindowAggregateProcessor<K, V, VA>(
           return
         }
         if (t < d) processEarly(step, arrival)
-        else processInOrder(step, arrival)
+        else processLatestFirst(step, arrival)
         if (arrival.late !== null) step.context.recordDropped('late', arrival.late)
       }
     }
@@ -87,7 +87,7 @@ function unexpectedWindow(start: number, t: number): Error {
  * Visits the key's windows from the latest start back (Kafka Streams' processReverse, which it uses whenever the store
  * can iterate backwards, as its built-in stores can): the order of the updates forwarded for one record follows it.
  */
-function processInOrder<K, VA>(step: Step<K, VA>, arrival: Arrival<K>): void {
+function processLatestFirst<K, VA>(step: Step<K, VA>, arrival: Arrival<K>): void {
   const { key, timestamp: t } = arrival.record
   const d = step.windows.timeDifferenceMs
   const starts = new Set<number>()

@@ -5,7 +5,16 @@
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs'
 import { join, relative } from 'node:path'
 import type { ConformanceCase, InputEvent } from './cases.ts'
 import type { CaseOutput, OutputRecord } from './compare.ts'
@@ -32,45 +41,70 @@ function sourceHash(): string {
   return hash.digest('hex').slice(0, 16)
 }
 
-/** The classpath of the built runner (its jar first), building it when the sources changed since the last build. */
+function validClasspath(file: string): string | null {
+  if (!existsSync(file)) return null
+  const classpath = readFileSync(file, 'utf8').trim()
+  return classpath.split(':').every((entry) => existsSync(entry)) ? classpath : null
+}
+
+/**
+ * The classpath of the built runner (its jar first), building it when the sources changed since the last build.
+ * A build happens in a directory of its own, renamed into place when done, so test files running at the same time
+ * may build it side by side; the first to finish wins.
+ */
 export function kafkaStreamsClasspath(): string {
   const hash = sourceHash()
   const dir = join(cacheDir, hash)
-  const classpathFile = join(dir, 'classpath.txt')
-  if (existsSync(classpathFile)) {
-    const classpath = readFileSync(classpathFile, 'utf8').trim()
-    if (classpath.split(':').every((entry) => existsSync(entry))) return classpath
+  const cached = validClasspath(join(dir, 'classpath.txt'))
+  if (cached !== null) return cached
+  mkdirSync(cacheDir, { recursive: true })
+  for (const entry of readdirSync(cacheDir)) {
+    if (!entry.startsWith(hash) && !entry.endsWith('.tmp'))
+      rmSync(join(cacheDir, entry), { recursive: true, force: true })
   }
-  rmSync(cacheDir, { recursive: true, force: true })
-  mkdirSync(dir, { recursive: true })
-  const dependencies = join(dir, 'dependencies.txt')
+  // A build whose dependencies are gone (a cleaned Maven repository) is redone.
+  if (validClasspath(join(dir, 'classpath.txt')) === null) rmSync(dir, { recursive: true, force: true })
+  const work = join(cacheDir, `${hash}.${process.pid}.tmp`)
+  mkdirSync(work, { recursive: true })
   try {
-    execFileSync(
-      'mvn',
-      [
-        '-q',
-        '-B',
-        '-f',
-        join(projectDir, 'pom.xml'),
-        'package',
-        'dependency:build-classpath',
-        `-Dmdep.outputFile=${dependencies}`
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] }
-    )
-  } catch (error) {
-    const output = error as { stdout?: Buffer; stderr?: Buffer }
-    throw new Error(
-      `building the Kafka Streams side of the differential suite failed (mvn package in ${projectDir}; Maven and ` +
-        `Java 17 must be installed, and Maven Central reachable the first time):\n${output.stdout ?? ''}${output.stderr ?? ''}`
-    )
+    const dependencies = join(work, 'dependencies.txt')
+    try {
+      execFileSync(
+        'mvn',
+        [
+          '-q',
+          '-B',
+          '-f',
+          join(projectDir, 'pom.xml'),
+          `-DbuildDir=${join(work, 'target')}`,
+          'package',
+          'dependency:build-classpath',
+          `-Dmdep.outputFile=${dependencies}`
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] }
+      )
+    } catch (error) {
+      const output = error as { stdout?: Buffer; stderr?: Buffer }
+      throw new Error(
+        `building the Kafka Streams side of the differential suite failed (mvn package in ${projectDir}; Maven and ` +
+          `Java 17 must be installed, and Maven Central reachable the first time):\n${output.stdout ?? ''}${output.stderr ?? ''}`
+      )
+    }
+    copyFileSync(join(work, 'target', 'streamlane-conformance-0.0.0.jar'), join(work, 'streamlane-conformance.jar'))
+    rmSync(join(work, 'target'), { recursive: true, force: true })
+    const classpath = `${join(dir, 'streamlane-conformance.jar')}:${readFileSync(dependencies, 'utf8').trim()}`
+    writeFileSync(join(work, 'classpath.txt'), classpath)
+    try {
+      renameSync(work, dir)
+    } catch {
+      // Another build finished first: use its result.
+    }
+    const built = validClasspath(join(dir, 'classpath.txt'))
+    if (built === null) throw new Error(`the Kafka Streams runner built into ${dir} is incomplete`)
+    return built
+  } finally {
+    rmSync(work, { recursive: true, force: true })
   }
-  const jar = join(dir, 'streamlane-conformance.jar')
-  copyFileSync(join(projectDir, 'target', 'streamlane-conformance-0.0.0.jar'), jar)
-  rmSync(join(projectDir, 'target'), { recursive: true, force: true })
-  const classpath = `${jar}:${readFileSync(dependencies, 'utf8').trim()}`
-  writeFileSync(classpathFile, classpath)
-  return classpath
 }
 
 const hex = (text: string | null): string => (text === null ? '-' : Buffer.from(text, 'utf8').toString('hex'))

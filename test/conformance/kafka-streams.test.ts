@@ -19,7 +19,7 @@ describe('Streamlane gives Kafka Streams results (differential suite against Top
     reference = await runKafkaStreams(cases)
   })
   for (const c of cases) {
-    test(c.id, async () => {
+    test(c.id, async (t) => {
       const theirs = reference.get(c.id)
       assert.ok(theirs?.done, `Kafka Streams did not finish case ${c.id}: ${theirs?.error ?? 'no output'}`)
       const ours = await runStreamlane(c)
@@ -32,10 +32,20 @@ describe('Streamlane gives Kafka Streams results (differential suite against Top
         kafkaStreams = d.normalize(kafkaStreams, 'kafka-streams', c)
         streamlane = d.normalize(streamlane, 'streamlane', c)
       }
+      const normalized = differences.filter((d) => d.normalize !== undefined).map((d) => d.name)
       const index = firstDifference(kafkaStreams, streamlane)
-      if (index === -1) return
+      if (index === -1) {
+        t.diagnostic(
+          normalized.length === 0 ? 'equal record for record' : `equal once normalized: ${normalized.join('; ')}`
+        )
+        return
+      }
       const context = { c, index, kafkaStreams, streamlane }
-      if (differences.some((d) => d.explains?.(context))) return
+      const explained = differences.find((d) => d.explains?.(context))
+      if (explained !== undefined) {
+        t.diagnostic(`equal up to record ${index}, then differs as listed: ${explained.name}`)
+        return
+      }
       const listed =
         differences.length > 0
           ? `\n(deliberate differences considered: ${differences.map((d) => d.name).join('; ')})`

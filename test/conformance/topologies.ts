@@ -29,10 +29,20 @@ const strings = { keySerde: S, valueSerde: S }
 const even = (v: string | null): boolean => v !== null && v.length % 2 === 0
 const first = (v: string | null): string | null => (v === null || v.length === 0 ? null : v.slice(0, 1))
 
-export function buildTopology(name: string, params: Params): Topology {
+/** Topic names of a windowed topology; the driver's cases use `in` and `out`, a test on the broker unique ones. */
+export interface WindowedTopics {
+  readonly input: string
+  readonly output: string
+}
+
+export function buildTopology(
+  name: string,
+  params: Params,
+  topics: WindowedTopics = { input: 'in', output: 'out' }
+): Topology {
   const b = new StreamsBuilder()
   if (name.startsWith('table-')) table(b, name)
-  else if (/^(tumbling|hopping|sliding|session)-/.test(name)) windowed(b, name, params)
+  else if (/^(tumbling|hopping|sliding|session)-/.test(name)) windowed(b, name, params, topics)
   else stream(b, name)
   return b.build()
 }
@@ -117,8 +127,10 @@ function stream(b: StreamsBuilder, name: string): unknown {
   }
 }
 
-function windowed(b: StreamsBuilder, name: string, p: Params): void {
-  const grouped: KGroupedStream<string, string | null> = input(b).groupByKey()
+function windowed(b: StreamsBuilder, name: string, p: Params, topics: WindowedTopics): void {
+  const grouped: KGroupedStream<string, string | null> = b
+    .stream<string, string | null>(topics.input, strings)
+    .groupByKey()
   const [kind, op] = name.split('-', 2) as [string, string]
   const grace = p.grace ?? 0
   let table: KTable<Windowed<string>, never>
@@ -160,7 +172,7 @@ function windowed(b: StreamsBuilder, name: string, p: Params): void {
     else throw new Error(`unknown topology ${name}`)
   }
   const result = p.suppress === 1 ? table.suppress(Suppressed.untilWindowCloses()) : table
-  result.toStream().to('out', { keySerde, valueSerde: (op === 'count' ? L : S) as never })
+  result.toStream().to(topics.output, { keySerde, valueSerde: (op === 'count' ? L : S) as never })
 }
 
 function table(b: StreamsBuilder, name: string): unknown {
