@@ -22,7 +22,11 @@ export interface ExternalScalerServerOptions {
   /** Server certificate and key; with `clientCa`, KEDA must present a client certificate that CA signed (mTLS). */
   tls?: ServerTls
   metrics?: ScalerMetrics
+  /** Most StreamIsActive streams open at once; more are refused with RESOURCE_EXHAUSTED. */
+  maxStreams?: number
 }
+
+export const DEFAULT_MAX_STREAMS = 1_000
 
 /**
  * Largest request taken: a ScaledObjectRef is a name, a namespace and a small metadata map. gRPC's default (4 MiB)
@@ -47,6 +51,7 @@ export async function startExternalScalerServer(options: ExternalScalerServerOpt
   const streamIntervalMs = options.streamIntervalMs ?? 5_000
   const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_REQUEST_BYTES })
   const streams = new Set<() => void>()
+  const maxStreams = options.maxStreams ?? DEFAULT_MAX_STREAMS
   const toRequest = (ref: ScaledObjectRefMessage) => requestOf(ref, options.tls !== undefined)
 
   const handlers: grpc.UntypedServiceImplementation = {
@@ -89,6 +94,15 @@ export async function startExternalScalerServer(options: ExternalScalerServerOpt
     ),
 
     StreamIsActive: (call: grpc.ServerWritableStream<ScaledObjectRefMessage, { result: boolean }>) => {
+      // Each open stream polls the brokers every interval: their number is bounded like the ScaledObjects' state.
+      if (streams.size >= maxStreams) {
+        options.metrics?.refused('grpc', 'too-many-streams')
+        call.emit('error', {
+          code: grpc.status.RESOURCE_EXHAUSTED,
+          details: `StreamIsActive: ${maxStreams} streams are open already (the scaler's --max-scaled-objects)`
+        })
+        return
+      }
       let last: boolean | undefined
       let timer: NodeJS.Timeout | undefined
       let stopped = false

@@ -10,6 +10,7 @@ export type RefusalReason =
   | 'group-not-served'
   | 'not-allowed'
   | 'body-too-large'
+  | 'too-many-streams'
   | 'invalid'
 
 export interface ScalerMetrics {

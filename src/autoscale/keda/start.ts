@@ -116,6 +116,8 @@ export async function startScaler(options: ScalerOptions): Promise<RunningScaler
         service,
         address: `${host.includes(':') ? `[${host}]` : host}:${options.grpcPort}`,
         metrics,
+        // One stream per ScaledObject using external-push: as many as ScaledObjects are kept.
+        ...(limits.maxObjects === undefined ? {} : { maxStreams: limits.maxObjects }),
         ...(options.tls ? { tls: options.tls } : {}),
         ...(options.streamIntervalMs ? { streamIntervalMs: options.streamIntervalMs } : {}),
         ...(options.logger ? { logger: options.logger } : {})

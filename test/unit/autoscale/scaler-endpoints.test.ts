@@ -3,6 +3,7 @@
  * served groups, body limits, TLS and client certificates on gRPC, and the local autoscaler's report endpoint.
  */
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
 import { test } from 'node:test'
 import * as grpc from '@grpc/grpc-js'
 import { externalScalerClient } from '../../../src/autoscale/keda/proto.ts'
@@ -245,5 +246,38 @@ test('local autoscaler: reports need the per-run token and its group; bodies are
     assert.equal((await fetch(`${endpoint.url}/healthz`)).status, 200)
   } finally {
     await endpoint.close()
+  }
+})
+
+test('gRPC: open StreamIsActive streams are bounded; one more is refused with RESOURCE_EXHAUSTED', async () => {
+  const scaler = await startScaler({
+    grpcPort: 0,
+    httpPort: null,
+    defaultBrokers: ['k:1'],
+    adminFactory: () => fakeAdmin(cluster()),
+    limits: { maxObjects: 2 }
+  })
+  const client = externalScalerClient(`127.0.0.1:${scaler.grpcPort}`)
+  const open = (name: string) =>
+    (client.StreamIsActive as (r: unknown) => grpc.ClientReadableStream<{ result: boolean }>).call(client, {
+      name,
+      namespace: 'ns',
+      scalerMetadata: { consumerGroup: 'orders' }
+    })
+  const streams = [open('a'), open('b')]
+  try {
+    // Both are served: each pushes its first answer.
+    await Promise.all(streams.map((s) => once(s, 'data')))
+    const third = open('c')
+    const [error] = (await once(third, 'error')) as [grpc.ServiceError]
+    assert.equal(error.code, grpc.status.RESOURCE_EXHAUSTED)
+    assert.match(error.details, /2 streams are open already/)
+  } finally {
+    for (const s of streams) {
+      s.on('error', () => {}) // the CANCELLED status the cancel below causes
+      s.cancel()
+    }
+    client.close()
+    await scaler.close()
   }
 })

@@ -89,3 +89,20 @@ test('the endpoint defaults to loopback; the token and TLS files come from the s
   assert.deepEqual(httpSecurity({ metricsToken: 'abc' }), { tokens: [{ token: 'abc' }] })
   assert.throws(() => httpSecurity({ metricsTlsKeyFile: '/k.pem' }), /metricsTlsCertFile: required/)
 })
+
+test('the app endpoint reads no large body: without the token 401 before reading, with it the body limit', async () => {
+  const server = buildHttpServer({
+    registry: new Registry(),
+    health: () => ({ state: 'RUNNING', live: true, ready: true }),
+    tokens: [{ token: 't' }]
+  })
+  try {
+    const payload = 'x'.repeat(100_000)
+    assert.equal((await server.inject({ method: 'POST', url: '/metrics', payload })).statusCode, 401)
+    const authorized = { authorization: 'Bearer t', 'content-type': 'text/plain' }
+    const tooLarge = await server.inject({ method: 'POST', url: '/healthz', payload, headers: authorized })
+    assert.equal(tooLarge.statusCode, 413)
+  } finally {
+    await server.close()
+  }
+})
