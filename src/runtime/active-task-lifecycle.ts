@@ -5,11 +5,11 @@
  * closes cleanly (handed over after a commit) or without committing (lost, fenced, failed).
  */
 import type { GroupMember } from '../kafka/group/index.ts'
-import { type KafkaPartitionReader, OFFSET_EARLIEST } from '../kafka/partition-reader.ts'
-import type { TopicPartition } from '../kafka/types.ts'
-import type { Logger } from '../observe/logger.ts'
-import { Headers } from '../serde/headers.ts'
+import { type KafkaPartitionReader, OFFSET_EARLIEST, type TopicPartition } from '../kafka/index.ts'
+import type { Logger } from '../observe/index.ts'
+import { Headers } from '../serde/index.ts'
 import { type ChangelogSink, type StateDirectory, TaskStateManager } from '../state/index.ts'
+import { topicPartitionKey } from '../topic-partition.ts'
 import { TaskId } from '../topology/index.ts'
 import type { ProducerRecordCollector } from './producer-collector.ts'
 import type { StateRestorer } from './state-restorer.ts'
@@ -33,8 +33,6 @@ export interface TaskLifecycleOptions {
   logger: Logger
 }
 
-const tpKey = (topic: string, partition: number) => `${topic}:${partition}`
-
 export class TaskLifecycle {
   readonly #o: TaskLifecycleOptions
 
@@ -57,13 +55,13 @@ export class TaskLifecycle {
     const committed = await this.#o.group.fetchOffsets(
       [...byTopic].map(([topic, partitions]) => ({ topic, partitions }))
     )
-    const committedByPartition = new Map(committed.map((c) => [tpKey(c.topic, c.partition), c.offset]))
+    const committedByPartition = new Map(committed.map((c) => [topicPartitionKey(c.topic, c.partition), c.offset]))
     const toRead = []
     for (const [id, partitions] of newTasks) {
       const offsets = new Map<string, bigint>()
       for (const { topic, partition } of partitions) {
-        const offset = committedByPartition.get(tpKey(topic, partition)) ?? -1n
-        if (offset >= 0n) offsets.set(tpKey(topic, partition), offset)
+        const offset = committedByPartition.get(topicPartitionKey(topic, partition)) ?? -1n
+        if (offset >= 0n) offsets.set(topicPartitionKey(topic, partition), offset)
         toRead.push({ topic, partition, offset: offset >= 0n ? offset : OFFSET_EARLIEST })
       }
       const taskId = TaskId.parse(id)

@@ -3,10 +3,9 @@
  * the task processes anything. It runs a step at a time inside the app's loop on a reader of its own, so tasks that
  * are already running keep processing while others restore.
  */
-import type { KafkaAdmin } from '../kafka/admin.ts'
-import type { KafkaPartitionReader } from '../kafka/partition-reader.ts'
-import { OFFSET_EARLIEST } from '../kafka/partition-reader.ts'
+import { type KafkaAdmin, type KafkaPartitionReader, OFFSET_EARLIEST } from '../kafka/index.ts'
 import type { ChangelogPartitionToRestore, TaskStateManager } from '../state/index.ts'
+import { topicPartitionKey } from '../topic-partition.ts'
 
 interface PartitionRestore {
   readonly taskId: string
@@ -73,8 +72,6 @@ interface TaskRestore {
   bytes: number
   readonly spans: PartitionSpan[]
 }
-
-const key = (topic: string, partition: number) => `${topic}:${partition}`
 
 export class StateRestorer {
   readonly #reader: KafkaPartitionReader
@@ -145,7 +142,14 @@ export class StateRestorer {
         from: upToDate ? null : String(checkpointOffset ?? 0n)
       })
       if (upToDate) continue
-      this.#partitions.set(key(topic, partition), { taskId, manager, topic, partition, endOffset, restored: 0 })
+      this.#partitions.set(topicPartitionKey(topic, partition), {
+        taskId,
+        manager,
+        topic,
+        partition,
+        endOffset,
+        restored: 0
+      })
       toRead.push({ topic, partition, offset: checkpointOffset ?? OFFSET_EARLIEST })
     }
     if (toRead.length > 0) {
@@ -156,7 +160,7 @@ export class StateRestorer {
       // starts, so the total is what will really be read.
       for (const { topic, partition, offset } of toRead) {
         const start = this.#reader.position(topic, partition) ?? (offset < 0n ? 0n : offset)
-        const end = this.#partitions.get(key(topic, partition))!.endOffset
+        const end = this.#partitions.get(topicPartitionKey(topic, partition))!.endOffset
         task.spans.push({ topic, partition, start, end, finished: false })
       }
       this.onProgress?.(this.#progressOf(taskId, task, false))
@@ -167,7 +171,7 @@ export class StateRestorer {
   /** Stops restoring a task that was revoked before it finished. */
   remove(taskId: string): void {
     const gone = [...this.#partitions.values()].filter((p) => p.taskId === taskId)
-    for (const p of gone) this.#partitions.delete(key(p.topic, p.partition))
+    for (const p of gone) this.#partitions.delete(topicPartitionKey(p.topic, p.partition))
     if (gone.length > 0) this.#reader.unassign(gone.map(({ topic, partition }) => ({ topic, partition })))
     this.#started.delete(taskId)
   }
@@ -188,7 +192,7 @@ export class StateRestorer {
       batch = []
     }
     for (const record of records) {
-      const target = this.#partitions.get(key(record.topic, record.partition))
+      const target = this.#partitions.get(topicPartitionKey(record.topic, record.partition))
       if (target !== current) {
         apply()
         current = target
@@ -217,7 +221,7 @@ export class StateRestorer {
     for (const p of [...this.#partitions.values()]) {
       const position = this.#reader.position(p.topic, p.partition)
       if (position !== undefined && position >= p.endOffset) {
-        this.#partitions.delete(key(p.topic, p.partition))
+        this.#partitions.delete(topicPartitionKey(p.topic, p.partition))
         this.#reader.unassign([{ topic: p.topic, partition: p.partition }])
         const span = this.#started.get(p.taskId)?.spans.find((s) => s.topic === p.topic && s.partition === p.partition)
         if (span) span.finished = true

@@ -2,12 +2,19 @@
  * The active tasks of one instance: which partition feeds which task, running them, back-pressure, and what offsets
  * are safe to commit. No I/O of its own; the app drives it with fetched records and commits what it reports.
  */
-import type { ConsumedRecord, TopicPartition } from '../kafka/types.ts'
-import { Headers } from '../serde/headers.ts'
+import type { ConsumedRecord, TopicPartition } from '../kafka/index.ts'
+import { Headers } from '../serde/index.ts'
 import type { TaskStateManager } from '../state/index.ts'
+import { topicPartitionKey } from '../topic-partition.ts'
 import type { ErrorHandlerConfig, RawRecord, RecordCollector, TopologyPlan } from '../topology/index.ts'
-import { TaskId, TaskProcessorGraph, type TaskProcessorGraphOptions } from '../topology/index.ts'
-import { addTaskCounters, newTaskCounters, type TaskCounters } from '../topology/task-counters.ts'
+import {
+  addTaskCounters,
+  newTaskCounters,
+  type TaskCounters,
+  TaskId,
+  TaskProcessorGraph,
+  type TaskProcessorGraphOptions
+} from '../topology/index.ts'
 
 export interface OffsetToCommit {
   topic: string
@@ -36,8 +43,6 @@ export interface TaskManagerOptions {
   maxBufferedPerPartition: number
   logger?: TaskProcessorGraphOptions['logger']
 }
-
-const key = (topic: string, partition: number) => `${topic}:${partition}`
 
 function toRawRecord(record: ConsumedRecord): RawRecord {
   return {
@@ -126,7 +131,7 @@ export class TaskManager {
       restoring: state !== undefined
     }
     this.#tasks.set(id.toString(), task)
-    for (const tp of partitions) this.#taskByPartition.set(key(tp.topic, tp.partition), task)
+    for (const tp of partitions) this.#taskByPartition.set(topicPartitionKey(tp.topic, tp.partition), task)
     return graph
   }
 
@@ -179,8 +184,8 @@ export class TaskManager {
     if (!task) return
     this.#tasks.delete(taskId)
     for (const tp of task.partitions) {
-      this.#taskByPartition.delete(key(tp.topic, tp.partition))
-      this.#paused.delete(key(tp.topic, tp.partition))
+      this.#taskByPartition.delete(topicPartitionKey(tp.topic, tp.partition))
+      this.#paused.delete(topicPartitionKey(tp.topic, tp.partition))
     }
     try {
       await task.graph.close()
@@ -195,7 +200,7 @@ export class TaskManager {
     let current: ActiveTask | undefined
     let currentKey = ''
     for (const record of records) {
-      const k = key(record.topic, record.partition)
+      const k = topicPartitionKey(record.topic, record.partition)
       if (k !== currentKey) {
         current = this.#taskByPartition.get(k)
         currentKey = k
@@ -258,7 +263,7 @@ export class TaskManager {
     const resume: TopicPartition[] = []
     for (const task of this.#tasks.values()) {
       for (const { topic, partition, count: buffered } of task.graph.bufferedCounts()) {
-        const k = key(topic, partition)
+        const k = topicPartitionKey(topic, partition)
         if (!this.#paused.has(k) && buffered >= limit) {
           this.#paused.add(k)
           pause.push({ topic, partition })
@@ -286,7 +291,7 @@ export class TaskManager {
       if (!task || task.restoring) continue
       task.graph.flush()
       for (const { topic, partition, offset } of task.graph.consumedOffsets()) {
-        if (task.committed.get(key(topic, partition)) !== offset)
+        if (task.committed.get(topicPartitionKey(topic, partition)) !== offset)
           offsets.push({ topic, partition, offset: BigInt(offset) })
       }
     }
@@ -296,7 +301,9 @@ export class TaskManager {
   /** Records that `offsets` are now committed. */
   markCommitted(offsets: readonly OffsetToCommit[]): void {
     for (const { topic, partition, offset } of offsets) {
-      this.#taskByPartition.get(key(topic, partition))?.committed.set(key(topic, partition), Number(offset))
+      this.#taskByPartition
+        .get(topicPartitionKey(topic, partition))
+        ?.committed.set(topicPartitionKey(topic, partition), Number(offset))
     }
   }
 

@@ -39,7 +39,7 @@ export type { RawRecord, RecordMetadata, StreamRecord, TopicPartition } from './
 export type { ProducedRecord, ProducedRecordOrigin, RecordCollector, TaskActivity } from './record-collector.ts'
 export type { StateStore, StateStoreContext, StoreBuilder } from './state-store.ts'
 export type { Subtopology } from './subtopologies.ts'
-export type { TaskCounters } from './task-counters.ts'
+export { addTaskCounters, newTaskCounters, type TaskCounters } from './task-counters.ts'
 export { TaskId } from './task-id.ts'
 export {
   TaskProcessorGraph,
