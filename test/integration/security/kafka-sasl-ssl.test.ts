@@ -198,7 +198,7 @@ test('PLAIN, SCRAM-SHA-256, OAUTHBEARER (token provider in code) and mutual TLS 
   assert.ok(tokens >= 1)
 })
 
-test('the KEDA scaler reads a group over SASL_SSL with its own credentials', async () => {
+test('the KEDA scaler reads a group over SASL_SSL with its own credentials, and says when they are refused', async () => {
   const { input } = await topicsWithInput('scaler', 30)
   const group = uniqueName('scaler-group')
   const scaler = await startScaler({
@@ -217,6 +217,27 @@ test('the KEDA scaler reads a group over SASL_SSL with its own credentials', asy
   assert.equal(response.status, 200, JSON.stringify(body))
   assert.equal(body.lag, 30)
   await scaler.close()
+
+  // With a wrong password, the query's error says that authentication failed, for which user.
+  const wrongSecurity = kafka.security({
+    sasl: { mechanism: 'SCRAM-SHA-512', username: SECURE_USER, passwordFile: kafka.wrongPasswordFile }
+  })
+  const refused = await startScaler({
+    host: '127.0.0.1',
+    grpcPort: null,
+    httpPort: 0,
+    defaultBrokers: [kafka.saslSsl],
+    kafkaSecurity: kafka.connection(wrongSecurity),
+    requestTimeoutMs: 5_000
+  })
+  cleanups.push(() => refused.close())
+  const failed = await fetch(
+    `http://127.0.0.1:${refused.httpPort}/metrics/${group}?topics=${input}&allowUnknownGroup=true`
+  )
+  const error = ((await failed.json()) as { error: { message: string } }).error
+  assert.equal(failed.status, 503, JSON.stringify(error))
+  assert.match(error.message, new RegExp(`authentication for user ${SECURE_USER} with broker ${kafka.saslSsl} failed`))
+  await refused.close()
 })
 
 test('the local autoscaler and its workers run over SASL_SSL from KAFKA_* variables', { timeout: 90_000 }, async () => {
