@@ -39,15 +39,17 @@ const STATELESS = [
   'peek',
   'split',
   'merge',
-  'repartition'
+  'repartition',
+  'process'
 ]
-const STREAM_AGGREGATIONS = ['count', 'reduce', 'aggregate', 'groupBy-count']
+const STREAM_AGGREGATIONS = ['count', 'reduce', 'aggregate', 'groupBy-count', 'selectKey-groupByKey-count']
 const TABLES = [
   'table-toStream',
   'table-filter',
   'table-filterNot',
   'table-filter-materialized',
   'table-mapValues',
+  'table-mapValues-materialized',
   'table-groupBy-count',
   'table-filter-groupBy-count',
   'table-groupBy-reduce',

@@ -15,9 +15,11 @@ import {
   Suppressed,
   TimeWindows
 } from '../../src/dsl/index.ts'
+import { Headers } from '../../src/serde/headers.ts'
 import { longSerde, stringSerde } from '../../src/serde/primitive-serdes.ts'
 import type { Serde } from '../../src/serde/serde.ts'
 import { sessionWindowedSerde, timeWindowedSerde } from '../../src/serde/windowed-serdes.ts'
+import type { Processor, ProcessorContext } from '../../src/topology/processor.ts'
 import type { Topology } from '../../src/topology/topology.ts'
 
 export type Params = Readonly<Record<string, number>>
@@ -45,6 +47,31 @@ export function buildTopology(
   else if (/^(tumbling|hopping|sliding|session)-/.test(name)) windowed(b, name, params, topics)
   else stream(b, name)
   return b.build()
+}
+
+/**
+ * The "process" topology's processor: forwards each record with its value marked, counts records, and on punctuation
+ * forwards the count so far: every 1000 ms of wall-clock time (key "wall") and 2000 ms of stream time (key "stream"),
+ * stamped with the punctuation time.
+ */
+function ticker(): Processor<string | null, string | null, string, string | null> {
+  let seen = 0
+  let context: ProcessorContext<string, string | null>
+  return {
+    init(c) {
+      context = c
+      c.schedule(1000, 'wall-clock', (now) =>
+        context.forward({ key: 'wall', value: String(seen), timestamp: now, headers: Headers.empty })
+      )
+      c.schedule(2000, 'stream-time', (now) =>
+        context.forward({ key: 'stream', value: String(seen), timestamp: now, headers: Headers.empty })
+      )
+    },
+    process(record) {
+      seen++
+      return context.forward({ ...record, value: `${record.value}#${seen}` } as never)
+    }
+  }
 }
 
 function input(b: StreamsBuilder): KStream<string, string | null> {
@@ -116,6 +143,15 @@ function stream(b: StreamsBuilder, name: string): unknown {
         )
         .toStream()
         .to('out', strings)
+    case 'selectKey-groupByKey-count':
+      return inp
+        .selectKey((_k, v) => first(v))
+        .groupByKey({ keySerde: S, valueSerde: S })
+        .count()
+        .toStream()
+        .to('out', { keySerde: S, valueSerde: L })
+    case 'process':
+      return inp.process(ticker).to('out', strings)
     case 'groupBy-count':
       return inp
         .groupBy((_k, v) => first(v), { keySerde: S, valueSerde: S })
@@ -212,6 +248,11 @@ function table(b: StreamsBuilder, name: string): unknown {
     case 'table-mapValues':
       return t
         .mapValues((v) => v.toUpperCase())
+        .toStream()
+        .to('out', strings)
+    case 'table-mapValues-materialized':
+      return t
+        .mapValues((v) => v.toUpperCase(), Materialized.as('m', { keySerde: S, valueSerde: S }))
         .toStream()
         .to('out', strings)
     case 'table-groupBy-count':

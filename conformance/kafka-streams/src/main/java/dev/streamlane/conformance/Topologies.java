@@ -27,6 +27,10 @@ import org.apache.kafka.streams.kstream.TimeWindowedKStream;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.kstream.WindowedSerdes;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.ContextualProcessor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -40,6 +44,30 @@ final class Topologies {
   private static final Serde<Long> L = Serdes.Long();
 
   private Topologies() {}
+
+  /**
+   * The "process" topology's processor: forwards each record with its value marked, counts records, and on punctuation
+   * forwards the count so far: every 1000 ms of wall-clock time (key "wall") and 2000 ms of stream time (key "stream"),
+   * stamped with the punctuation time.
+   */
+  static final class Ticker extends ContextualProcessor<String, String, String, String> {
+    private long seen = 0;
+
+    @Override
+    public void init(final ProcessorContext<String, String> context) {
+      super.init(context);
+      context.schedule(Duration.ofMillis(1000), PunctuationType.WALL_CLOCK_TIME,
+          now -> context.forward(new Record<>("wall", Long.toString(seen), now)));
+      context.schedule(Duration.ofMillis(2000), PunctuationType.STREAM_TIME,
+          now -> context.forward(new Record<>("stream", Long.toString(seen), now)));
+    }
+
+    @Override
+    public void process(final Record<String, String> record) {
+      seen++;
+      context().forward(record.withValue(record.value() + "#" + seen));
+    }
+  }
 
   static boolean even(final String v) {
     return v != null && v.length() % 2 == 0;
@@ -102,6 +130,9 @@ final class Topologies {
           .aggregate(() -> "", (k, v, a) -> a + "|" + v, Materialized.with(S, S)).toStream().to("out", strings);
       case "groupBy-count" -> in.groupBy((k, v) -> first(v), Grouped.with(S, S)).count().toStream()
           .to("out", Produced.with(S, L));
+      case "selectKey-groupByKey-count" -> in.selectKey((k, v) -> first(v)).groupByKey(Grouped.with(S, S)).count()
+          .toStream().to("out", Produced.with(S, L));
+      case "process" -> in.process(Ticker::new).to("out", strings);
       default -> throw new IllegalArgumentException("unknown topology " + name);
     }
   }
@@ -179,6 +210,9 @@ final class Topologies {
       case "table-filter-materialized" -> t.filter((k, v) -> even(v), Materialized.<String, String, KeyValueStore<Bytes, byte[]>>as("f").withKeySerde(S).withValueSerde(S)).toStream()
           .to("out", strings);
       case "table-mapValues" -> t.mapValues(v -> v.toUpperCase()).toStream().to("out", strings);
+      case "table-mapValues-materialized" -> t.mapValues(v -> v.toUpperCase(),
+          Materialized.<String, String, KeyValueStore<Bytes, byte[]>>as("m").withKeySerde(S).withValueSerde(S))
+          .toStream().to("out", strings);
       case "table-groupBy-count" -> t.groupBy((k, v) -> KeyValue.pair(first(v), v), Grouped.with(S, S)).count()
           .toStream().to("out", Produced.with(S, L));
       case "table-filter-groupBy-count" -> t.filter((k, v) -> even(v))
