@@ -39,6 +39,14 @@ function count(value: string): number {
   return n
 }
 
+/** A true/false environment variable; anything else is an error naming it (unset or empty: false). */
+function envFlag(cmd: Command, name: string, env: NodeJS.ProcessEnv): boolean {
+  const value = env[name]?.trim().toLowerCase()
+  if (value === undefined || value === '' || value === 'false') return false
+  if (value === 'true') return true
+  return cmd.error(`error: ${name} must be true or false, got "${env[name]}"`)
+}
+
 /** Tokens from a file flag or, failing that, the inline variable (env only: a flag would show in `ps`). */
 function tokens(setting: string, inline: string | undefined, file: string | undefined): BearerToken[] | undefined {
   const text = readSecret(setting, inline, file)
@@ -97,9 +105,11 @@ export function registerScaler(program: Command): void {
         'STREAMLANE_SCALER_ALLOWED_BROKERS'
       )
     )
+    // No .env(): commander sets a boolean flag from a variable that merely exists, so ...=false would turn it on.
     .addOption(
-      new Option('--allow-any-brokers', 'let bootstrapServers name any host:port (trusted callers only)').env(
-        'STREAMLANE_SCALER_ALLOW_ANY_BROKERS'
+      new Option(
+        '--allow-any-brokers',
+        'let bootstrapServers name any host:port, trusted callers only (or STREAMLANE_SCALER_ALLOW_ANY_BROKERS=true)'
       )
     )
     .addOption(
@@ -169,6 +179,8 @@ export function registerScaler(program: Command): void {
     .action(async (options: ScalerCliOptions, cmd: Command) => {
       const logger = pino({ name: 'streamlane-scaler', level: options.logLevel })
       const kafkaSecurity = cliKafkaSecurity(options, cmd)
+      const allowAnyBrokers =
+        options.allowAnyBrokers === true || envFlag(cmd, 'STREAMLANE_SCALER_ALLOW_ANY_BROKERS', process.env)
       const defaultBrokers = list(options.brokers)
       const groups = list(options.groups)
       const tls = loadServerTls(
@@ -189,7 +201,7 @@ export function registerScaler(program: Command): void {
         access: {
           ...(groups.length > 0 ? { groups } : {}),
           allowedBrokers: list(options.allowedBrokers),
-          allowAnyBrokers: options.allowAnyBrokers === true
+          allowAnyBrokers
         },
         ...(tls ? { tls } : {}),
         ...(readTokens ? { readTokens } : {}),
@@ -213,7 +225,7 @@ export function registerScaler(program: Command): void {
           host: options.host,
           defaultBrokers,
           groups: groups.length > 0 ? groups : 'any',
-          allowedBrokers: options.allowAnyBrokers ? 'any' : list(options.allowedBrokers),
+          allowedBrokers: allowAnyBrokers ? 'any' : list(options.allowedBrokers),
           tls: tls !== undefined,
           grpcClientCertificates: tls?.clientCa !== undefined,
           metricsToken: readTokens !== undefined,

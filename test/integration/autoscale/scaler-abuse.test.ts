@@ -27,7 +27,8 @@ const cli = fileURLToPath(new URL('../../../bin/streamlane.js', import.meta.url)
  * second round. Retained state is bounded by the limits; the rest is the collector's and allocator's headroom.
  */
 const RSS_GROWTH_BOUND = 160 * 1024 * 1024
-const RSS_REPEAT_BOUND = 32 * 1024 * 1024
+/** Below the 72 MiB the round's refused bodies alone would add if they were kept, above the collector's noise (<25). */
+const RSS_REPEAT_BOUND = 48 * 1024 * 1024
 const MAX_REPORTS = 50
 const MAX_REPORT_BYTES = 256 * 1024
 const MAX_SCALED_OBJECTS = 100
