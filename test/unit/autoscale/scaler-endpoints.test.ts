@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
+import https from 'node:https'
 import { test } from 'node:test'
 import * as grpc from '@grpc/grpc-js'
 import { externalScalerClient } from '../../../src/autoscale/keda/proto.ts'
@@ -186,6 +187,15 @@ test('gRPC over TLS with client certificates (KEDA enableTLS + caCert/tlsClientC
     // The HTTP port serves HTTPS with the same certificate (tokens, not client certificates, guard it).
     const health = await fetch(`http://127.0.0.1:${scaler.httpPort}/healthz`).catch((e: Error) => e)
     assert.ok(health instanceof Error, 'no plaintext answer on the HTTPS port')
+    const status = await new Promise<number>((resolve, reject) => {
+      https
+        .get({ host: 'localhost', port: scaler.httpPort ?? 0, path: '/metrics/orders', ca }, (response) => {
+          response.resume()
+          resolve(response.statusCode ?? 0)
+        })
+        .once('error', reject)
+    })
+    assert.equal(status, 200, 'HTTPS without a client certificate: the metrics-api answers')
   } finally {
     for (const client of [keda, noCert, stranger, plaintext]) client.close()
     await scaler.close()
