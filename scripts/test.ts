@@ -1,6 +1,7 @@
 /**
  * `npm test`: everything CI checks, in order: type check, lint and format, unit tests, then integration tests
- * against a real Kafka broker (started here on free ports, or the cluster named by KAFKA_BROKERS).
+ * against a real Kafka broker (started here on free ports, or the cluster named by KAFKA_BROKERS), then the container
+ * test (podman) against the same broker.
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -80,6 +81,16 @@ try {
       { STREAMLANE_LOG_LEVEL: 'warn', ...process.env, KAFKA_BROKERS: brokers }
     )) !== 0
   failed ||= testFailed
+
+  // After the others, alone: its containers are heavy for two cores, and it builds images (docs/container-image.md).
+  step('container test (podman: the images built from deploy/Dockerfile, word count in three containers)')
+  const containerFailed =
+    (await run(
+      process.execPath,
+      ['--test', '--test-timeout=600000', '--test-reporter=spec', 'test/container/**/*.test.ts'],
+      { ...process.env, KAFKA_BROKERS: brokers }
+    )) !== 0
+  failed ||= containerFailed
 } catch (error) {
   console.error(`streamlane: ${error instanceof BrokerSetupError ? error.message : String(error)}`)
   failed = true
