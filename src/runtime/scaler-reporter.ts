@@ -14,6 +14,8 @@ export interface InstanceStatus {
   rebalanceInProgress: boolean
   restoringTasks: number
   memberId?: string
+  /** Records being processed now and when the oldest started (epoch ms); absent when the runtime does not track it. */
+  inFlight?: { records: number; oldestStartedAt: number }
 }
 
 export interface ScalerReporterOptions {
@@ -66,6 +68,13 @@ export class ScalerReporter {
       // Without busy time there is no measurement, which is not the same as a rate of zero.
       ...(busyMs > 0 ? { trueProcessingRate: (processed * 1000) / busyMs } : {}),
       busyRatio: Math.min(1, busyMs / wallMs),
+      // A record slower than the interval shows no rate until it finishes; its age bounds the rate before that.
+      ...(status.inFlight && status.inFlight.records > 0
+        ? {
+            inFlightRecords: status.inFlight.records,
+            oldestInFlightMs: Math.max(0, now - status.inFlight.oldestStartedAt)
+          }
+        : {}),
       rebalanceInProgress: status.rebalanceInProgress,
       restoringTasks: status.restoringTasks,
       at: now

@@ -18,6 +18,7 @@ export function toScalingSignals(signals: GroupSignals, currentReplicas: number)
     restorationInProgress: instances.restorationInProgress
   }
   if (instances.trueRatePerInstance !== undefined) self.trueRatePerReplica = instances.trueRatePerInstance
+  if (instances.inFlightRateBound !== undefined) self.inFlightRateBound = instances.inFlightRateBound
   if (instances.warmupProgress !== undefined) self.warmupProgress = instances.warmupProgress
   if (instances.standbyReplicas !== undefined) self.standbyReplicas = instances.standbyReplicas
   return {

@@ -52,7 +52,7 @@ export const scalingPolicyConfigSchema = z
      * Hysteresis: scale in only to a count that would still run at or below 1 / (1 + tolerance) of its capacity, so a
      * load hovering at a threshold does not flap between two counts.
      */
-    tolerance: z.number().min(0).lt(1).default(0.05),
+    tolerance: z.number().min(0).lt(1).default(0.1),
     /** Standby replicas per task; one scale-in step removes at most standbyReplicas + 1 instances. */
     standbyReplicas: z.number().int().min(0).default(0),
     /**

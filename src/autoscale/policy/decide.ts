@@ -64,19 +64,45 @@ export function decideReplicas(
   const parts = [...need.parts, ...holds.parts]
   const sized = wholeReplicas(s, need.replicas, parts)
   const candidate = withHeadroom(s, need.replicas, sized, parts)
-  // A hold is not a recommendation: recording it would delay the next scale-in by a whole window after every
+  // The history holds what the arrivals alone need: the stabilization windows smooth the arrival rate, whose noise
+  // and bursts they exist for. The backlog term is transient (a drained backlog needs nothing), so it applies to this
+  // decision only: remembered, it would hold drain-sized capacity for a whole window after the backlog is gone and
+  // split one scale-in into two (the arrivals' count later, after a step to the drain's tail now).
+  // A hold is not a recommendation either: recording it would delay the next scale-in by a whole window after every
   // handover. So the history holds the unheld candidate, and the hold applies to the stabilized count.
-  const history = recordRecommendation(state.history, { atMs: s.now, replicas: candidate }, s.keepMs)
+  const forArrivals =
+    need.arrivalNeed === need.replicas
+      ? candidate
+      : withHeadroom(
+          s,
+          need.arrivalNeed,
+          replicasFor(need.arrivalNeed, s.partitions, s.config.partitionAwareRounding),
+          []
+        )
+  const history = recordRecommendation(historyOrGroup(s), { atMs: s.now, replicas: forArrivals }, s.keepMs)
   const window = scaleInWindow(s, need, holds.rising, parts)
-  let replicas = stabilized(s, history, candidate, window.ms, parts)
+  let replicas = Math.max(stabilized(s, history, candidate, window.ms, parts), candidate)
   if (holds.blockScaleIn && replicas < s.current) replicas = s.current
-  replicas = limitScaleInStep(s, replicas, history, window.ms, parts)
+  replicas = limitScaleInStep(s, replicas, history, window.ms, need.rateKnown, parts)
   replicas = countHpaApplies(s, replicas, parts)
   return finish({
     replicas,
     reason: `${parts.join('; ')} => ${replicas}`,
     state: { history, knownRatePerReplica: need.known, burstStartsMs: window.burstStartsMs }
   })
+}
+
+/**
+ * The stabilization history, derived from the group when this state has none: a new scaler, a restarted one or an
+ * edited ScaledObject starts without history, and an empty history would let it scale in at its first decision. The
+ * group's current size is what was last wanted, so it counts as recommended now: scale-in waits one whole window
+ * after a restart, as it would after a recommendation of that size. Nothing needs to be stored for this.
+ */
+function historyOrGroup(s: Situation): PolicyState['history'] {
+  const { state, current, now } = s
+  if (state.history.length > 0 || state.lastReplicas !== null || current === 0) return state.history
+  // Just before now: a recommendation at the same instant would be replaced by this decision's.
+  return [{ atMs: now - 1, replicas: current }]
 }
 
 /** Step 1, zero and back: the decision when the group wakes from zero, stays there, or has been idle long enough. */
@@ -111,16 +137,22 @@ function zeroAndBack(s: Situation): Outcome | null {
   return null
 }
 
-/** From zero: what the arrivals and the lag need, sized with the per-replica rate remembered from before zero. */
+/**
+ * From zero: what the arrivals and the lag need, sized at once with the configured per-replica rate or the one
+ * remembered from before zero. While the arrival rate is not measured yet (a scaler that just started has no full
+ * window), the lag alone is sized as backlog to drain within `lagDrainTargetSeconds`; the next decision adds the
+ * arrivals once they are measured.
+ */
 function wakeReplicas(s: Situation): { replicas: number; why: string } {
   const { config, state, lag } = s
-  const arrival = s.arrivalKnown ? s.arrival : null
   const perReplica = config.perReplicaRate ?? state.knownRatePerReplica
-  if (arrival === null || perReplica === null || !(perReplica > 0)) return { replicas: 1, why: '' }
+  if (perReplica === null || !(perReplica > 0)) return { replicas: 1, why: '' }
+  const arrival = s.arrivalKnown ? s.arrival : 0
   const backlog = Math.max(0, lag - arrival * config.normalLagSeconds)
   const need = arrival / perReplica + backlog / (perReplica * config.lagDrainTargetSeconds)
   const sized = replicasFor(need, s.partitions, config.partitionAwareRounding)
-  return { replicas: sized.replicas, why: `; need ${num(need)} at ${rate(perReplica)} per replica` }
+  const measured = s.arrivalKnown ? '' : ' (arrival not measured yet: lag as backlog)'
+  return { replicas: sized.replicas, why: `; need ${num(need)} at ${rate(perReplica)} per replica${measured}` }
 }
 
 /** Step 5's reasons not to scale in now, and their parts of the reason. */
@@ -206,6 +238,14 @@ function replicaNeed(s: Situation, holds: Holds): Need {
       ? `arrival ${rate(arrival)} / ${estimate.rate.source} ${rate(perReplica)} per replica = ${num(rateNeed)}`
       : 'arrival rate not measured yet'
   )
+  // A rise goes on while the replicas asked for now start and join (about as long as the rise has been measured
+  // over): sizing for the rate it reaches by then saves one scale-out step (two rebalances with warm-ups) per
+  // interval of a ramp. Only while arrivals rise; the scale-in history keeps the measured rate.
+  let riseNeed = 0
+  if (holds.rising && s.baseline !== null) {
+    riseNeed = (arrival - s.baseline.rate) / perReplica
+    parts.push(`rising: +${num(riseNeed)} for the rise to come while pods start`)
+  }
   let drainNeed = 0
   if (holds.holdBecause) {
     parts.push(`hold: ${holds.holdBecause} (lag ${count(lag)} ignored, no scale-in)`)
@@ -213,7 +253,15 @@ function replicaNeed(s: Situation, holds: Holds): Need {
     drainNeed = backlog / (perReplica * config.lagDrainTargetSeconds)
     parts.push(`backlog ${count(backlog)} drains in ${config.lagDrainTargetSeconds}s with +${num(drainNeed)}`)
   }
-  return { replicas: rateNeed + drainNeed, rateNeed, perReplica, known: estimate.known, parts }
+  return {
+    replicas: rateNeed + riseNeed + drainNeed,
+    rateNeed,
+    arrivalNeed: rateNeed + riseNeed,
+    perReplica,
+    rateKnown: estimate.rate.lowerBound !== true,
+    known: estimate.known,
+    parts
+  }
 }
 
 /** Step 3, whole replicas: partition-aware, capped at the partition (or task) count. */
@@ -258,6 +306,11 @@ function countHpaApplies(s: Situation, replicas: number, parts: string[]): numbe
   let reachable: number | null = null
   if (replicas > current) {
     for (let r = replicas + 1; r <= config.maxReplicas && reachable === null; r++) {
+      if (hpaCanReach(current, r, hpa)) reachable = r
+    }
+  } else {
+    // Scaling in further than the HPA's scale-down pod limit lets it: the lowest count on the way it does apply.
+    for (let r = replicas + 1; r < current && reachable === null; r++) {
       if (hpaCanReach(current, r, hpa)) reachable = r
     }
   }

@@ -18,6 +18,12 @@ export interface PartitionLag {
 export interface InstanceSelfReport {
   /** Mean records per second of busy (non-waiting) time per instance: DS2's true processing rate. */
   trueRatePerReplica?: number
+  /**
+   * An upper bound on one replica's rate from the records it has in flight: a replica with c records in flight, the
+   * oldest started T seconds ago, processes at most c / T records per second (while those records are typical). Known
+   * before any record finishes, so a cold group inside its first slow record can still scale out.
+   */
+  inFlightRateBound?: number
   rebalanceInProgress?: boolean
   /** Active tasks are restoring state: they own partitions but process nothing. */
   restorationInProgress?: boolean
@@ -86,6 +92,9 @@ export function validateSignals(signals: ScalingSignals): void {
   const self = signals.instances
   if (self?.trueRatePerReplica !== undefined) {
     nonNegative('signals.instances.trueRatePerReplica', self.trueRatePerReplica)
+  }
+  if (self?.inFlightRateBound !== undefined) {
+    nonNegative('signals.instances.inFlightRateBound', self.inFlightRateBound)
   }
   if (self?.warmupProgress !== undefined) {
     nonNegative('signals.instances.warmupProgress', self.warmupProgress)

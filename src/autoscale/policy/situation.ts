@@ -85,7 +85,11 @@ export type Need =
       readonly replicas: number
       /** What the arrivals alone need. */
       readonly rateNeed: number
+      /** What the arrivals need with a rise still to come: all but the backlog's transient term. */
+      readonly arrivalNeed: number
       readonly perReplica: number
+      /** The per-replica rate is a measurement or configured, not a lower bound: scale-in may go in one step. */
+      readonly rateKnown: boolean
       readonly known: number | null
       readonly parts: readonly string[]
     }

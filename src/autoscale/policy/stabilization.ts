@@ -63,19 +63,26 @@ export function stabilized(
   return replicas
 }
 
-/** Step 6, the scale-in step: at most standbyReplicas + 1 pods, and a smaller step waits longer. */
+/**
+ * Step 6, the scale-in step. With a known per-replica rate the stabilized count is what the need (with its
+ * hysteresis) allows after a whole quiet window, so the group goes there in one step: one rebalance for the whole
+ * scale-in, where walking down pod by pod after a burst costs one per pod. With only a lower bound of the rate (commit
+ * rates of replicas that were not busy) the need may be overstated, so a step removes at most standbyReplicas + 1
+ * pods. Either way, a step smaller than a full step (standbyReplicas + 1) waits longer.
+ */
 export function limitScaleInStep(
   s: Situation,
   stable: number,
   history: readonly Recommendation[],
   scaleInWindowMs: number,
+  rateKnown: boolean,
   parts: string[]
 ): number {
   const { config, current, partitions, now } = s
   let replicas = stable
   const standby = s.self.standbyReplicas ?? config.standbyReplicas
   const fullStep = standby + 1
-  if (replicas < current) {
+  if (replicas < current && !rateKnown) {
     // Replicas beyond the partition count own nothing, so removing them hands nothing over.
     const lowest = Math.min(current - fullStep, Math.max(partitions, s.activeFloor))
     if (replicas < lowest) {

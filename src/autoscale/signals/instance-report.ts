@@ -19,6 +19,13 @@ export const instanceReportSchema = z.object({
   memberId: z.string().max(MAX_ID_LENGTH).optional(),
   /** Records per second of busy (non-waiting) time: the DS2 "true processing rate". */
   trueProcessingRate: z.number().nonnegative().finite().optional(),
+  /**
+   * Records being processed right now, and how long the oldest of them has been (milliseconds). With records slower
+   * than the report interval the true rate is known only once one finishes; these bound it before (at most
+   * inFlightRecords / oldest age per second). Both or neither.
+   */
+  inFlightRecords: z.number().int().nonnegative().optional(),
+  oldestInFlightMs: z.number().nonnegative().finite().optional(),
   /** Fraction of wall time spent processing, 0..1. */
   busyRatio: z.number().min(0).max(1).optional(),
   rebalanceInProgress: z.boolean().default(false),

@@ -108,7 +108,20 @@ export function summarizeReports(reports: readonly InstanceReport[]): InstanceSi
     signals.trueRateTotal = total
     signals.trueRatePerInstance = total / rates.length
   }
+  const bounds = reports.map(inFlightRateBound).filter((b): b is number => b !== undefined)
+  if (bounds.length > 0) signals.inFlightRateBound = bounds.reduce((a, b) => a + b, 0) / bounds.length
   if (standbys.length > 0) signals.standbyReplicas = Math.min(...standbys)
   if (warmups.length > 0) signals.warmupProgress = Math.min(...warmups)
   return signals
+}
+
+/**
+ * One instance's upper bound on its rate from what it has in flight: c records, the oldest T seconds old, means at most
+ * c / T records per second (it cannot finish them faster than the oldest one takes). None without records in flight.
+ */
+function inFlightRateBound(report: InstanceReport): number | undefined {
+  const records = report.inFlightRecords
+  const ageMs = report.oldestInFlightMs
+  if (records === undefined || ageMs === undefined || records === 0 || ageMs <= 0) return undefined
+  return (records * 1000) / ageMs
 }

@@ -92,6 +92,8 @@ export interface InstanceSignals {
   trueRatePerInstance?: number
   /** Sum of the instances' true processing rates. */
   trueRateTotal?: number
+  /** Mean over instances with records in flight of records in flight / age of the oldest: a bound on the rate. */
+  inFlightRateBound?: number
   rebalanceInProgress: boolean
   restorationInProgress: boolean
   /** Fewest standby replicas any task has; bounds how many instances a scale-in may remove at once. */

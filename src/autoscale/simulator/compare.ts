@@ -35,7 +35,6 @@ export function streamlanePolicyFor(scenario: SimulationScenario, overrides: Sca
     scaleToZeroAfterSeconds: KEDA_DEFAULTS.cooldownPeriodSeconds,
     normalLagSeconds: scenario.commitIntervalSeconds,
     standbyReplicas: STREAMLANE_STANDBY_REPLICAS,
-    hpaScaleDownLimit: (overrides.standbyReplicas ?? STREAMLANE_STANDBY_REPLICAS) + 1,
     ...overrides
   })
 }

@@ -42,12 +42,12 @@ export function streamlaneController(settings: StreamlaneSettings, initialReplic
       selectPolicy: 'Max',
       policies: [{ type: 'Pods', value: settings.policy.maxReplicas, periodSeconds: HPA_SYNC_SECONDS }]
     },
-    // As docs/autoscaling.md recommends: no HPA scale-down window (the policy has its own) and at most
-    // standbyReplicas + 1 pods removed per sync, which also lets one-pod steps through the HPA's tolerance band.
+    // As docs/keda.md recommends: no HPA scale-down window (the policy has its own) and the default rate (any
+    // number of pods per sync), so a scale-in the policy decided in one step is one step.
     scaleDown: {
       stabilizationWindowSeconds: 0,
       selectPolicy: 'Max',
-      policies: [{ type: 'Pods', value: settings.policy.standbyReplicas + 1, periodSeconds: HPA_SYNC_SECONDS }]
+      policies: [{ type: 'Percent', value: 100, periodSeconds: HPA_SYNC_SECONDS }]
     }
   }
   const hpaState = initialHpaState(initialReplicas)
@@ -129,7 +129,9 @@ export function streamlaneController(settings: StreamlaneSettings, initialReplic
           tolerance: settings.hpaTolerance,
           minReplicas: hpa.minReplicas,
           maxReplicas: hpa.maxReplicas,
-          scaleDownLimit: settings.policy.standbyReplicas + 1
+          ...(settings.policy.hpaScaleDownLimit !== undefined
+            ? { scaleDownLimit: settings.policy.hpaScaleDownLimit }
+            : {})
         }
         const metric = kedaMetricValue({ replicas: decided, currentReplicas: cluster.specReplicas, hpa: hpaModel })
         const proposal = hpaReplicasForAverageValue({

@@ -7,9 +7,11 @@ export interface LoadTrace {
   description: string
   /** rates[t] is the arrival rate during second t; the trace lasts rates.length seconds. */
   rates: readonly number[]
+  /** The seed a randomized trace was drawn with (the acceptance table names it). */
+  seed?: number
 }
 
-export const BUILT_IN_TRACES = ['step', 'spike', 'diurnal', 'bursty'] as const
+export const BUILT_IN_TRACES = ['step', 'spike', 'diurnal', 'bursty', 'burst', 'ramp'] as const
 export type BuiltInTraceName = (typeof BUILT_IN_TRACES)[number]
 
 export function isBuiltInTrace(name: string): name is BuiltInTraceName {
@@ -17,7 +19,7 @@ export function isBuiltInTrace(name: string): name is BuiltInTraceName {
 }
 
 /**
- * The four built-in traces, sized for the default scenario (12 partitions, 1000 records/s per replica). Every one is
+ * The built-in traces, sized for the default scenario (12 partitions, 1000 records/s per replica). Every one is
  * a pure function of the seed; step and spike do not use it.
  */
 export function builtInTrace(name: string, seed: number): LoadTrace {
@@ -30,6 +32,10 @@ export function builtInTrace(name: string, seed: number): LoadTrace {
       return diurnalTrace(seededRandom(seed))
     case 'bursty':
       return burstyTrace(seededRandom(seed))
+    case 'burst':
+      return singleBurstTrace()
+    case 'ramp':
+      return rampTrace()
     default:
       throw new SimulationInputError(
         'trace',
@@ -48,6 +54,35 @@ function stepTrace(): LoadTrace {
 function spikeTrace(): LoadTrace {
   const rates = fill(1800, (t) => (t >= 600 && t < 690 ? 9000 : 2000))
   return { name: 'spike', description: '2000 rec/s with a 90 s spike to 9000 rec/s at 10 min', rates }
+}
+
+/**
+ * 20 minutes at 500 rec/s with one 2-minute burst to 8000 rec/s at 5 minutes: what one burst costs in rebalances on
+ * the way out and back in.
+ */
+function singleBurstTrace(): LoadTrace {
+  const rates = fill(1200, (t) => (t >= 300 && t < 420 ? 8000 : 500))
+  return { name: 'burst', description: '500 rec/s with one 2-minute burst to 8000 rec/s at 5 min', rates }
+}
+
+/**
+ * 30 minutes: 1500 rec/s, a 60-second linear ramp to 6000 rec/s at 5 minutes, 10 minutes there, a 60-second ramp
+ * back down. A rise the rate windows see in steps, where a step trace shows all of it at once.
+ */
+function rampTrace(): LoadTrace {
+  const low = 1500
+  const high = 6000
+  const rates = fill(1800, (t) => {
+    if (t < 300 || t >= 1020) return low
+    if (t < 360) return low + ((high - low) * (t - 300)) / 60
+    if (t < 960) return high
+    return high - ((high - low) * (t - 960)) / 60
+  })
+  return {
+    name: 'ramp',
+    description: '1500 rec/s, 60 s ramp to 6000 rec/s at 5 min, 10 min there, 60 s ramp down',
+    rates
+  }
 }
 
 /** Two compressed days of an hour each: 400 rec/s at night, 8000 at noon, with 5% noise. */

@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Command } from 'commander'
+import { acceptanceRows, acceptanceTable, acceptanceTraces } from '../../autoscale/simulator/acceptance.ts'
 import { compareControllers, defaultComparisonSettings } from '../../autoscale/simulator/compare.ts'
 import { parseCsvTrace } from '../../autoscale/simulator/csv-trace.ts'
 import { SimulationInputError } from '../../autoscale/simulator/errors.ts'
@@ -13,6 +14,7 @@ interface SimulateOptions {
   seed: string
   lagThreshold?: string
   explain?: boolean
+  seeds?: string
 }
 
 /**
@@ -34,6 +36,10 @@ export function registerSimulate(program: Command): void {
     .option('--seed <n>', 'seed for the randomized traces (diurnal noise, bursty)', '42')
     .option('--lag-threshold <n>', "KEDA's lagThreshold (default: capacity x commit interval / 2)")
     .option('--explain', "print every decision of Streamlane's policy with its reason")
+    .option(
+      '--seeds <n>',
+      'also check the bars on every built-in trace, the randomized ones with n seeds from --seed, and print the table'
+    )
     .action(async (options: SimulateOptions) => {
       await simulate(options)
     })
@@ -66,7 +72,19 @@ async function simulate(options: SimulateOptions): Promise<void> {
   await mkdir(options.out, { recursive: true })
   for (const report of reports) await writeFile(join(options.out, report.svgFile), report.svg)
   const command = ['streamlane simulate', ...process.argv.slice(3)].join(' ')
-  await writeFile(join(options.out, 'README.md'), summaryMarkdown(reports, last, command))
+  let acceptance: string | undefined
+  if (options.seeds !== undefined) {
+    const seeds = wholeNumber('--seeds', options.seeds)
+    if (seeds === 0) throw new SimulationInputError('--seeds', 'must be at least 1')
+    const traces = acceptanceTraces(BUILT_IN_TRACES, seed, seeds)
+    acceptance = acceptanceTable(
+      acceptanceRows(traces, () =>
+        defaultComparisonSettings(undefined, lagThreshold === undefined ? {} : { lagThreshold })
+      )
+    )
+    process.stdout.write(`\nevery trace, ${seeds} seed(s) for the randomized ones:\n\n${acceptance}\n`)
+  }
+  await writeFile(join(options.out, 'README.md'), summaryMarkdown(reports, last, command, acceptance))
   process.stdout.write(`\nwrote ${reports.map((r) => r.svgFile).join(', ')} and README.md to ${options.out}\n`)
 }
 

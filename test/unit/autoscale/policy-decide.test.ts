@@ -131,17 +131,18 @@ describe('decideReplicas', () => {
   it('does not scale in while arrivals are rising (a burst is starting), but scales out for them', () => {
     const c = config()
     let d = decideReplicas(signals({ at: 0, arrival: 1000, current: 6, self: busy(1000) }), c)
-    assert.equal(d.replicas, 5, 'steady: one step in')
+    assert.equal(d.replicas, 2, 'steady: one step in, to 1000 rec/s with 10% headroom')
     // 15 s later the windows show the start of a burst: 1500 rec/s still needs only 2, but the next decision will
     // want more. Removing a pod now would be undone at once.
-    d = decideReplicas(signals({ at: 15, arrival: 1500, current: 5, self: busy(1000) }), c, d.state)
-    assert.equal(d.replicas, 5)
+    d = decideReplicas(signals({ at: 15, arrival: 1500, current: 6, self: busy(1000) }), c, d.state)
+    assert.equal(d.replicas, 6)
     assert.match(d.reason, /no scale-in: arrivals rising \(1000 rec\/s -> 1500 rec\/s\)/)
-    d = decideReplicas(signals({ at: 30, arrival: 7200, current: 5, self: busy(1000) }), c, d.state)
-    assert.equal(d.replicas, 8, 'a rise still scales out')
+    d = decideReplicas(signals({ at: 30, arrival: 7200, current: 6, partitions: 24, self: busy(1000) }), c, d.state)
+    assert.equal(d.replicas, 13, 'a rise scales out, for 7200 rec/s and the rise of 5700 rec/s still to come')
+    assert.match(d.reason, /rising: \+5\.7 for the rise to come while pods start/)
     // Once the rate stops rising (within 10% of 15 s before), scale-in resumes.
-    d = decideReplicas(signals({ at: 45, arrival: 1000, current: 8, self: busy(1000) }), c, d.state)
-    assert.equal(d.replicas, 7)
+    d = decideReplicas(signals({ at: 45, arrival: 1000, current: 13, self: busy(1000) }), c, d.state)
+    assert.equal(d.replicas, 2)
   })
 
   it('measures a rise over at least 15 s however often it decides', () => {
@@ -173,13 +174,13 @@ describe('decideReplicas', () => {
       return d
     }
     assert.equal(at(0, 5000).replicas, 5)
-    assert.equal(at(60, 1900).replicas, 5, 'within the 120 s window')
-    assert.equal(at(121, 1900).replicas, 3, 'a full step of 2 after one window (need 1.9 -> 2)')
-    const partial = at(300, 1900)
+    assert.equal(at(60, 2700).replicas, 5, 'within the 120 s window')
+    assert.equal(at(121, 2700).replicas, 3, 'a full step of 2 after one window (need 2.7 x 1.1 -> 3)')
+    const partial = at(300, 1800)
     assert.equal(partial.replicas, 3, '3 -> 2 is a 1-pod step')
     assert.match(partial.reason, /a 1-pod step \(full step 2\) waits 480s \(recent high 5\): holding 3/)
-    assert.equal(at(420, 1900).replicas, 3)
-    assert.equal(at(481, 1900).replicas, 2, '480 s with nothing above 2')
+    assert.equal(at(540, 1800).replicas, 3, '3 was recommended at 121 s')
+    assert.equal(at(602, 1800).replicas, 2, '480 s with nothing above 2')
   })
 
   it('with minReplicas 0, an idle group walks down without waiting for the stabilization window', () => {
@@ -199,9 +200,8 @@ describe('decideReplicas', () => {
     }
     assert.equal(replicasAt(15, 12).replicas, 12, 'idle for 0 s: the burst is 15 s old')
     const walk = replicasAt(45, 12)
-    assert.equal(walk.replicas, 10, 'idle 30 s: a full step, although 12 was recommended 45 s ago')
+    assert.equal(walk.replicas, 1, 'idle 30 s: one step to one replica, although 12 was recommended 45 s ago')
     assert.match(walk.reason, /idle 30s \(minReplicas 0\): scale-in does not wait for stabilization/)
-    assert.equal(replicasAt(75, 10).replicas, 8)
     // With minReplicas 1 the same silence waits the whole window: it may be a pause, not the end of the work.
     const held = decideReplicas(
       signals({ at: 45, arrival: 0, current: 12, self }),
@@ -243,12 +243,15 @@ describe('decideReplicas', () => {
     const plain = run(0)
     const remembering = run(900)
     // Three bursts seen rising out of the calm (400, 800, 1200 s) make a pattern: gaps of about 400 s.
-    assert.ok(plain.at(1575) < 9, `without burst memory it scales in before the burst at 1600 s: ${plain.at(1575)}`)
-    assert.equal(remembering.at(1575), 9, 'with it, the capacity waits for the burst at 1600 s')
+    assert.ok(plain.at(1575) < 10, `without burst memory it scales in before the burst at 1600 s: ${plain.at(1575)}`)
+    assert.ok(
+      remembering.at(1575) >= 10,
+      `with it, the capacity waits for the burst at 1600 s: ${remembering.at(1575)}`
+    )
     assert.match(remembering.why(1575), /burst memory: bursts up to \d+s apart, scale-in waits as long/)
     // No burst after 1600 s: once the quiet runs longer than the gaps seen, the capacity goes.
-    assert.equal(remembering.at(2040), 9)
-    assert.ok(remembering.at(2205) < 9, `released after a longer quiet: ${remembering.at(2205)}`)
+    assert.ok(remembering.at(2040) >= 10)
+    assert.ok(remembering.at(2205) < 10, `released after a longer quiet: ${remembering.at(2205)}`)
     assert.ok(remembering.scaleOuts < plain.scaleOuts, `${remembering.scaleOuts} vs ${plain.scaleOuts} scale-outs`)
   })
 
@@ -324,14 +327,22 @@ describe('decideReplicas', () => {
     }
   })
 
-  it('removes at most standbyReplicas + 1 replicas per scale-in step', () => {
-    const none = decideReplicas(signals({ arrival: 1000, current: 10, self: busy(1000) }), config())
+  it('scales in one step to what the need allows when the per-replica rate is known', () => {
+    // After a burst: 10 replicas, 1000 rec/s at 1000 per replica. 2 (with 10% headroom) in one rebalance, not 8.
+    const known = decideReplicas(signals({ arrival: 1000, current: 10, self: busy(1000) }), config())
+    assert.equal(known.replicas, 2)
+    assert.doesNotMatch(known.reason, /step limited/)
+    const configured = decideReplicas(signals({ arrival: 1000, current: 10 }), config({ perReplicaRate: 1000 }))
+    assert.equal(configured.replicas, 2)
+  })
+
+  it('removes at most standbyReplicas + 1 replicas per step while the rate is only a lower bound', () => {
+    // No self-report, nothing remembered, no backlog: 10 replicas committing 1000 rec/s say only that one does at
+    // least 100 rec/s, so the need (500 rec/s / 100 = 5) may be overstated.
+    const none = decideReplicas(signals({ arrival: 500, commit: 1000, current: 10 }), config())
     assert.equal(none.replicas, 9)
     assert.match(none.reason, /scale-in step limited to 1 \(standby replicas 0 \+ 1\)/)
-    const one = decideReplicas(
-      signals({ arrival: 1000, current: 10, self: { ...busy(1000), standbyReplicas: 1 } }),
-      config({ standbyReplicas: 1 })
-    )
+    const one = decideReplicas(signals({ arrival: 500, commit: 1000, current: 10 }), config({ standbyReplicas: 1 }))
     assert.equal(one.replicas, 8)
   })
 
@@ -348,7 +359,7 @@ describe('decideReplicas', () => {
     assert.match(early.reason, /scale-in held by 120s stabilization/)
     state = early.state
     const late = decideReplicas(signals({ at: 121, arrival: 2000, current: 6, self: busy(1000) }), c, state)
-    assert.equal(late.replicas, 5)
+    assert.equal(late.replicas, 3, 'then one step to 2000 rec/s with 10% headroom')
   })
 
   it('asks only for counts the HPA will apply through its 10% tolerance', () => {
@@ -361,17 +372,24 @@ describe('decideReplicas', () => {
     assert.match(up.reason, /HPA tolerance 0\.1 ignores 10 -> 11; asking 12/)
     // 20 -> 19 is inside the band too; without a scale-down pod limit on the HPA the policy holds...
     const held = decideReplicas(
-      signals({ arrival: 5000, current: 20, partitions: 30, self: busy(1000) }),
+      signals({ arrival: 17_000, current: 20, partitions: 30, self: busy(1000) }),
       config({ hpaTolerance: 0.1, maxReplicas: 30 })
     )
     assert.equal(held.replicas, 20)
     assert.match(held.reason, /holding 20/)
     // ...with `behavior.scaleDown.policies: Pods 1 per 15 s` the step goes through.
     const stepped = decideReplicas(
-      signals({ arrival: 5000, current: 20, partitions: 30, self: busy(1000) }),
+      signals({ arrival: 17_000, current: 20, partitions: 30, self: busy(1000) }),
       config({ hpaTolerance: 0.1, maxReplicas: 30, hpaScaleDownLimit: 1 })
     )
     assert.equal(stepped.replicas, 19)
+    // A larger scale-in through that limit asks for what the HPA applies on the way: 20 -> 6 becomes 19 first.
+    const limited = decideReplicas(
+      signals({ arrival: 5000, current: 20, partitions: 30, self: busy(1000) }),
+      config({ hpaTolerance: 0.1, maxReplicas: 30, hpaScaleDownLimit: 1 })
+    )
+    assert.equal(limited.replicas, 19)
+    assert.match(limited.reason, /asking 19/)
   })
 
   it('falls back to the busy commit rate per replica, and remembers it to scale in later', () => {
@@ -383,6 +401,59 @@ describe('decideReplicas', () => {
     const idle = decideReplicas(signals({ arrival: 900, commit: 900, current: 3 }), c, busyGroup.state)
     assert.equal(idle.replicas, 2)
     assert.match(idle.reason, /best busy commit rate 800/)
+  })
+
+  it('scales a cold group out while its first slow records are still in flight (rate at most in flight / age)', () => {
+    // One instance, 600 records waiting, nothing finished yet: no true rate, no commits. One record in flight for 5 s
+    // means at most 0.2 rec/s per replica, so draining 600 records in 60 s needs 50: the 12 partitions.
+    const cold = decideReplicas(
+      signals({ arrival: 0, commit: null, lag: 600, current: 1, self: { inFlightRateBound: 0.2 } }),
+      config()
+    )
+    assert.equal(cold.replicas, 12)
+    assert.match(cold.reason, /in-flight bound 0\.2 rec\/s per replica/)
+    assert.equal(cold.state.knownRatePerReplica, null, 'a bound of the moment is not remembered as the rate')
+    // Records slower than what was measured before: the bound wins over the older, higher true rate.
+    const slower = decideReplicas(
+      signals({ arrival: 2, lag: 0, current: 1, self: { trueRatePerReplica: 10, inFlightRateBound: 0.5 } }),
+      config()
+    )
+    assert.equal(slower.replicas, 4, '2 rec/s at 0.5 each')
+    // A bound above the true rate says nothing new.
+    const fast = decideReplicas(
+      signals({ arrival: 2, lag: 0, current: 1, self: { trueRatePerReplica: 10, inFlightRateBound: 50 } }),
+      config()
+    )
+    assert.equal(fast.replicas, 1)
+    assert.match(fast.reason, /true rate 10 rec\/s/)
+  })
+
+  it('wakes from zero sized by the configured or remembered rate even before the arrival rate is measured', () => {
+    // A scaler that just started has no arrival window yet: the lag alone is the backlog to drain in 60 s.
+    const configured = decideReplicas(
+      signals({ arrival: null, commit: null, lag: 600, current: 0 }),
+      config({ perReplicaRate: 1, minReplicas: 0 })
+    )
+    assert.equal(configured.replicas, 10)
+    assert.match(configured.reason, /arrival not measured yet: lag as backlog/)
+    const remembered = decideReplicas(signals({ arrival: null, commit: null, lag: 600, current: 0 }), config(), {
+      ...initialPolicyState(),
+      knownRatePerReplica: 2,
+      lastReplicas: 0
+    })
+    assert.equal(remembered.replicas, 5)
+  })
+
+  it('after a restart or an edit (no history) holds the current count for one scale-in window', () => {
+    // The group's size is what was last wanted: a fresh state must not scale in at its first decision.
+    const c = config({ scaleInStabilizationSeconds: 300 })
+    const first = decideReplicas(signals({ at: 1000, arrival: 1000, current: 10, self: busy(1000) }), c)
+    assert.equal(first.replicas, 10)
+    assert.match(first.reason, /scale-in held by 300s stabilization \(recent high 10\)/)
+    const later = decideReplicas(signals({ at: 1200, arrival: 1000, current: 10, self: busy(1000) }), c, first.state)
+    assert.equal(later.replicas, 10)
+    const after = decideReplicas(signals({ at: 1301, arrival: 1000, current: 10, self: busy(1000) }), c, later.state)
+    assert.equal(after.replicas, 2, 'one whole window after the restart, one step down')
   })
 
   it('holds when no per-replica rate is known yet', () => {

@@ -234,3 +234,14 @@ test('collector: history per key, and a client whose cluster became unreachable 
   assert.equal(created, 2, 'a fresh client after the failure')
   await collector.close()
 })
+
+test('records in flight bound the rate: records / age of the oldest, averaged over the instances with some', () => {
+  const at = 1_000
+  const summary = summarizeReports([
+    parseInstanceReport({ groupId: 'g', instanceId: 'a', inFlightRecords: 12, oldestInFlightMs: 6_000 }, at),
+    parseInstanceReport({ groupId: 'g', instanceId: 'b', inFlightRecords: 1, oldestInFlightMs: 1_000 }, at),
+    parseInstanceReport({ groupId: 'g', instanceId: 'c', inFlightRecords: 0, oldestInFlightMs: 0 }, at)
+  ])
+  assert.equal(summary.inFlightRateBound, 1.5, '(12 / 6 s + 1 / 1 s) / 2; c has nothing in flight')
+  assert.equal(summarizeReports([]).inFlightRateBound, undefined)
+})

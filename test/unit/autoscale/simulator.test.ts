@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { acceptanceRows, acceptanceTraces } from '../../../src/autoscale/simulator/acceptance.ts'
 import { assignSticky } from '../../../src/autoscale/simulator/assignment.ts'
 import { compareControllers, defaultComparisonSettings } from '../../../src/autoscale/simulator/compare.ts'
 import { parseCsvTrace } from '../../../src/autoscale/simulator/csv-trace.ts'
@@ -27,24 +28,34 @@ describe('simulator', () => {
     assert.notDeepEqual(builtInTrace('bursty', 7).rates, builtInTrace('bursty', 8).rates)
   })
 
-  // The claim docs/autoscaling.md makes (and issue 6 asks for), trace by trace, with the default seed.
-  for (const name of BUILT_IN_TRACES) {
-    it(`on ${name}, Streamlane has no more seconds over the lag target, fewer replica-seconds and fewer rebalances than KEDA`, () => {
-      const v = verdictOf(compareControllers(builtInTrace(name, 42), defaultComparisonSettings()))
-      assert.ok(v.noMoreSecondsOverTarget, v.text)
-      assert.ok(v.fewerReplicaSeconds, v.text)
-      assert.ok(v.fewerRebalances, v.text)
-    })
-  }
+  // The bars of issue 16 (no more seconds over target, at least 30% fewer replica-seconds, at most half the
+  // rebalances), trace by trace with seeds 42-46, as the table in docs/autoscaling.md shows them. Where a bar is
+  // missed the test pins the miss, so the docs' table stays true: a change that meets it must update the docs.
+  const rows = acceptanceRows(acceptanceTraces(BUILT_IN_TRACES, 42, 5), () => defaultComparisonSettings())
+  const label = (r: (typeof rows)[number]) => (r.seed === null ? r.trace : `${r.trace} seed ${r.seed}`)
 
-  it('on bursty with seeds 1-5, wins all three except on seed 2 (documented, not hidden)', () => {
-    for (const seed of [1, 3, 4, 5]) {
-      const v = verdictOf(compareControllers(builtInTrace('bursty', seed), defaultComparisonSettings()))
-      assert.ok(v.all, `seed ${seed}: ${v.text}`)
+  it('on every trace and seed, Streamlane has no more seconds over the lag target than KEDA', () => {
+    for (const r of rows) {
+      const v = verdictOf(r.comparison)
+      assert.ok(v.noMoreSecondsOverTarget, `${label(r)}: ${v.text}`)
     }
-    const two = verdictOf(compareControllers(builtInTrace('bursty', 2), defaultComparisonSettings()))
-    assert.ok(two.noMoreSecondsOverTarget, two.text)
-    assert.equal(two.all, false, `seed 2 now wins (${two.text}): update docs/autoscaling.md`)
+  })
+
+  it('on every trace but bursty, Streamlane has at most half the rebalances (one burst: a handful)', () => {
+    const missed = rows.filter((r) => !verdictOf(r.comparison).fewerRebalances).map(label)
+    assert.deepEqual(missed, ['bursty seed 42', 'bursty seed 43', 'bursty seed 45'])
+    const burst = rows.find((r) => r.trace === 'burst')!.comparison.streamlane.summary
+    assert.ok(burst.rebalances <= 5, `one burst costs ${burst.rebalances} rebalances`)
+  })
+
+  it('saves at least 30% of the replica-seconds only on spike and bursty seed 44 (documented, not hidden)', () => {
+    const met = rows.filter((r) => verdictOf(r.comparison).fewerReplicaSeconds).map(label)
+    assert.deepEqual(met, ['spike', 'bursty seed 44'])
+    // Fewer replica-seconds than KEDA everywhere but bursty seed 45.
+    const more = rows.filter(
+      (r) => r.comparison.streamlane.summary.replicaSeconds >= r.comparison.keda.summary.replicaSeconds
+    )
+    assert.deepEqual(more.map(label), ['bursty seed 45'])
   })
 
   it("on bursty, the rebalances it does cost stop far less than KEDA's", () => {
@@ -53,19 +64,15 @@ describe('simulator', () => {
     assert.ok(c.streamlane.summary.stalledPartitionSeconds * 5 < c.keda.summary.stalledPartitionSeconds)
   })
 
-  it('scales in by whole steps of standbyReplicas + 1 on every built-in trace', () => {
-    // A smaller step would move tasks the standby copies were not placed for (a warm-up and a second rebalance).
-    for (const name of BUILT_IN_TRACES) {
-      const { timeline } = compareControllers(builtInTrace(name, 42), defaultComparisonSettings()).streamlane
-      for (let t = 1; t < timeline.length; t++) {
-        const removed = timeline[t - 1]!.replicas - timeline[t]!.replicas
-        const toZero = timeline[t]!.replicas === 0
-        assert.ok(
-          removed <= 0 || removed === 2 || toZero,
-          `${name} t=${t}: ${timeline[t - 1]!.replicas} -> ${timeline[t]!.replicas}`
-        )
-      }
+  it('scales in by one step after a single burst', () => {
+    const settings = defaultComparisonSettings()
+    const decided: number[] = []
+    settings.streamlane.onDecision = (_t, decision) => {
+      if (decided[decided.length - 1] !== decision.replicas) decided.push(decision.replicas)
     }
+    compareControllers(builtInTrace('burst', 42), settings)
+    // From 2, out for the burst (through 6 while it starts), then back to 1 in one step.
+    assert.deepEqual(decided, [2, 6, 12, 1])
   })
 
   it('reproduces KEDA getting stuck below the partition count inside the HPA tolerance', () => {

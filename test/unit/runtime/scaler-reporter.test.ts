@@ -72,3 +72,24 @@ test('reports carry the bearer token when one is configured', async () => {
     await new Promise((resolve) => server.close(resolve))
   }
 })
+
+test('a report says how many records are in flight and how old the oldest is, when the runtime tracks them', () => {
+  const status: InstanceStatus = {
+    processed: 0,
+    busyMs: 0,
+    rebalanceInProgress: false,
+    restoringTasks: 0,
+    inFlight: { records: 3, oldestStartedAt: 500 }
+  }
+  const reporter = new ScalerReporter({
+    scalerUrl: 'http://127.0.0.1:1',
+    groupId: 'app',
+    instanceId: 'pod-0',
+    intervalMs: 2_000,
+    status: () => status,
+    logger: createLogger()
+  })
+  const report = reporter.nextReport(3_000)
+  assert.equal(report.inFlightRecords, 3)
+  assert.equal(report.oldestInFlightMs, 2_500)
+})
