@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { encodeConsumerProtocolAssignment, encodeConsumerProtocolSubscription } from '@platformatic/kafka'
-import { describeMember } from '../../../src/kafka/admin-groups.ts'
+import { describeConsumerGroup, describeMember } from '../../../src/kafka/admin-groups.ts'
 
 const raw = (memberMetadata: Buffer, memberAssignment: Buffer, groupInstanceId: string | null = 'pod-1') => ({
   memberId: 'm-1',
@@ -52,4 +52,49 @@ test('members of other protocols, members not yet assigned, and garbage are desc
   assert.equal(joining.assignmentUserData, undefined)
   const garbage = describeMember('consumer', raw(Buffer.from([0, 9, 0xff]), Buffer.from([1])))
   assert.deepEqual(garbage.assignment, [])
+})
+
+test('a KIP-848 consumer group (ConsumerGroupDescribe) reads like a classic one: state, assignor, members, partitions', () => {
+  const assignment = (partitions: number[]) => ({
+    topicPartitions: [{ topicId: 'id-in', topicName: 'in', partitions }]
+  })
+  const member = (memberId: string, instanceId: string | null, partitions: number[]) => ({
+    memberId,
+    instanceId,
+    rackId: null,
+    memberEpoch: 3,
+    clientId: `client-${memberId}`,
+    clientHost: '/10.0.0.2',
+    subscribedTopicNames: ['in'],
+    subscribedTopicRegex: null,
+    assignment: assignment(partitions),
+    targetAssignment: assignment(partitions)
+  })
+  const described = describeConsumerGroup({
+    errorCode: 0,
+    errorMessage: null,
+    groupId: 'g',
+    groupState: 'Stable',
+    groupEpoch: 3,
+    assignmentEpoch: 3,
+    assignorName: 'uniform',
+    members: [member('a', 'pod-0', [3, 1]), member('b', null, [0, 2])],
+    authorizedOperations: 0
+  })
+  assert.deepEqual(described, {
+    groupId: 'g',
+    state: 'Stable',
+    protocolType: 'consumer',
+    protocol: 'uniform',
+    members: [
+      {
+        memberId: 'a',
+        clientId: 'client-a',
+        host: '/10.0.0.2',
+        assignment: [{ topic: 'in', partitions: [1, 3] }],
+        groupInstanceId: 'pod-0'
+      },
+      { memberId: 'b', clientId: 'client-b', host: '/10.0.0.2', assignment: [{ topic: 'in', partitions: [0, 2] }] }
+    ]
+  })
 })
