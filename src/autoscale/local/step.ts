@@ -152,11 +152,10 @@ export function stepLocalScaler(
   }
   const { decided, signals } = asked
 
-  // One scale-in step removes at most standbyReplicas + 1 workers whatever the policy asks: each step is a handover
-  // that must finish (the workers exit, the group settles) before the next one starts.
-  const maxStep = config.policy.standbyReplicas + 1
-  const target = Math.max(decided.replicas, state.replicas - maxStep)
-  const stepped = target !== decided.replicas ? `; scale-in step limited to ${maxStep} worker(s): ${target}` : ''
+  // The policy sizes the scale-in step (in one step to what the need allows when the rate is known, at most
+  // standbyReplicas + 1 while it is only a lower bound). A step is one handover that must finish (its workers exit,
+  // the group settles) before the next change starts: membershipHold below.
+  const target = decided.replicas
   const hold = target !== state.replicas ? membershipHold(input, signals, starting, config) : null
   if (hold !== null || target === state.replicas) {
     restart(state.replicas)
@@ -169,7 +168,7 @@ export function stepLocalScaler(
         replicas: state.replicas,
         recommended: decided.replicas,
         hold,
-        reason: hold ? `${decided.reason}${stepped}; held at ${state.replicas}: ${hold}` : decided.reason
+        reason: hold ? `${decided.reason}; held at ${state.replicas}: ${hold}` : decided.reason
       }
     }
   }
@@ -180,7 +179,7 @@ export function stepLocalScaler(
     state: next(target, decided.state),
     actions,
     events,
-    decision: { ...base, replicas: target, recommended: decided.replicas, hold: null, reason: decided.reason + stepped }
+    decision: { ...base, replicas: target, recommended: decided.replicas, hold: null, reason: decided.reason }
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The local scaler's process handling, without a broker: signals come from an in-memory cluster, decisions from a
  * policy the test steers, and the workers are a dummy script. What is checked is what happens to processes: their
- * environment, restarts after a crash, SIGKILL after the grace period, one scale-in step at a time, a clean stop.
+ * environment, restarts after a crash, SIGKILL after the grace period, one scale-in step at a time (as the policy sized it), a clean stop.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -151,7 +151,7 @@ test('workers get their identity; a crash is logged and restarted in its slot; s
   assert.equal(scaler.status().workers.length, 0)
 })
 
-test('scale out, then scale in one worker at a time from the highest slot, each only after the previous exited', async () => {
+test('scale out, then scale in in one step from the highest slots, the next change only after they exited', async () => {
   const policy = steeredPolicy(3)
   const { scaler, logger, eventsFile } = await start('steps', { min: 1, max: 3, policy })
   await waitFor('3 workers running and reporting', () => {
@@ -167,21 +167,27 @@ test('scale out, then scale in one worker at a time from the highest slot, each 
   })
   assert.equal(scaler.status().workers[0]?.slot, 0)
   const sigterms = logger.lines.filter((l) => /: SIGTERM \(scale in/.test(l.message))
-  const stops = logger.lines.filter((l) => / stopped in /.test(l.message))
+  // The policy's one step is one step here: both workers above slot 0 get SIGTERM for it, highest first.
   assert.deepEqual(
     sigterms.map((l) => [l.fields.worker, l.fields.reason]),
     [
-      ['g-worker-2', 'scale in 3 -> 2'],
-      ['g-worker-1', 'scale in 2 -> 1']
+      ['g-worker-2', 'scale in 3 -> 1'],
+      ['g-worker-1', 'scale in 3 -> 1']
     ]
   )
-  assert.ok(sigterms[1]!.at >= stops[0]!.at, 'the second step waited until the first worker had exited')
   assert.deepEqual(
     events(eventsFile)
       .filter((e) => e.type === 'exiting')
-      .map((e) => e.slot),
-    [2, 1]
+      .map((e) => e.slot)
+      .sort(),
+    [1, 2]
   )
+  // A scale-out asked while they stop waits for them: the next worker starts after both exited.
+  policy.replicas = 2
+  await waitFor('two workers again', () => scaler.status().workers.length === 2, { timeoutMs: 10_000 })
+  const stops = logger.lines.filter((l) => / stopped in /.test(l.message))
+  const restarted = logger.lines.filter((l) => /g-worker-1.* started \(/.test(l.message)).at(-1)
+  assert.ok(restarted && stops.every((s) => s.at <= restarted.at), 'the scale-out waited for the scale-in step')
   await scaler.stop()
 })
 

@@ -206,22 +206,32 @@ test('scale-in stops the highest slots only, and drops a crashed slot above the 
   assert.equal(one.state.replicas, 3)
 
   const crashed: WorkerObservation = { ...running(3), phase: 'exited', exitedAtMs: 59_000 }
-  // The policy asks for 2; one step removes one slot (standbyReplicas 0 + 1), and a crashed one is just dropped.
+  // The policy asks for 1: one step, as the policy sized it (it limits the step itself when its rate is only a lower
+  // bound). The running slots above 1 stop, the crashed one is just dropped.
   const two = step(
     state,
     { nowMs: 60_000, signals: signals(), workers: [running(0), running(1), running(2), crashed] },
-    fixedPolicy(() => 2)
-  )
-  assert.deepEqual(two.actions, [{ type: 'forget', slot: 3, reason: 'scale in 4 -> 3' }])
-  assert.equal(two.decision.recommended, 2)
-  assert.match(two.decision.reason, /scale-in step limited to 1 worker\(s\): 3/)
-  const three = step(
-    two.state,
-    { nowMs: 60_500, signals: signals(), workers: [running(0), running(1), running(2)] },
     fixedPolicy(() => 1)
   )
-  assert.deepEqual(three.actions, [{ type: 'stop', slot: 2, reason: 'scale in 3 -> 2' }])
+  assert.deepEqual(two.actions, [
+    { type: 'forget', slot: 3, reason: 'scale in 4 -> 1' },
+    { type: 'stop', slot: 2, reason: 'scale in 4 -> 1' },
+    { type: 'stop', slot: 1, reason: 'scale in 4 -> 1' }
+  ])
+  assert.equal(two.state.replicas, 1)
   assert.equal(two.state.crashes[3], undefined)
+  // The next change waits for the step's workers to exit.
+  const three = step(
+    two.state,
+    {
+      nowMs: 60_500,
+      signals: signals(),
+      workers: [running(0), { ...running(1), phase: 'stopping' }, { ...running(2), phase: 'stopping' }]
+    },
+    fixedPolicy(() => 3)
+  )
+  assert.deepEqual(three.actions, [])
+  assert.match(three.decision.hold ?? '', /still stopping/)
 })
 
 test('crashed workers restart in their slot with doubling backoff, reset after a stable run', () => {
