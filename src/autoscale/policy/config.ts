@@ -3,7 +3,8 @@ import { ConfigError } from '../../errors.ts'
 
 /**
  * The scaling policy's knobs. Every default is chosen to be safe on Kubernetes: never below one replica unless asked,
- * scale out at once, scale in slowly and one pod at a time. docs/autoscaling.md explains each.
+ * scale out at once, scale in only after the HPA's own window (300 s) and then in one step. docs/autoscaling.md
+ * explains each.
  */
 export const scalingPolicyConfigSchema = z
   .object({
@@ -53,7 +54,10 @@ export const scalingPolicyConfigSchema = z
      * load hovering at a threshold does not flap between two counts.
      */
     tolerance: z.number().min(0).lt(1).default(0.1),
-    /** Standby replicas per task; one scale-in step removes at most standbyReplicas + 1 instances. */
+    /**
+     * Standby replicas per task. A scale-in step smaller than standbyReplicas + 1 waits longer; while the per-replica
+     * rate is only a lower bound, one step removes at most standbyReplicas + 1 instances.
+     */
     standbyReplicas: z.number().int().min(0).default(0),
     /**
      * The HPA's tolerance when KEDA carries the decision (Kubernetes default 0.1). The HPA ignores changes within it,
@@ -62,10 +66,11 @@ export const scalingPolicyConfigSchema = z
      */
     hpaTolerance: z.number().min(0).lt(1).default(0.1),
     /**
-     * The pods-per-15s limit of the ScaledObject's `behavior.scaleDown.policies`, when it has one (recommended: Pods
-     * standbyReplicas + 1). With it, scale-in steps smaller than the HPA's tolerance become possible: the scaler
-     * overshoots and the HPA stops at exactly the limit. Without it, a group of 10 or more cannot shrink by one pod
-     * through an HPA with a 10% tolerance, and the policy holds instead.
+     * The pods-per-15s limit of the ScaledObject's `behavior.scaleDown.policies`, when it has one. With it, scale-in
+     * steps smaller than the HPA's tolerance become possible (the scaler overshoots and the HPA stops at exactly the
+     * limit), and a larger scale-in walks down through it, one limited step per sync. Without it (recommended), a
+     * scale-in is the one step the policy decided, and a group of 10 or more cannot shrink by one pod through an HPA
+     * with a 10% tolerance: the policy holds instead.
      */
     hpaScaleDownLimit: z.number().int().min(1).optional(),
     /**
