@@ -50,7 +50,7 @@ export function acceptanceTable(rows: readonly AcceptanceRow[]): string {
     const saving = k.replicaSeconds > 0 ? Math.round((1 - s.replicaSeconds / k.replicaSeconds) * 100) : 0
     return [
       seed === null ? trace : `${trace} (seed ${seed})`,
-      `${k.secondsOverTarget} / ${s.secondsOverTarget}${v.noMoreSecondsOverTarget ? '' : ' **x**'}`,
+      `${group(k.secondsOverTarget)} / ${group(s.secondsOverTarget)}${v.noMoreSecondsOverTarget ? '' : ' **x**'}`,
       `${group(k.replicaSeconds)} / ${group(s.replicaSeconds)}`,
       `${saving}%${v.fewerReplicaSeconds ? '' : ' **x**'}`,
       `${k.rebalances} / ${s.rebalances}${v.fewerRebalances ? '' : ' **x**'}`,
