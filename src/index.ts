@@ -10,6 +10,8 @@ export {
   changeSerde,
   type Grouped,
   type Initializer,
+  type Joined,
+  JoinWindows,
   KGroupedStream,
   KGroupedTable,
   KStream,
@@ -22,11 +24,13 @@ export {
   SessionWindowedKStream,
   SessionWindows,
   SlidingWindows,
+  type StreamJoined,
   StreamsBuilder,
   Suppressed,
   TimeWindowedKStream,
   TimeWindows,
   type ValueAndTimestamp,
+  type ValueJoiner,
   type Windowed
 } from './dsl/index.ts'
 export { ERROR_CODES, type StreamlaneErrorCode } from './error-codes.ts'

@@ -5,7 +5,10 @@ import { BranchedKStream } from './branched-kstream.ts'
 import type { DslContext } from './dsl-context.ts'
 import type { Grouped, Produced, Repartitioned } from './dsl-options.ts'
 import { nullKeyFilter } from './grouping-processors.ts'
+import type { JoinWindows } from './join-windows.ts'
+import type { Joined, StreamJoined, ValueJoiner } from './joined.ts'
 import { KGroupedStream } from './kgrouped-stream.ts'
+import type { KTable } from './ktable.ts'
 import {
   actionProcessor,
   filterProcessor,
@@ -16,6 +19,8 @@ import {
   passThrough,
   selectKeyProcessor
 } from './stateless-processors.ts'
+import { streamStreamJoin } from './stream-stream-join.ts'
+import { streamTableJoin } from './stream-table-join.ts'
 
 /** Serdes a stream still knows: set by `stream()`, `repartition()` or kept by operations that do not change types. */
 export interface KnownSerdes<K, V> {
@@ -189,6 +194,76 @@ export class KStream<K, V> {
   /** Groups the records by a new key, `selector(key, value)`: always through a repartition topic. */
   groupBy<KR>(selector: (key: K, value: V) => KR, grouped: Grouped<KR, V> = {}): KGroupedStream<KR, V> {
     return new KGroupedStream(this.selectKey(selector), grouped)
+  }
+
+  /**
+   * Joins each record with the table's current value for its key (`joiner(value, tableValue, key)`; no output when
+   * the table has none), or with the other stream's records of the same key within `windows` (see docs/topology.md,
+   * Joins). Both sides must be co-partitioned; a stream whose key changed is repartitioned first.
+   */
+  join<VO, VR>(table: KTable<K, VO>, joiner: ValueJoiner<K, V, VO, VR>, joined?: Joined<K, V>): KStream<K, VR>
+  join<VO, VR>(
+    other: KStream<K, VO>,
+    joiner: ValueJoiner<K, V, VO, VR>,
+    windows: JoinWindows,
+    streamJoined?: StreamJoined<K, V, VO>
+  ): KStream<K, VR>
+  join<VO, VR>(
+    other: KTable<K, VO> | KStream<K, VO>,
+    joiner: ValueJoiner<K, V, VO, VR>,
+    options?: Joined<K, V> | JoinWindows,
+    streamJoined?: StreamJoined<K, V, VO>
+  ): KStream<K, VR> {
+    return this.#join(other, joiner as never, options, streamJoined, 'inner')
+  }
+
+  /** Like `join`, but every stream record (with a value) gives a result, with null when nothing matched. */
+  leftJoin<VO, VR>(
+    table: KTable<K, VO>,
+    joiner: ValueJoiner<K, V, VO | null, VR>,
+    joined?: Joined<K, V>
+  ): KStream<K, VR>
+  leftJoin<VO, VR>(
+    other: KStream<K, VO>,
+    joiner: ValueJoiner<K, V, VO | null, VR>,
+    windows: JoinWindows,
+    streamJoined?: StreamJoined<K, V, VO>
+  ): KStream<K, VR>
+  leftJoin<VO, VR>(
+    other: KTable<K, VO> | KStream<K, VO>,
+    joiner: ValueJoiner<K, V, VO | null, VR>,
+    options?: Joined<K, V> | JoinWindows,
+    streamJoined?: StreamJoined<K, V, VO>
+  ): KStream<K, VR> {
+    return this.#join(other, joiner as never, options, streamJoined, 'left')
+  }
+
+  /** A windowed join where unmatched records of either side give a result, with null for the missing side. */
+  outerJoin<VO, VR>(
+    other: KStream<K, VO>,
+    joiner: ValueJoiner<K, V | null, VO | null, VR>,
+    windows: JoinWindows,
+    streamJoined: StreamJoined<K, V, VO> = {}
+  ): KStream<K, VR> {
+    return streamStreamJoin(this, other, joiner, windows, 'outer', streamJoined)
+  }
+
+  #join<VO, VR>(
+    other: KTable<K, VO> | KStream<K, VO>,
+    joiner: ValueJoiner<K, V, VO | null, VR>,
+    options: Joined<K, V> | JoinWindows | undefined,
+    streamJoined: StreamJoined<K, V, VO> | undefined,
+    kind: 'inner' | 'left'
+  ): KStream<K, VR> {
+    if (other instanceof KStream) {
+      if (options === undefined || !('beforeMs' in options)) {
+        throw new TopologyError(
+          'a stream-stream join needs JoinWindows, e.g. JoinWindows.ofTimeDifferenceWithNoGrace(60_000)'
+        )
+      }
+      return streamStreamJoin(this, other, joiner, options, kind, streamJoined ?? {})
+    }
+    return streamTableJoin(this, other, joiner, kind === 'left', (options ?? {}) as Joined<K, V>)
   }
 
   /**

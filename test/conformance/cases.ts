@@ -75,6 +75,13 @@ const WINDOWS: Record<string, readonly Params[]> = {
   ]
 }
 const WINDOW_OPERATIONS = ['count', 'reduce', 'aggregate']
+/** Joins of `in` with `in2` (a table or a stream), with their join windows. */
+const STREAM_TABLE_JOINS = ['join-stream-table', 'join-stream-table-left', 'join-stream-table-rekeyed']
+const STREAM_STREAM_JOINS = ['join-stream-stream', 'join-stream-stream-left', 'join-stream-stream-outer']
+const JOIN_WINDOWS: readonly Params[] = [
+  { diff: 2000, grace: 1000 },
+  { diff: 1000, grace: 0 }
+]
 
 export interface Shape {
   /** Records per case. */
@@ -87,6 +94,7 @@ export interface Shape {
 }
 
 const STREAM_SHAPE: Shape = { records: 160, keys: ['a', 'b', 'c'], nullKeys: 0.06, nullValues: 0.1, topics: ['in'] }
+const JOIN_SHAPE: Shape = { ...STREAM_SHAPE, records: 200, topics: ['in', 'in2'] }
 const TABLE_SHAPE: Shape = {
   records: 160,
   keys: ['a', 'b', 'c', 'd', 'e'],
@@ -159,6 +167,7 @@ export function catalogue(): ConformanceCase[] {
     add(topology, {}, CACHE_ON, topology === 'merge' ? { ...STREAM_SHAPE, topics: ['in', 'in2'] } : STREAM_SHAPE)
   }
   for (const cache of [CACHE_ON, CACHE_OFF]) {
+    for (const topology of STREAM_TABLE_JOINS) add(topology, {}, cache, JOIN_SHAPE)
     for (const topology of STREAM_AGGREGATIONS) add(topology, {}, cache, STREAM_SHAPE)
     for (const topology of TABLES) add(topology, {}, cache, TABLE_SHAPE)
     for (const [kind, settings] of Object.entries(WINDOWS)) {
@@ -168,6 +177,9 @@ export function catalogue(): ConformanceCase[] {
         }
       }
     }
+  }
+  for (const topology of STREAM_STREAM_JOINS) {
+    for (const params of JOIN_WINDOWS) add(topology, params, CACHE_ON, JOIN_SHAPE)
   }
   return cases
 }

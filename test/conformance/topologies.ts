@@ -21,6 +21,7 @@ import type { Serde } from '../../src/serde/serde.ts'
 import { sessionWindowedSerde, timeWindowedSerde } from '../../src/serde/windowed-serdes.ts'
 import type { Processor, ProcessorContext } from '../../src/topology/processor.ts'
 import type { Topology } from '../../src/topology/topology.ts'
+import { joinTopology } from './join-topologies.ts'
 
 export type Params = Readonly<Record<string, number>>
 
@@ -43,7 +44,8 @@ export function buildTopology(
   topics: WindowedTopics = { input: 'in', output: 'out' }
 ): Topology {
   const b = new StreamsBuilder()
-  if (name.startsWith('table-')) table(b, name)
+  if (name.startsWith('join-')) joinTopology(b, name, params)
+  else if (name.startsWith('table-')) table(b, name)
   else if (/^(tumbling|hopping|sliding|session)-/.test(name)) windowed(b, name, params, topics)
   else stream(b, name)
   return b.build()

@@ -79,7 +79,9 @@ final class Topologies {
 
   static Topology build(final String name, final Map<String, Long> p) {
     final StreamsBuilder b = new StreamsBuilder();
-    if (name.startsWith("table-")) {
+    if (name.startsWith("join-")) {
+      JoinTopologies.build(b, name, p);
+    } else if (name.startsWith("table-")) {
       table(b, name, p);
     } else if (name.startsWith("tumbling-") || name.startsWith("hopping-") || name.startsWith("sliding-")
         || name.startsWith("session-")) {

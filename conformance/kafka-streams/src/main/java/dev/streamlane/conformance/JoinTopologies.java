@@ -1,0 +1,56 @@
+package dev.streamlane.conformance;
+
+import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.JoinWindows;
+import org.apache.kafka.streams.kstream.Joined;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.KTable;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.StreamJoined;
+import org.apache.kafka.streams.kstream.ValueJoiner;
+
+/**
+ * The catalogue's join topologies ("join-..."), as test/conformance/join-topologies.ts builds them with Streamlane:
+ * the stream "in" joined with "in2" read as a table or as a stream; the joiner concatenates "value+other" (a missing
+ * side shows as "null").
+ */
+final class JoinTopologies {
+  private static final Serde<String> S = Serdes.String();
+
+  private JoinTopologies() {}
+
+  static void build(final StreamsBuilder b, final String name, final Map<String, Long> p) {
+    final KStream<String, String> in = b.stream("in", Consumed.with(S, S));
+    final Produced<String, String> strings = Produced.with(S, S);
+    final ValueJoiner<String, String, String> j = (v, o) -> v + "+" + o;
+    switch (name) {
+      case "join-stream-table" -> in.join(table(b), j).to("out", strings);
+      case "join-stream-table-left" -> in.leftJoin(table(b), j).to("out", strings);
+      case "join-stream-table-rekeyed" -> in.selectKey((k, v) -> Topologies.first(v))
+          .leftJoin(table(b), j, Joined.with(S, S, S)).to("out", strings);
+      case "join-stream-stream" -> in.join(other(b), j, windows(p), StreamJoined.with(S, S, S)).to("out", strings);
+      case "join-stream-stream-left" -> in.leftJoin(other(b), j, windows(p), StreamJoined.with(S, S, S))
+          .to("out", strings);
+      case "join-stream-stream-outer" -> in.outerJoin(other(b), j, windows(p), StreamJoined.with(S, S, S))
+          .to("out", strings);
+      default -> throw new IllegalArgumentException("unknown topology " + name);
+    }
+  }
+
+  private static KTable<String, String> table(final StreamsBuilder b) {
+    return b.table("in2", Consumed.with(S, S));
+  }
+
+  private static KStream<String, String> other(final StreamsBuilder b) {
+    return b.stream("in2", Consumed.with(S, S));
+  }
+
+  private static JoinWindows windows(final Map<String, Long> p) {
+    return JoinWindows.ofTimeDifferenceAndGrace(Duration.ofMillis(p.get("diff")), Duration.ofMillis(p.get("grace")));
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The differential suite's join topologies ("join-..."), built as
+ * conformance/kafka-streams/src/main/java/dev/streamlane/conformance/JoinTopologies.java builds them with Kafka
+ * Streams: the stream `in` joined with `in2` read as a table or as a stream; the joiner concatenates "value+other"
+ * (a missing side shows as "null", as Java's string concatenation does).
+ */
+import { JoinWindows, type StreamsBuilder } from '../../src/dsl/index.ts'
+import { stringSerde } from '../../src/serde/primitive-serdes.ts'
+import type { Params } from './topologies.ts'
+
+const S = stringSerde()
+const strings = { keySerde: S, valueSerde: S }
+type Value = string | null
+const j = (v: Value, o: Value): string => `${v}+${o}`
+const first = (v: Value): string | null => (v === null || v.length === 0 ? null : v.slice(0, 1))
+
+export function joinTopology(b: StreamsBuilder, name: string, p: Params): unknown {
+  const inp = b.stream<string, Value>('in', strings)
+  const table = () => b.table<string, string>('in2', strings)
+  const other = () => b.stream<string, string>('in2', strings)
+  const windows = () => JoinWindows.ofTimeDifferenceAndGrace(p.diff!, p.grace!)
+  const serdes = { keySerde: S, valueSerde: S, otherValueSerde: S }
+  switch (name) {
+    case 'join-stream-table':
+      return inp.join(table(), j).to('out', strings)
+    case 'join-stream-table-left':
+      return inp.leftJoin(table(), j).to('out', strings)
+    case 'join-stream-table-rekeyed':
+      return inp
+        .selectKey((_k, v) => first(v) as string)
+        .leftJoin(table(), j, { keySerde: S, valueSerde: S })
+        .to('out', strings)
+    case 'join-stream-stream':
+      return inp.join(other(), j, windows(), serdes).to('out', strings)
+    case 'join-stream-stream-left':
+      return inp.leftJoin(other(), j, windows(), serdes).to('out', strings)
+    case 'join-stream-stream-outer':
+      return inp.outerJoin(other(), j, windows(), serdes).to('out', strings)
+    default:
+      throw new Error(`unknown topology ${name}`)
+  }
+}

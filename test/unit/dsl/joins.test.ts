@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { JoinWindows, Serdes, StreamsBuilder } from '../../../src/index.ts'
+import { TopologyTestDriver } from '../../../src/testing/index.ts'
+import { checkCopartitioning } from '../../../src/topology/index.ts'
+
+const str = Serdes.string()
+const strings = { keySerde: str, valueSerde: str }
+
+function driver(build: (b: StreamsBuilder) => void) {
+  const b = new StreamsBuilder()
+  build(b)
+  const d = new TopologyTestDriver(b.build(), { applicationId: 'app' })
+  return {
+    d,
+    left: d.createInputTopic('left', str, str),
+    right: d.createInputTopic('right', str, str),
+    out: () =>
+      d
+        .createOutputTopic('out', str, str)
+        .readRecordsToList()
+        .map((r) => [r.key, r.value, r.timestamp])
+  }
+}
+
+const pair = (v: string | null, o: string | null) => `${v}+${o}`
+
+describe('stream-table joins', () => {
+  test('join: each order gets the customer current at its time; table updates emit nothing', async () => {
+    const { d, left, right, out } = driver((b) => {
+      const customers = b.table('right', strings)
+      b.stream('left', strings).join(customers, pair).to('out', strings)
+    })
+    try {
+      await left.pipeInput('c1', 'o1', 1) // no customer yet: no output
+      await right.pipeInput('c1', 'ann', 2)
+      await left.pipeInput('c1', 'o2', 3)
+      await right.pipeInput('c1', 'ann2', 4)
+      await left.pipeInput('c1', 'o3', 5)
+      await right.pipeInput('c1', null as unknown as string, 6) // deleted
+      await left.pipeInput('c1', 'o4', 7)
+      assert.deepEqual(out(), [
+        ['c1', 'o2+ann', 3],
+        ['c1', 'o3+ann2', 5]
+      ])
+    } finally {
+      await d.close()
+    }
+  })
+
+  test('leftJoin: unmatched records join with null; null values dropped, null keys joined with null', async () => {
+    const { d, left, right, out } = driver((b) => {
+      const customers = b.table('right', strings)
+      b.stream('left', strings).leftJoin(customers, pair).to('out', strings)
+    })
+    try {
+      await left.pipeInput('c1', 'o1', 1)
+      await right.pipeInput('c1', 'ann', 2)
+      await left.pipeInput('c1', 'o2', 3)
+      await left.pipeInput('c1', null as unknown as string, 4)
+      await left.pipeInput(null as unknown as string, 'o5', 5)
+      assert.deepEqual(out(), [
+        ['c1', 'o1+null', 1],
+        ['c1', 'o2+ann', 3],
+        [null, 'o5+null', 5]
+      ])
+    } finally {
+      await d.close()
+    }
+  })
+
+  test('a key change before the join repartitions the stream; the join shares the table sub-topology', () => {
+    const b = new StreamsBuilder()
+    const customers = b.table('right', strings)
+    b.stream('left', strings)
+      .selectKey((_k, v) => v)
+      .join(customers, pair, { name: 'enrich' })
+      .to('out', strings)
+    const description = b.build().describe().toString()
+    assert.match(description, /enrich-repartition/)
+    const joinSub = description.split('Sub-topology').find((s) => s.includes('Processor: enrich '))
+    assert.ok(joinSub?.includes('right'), description)
+  })
+
+  test('co-partitioning: differing partition counts of the joined topics name each topic and count', () => {
+    assert.throws(
+      () => checkCopartitioning([{ subtopology: 0, topics: ['left', 'right'] }], { left: 3, right: 2 }),
+      (e: Error & { code?: string }) =>
+        e.code === 'STREAMLANE_COPARTITIONING_FAILED' && /left has 3 partitions, right has 2 partitions/.test(e.message)
+    )
+  })
+})
+
+describe('stream-stream joins', () => {
+  const windows = JoinWindows.ofTimeDifferenceAndGrace(10, 5)
+
+  test('join: records of the same key within the window join both ways, stamped with the later time', async () => {
+    const { d, left, right, out } = driver((b) => {
+      b.stream('left', strings).join(b.stream('right', strings), pair, windows).to('out', strings)
+    })
+    try {
+      await left.pipeInput('k', 'a', 100)
+      await right.pipeInput('k', 'x', 105)
+      await right.pipeInput('k', 'y', 120) // outside [90, 110] of a
+      await left.pipeInput('k', 'b', 112) // joins x (105) and y (120)
+      assert.deepEqual(out(), [
+        ['k', 'a+x', 105],
+        ['k', 'b+x', 112],
+        ['k', 'b+y', 120]
+      ])
+    } finally {
+      await d.close()
+    }
+  })
+
+  test('leftJoin: an unmatched record is emitted with null only once its window closed (no early null)', async () => {
+    const { d, left, right, out } = driver((b) => {
+      b.stream('left', strings).leftJoin(b.stream('right', strings), pair, windows).to('out', strings)
+    })
+    try {
+      await left.pipeInput('k', 'a', 100)
+      await left.pipeInput('j', 'b', 101)
+      assert.deepEqual(out(), []) // no spurious a+null
+      await right.pipeInput('k', 'x', 108) // a matched: never emitted with null
+      await right.pipeInput('q', 'z', 200) // window of b (101 + 10 + 5) closed
+      assert.deepEqual(out(), [
+        ['k', 'a+x', 108],
+        ['j', 'b+null', 101]
+      ])
+    } finally {
+      await d.close()
+    }
+  })
+
+  test('outerJoin: unmatched records of both sides are emitted when their windows close', async () => {
+    const { d, left, right, out } = driver((b) => {
+      b.stream('left', strings).outerJoin(b.stream('right', strings), pair, windows).to('out', strings)
+    })
+    try {
+      await left.pipeInput('k', 'a', 100)
+      await right.pipeInput('j', 'x', 101)
+      await left.pipeInput('z', 'end', 300)
+      assert.deepEqual(out(), [
+        ['k', 'a+null', 100],
+        ['j', 'null+x', 101]
+      ])
+    } finally {
+      await d.close()
+    }
+  })
+
+  test('describe: window stores on both sides, changelogged, and the shared store of a left join', () => {
+    const b = new StreamsBuilder()
+    b.stream('left', strings)
+      .leftJoin(b.stream('right', strings), pair, windows, { storeName: 'pay' })
+      .to('out', strings)
+    const description = b.build().describe().toString()
+    for (const store of ['pay-this-join-store', 'pay-other-join-store', 'pay-outer-shared-join-store'])
+      assert.match(description, new RegExp(store))
+    assert.doesNotMatch(description, /Sub-topology: 1/)
+  })
+})
