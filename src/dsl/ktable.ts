@@ -8,6 +8,7 @@ import type { Change } from './change.ts'
 import type { DslContext } from './dsl-context.ts'
 import type { Grouped } from './dsl-options.ts'
 import { addDslStore, requireSerde, storeNameFor, tableStoreBuilder } from './dsl-stores.ts'
+import type { ValueJoiner } from './joined.ts'
 import { KGroupedTable } from './kgrouped-table.ts'
 import { type KnownSerdes, KStream } from './kstream.ts'
 import type { Materialized } from './materialized.ts'
@@ -15,6 +16,7 @@ import { derived, MATERIALIZED, type OldValues } from './old-values.ts'
 import { suppressProcessor } from './suppress-processor.ts'
 import type { Suppressed } from './suppressed.ts'
 import { tableFilterProcessor, tableMapValuesProcessor, toStreamProcessor } from './table-processors.ts'
+import { tableTableJoin } from './table-table-join.ts'
 import type { WindowedTableInfo } from './windows.ts'
 
 /**
@@ -106,6 +108,27 @@ export class KTable<K, V> {
     // Subtracting from the old group needs old values: an unnamed table source is materialized for it.
     this.oldValues.enable(true)
     return new KGroupedTable(this.dsl, this.nodeName, selector, grouped)
+  }
+
+  /**
+   * Joins two tables on their key: the result changes whenever either side does, with the other side's current value
+   * (see docs/topology.md, Joins). `join` has a value only while both sides do; `leftJoin` while this one does
+   * (other side null when missing); `outerJoin` while either does. A key losing its result gets a tombstone.
+   */
+  join<VO, VR>(other: KTable<K, VO>, joiner: ValueJoiner<K, V, VO, VR>, name?: string): KTable<K, VR> {
+    return tableTableJoin(this, other, joiner as ValueJoiner<K, V | null, VO | null, VR>, 'inner', name)
+  }
+
+  leftJoin<VO, VR>(other: KTable<K, VO>, joiner: ValueJoiner<K, V, VO | null, VR>, name?: string): KTable<K, VR> {
+    return tableTableJoin(this, other, joiner as ValueJoiner<K, V | null, VO | null, VR>, 'left', name)
+  }
+
+  outerJoin<VO, VR>(
+    other: KTable<K, VO>,
+    joiner: ValueJoiner<K, V | null, VO | null, VR>,
+    name?: string
+  ): KTable<K, VR> {
+    return tableTableJoin(this, other, joiner, 'outer', name)
   }
 
   /**

@@ -77,6 +77,7 @@ const WINDOWS: Record<string, readonly Params[]> = {
 const WINDOW_OPERATIONS = ['count', 'reduce', 'aggregate']
 /** Joins of `in` with `in2` (a table or a stream), with their join windows. */
 const STREAM_TABLE_JOINS = ['join-stream-table', 'join-stream-table-left', 'join-stream-table-rekeyed']
+const TABLE_TABLE_JOINS = ['join-table-table', 'join-table-table-left', 'join-table-table-outer']
 const STREAM_STREAM_JOINS = ['join-stream-stream', 'join-stream-stream-left', 'join-stream-stream-outer']
 const JOIN_WINDOWS: readonly Params[] = [
   { diff: 2000, grace: 1000 },
@@ -167,7 +168,6 @@ export function catalogue(): ConformanceCase[] {
     add(topology, {}, CACHE_ON, topology === 'merge' ? { ...STREAM_SHAPE, topics: ['in', 'in2'] } : STREAM_SHAPE)
   }
   for (const cache of [CACHE_ON, CACHE_OFF]) {
-    for (const topology of STREAM_TABLE_JOINS) add(topology, {}, cache, JOIN_SHAPE)
     for (const topology of STREAM_AGGREGATIONS) add(topology, {}, cache, STREAM_SHAPE)
     for (const topology of TABLES) add(topology, {}, cache, TABLE_SHAPE)
     for (const [kind, settings] of Object.entries(WINDOWS)) {
@@ -178,8 +178,15 @@ export function catalogue(): ConformanceCase[] {
       }
     }
   }
+  // Joins come last, so adding them left the seeds (and so the inputs) of the cases above unchanged.
+  for (const cache of [CACHE_ON, CACHE_OFF]) {
+    for (const topology of STREAM_TABLE_JOINS) add(topology, {}, cache, JOIN_SHAPE)
+  }
   for (const topology of STREAM_STREAM_JOINS) {
     for (const params of JOIN_WINDOWS) add(topology, params, CACHE_ON, JOIN_SHAPE)
+  }
+  for (const cache of [CACHE_ON, CACHE_OFF]) {
+    for (const topology of TABLE_TABLE_JOINS) add(topology, {}, cache, { ...TABLE_SHAPE, topics: ['in', 'in2'] })
   }
   return cases
 }

@@ -15,6 +15,7 @@ const j = (v: Value, o: Value): string => `${v}+${o}`
 const first = (v: Value): string | null => (v === null || v.length === 0 ? null : v.slice(0, 1))
 
 export function joinTopology(b: StreamsBuilder, name: string, p: Params): unknown {
+  if (name.startsWith('join-table-table')) return tableTable(b, name)
   const inp = b.stream<string, Value>('in', strings)
   const table = () => b.table<string, string>('in2', strings)
   const other = () => b.stream<string, string>('in2', strings)
@@ -36,6 +37,21 @@ export function joinTopology(b: StreamsBuilder, name: string, p: Params): unknow
       return inp.leftJoin(other(), j, windows(), serdes).to('out', strings)
     case 'join-stream-stream-outer':
       return inp.outerJoin(other(), j, windows(), serdes).to('out', strings)
+    default:
+      throw new Error(`unknown topology ${name}`)
+  }
+}
+
+function tableTable(b: StreamsBuilder, name: string): unknown {
+  const left = b.table<string, string>('in', strings)
+  const right = b.table<string, string>('in2', strings)
+  switch (name) {
+    case 'join-table-table':
+      return left.join(right, j).toStream().to('out', strings)
+    case 'join-table-table-left':
+      return left.leftJoin(right, j).toStream().to('out', strings)
+    case 'join-table-table-outer':
+      return left.outerJoin(right, j).toStream().to('out', strings)
     default:
       throw new Error(`unknown topology ${name}`)
   }

@@ -31,7 +31,7 @@ test('a stream-table join and a stream-stream join through the runtime give the 
     .join(
       builder.stream(payments, strings),
       (order, payment) => `${order}+${payment}`,
-      JoinWindows.ofTimeDifferenceWithNoGrace(60_000)
+      JoinWindows.ofTimeDifferenceWithNoGrace(6_000)
     )
     .to(paid, strings)
 
@@ -62,7 +62,7 @@ test('a stream-table join and a stream-stream join through the runtime give the 
     const expectedEnriched: string[] = []
     const expectedPaid: string[] = []
     for (const [i, customer] of ['ann', 'bob', 'cy', 'dee', 'eve', 'ann'].entries()) {
-      const time = t0 + 10_000 * (i + 1)
+      const time = t0 + 20_000 * (i + 1)
       orderRows.push([customer, `o${i}`, time])
       expectedEnriched.push(`${customer}=o${i}@${customer === 'eve' ? 'null' : `${customer}-v1`}`)
       if (i % 2 === 0) {

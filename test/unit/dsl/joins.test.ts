@@ -160,3 +160,61 @@ describe('stream-stream joins', () => {
     assert.doesNotMatch(description, /Sub-topology: 1/)
   })
 })
+
+describe('table-table joins', () => {
+  const build = (kind: 'join' | 'leftJoin' | 'outerJoin') =>
+    driver((b) => {
+      const left = b.table('left', strings)
+      const right = b.table('right', strings)
+      left[kind](right, pair).toStream().to('out', strings)
+    })
+
+  test('join: a result while both sides have a value, a tombstone when one is deleted', async () => {
+    const { d, left, right, out } = build('join')
+    try {
+      await left.pipeInput('k', 'a', 1)
+      await right.pipeInput('k', 'x', 2)
+      await left.pipeInput('k', 'b', 3)
+      await right.pipeInput('k', null as unknown as string, 4)
+      await d.advanceWallClockTime(60_000) // commit: the tables' caches flush
+      assert.deepEqual(out(), [
+        ['k', 'a+x', 2],
+        ['k', 'b+x', 3],
+        ['k', null, 4]
+      ])
+    } finally {
+      await d.close()
+    }
+  })
+
+  test('leftJoin and outerJoin: the missing side is null (a left join ignores right values without a left one)', async () => {
+    for (const [kind, expected] of [
+      [
+        'leftJoin',
+        [
+          ['k', 'a+null', 1],
+          ['k', 'a+x', 2]
+        ]
+      ],
+      [
+        'outerJoin',
+        [
+          ['k', 'a+null', 1],
+          ['k', 'a+x', 2],
+          ['j', 'null+y', 3]
+        ]
+      ]
+    ] as const) {
+      const { d, left, right, out } = build(kind)
+      try {
+        await left.pipeInput('k', 'a', 1)
+        await right.pipeInput('k', 'x', 2)
+        await right.pipeInput('j', 'y', 3)
+        await d.advanceWallClockTime(60_000)
+        assert.deepEqual(out(), expected, kind)
+      } finally {
+        await d.close()
+      }
+    }
+  })
+})

@@ -25,7 +25,7 @@ final class JoinTopologies {
   private JoinTopologies() {}
 
   static void build(final StreamsBuilder b, final String name, final Map<String, Long> p) {
-    final KStream<String, String> in = b.stream("in", Consumed.with(S, S));
+    final KStream<String, String> in = name.startsWith("join-table-table") ? null : b.stream("in", Consumed.with(S, S));
     final Produced<String, String> strings = Produced.with(S, S);
     final ValueJoiner<String, String, String> j = (v, o) -> v + "+" + o;
     switch (name) {
@@ -37,6 +37,11 @@ final class JoinTopologies {
       case "join-stream-stream-left" -> in.leftJoin(other(b), j, windows(p), StreamJoined.with(S, S, S))
           .to("out", strings);
       case "join-stream-stream-outer" -> in.outerJoin(other(b), j, windows(p), StreamJoined.with(S, S, S))
+          .to("out", strings);
+      case "join-table-table" -> b.table("in", Consumed.with(S, S)).join(table(b), j).toStream().to("out", strings);
+      case "join-table-table-left" -> b.table("in", Consumed.with(S, S)).leftJoin(table(b), j).toStream()
+          .to("out", strings);
+      case "join-table-table-outer" -> b.table("in", Consumed.with(S, S)).outerJoin(table(b), j).toStream()
           .to("out", strings);
       default -> throw new IllegalArgumentException("unknown topology " + name);
     }
