@@ -9,6 +9,7 @@ import type { JoinWindows } from './join-windows.ts'
 import type { Joined, StreamJoined, ValueJoiner } from './joined.ts'
 import { KGroupedStream } from './kgrouped-stream.ts'
 import type { KTable } from './ktable.ts'
+import type { Materialized } from './materialized.ts'
 import {
   actionProcessor,
   filterProcessor,
@@ -21,6 +22,7 @@ import {
 } from './stateless-processors.ts'
 import { streamStreamJoin } from './stream-stream-join.ts'
 import { streamTableJoin } from './stream-table-join.ts'
+import { streamToTable } from './stream-to-table.ts'
 
 /** Serdes a stream still knows: set by `stream()`, `repartition()` or kept by operations that do not change types. */
 export interface KnownSerdes<K, V> {
@@ -194,6 +196,14 @@ export class KStream<K, V> {
   /** Groups the records by a new key, `selector(key, value)`: always through a repartition topic. */
   groupBy<KR>(selector: (key: K, value: V) => KR, grouped: Grouped<KR, V> = {}): KGroupedStream<KR, V> {
     return new KGroupedStream(this.selectKey(selector), grouped)
+  }
+
+  /**
+   * This stream read as a table (a changelog): the latest value per key, a null value deletes the key, records
+   * without a key are dropped. A stream whose key changed is repartitioned first.
+   */
+  toTable(materialized: Materialized<K, V> = {}): KTable<K, V> {
+    return streamToTable(this, materialized)
   }
 
   /**

@@ -188,5 +188,8 @@ export function catalogue(): ConformanceCase[] {
   for (const cache of [CACHE_ON, CACHE_OFF]) {
     for (const topology of TABLE_TABLE_JOINS) add(topology, {}, cache, { ...TABLE_SHAPE, topics: ['in', 'in2'] })
   }
+  for (const cache of [CACHE_ON, CACHE_OFF]) {
+    for (const topology of ['stream-toTable', 'stream-toTable-rekeyed']) add(topology, {}, cache, TABLE_SHAPE)
+  }
   return cases
 }

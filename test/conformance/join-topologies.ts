@@ -16,6 +16,15 @@ const first = (v: Value): string | null => (v === null || v.length === 0 ? null 
 
 export function joinTopology(b: StreamsBuilder, name: string, p: Params): unknown {
   if (name.startsWith('join-table-table')) return tableTable(b, name)
+  if (name === 'stream-toTable') return b.stream<string, string>('in', strings).toTable().toStream().to('out', strings)
+  if (name === 'stream-toTable-rekeyed') {
+    return b
+      .stream<string, string>('in', strings)
+      .selectKey((_k, v) => first(v) as string)
+      .toTable({ storeName: 'tt', keySerde: S, valueSerde: S })
+      .toStream()
+      .to('out', strings)
+  }
   const inp = b.stream<string, Value>('in', strings)
   const table = () => b.table<string, string>('in2', strings)
   const other = () => b.stream<string, string>('in2', strings)

@@ -218,3 +218,41 @@ describe('table-table joins', () => {
     }
   })
 })
+
+describe('KStream.toTable', () => {
+  test('the latest value per key; a null value deletes; re-keyed streams are repartitioned', async () => {
+    const b = new StreamsBuilder()
+    b.stream('left', strings).toTable({ storeName: 'latest' }).toStream().to('out', strings)
+    const d = new TopologyTestDriver(b.build(), { applicationId: 'app', cacheMaxBytes: 0 })
+    try {
+      const input = d.createInputTopic('left', str, str)
+      await input.pipeInput('k', 'a', 1)
+      await input.pipeInput('k', 'b', 2)
+      await input.pipeInput('j', 'c', 3)
+      await input.pipeInput('j', null as unknown as string, 4)
+      const store = d.getKeyValueStore<string, string>('latest')
+      assert.deepEqual(
+        [...store.all()].map(({ key, value }) => [key, value]),
+        [['k', 'b']]
+      )
+      const out = d.createOutputTopic('out', str, str).readKeyValuesToList()
+      assert.deepEqual(
+        out.map((r) => [r.key, r.value]),
+        [
+          ['k', 'a'],
+          ['k', 'b'],
+          ['j', 'c'],
+          ['j', null]
+        ]
+      )
+    } finally {
+      await d.close()
+    }
+    const rekeyed = new StreamsBuilder()
+    rekeyed
+      .stream('left', strings)
+      .selectKey((_k, v) => v)
+      .toTable({ keySerde: str })
+    assert.match(rekeyed.build().describe().toString(), /KSTREAM-TOTABLE-\d+-repartition/)
+  })
+})

@@ -4,15 +4,18 @@ import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.JoinWindows;
 import org.apache.kafka.streams.kstream.Joined;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
+import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.StreamJoined;
 import org.apache.kafka.streams.kstream.ValueJoiner;
+import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * The catalogue's join topologies ("join-..."), as test/conformance/join-topologies.ts builds them with Streamlane:
@@ -26,6 +29,16 @@ final class JoinTopologies {
 
   static void build(final StreamsBuilder b, final String name, final Map<String, Long> p) {
     final KStream<String, String> in = name.startsWith("join-table-table") ? null : b.stream("in", Consumed.with(S, S));
+    if (name.equals("stream-toTable")) {
+      in.toTable().toStream().to("out", Produced.with(S, S));
+      return;
+    }
+    if (name.equals("stream-toTable-rekeyed")) {
+      in.selectKey((k, v) -> Topologies.first(v))
+          .toTable(Materialized.<String, String, KeyValueStore<Bytes, byte[]>>as("tt").withKeySerde(S).withValueSerde(S))
+          .toStream().to("out", Produced.with(S, S));
+      return;
+    }
     final Produced<String, String> strings = Produced.with(S, S);
     final ValueJoiner<String, String, String> j = (v, o) -> v + "+" + o;
     switch (name) {

@@ -79,7 +79,7 @@ final class Topologies {
 
   static Topology build(final String name, final Map<String, Long> p) {
     final StreamsBuilder b = new StreamsBuilder();
-    if (name.startsWith("join-")) {
+    if (name.startsWith("join-") || name.startsWith("stream-toTable")) {
       JoinTopologies.build(b, name, p);
     } else if (name.startsWith("table-")) {
       table(b, name, p);
