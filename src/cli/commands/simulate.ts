@@ -1,12 +1,22 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { acceptanceRows, acceptanceTable, acceptanceTraces } from '../../autoscale/simulator/acceptance.ts'
-import { compareControllers, defaultComparisonSettings } from '../../autoscale/simulator/compare.ts'
-import { parseCsvTrace } from '../../autoscale/simulator/csv-trace.ts'
-import { SimulationInputError } from '../../autoscale/simulator/errors.ts'
-import { summaryMarkdown, type TraceReport, traceReport } from '../../autoscale/simulator/report.ts'
-import { BUILT_IN_TRACES, builtInTrace, isBuiltInTrace, type LoadTrace } from '../../autoscale/simulator/traces.ts'
+import {
+  acceptanceRows,
+  acceptanceTable,
+  acceptanceTraces,
+  BUILT_IN_TRACES,
+  builtInTrace,
+  compareControllers,
+  defaultComparisonSettings,
+  isBuiltInTrace,
+  type LoadTrace,
+  parseCsvTrace,
+  SimulationInputError,
+  summaryMarkdown,
+  type TraceReport,
+  traceReport
+} from '../../autoscale/simulator/index.ts'
 
 interface SimulateOptions {
   trace: string[]
