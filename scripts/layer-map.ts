@@ -18,9 +18,23 @@ export const mayImport: Readonly<Record<string, readonly string[]>> = {
   dsl: ['topology', 'state', 'serde'],
   // observe takes runtime's types through interfaces it owns, so runtime may use observe and not the other way.
   observe: ['topology', 'endpoint'],
-  runtime: ['kafka', 'topology', 'state', 'assignment', 'serde', 'observe', 'endpoint'],
+  // query takes the running app through an interface it owns (QuerySource), so the app can offer the query API.
+  query: ['topology', 'state', 'serde'],
+  runtime: ['kafka', 'topology', 'state', 'assignment', 'serde', 'observe', 'endpoint', 'query'],
   // kafka: the admin client (offsets, group descriptions); assignment: the userData codecs.
   autoscale: ['kafka', 'assignment', 'observe', 'endpoint'],
   testing: ['topology', 'state', 'serde', 'dsl'],
-  cli: ['kafka', 'topology', 'state', 'serde', 'dsl', 'runtime', 'assignment', 'autoscale', 'observe', 'endpoint']
+  cli: [
+    'kafka',
+    'topology',
+    'state',
+    'serde',
+    'dsl',
+    'runtime',
+    'assignment',
+    'autoscale',
+    'observe',
+    'endpoint',
+    'query'
+  ]
 }

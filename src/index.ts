@@ -35,6 +35,12 @@ export {
 } from './dsl/index.ts'
 export { ERROR_CODES, type StreamlaneErrorCode } from './error-codes.ts'
 export { ConfigError, StreamlaneError } from './errors.ts'
+export {
+  type KeyQueryMetadata,
+  type LocalStoreOptions,
+  QueryError,
+  type StreamsClientMetadata
+} from './query/index.ts'
 export type { AppState, StateListener, TaskRestoreProgress } from './runtime/index.ts'
 export {
   type AppDefinition,

@@ -45,6 +45,8 @@ export interface HttpServerOptions {
   /** Required on every route but the probes (/healthz, /ready) when given. */
   tokens?: BearerToken[]
   tls?: ServerTls
+  /** More routes on the same server and behind the same token (the runtime adds the query endpoint). */
+  routes?: (server: FastifyInstance) => void
 }
 
 /** Routes the kubelet probes: they answer without a token (a probe cannot carry a Secret) and reveal only a state. */
@@ -57,7 +59,7 @@ export interface HttpServer {
 
 /** The routes, without listening (tests call `inject`). */
 export function buildHttpServer(
-  options: Pick<HttpServerOptions, 'registry' | 'health' | 'tokens' | 'tls'>
+  options: Pick<HttpServerOptions, 'registry' | 'health' | 'tokens' | 'tls' | 'routes'>
 ): FastifyInstance {
   // Fastify's request logging stays off: probes every few seconds would drown the app's own log. Nothing here takes a
   // body, so the limit is small.
@@ -78,6 +80,7 @@ export function buildHttpServer(
     const { state, ready } = options.health()
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', state })
   })
+  options.routes?.(app)
   return app
 }
 

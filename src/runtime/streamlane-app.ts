@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto'
 import type { Registry } from 'prom-client'
 import { decodeAssignmentInfo } from '../assignment/index.ts'
 import { readSecret } from '../endpoint/index.ts'
-import { StreamlaneError } from '../errors.ts'
+import { ConfigError, StreamlaneError } from '../errors.ts'
 import { createAdmin, type KafkaAdmin } from '../kafka/admin.ts'
 import type { KafkaConnectionSecurity } from '../kafka/connection.ts'
 import { ProducerFencedError } from '../kafka/errors.ts'
@@ -23,7 +23,26 @@ import { type HttpServer, httpSecurity, startHttpServer } from '../observe/http-
 import { createLogger, type Logger } from '../observe/logger.ts'
 import { type AppMetrics, createAppMetrics } from '../observe/metrics.ts'
 import { restoreProgressLogger } from '../observe/restore-progress-log.ts'
-import { StateDirectory } from '../state/index.ts'
+import {
+  type GroupHostMap,
+  type KeyQueryMetadata,
+  type LocalStoreOptions,
+  localKeyValueStore,
+  localSessionStore,
+  localWindowStore,
+  metadataForAllStreamsClients,
+  type QuerySource,
+  queryMetadataForKey,
+  registerQueryRoutes,
+  type StreamsClientMetadata
+} from '../query/index.ts'
+import type { Serde } from '../serde/index.ts'
+import {
+  type ReadOnlyKeyValueStore,
+  type ReadOnlySessionStore,
+  type ReadOnlyWindowStore,
+  StateDirectory
+} from '../state/index.ts'
 import { type ErrorHandlerConfig, planTopology, type Topology, type TopologyPlan } from '../topology/index.ts'
 import { TaskLifecycle } from './active-task-lifecycle.ts'
 import { AppLifecycle, type AppState, type StateListener } from './app-state.ts'
@@ -34,6 +53,7 @@ import { kafkaConnectionSecurity } from './kafka-security.ts'
 import { Mutex } from './mutex.ts'
 import { ProducerRecordCollector } from './producer-collector.ts'
 import { productionFailureHandler } from './production-failure-handler.ts'
+import { queryAccess } from './query-access.ts'
 import { ScalerReporter } from './scaler-reporter.ts'
 import { StateRestorer, type TaskRestoreProgress } from './state-restorer.ts'
 import { type OffsetToCommit, TaskManager } from './task-manager.ts'
@@ -85,6 +105,12 @@ export class StreamlaneApp {
   #rebalances = 0
   /** TLS and SASL options of every Kafka connection, certificates read; holds secrets, so it is never logged. */
   readonly #kafkaSecurity: KafkaConnectionSecurity
+  /** Interactive queries' view of this app; the host maps are those of the last assignment. */
+  readonly #query: QuerySource
+  #hostMap: GroupHostMap | undefined
+  #topicLayout:
+    | { sourceTopics: ReadonlyMap<number, readonly string[]>; partitionCounts: Map<string, number> }
+    | undefined
 
   constructor(topology: Topology, config: StreamsConfigInput, options: StreamlaneAppOptions = {}) {
     this.config = resolveConfig(config)
@@ -104,6 +130,40 @@ export class StreamlaneApp {
       producerFencings: () => this.#committer?.fencings ?? 0
     })
     this.onRestoreProgress(restoreProgressLogger(this.#log))
+    this.#query = queryAccess({
+      plan: this.plan,
+      applicationServer: this.config.applicationServer,
+      sourceTopics: () => this.#topicLayout?.sourceTopics,
+      partitionCounts: () => this.#topicLayout?.partitionCounts,
+      tasks: () => this.#tasks,
+      hostMap: () => (this.#member?.rebalanceInProgress === false ? this.#hostMap : undefined)
+    })
+  }
+
+  /**
+   * Which instance (`applicationServer`) holds `key` of `store` as active, which hold standby copies, and its
+   * partition. Throws a retriable QueryError (STREAMLANE_QUERY_UNAVAILABLE) while the group rebalances.
+   */
+  queryMetadataForKey<K>(store: string, key: K, keySerde: Serde<K>): KeyQueryMetadata {
+    return queryMetadataForKey(this.#query, store, key, keySerde)
+  }
+
+  /** Every instance of the group with its applicationServer and the partitions it holds. */
+  metadataForAllStreamsClients(): StreamsClientMetadata[] {
+    return metadataForAllStreamsClients(this.#query, [...this.plan.storeBuilders.keys()])
+  }
+
+  /** A read-only view of a key-value store's partitions held here (docs/interactive-queries.md). */
+  keyValueStore<K, V>(store: string, options?: LocalStoreOptions<K>): ReadOnlyKeyValueStore<K, V> {
+    return localKeyValueStore(this.#query, store, options)
+  }
+
+  windowStore<K, V>(store: string, options?: LocalStoreOptions<K>): ReadOnlyWindowStore<K, V> {
+    return localWindowStore(this.#query, store, options)
+  }
+
+  sessionStore<K, AGG>(store: string, options?: LocalStoreOptions<K>): ReadOnlySessionStore<K, AGG> {
+    return localSessionStore(this.#query, store, options)
   }
 
   get #eos(): boolean {
@@ -197,21 +257,29 @@ export class StreamlaneApp {
     }
     this.#lifecycle.transition('REBALANCING')
     try {
-      if (config.metricsPort !== undefined) {
+      const httpPort = config.metricsPort ?? applicationServerPort(config.applicationServer)
+      if (httpPort !== undefined) {
         const lifecycle = this.#lifecycle
         const health = () => ({ state: lifecycle.state, live: lifecycle.live, ready: lifecycle.ready })
         const server = { registry: this.#metrics.registry, health }
         const security = httpSecurity(config)
+        const stores = [...this.plan.storeBuilders.keys()]
+        const scheme = security.tls ? 'https' : 'http'
         this.#httpServer = await startHttpServer({
           ...server,
           ...security,
-          port: config.metricsPort,
+          // The query endpoint is on only when the instance publishes where peers reach it.
+          routes: config.applicationServer
+            ? (routes) => registerQueryRoutes(routes, { source: this.#query, stores, scheme })
+            : undefined,
+          port: httpPort,
           host: config.metricsHost
         })
         this.#log.info({ port: this.#httpServer.port }, 'metrics and health endpoint listening')
       }
       this.#admin = createAdmin(connection)
       const { partitionPlan, partitionCounts } = await prepareTopics(this.#admin, this.plan, config.replicationFactor)
+      this.#topicLayout = { sourceTopics: partitionPlan.sourceTopics, partitionCounts }
       const isolation = config.processingGuarantee === 'exactly_once_v2' ? 'read_committed' : 'read_uncommitted'
       if (this.#statefulSubtopologies.size > 0) {
         this.#stateDir = StateDirectory.open({
@@ -497,6 +565,7 @@ export class StreamlaneApp {
         `group ${this.config.applicationId}: the leader could not assign tasks (error code ${info.errorCode}); see the leader's log`
       )
     }
+    this.#hostMap = { active: info.partitionsByHost, standby: info.standbyPartitionsByHost }
     // Every owned partition, not just the added ones: after a fencing closed all tasks, the same assignment comes back.
     const newTasks = await this.#taskLifecycle!.start(flatten(change.assignment.partitions))
     this.#log.info(
@@ -543,6 +612,16 @@ export class StreamlaneApp {
     if (this.state !== 'PENDING_SHUTDOWN' && this.state !== 'NOT_RUNNING') this.#lifecycle.transition('ERROR')
     for (const listener of this.#errorListeners) listener(this.#error)
   }
+}
+
+/** The port of `host:port` (the HTTP server listens there when `metricsPort` is not set). */
+function applicationServerPort(applicationServer: string | undefined): number | undefined {
+  if (applicationServer === undefined) return undefined
+  const port = Number(applicationServer.slice(applicationServer.lastIndexOf(':') + 1))
+  if (!applicationServer.includes(':') || !Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new ConfigError('applicationServer', `${applicationServer} is not host:port`)
+  }
+  return port
 }
 
 /** The fencing behind `error`, which may come wrapped (a processor's send, a production failure). */

@@ -6,7 +6,7 @@ import type { ConsumedRecord, TopicPartition } from '../kafka/index.ts'
 import { Headers } from '../serde/index.ts'
 import type { TaskStateManager } from '../state/index.ts'
 import { topicPartitionKey } from '../topic-partition.ts'
-import type { ErrorHandlerConfig, RawRecord, RecordCollector, TopologyPlan } from '../topology/index.ts'
+import type { ErrorHandlerConfig, RawRecord, RecordCollector, StateStore, TopologyPlan } from '../topology/index.ts'
 import {
   addTaskCounters,
   newTaskCounters,
@@ -144,6 +144,16 @@ export class TaskManager {
   /** The task's stores, if it has any. */
   stateOf(taskId: string): TaskStateManager | undefined {
     return this.#tasks.get(taskId)?.state
+  }
+
+  /**
+   * A store of an active task as its processors see it (record cache included), for interactive queries;
+   * `restoring` while the task catches up with its changelog, undefined when the task is not here.
+   */
+  storeOf(taskId: string, store: string): StateStore | 'restoring' | undefined {
+    const task = this.#tasks.get(taskId)
+    if (!task) return undefined
+    return task.restoring ? 'restoring' : task.graph.getStateStore(store)
   }
 
   isRestoring(taskId: string): boolean {

@@ -78,5 +78,6 @@ export {
   TaskStateManager,
   type TaskStateManagerOptions
 } from './task-state-manager.ts'
+export { keyValueView, type StoreFamily, sessionView, storeFamily, windowView } from './typed-views.ts'
 export { valueAndTimestampSerde } from './value-formats.ts'
 export { LayeredWindowStore } from './window-store.ts'

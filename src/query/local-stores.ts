@@ -1,0 +1,184 @@
+/**
+ * Read-only views of the stores this instance holds (Kafka Streams' `KafkaStreams.store()`): one view over every
+ * local active task of the store. A key lookup goes to the key's partition when the key's serde is known, and fails
+ * with a retriable error when that partition is not here; scans visit each local partition in turn (ordered within a
+ * partition, not across them). Reads see what the tasks have processed, record cache included, committed or not.
+ */
+import type { Serde } from '../serde/index.ts'
+import {
+  type KeyValue,
+  type KeyValueIterator,
+  keyValueView,
+  MappingIterator,
+  type ReadOnlyKeyValueStore,
+  type ReadOnlySessionStore,
+  type ReadOnlyWindowStore,
+  type StoreFamily,
+  sessionView,
+  storeFamily,
+  type WindowStoreIterator,
+  windowView
+} from '../state/index.ts'
+import { QueryError } from './errors.ts'
+import { partitionOfKey, storePartitioning } from './key-metadata.ts'
+import type { QuerySource } from './query-source.ts'
+
+export interface LocalStoreOptions<K> {
+  /** The store's key serde: key lookups then read only the key's partition (and say so when it is elsewhere). */
+  keySerde?: Serde<K>
+}
+
+/** One view per local partition of the store, opened lazily, through `view`. */
+class LocalPartitions<S> {
+  readonly source: QuerySource
+  readonly store: string
+  readonly view: (partition: number) => S
+
+  constructor(source: QuerySource, store: string, view: (partition: number) => S) {
+    this.source = source
+    this.store = store
+    this.view = view
+  }
+
+  /** The view of `partition`, or the retriable error that says why it cannot be read here. */
+  at(partition: number): S {
+    const found = this.source.localStore(this.store, partition)
+    if (found === 'restoring') {
+      throw new QueryError(
+        'STREAMLANE_QUERY_UNAVAILABLE',
+        `store ${this.store}, partition ${partition}: the task is restoring its state; retry shortly`
+      )
+    }
+    if (found === undefined) {
+      throw new QueryError(
+        'STREAMLANE_QUERY_NOT_LOCAL',
+        `store ${this.store}, partition ${partition}: not active on this instance (it may have moved); ask queryMetadataForKey and retry`
+      )
+    }
+    return this.view(partition)
+  }
+
+  all(): S[] {
+    return this.source.localPartitions(this.store).map((p) => this.view(p))
+  }
+}
+
+function checkFamily(source: QuerySource, store: string, expected: StoreFamily): void {
+  const { kind } = storePartitioning(source, store)
+  if (kind !== undefined && storeFamily(kind) !== expected) {
+    throw new QueryError('STREAMLANE_QUERY_STORE_KIND', `store ${store} is a ${kind} store, not a ${expected} store`)
+  }
+}
+
+function partitions<S>(source: QuerySource, store: string, view: (store: ReturnType<QuerySource['localStore']>) => S) {
+  return new LocalPartitions(source, store, (p) => view(source.localStore(store, p)))
+}
+
+/** Each store's iterator in turn; closing closes the one open. */
+function concat<K, V>(opens: readonly (() => KeyValueIterator<K, V>)[]): KeyValueIterator<K, V> {
+  let current: KeyValueIterator<K, V> | undefined
+  function* entries(): Generator<KeyValue<K, V>> {
+    for (const open of opens) {
+      current = open()
+      try {
+        yield* current
+      } finally {
+        current.close()
+      }
+    }
+  }
+  const generator = entries()
+  return new MappingIterator(
+    generator,
+    (entry) => entry,
+    () => {
+      current?.close()
+      generator.return(undefined)
+    }
+  )
+}
+
+export function localKeyValueStore<K, V>(
+  source: QuerySource,
+  store: string,
+  options: LocalStoreOptions<K> = {}
+): ReadOnlyKeyValueStore<K, V> {
+  checkFamily(source, store, 'key-value')
+  const { kind } = storePartitioning(source, store)
+  const local = partitions(source, store, (s) => keyValueView<K, V>(s as never, kind))
+  const { keySerde } = options
+  return {
+    name: store,
+    get(key) {
+      if (keySerde) return local.at(partitionOfKey(source, store, key, keySerde)).get(key)
+      for (const view of local.all()) {
+        const value = view.get(key)
+        if (value !== null) return value
+      }
+      return null
+    },
+    range: (from, to) => concat(local.all().map((v) => () => v.range(from, to))),
+    reverseRange: (from, to) => concat(local.all().map((v) => () => v.reverseRange(from, to))),
+    prefixScan: (prefix, serde) => concat(local.all().map((v) => () => v.prefixScan(prefix, serde))),
+    all: () => concat(local.all().map((v) => () => v.all())),
+    reverseAll: () => concat(local.all().map((v) => () => v.reverseAll())),
+    approximateNumEntries: () => local.all().reduce((sum, v) => sum + v.approximateNumEntries(), 0)
+  }
+}
+
+export function localWindowStore<K, V>(
+  source: QuerySource,
+  store: string,
+  options: LocalStoreOptions<K> = {}
+): ReadOnlyWindowStore<K, V> {
+  checkFamily(source, store, 'window')
+  const { kind } = storePartitioning(source, store)
+  const local = partitions(source, store, (s) => windowView<K, V>(s as never, kind))
+  const { keySerde } = options
+  /** The views that may hold `key`: its partition's when the serde is known, else every local one. */
+  const holding = (key: K) => (keySerde ? [local.at(partitionOfKey(source, store, key, keySerde))] : local.all())
+  function fetch(key: K, windowStart: number): V | null
+  function fetch(key: K, timeFrom: number, timeTo: number): WindowStoreIterator<V>
+  function fetch(key: K, timeFrom: number, timeTo?: number): V | null | WindowStoreIterator<V> {
+    if (timeTo === undefined) {
+      for (const view of holding(key)) {
+        const value = view.fetch(key, timeFrom)
+        if (value !== null) return value
+      }
+      return null
+    }
+    return concat(holding(key).map((v) => () => v.fetch(key, timeFrom, timeTo)))
+  }
+  return {
+    name: store,
+    fetch,
+    backwardFetch: (key, from, to) => concat(holding(key).map((v) => () => v.backwardFetch(key, from, to))),
+    fetchAll: (from, to) => concat(local.all().map((v) => () => v.fetchAll(from, to))),
+    all: () => concat(local.all().map((v) => () => v.all()))
+  }
+}
+
+export function localSessionStore<K, AGG>(
+  source: QuerySource,
+  store: string,
+  options: LocalStoreOptions<K> = {}
+): ReadOnlySessionStore<K, AGG> {
+  checkFamily(source, store, 'session')
+  const local = partitions(source, store, (s) => sessionView<K, AGG>(s as never))
+  const { keySerde } = options
+  const holding = (key: K) => (keySerde ? [local.at(partitionOfKey(source, store, key, keySerde))] : local.all())
+  return {
+    name: store,
+    findSessions: (key, earliestEnd, latestStart) =>
+      concat(holding(key).map((v) => () => v.findSessions(key, earliestEnd, latestStart))),
+    fetchSession(key, start, end) {
+      for (const view of holding(key)) {
+        const value = view.fetchSession(key, start, end)
+        if (value !== null) return value
+      }
+      return null
+    },
+    fetch: (key) => concat(holding(key).map((v) => () => v.fetch(key))),
+    all: () => concat(local.all().map((v) => () => v.all()))
+  }
+}
