@@ -28,7 +28,9 @@ let failed = false
 
 async function stopBroker(): Promise<void> {
   await broker?.stop()
+  broker = undefined
   if (brokerDir) rmSync(brokerDir, { recursive: true, force: true })
+  brokerDir = undefined
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -91,6 +93,19 @@ try {
       { ...process.env, KAFKA_BROKERS: brokers }
     )) !== 0
   failed ||= containerFailed
+
+  // The chaos test restarts its broker: it runs alone, on a broker of its own, once the suite's broker is gone.
+  await stopBroker()
+  step('chaos test (kills, freezes, a broker restart; its own broker)')
+  failed ||=
+    (await run(
+      process.execPath,
+      ['--test', '--test-timeout=600000', '--test-reporter=spec', 'test/chaos/**/*.test.ts'],
+      {
+        STREAMLANE_LOG_LEVEL: 'warn',
+        ...process.env
+      }
+    )) !== 0
 } catch (error) {
   console.error(`streamlane: ${error instanceof BrokerSetupError ? error.message : String(error)}`)
   failed = true

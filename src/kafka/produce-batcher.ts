@@ -11,7 +11,14 @@ export interface BatcherOptions<Item, Result> {
   batchBytes: number
   /** Sends items as one request; resolves with one result per item, in order. */
   dispatch: (items: Item[]) => Promise<Result[]>
+  /**
+   * While it returns true, nothing new goes on the wire (queued items wait, checked again every HOLD_RECHECK_MS):
+   * the caller may no longer be entitled to write them (see the runtime's MembershipGuard).
+   */
+  hold?: () => boolean
 }
+
+const HOLD_RECHECK_MS = 25
 
 interface Pending<Item, Result> {
   items: Item[]
@@ -100,6 +107,10 @@ export class ProduceBatcher<Item, Result> {
   #fire(): void {
     this.#timer = null
     if (this.#inflight || this.#queue.length === 0) return
+    if (this.#options.hold?.()) {
+      this.#timer = setTimeout(() => this.#fire(), HOLD_RECHECK_MS)
+      return
+    }
     const batch: Pending<Item, Result>[] = []
     let bytes = 0
     while (

@@ -20,6 +20,11 @@ export interface ProducerOptions extends KafkaConnectionOptions {
   deliveryTimeoutMs?: number
   /** The broker aborts a transaction left open longer than this. Default 60000. */
   transactionTimeoutMs?: number
+  /**
+   * While it returns true, queued records are not sent (they wait, or `discardUnsent()` drops them); records already
+   * on the wire complete. The runtime holds writes while its ownership of the tasks is in doubt.
+   */
+  holdWhile?: () => boolean
 }
 
 export const ACKS = { all: ProduceAcks.ALL, leader: ProduceAcks.LEADER, none: ProduceAcks.NO_RESPONSE } as const
@@ -33,6 +38,7 @@ export interface ResolvedProducerOptions extends ResolvedConnectionOptions {
   compression: NonNullable<ProducerOptions['compression']>
   deliveryTimeoutMs: number
   transactionTimeoutMs: number
+  holdWhile: (() => boolean) | undefined
 }
 
 export function resolveProducerOptions(options: ProducerOptions): ResolvedProducerOptions {
@@ -58,7 +64,8 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
     acks,
     compression: options.compression ?? 'none',
     deliveryTimeoutMs: positive('deliveryTimeoutMs', options.deliveryTimeoutMs ?? 120_000),
-    transactionTimeoutMs: positive('transactionTimeoutMs', options.transactionTimeoutMs ?? 60_000)
+    transactionTimeoutMs: positive('transactionTimeoutMs', options.transactionTimeoutMs ?? 60_000),
+    holdWhile: options.holdWhile
   }
 }
 

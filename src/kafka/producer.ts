@@ -47,6 +47,11 @@ export interface KafkaProducer {
   commitTransaction(): Promise<void>
   /** Drops what is queued and aborts: nothing of the transaction becomes visible to read_committed readers. */
   abortTransaction(): Promise<void>
+  /**
+   * Drops the records queued but not sent yet (their send() rejects with `reason`) and forgets the failure that
+   * reports for flush(); records on the wire complete. For writes that must not happen any more (tasks lost).
+   */
+  discardUnsent(reason: Error): Promise<void>
   readonly transactionalId: string | undefined
   readonly inTransaction: boolean
   close(): Promise<void>
@@ -112,7 +117,8 @@ class StreamlaneProducer implements KafkaProducer {
     this.#batcher = new ProduceBatcher({
       lingerMs: resolved.lingerMs,
       batchBytes: resolved.batchSize,
-      dispatch: (records) => this.#produce(records)
+      dispatch: (records) => this.#produce(records),
+      hold: resolved.holdWhile
     })
   }
 
@@ -355,6 +361,12 @@ class StreamlaneProducer implements KafkaProducer {
     await this.#end(transaction, false)
   }
 
+  async discardUnsent(reason: Error): Promise<void> {
+    this.#batcher.discardQueued(reason)
+    await this.#batcher.idle()
+    this.#batcher.clearError()
+  }
+
   #requireTransaction(operation: string): Transaction {
     if (!this.#transaction) throw new KafkaRequestError(operation, 'no transaction is open')
     return this.#transaction
@@ -382,7 +394,8 @@ class StreamlaneProducer implements KafkaProducer {
   async close(): Promise<void> {
     if (this.#closed) return
     try {
-      if (!this.#fenced && !this.#transaction) await this.flush().catch(() => {})
+      // Records held back (ownership in doubt) are not sent on the way out either.
+      if (!this.#fenced && !this.#transaction && !this.#resolved.holdWhile?.()) await this.flush().catch(() => {})
       this.#batcher.discardQueued(new KafkaClosedError('the Kafka producer'))
     } finally {
       this.#closed = true

@@ -14,6 +14,7 @@ import type { KafkaProducer } from '../kafka/producer.ts'
 import type { Logger } from '../observe/logger.ts'
 import type { StateDirectory } from '../state/index.ts'
 import type { TaskLifecycle } from './active-task-lifecycle.ts'
+import type { MembershipGuard } from './membership-guard.ts'
 import { isFatalProductionError, type ProducerRecordCollector } from './producer-collector.ts'
 import type { TaskManager } from './task-manager.ts'
 
@@ -22,8 +23,8 @@ export interface CommitterOptions {
   commitIntervalMs: number
   exactlyOnce: boolean
   tasks: Pick<TaskManager, 'taskIds' | 'offsetsToCommit' | 'commitState' | 'markCommitted' | 'processedTotal'>
-  collector: Pick<ProducerRecordCollector, 'flush' | 'acknowledgedOffset'>
-  group: Pick<GroupMember, 'commitOffsets' | 'generation' | 'requestRejoin'>
+  collector: Pick<ProducerRecordCollector, 'flush' | 'acknowledgedOffset' | 'discardUnsent'>
+  group: Pick<GroupMember, 'commitOffsets' | 'generation' | 'requestRejoin' | 'rebalanceInProgress'>
   /** The producer in use right now: under exactly-once the transactional one, replaced after a fencing. */
   producer: () => KafkaProducer
   /** Starts a new producer (a new epoch) in place of the fenced one, in the collector too. */
@@ -31,6 +32,8 @@ export interface CommitterOptions {
   taskLifecycle: Pick<TaskLifecycle, 'restartFromCommitted' | 'closeAllUncommitted' | 'closeAfterFailure'>
   /** Present when the app has state: commits refresh its lock and clean obsolete task directories. */
   stateDir: Pick<StateDirectory, 'refreshLock' | 'cleanRemovedTasks'> | undefined
+  /** Whether this member may still write for its tasks; a commit waits while it is in doubt. */
+  guard: Pick<MembershipGuard, 'doubt' | 'confirmed' | 'gone'>
   logger: Logger
 }
 
@@ -71,6 +74,7 @@ export class Committer {
    * commits: one transaction holds them all.
    */
   async commit(taskIds?: Iterable<string>): Promise<void> {
+    if (this.#withheld()) return
     if (this.#o.exactlyOnce) return this.#commitTransaction()
     const { tasks, collector } = this.#o
     const ids = taskIds ? [...taskIds] : undefined
@@ -80,19 +84,43 @@ export class Committer {
     this.scheduleNextCommit()
     this.#maintainStateDirectory()
     if (offsets.length === 0) return
+    const sentAt = Date.now()
     try {
       await this.#o.group.commitOffsets(offsets)
+      this.#o.guard.confirmed(sentAt)
       tasks.markCommitted(offsets)
       this.#committedRecords = tasks.processedTotal
     } catch (error) {
       // The group moved on (rebalance, fenced generation): the commit is retried by the owner after the rebalance,
       // and records are replayed at worst, never skipped.
-      if (error instanceof RebalanceInProgressError || error instanceof OffsetCommitRejectedError) {
+      // A generation that moved on while this member is rejoining: the rebalance under way says what it owns.
+      const rejoining = error instanceof OffsetCommitRejectedError && error.kafkaCode === 'ILLEGAL_GENERATION'
+      if (error instanceof RebalanceInProgressError || (rejoining && this.#o.group.rebalanceInProgress)) {
         this.#o.logger.warn({ err: error, partitions: offsets.length }, 'offset commit deferred')
+        return
+      }
+      if (error instanceof OffsetCommitRejectedError) {
+        // The member is unknown or its generation is gone (Kafka Streams' TaskMigratedException): write nothing more
+        // for the tasks until a new assignment says what this member owns; rejoin now rather than at a heartbeat.
+        this.#o.logger.warn({ err: error, partitions: offsets.length }, 'offset commit refused; tasks may be lost')
+        this.#o.guard.gone(`an offset commit was refused: ${error.message}`)
+        this.#o.group.requestRejoin('the offset commit was refused')
         return
       }
       throw error
     }
+  }
+
+  /**
+   * True when this member's ownership of its tasks is in doubt (see MembershipGuard): then nothing is flushed, sent
+   * or committed; the commit is tried again one interval later, or the tasks are closed dirty once they are lost.
+   */
+  #withheld(): boolean {
+    const doubt = this.#o.guard.doubt()
+    if (doubt === undefined) return false
+    this.#o.logger.warn({ reason: doubt }, 'commit withheld: this member may have lost its tasks')
+    this.scheduleNextCommit()
+    return true
   }
 
   /** Under exactly-once, every send belongs to a transaction: one is open whenever tasks may produce. */
@@ -117,6 +145,9 @@ export class Committer {
     const offsets = tasks.offsetsToCommit()
     try {
       await collector.flush()
+      // The flush may have spanned a pause: ask again before the offsets and the commit go out. The transaction
+      // stays open; it commits at the next interval, or is aborted once the tasks turn out to be lost.
+      if (this.#withheld()) return
       if (offsets.length > 0) {
         const generation = group.generation
         if (!generation) {
@@ -130,6 +161,7 @@ export class Committer {
           offsets
         })
       }
+      if (this.#withheld()) return
       await producer.commitTransaction()
     } catch (error) {
       // Records the production handler failed on (a missing topic, a record too large) would fail every retry.
@@ -159,12 +191,16 @@ export class Committer {
     }
   }
 
-  /** Tasks lost without a chance to commit (the session expired): their progress is given up, not committed. */
+  /**
+   * Tasks lost without a chance to commit (the session expired, the member is unknown): their progress is given up,
+   * and nothing more is written for them, not even what was already produced but not sent (their new owner may have
+   * written newer values since, which these would overwrite).
+   */
   async dropLost(lostIds: ReadonlySet<string>): Promise<void> {
     if (this.#o.exactlyOnce) {
       // The open transaction holds output of the lost tasks: abort it, and restart the others from their offsets.
       await this.#abortAndRewind((id) => !lostIds.has(id))
-    } else await this.#o.collector.flush().catch(() => undefined)
+    } else await this.#o.collector.discardUnsent()
   }
 
   /**

@@ -25,6 +25,13 @@ export interface ProductionFailure {
   readonly origins: readonly ProducedRecordOrigin[]
 }
 
+/** Why records were dropped unsent: their tasks were lost, the new owner writes them. Not a failure of the app. */
+class RecordsDiscardedError extends Error {
+  constructor() {
+    super('records dropped unsent: the tasks that produced them were lost')
+  }
+}
+
 /** Decides what a failed send means: throw to fail (the error surfaces at flush), return to skip the records. */
 export type ProductionFailureHandler = (failure: ProductionFailure) => void
 
@@ -125,6 +132,7 @@ export class ProducerRecordCollector implements RecordCollector {
         this.#failure ??= fatal instanceof Error ? fatal : cause
       }
     }
+    if (cause instanceof RecordsDiscardedError) return
     // A fenced producer can send nothing more: the app must see the fencing itself, and no handler may skip it.
     if (cause instanceof ProducerFencedError) {
       this.#failure ??= cause
@@ -155,6 +163,17 @@ export class ProducerRecordCollector implements RecordCollector {
     await Promise.allSettled([...this.#inFlight])
     this.#failure = undefined
     this.#producer = producer
+  }
+
+  /**
+   * Drops every record not written yet, here and queued in the producer, because the tasks that produced them were
+   * lost (a member that may have lost its tasks writes nothing for them). Records already on the wire complete.
+   */
+  async discardUnsent(): Promise<void> {
+    this.#records = []
+    this.#origins = []
+    await this.#producer.discardUnsent(new RecordsDiscardedError())
+    await Promise.allSettled([...this.#inFlight])
   }
 
   /** Resolves once every record sent so far is acknowledged; rejects with the first failure that was not skipped. */

@@ -50,6 +50,7 @@ import { Committer } from './committer.ts'
 import { resolveConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts'
 import { streamlaneAssignor, subscriptionUserData } from './group-protocol.ts'
 import { kafkaConnectionSecurity } from './kafka-security.ts'
+import { MembershipGuard } from './membership-guard.ts'
 import { Mutex } from './mutex.ts'
 import { ProducerRecordCollector } from './producer-collector.ts'
 import { productionFailureHandler } from './production-failure-handler.ts'
@@ -85,6 +86,10 @@ export class StreamlaneApp {
   #producer: KafkaProducer | undefined
   #reader: KafkaPartitionReader | undefined
   #member: GroupMember | undefined
+  /** Whether the member may still write for its tasks; nothing is processed, sent or committed while in doubt. */
+  readonly #guard: MembershipGuard
+  /** Whether the loop found ownership in doubt on its last look, to log when that starts and ends. */
+  #inDoubt = false
   #collector: ProducerRecordCollector | undefined
   #tasks: TaskManager | undefined
   #taskLifecycle: TaskLifecycle | undefined
@@ -130,6 +135,11 @@ export class StreamlaneApp {
       producerFencings: () => this.#committer?.fencings ?? 0
     })
     this.onRestoreProgress(restoreProgressLogger(this.#log))
+    this.#guard = new MembershipGuard({
+      sessionTimeoutMs: this.config.sessionTimeoutMs,
+      heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+      hasGeneration: () => this.#member?.generation !== undefined
+    })
     this.#query = queryAccess({
       plan: this.plan,
       applicationServer: this.config.applicationServer,
@@ -360,6 +370,7 @@ export class StreamlaneApp {
         this.#log.info({ reason }, 'rebalance started')
         if (this.state === 'RUNNING') this.#lifecycle.transition('REBALANCING')
       })
+      this.#member.on('heartbeat', (_generation, sentAtMs) => this.#guard.confirmed(sentAtMs))
       this.#member.on('warning', (error) => this.#log.warn({ err: error }, 'group member warning'))
       this.#member.on('rebalance', () => this.#rebalances++)
       this.#member.on('failed', (error) => this.#fail(error))
@@ -386,6 +397,7 @@ export class StreamlaneApp {
         replaceProducer: () => this.#replaceProducer(),
         taskLifecycle: this.#taskLifecycle,
         stateDir: this.#stateDir,
+        guard: this.#guard,
         logger: this.#log
       })
       // Registering the transactional id before joining fences a previous incarnation of this instance and aborts
@@ -473,6 +485,8 @@ export class StreamlaneApp {
       idempotent: true,
       deliveryTimeoutMs: config.deliveryTimeoutMs,
       transactionTimeoutMs: config.transactionTimeoutMs,
+      // Records produced before a pause (SIGSTOP, GC) must not go out after it if the tasks may be someone else's now.
+      holdWhile: () => this.#guard.doubt() !== undefined,
       // One transactional producer per process, stable across restarts when the member is static.
       transactionalId: this.#eos ? `${config.applicationId}-${config.groupInstanceId ?? this.processId}` : undefined
     })
@@ -510,14 +524,18 @@ export class StreamlaneApp {
             await taskLifecycle.restoreStep()
             this.#runningIfRestored(false)
           }
-          await committer.ensureTransaction()
           tasks.addRecords(records)
-          await tasks.process(PROCESS_BUDGET_MS)
-          await tasks.punctuate(Date.now())
-          this.#collector!.dispatch()
           const { pause, resume } = tasks.backPressure()
           if (pause.length > 0) reader.pause(pause)
           if (resume.length > 0) reader.resume(resume)
+          // Processing, punctuators (suppression emits included) and commits all write for the tasks: none of them
+          // runs while this member may have lost its tasks. Checked again after processing, which a pause may split.
+          if (this.#ownershipInDoubt()) return
+          await committer.ensureTransaction()
+          await tasks.process(PROCESS_BUDGET_MS)
+          if (this.#ownershipInDoubt()) return
+          await tasks.punctuate(Date.now())
+          this.#collector!.dispatch()
           if (committer.commitDue || tasks.commitRequested()) await this.#commit()
         })
       } catch (error) {
@@ -558,6 +576,8 @@ export class StreamlaneApp {
 
   async #onAssigned(change: AssignmentChange): Promise<void> {
     const tasks = this.#tasks!
+    // A SyncGroup just succeeded: the member owns what this assignment says, as of now.
+    this.#guard.assigned()
     const info = decodeAssignmentInfo(change.assignment.userData)
     if (info.errorCode !== 0) {
       throw new StreamlaneError(
@@ -587,8 +607,26 @@ export class StreamlaneApp {
     this.#lifecycle.transition('RUNNING')
   }
 
+  /** Asks the guard, and logs when doubt about this member's ownership of its tasks starts and ends. */
+  #ownershipInDoubt(): boolean {
+    const doubt = this.#guard.doubt()
+    if ((doubt !== undefined) !== this.#inDoubt) {
+      this.#inDoubt = doubt !== undefined
+      if (doubt !== undefined) {
+        this.#log.warn(
+          { reason: doubt, tasks: this.#tasks?.taskIds },
+          'writes held: this member may have lost its tasks'
+        )
+      } else this.#log.info('writes resumed: the group confirmed this member')
+    }
+    return doubt !== undefined
+  }
+
   async #onRevoke(partitions: TopicPartitions[], context: RevokeContext): Promise<void> {
     const taskLifecycle = this.#taskLifecycle!
+    // A revocation in a rebalance follows a SyncGroup that succeeded: the member is in the group right now.
+    if (context.reason === 'rebalance') this.#guard.confirmed(Date.now())
+    if (context.reason === 'lost') this.#guard.gone('the group member lost its partitions')
     const lost = flatten(partitions)
     const ids = [...this.#tasks!.groupByTask(lost).keys()]
     if (this.#error) {
@@ -597,9 +635,15 @@ export class StreamlaneApp {
       this.#log.info({ reason: context.reason, tasks: ids }, 'tasks closed without committing')
       return
     }
-    if (context.reason !== 'lost') await this.#commit(ids)
-    else await this.#committer!.dropLost(new Set(ids))
-    await taskLifecycle.close(ids, { clean: context.reason !== 'lost' })
+    if (context.reason !== 'lost') {
+      await this.#commit(ids)
+      await taskLifecycle.close(ids, { clean: true })
+    } else {
+      // Dirty close (Kafka Streams' onPartitionsLost): no cache flush, no changelog or output write, no checkpoint;
+      // then whatever the tasks produced and was not sent yet is dropped too.
+      await taskLifecycle.close(ids, { clean: false })
+      await this.#committer!.dropLost(new Set(ids))
+    }
     taskLifecycle.stopReading(lost)
     this.#log.info({ reason: context.reason, tasks: ids }, 'tasks revoked')
   }

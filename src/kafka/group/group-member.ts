@@ -74,7 +74,7 @@ export class GroupMember extends EventEmitter<GroupMemberEvents> {
     this.#coordinator = new GroupCoordinator(this.#options)
     this.#heartbeat = new HeartbeatLoop(this.#coordinator, this.#options.heartbeatIntervalMs, {
       current: () => (this.#inJoin ? undefined : this.#commitGeneration()),
-      onBeat: (sent) => this.emit('heartbeat', sent.generationId),
+      onBeat: (sent, sentAtMs) => this.emit('heartbeat', sent.generationId, sentAtMs),
       onFailure: (error, sent) => this.#onHeartbeatFailure(error, sent)
     })
     const self = this

@@ -11,7 +11,8 @@ import type { CommitGeneration } from './offsets.ts'
 export interface HeartbeatTarget {
   /** The generation to heartbeat for, or undefined to skip this beat. */
   current(): CommitGeneration | undefined
-  onBeat(sent: CommitGeneration): void
+  /** The beat sent at `sentAtMs` was acknowledged: the coordinator restarted the session when it received it. */
+  onBeat(sent: CommitGeneration, sentAtMs: number): void
   onFailure(error: unknown, sent: CommitGeneration): void
 }
 
@@ -45,6 +46,7 @@ export class HeartbeatLoop {
       if (signal.aborted) return
       const sent = this.#target.current()
       if (!sent) continue
+      const sentAtMs = Date.now()
       try {
         await this.#coordinator.request(
           'Heartbeat',
@@ -55,7 +57,7 @@ export class HeartbeatLoop {
           Date.now() + this.#intervalMs,
           signal
         )
-        if (!signal.aborted) this.#target.onBeat(sent)
+        if (!signal.aborted) this.#target.onBeat(sent, sentAtMs)
       } catch (error) {
         if (!signal.aborted) this.#target.onFailure(error, sent)
       }

@@ -94,7 +94,8 @@ export interface GroupMemberEvents {
   assigned: [change: AssignmentChange]
   revoked: [partitions: TopicPartitions[], context: RevokeContext]
   lost: [partitions: TopicPartitions[], reason: string]
-  heartbeat: [generationId: number]
+  /** A heartbeat sent at `sentAtMs` (epoch ms) was acknowledged: the session runs from then at the coordinator. */
+  heartbeat: [generationId: number, sentAtMs: number]
   /** A recoverable problem (heartbeat failed, leave failed): logged by the runtime, no action needed. */
   warning: [error: Error]
   /** The member stopped for good; its partitions are no longer owned. */

@@ -5,8 +5,10 @@
  * - Fenced by a newer producer: the test starts a producer with an instance's transactional id while the instance
  *   processes, which is what a zombie's replacement does. The instance must recover and keep counting.
  * - Fenced by the broker: an instance is frozen (SIGSTOP) inside a transaction while input flows, until the broker
- *   aborts that transaction for its timeout (bumping the epoch) and the group moves its tasks; thawed (SIGCONT), it
- *   is a zombie with stale tasks and a dead epoch, and must rejoin rather than write.
+ *   aborts that transaction for its timeout (bumping the epoch); thawed (SIGCONT), it is a zombie with a dead epoch.
+ *   Both orders are tested. Within its session timeout, it is still a member when it wakes up: it writes, and the
+ *   broker fences its producer (the broker-side fencing path). Past its session timeout, its membership check stops
+ *   it first: it holds every write, learns that its tasks are lost, and closes them without writing.
  *
  * Both assert the same outcome: read_committed counts equal the truth for every word, each word's count updates
  * strictly increase (nothing from aborted work is visible), and every instance is still alive and running tasks.
@@ -193,9 +195,25 @@ async function ends(admin: KafkaAdmin, topic: string): Promise<Map<number, { hig
   return new Map([...high].map(([partition, h]) => [partition, { high: h, stable: stable.get(partition)! }]))
 }
 
-test('an instance frozen past its transaction timeout wakes up fenced, rejoins and counts exactly', async () => {
+/** Log lines after `mark` whose message starts with `message`. */
+function logged(instance: AppInstance, mark: number, message: string): number {
+  return instance.log.slice(mark).indexOf(`"msg":"${message}`)
+}
+
+/**
+ * Freezes an instance inside a transaction with writes until the broker aborted that transaction, thaws it, and
+ * checks that it recovers and that the counts are exact. Returns the thawed instance and where its log was at the
+ * freeze, for the checks of the order in which the zombie met its fate.
+ */
+async function frozenPastTransactionTimeout(
+  name: string,
+  sessionTimeoutMs: number
+): Promise<{ frozen: AppInstance; mark: number }> {
   // Without the record cache every count is written as it is made, so a transaction almost always holds writes.
-  const run = await setUp('fence-frozen', 2, { STREAMLANE_CACHE_MAX_BYTES: '0' })
+  const run = await setUp(name, 2, {
+    STREAMLANE_CACHE_MAX_BYTES: '0',
+    STREAMLANE_SESSION_TIMEOUT_MS: String(sessionTimeoutMs)
+  })
   const admin = createAdmin({ brokers: testBrokers() })
   try {
     produceContinuously(run)
@@ -236,7 +254,11 @@ test('an instance frozen past its transaction timeout wakes up fenced, rejoins a
       { timeoutMs: 60_000, intervalMs: 200 }
     )
     frozen.signal('SIGCONT')
-    await waitFor('the thawed instance fenced', () => fencingWarnings(frozen) > 0, { timeoutMs: 30_000 })
+    await waitFor(
+      'the thawed instance fenced, or told that its tasks are lost',
+      () => fencingWarnings(frozen) > 0 || /"reason":"lost"/.test(frozen.log.slice(mark)),
+      { timeoutMs: 30_000 }
+    )
     await waitFor('the thawed instance running tasks again', () => runsTasksAfter(frozen, mark), {
       timeoutMs: 60_000
     })
@@ -246,8 +268,26 @@ test('an instance frozen past its transaction timeout wakes up fenced, rejoins a
       assert.equal(instance.child.exitCode, null, `${instance.name} exited; its log:\n${instance.log.slice(-3000)}`)
       assert.doesNotMatch(instance.log, /processing stopped on an error/)
     }
+    return { frozen, mark }
   } finally {
     await admin.close()
     await tearDown(run)
   }
+}
+
+test('frozen past its transaction timeout but within its session: it writes, the broker fences it, it rejoins', async () => {
+  // The freeze (about the 5 s transaction timeout plus the broker's abort check) stays within the session.
+  const { frozen, mark } = await frozenPastTransactionTimeout('fence-frozen-member', 20_000)
+  assert.ok(logged(frozen, mark, 'producer fenced') >= 0, 'the broker fenced the producer')
+  assert.equal(logged(frozen, mark, 'writes held'), -1, 'a member that is still in the group is not held back')
+})
+
+test('frozen past its transaction and session timeouts: it holds every write and closes its lost tasks unwritten', async () => {
+  const { frozen, mark } = await frozenPastTransactionTimeout('fence-frozen-lost', 3_000)
+  const held = logged(frozen, mark, 'writes held')
+  assert.ok(held >= 0, `the membership check stopped the zombie; its log:\n${frozen.log.slice(mark, mark + 4000)}`)
+  const lost = frozen.log.slice(mark).search(/"reason":"lost"[^\n]*"msg":"tasks revoked"/)
+  assert.ok(lost > held, 'its tasks were closed as lost after the writes were held')
+  const fenced = logged(frozen, mark, 'producer fenced')
+  assert.ok(fenced === -1 || fenced > held, 'no write reached the broker before the membership check')
 })

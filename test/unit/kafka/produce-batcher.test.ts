@@ -73,3 +73,26 @@ test('discardQueued rejects what was not sent; in-flight work completes', async 
   await batcher.idle()
   assert.equal(net.requests.length, 1)
 })
+
+test('while held, nothing new goes on the wire, even when flushed; released, it goes out; discarded, never', async () => {
+  const net = fakeNetwork()
+  let held = true
+  const batcher = new ProduceBatcher({ lingerMs: 0, batchBytes: 1_000, dispatch: net.dispatch, hold: () => held })
+  const first = batcher.add([1], 1)
+  void batcher.flush().catch(() => {})
+  await new Promise((r) => setTimeout(r, 60))
+  assert.equal(net.requests.length, 0, 'held through the linger and a flush')
+  held = false
+  await new Promise((r) => setTimeout(r, 60))
+  assert.deepEqual(net.requests[0]?.items, [1], 'sent once released')
+  net.requests[0]?.answer()
+  assert.deepEqual(await first, ['ack-1'])
+  held = true
+  const dropped = batcher.add([2], 1)
+  await new Promise((r) => setTimeout(r, 30))
+  batcher.discardQueued(new Error('tasks lost'))
+  await assert.rejects(dropped, /tasks lost/)
+  held = false
+  await new Promise((r) => setTimeout(r, 60))
+  assert.equal(net.requests.length, 1, 'a discarded record is never sent')
+})

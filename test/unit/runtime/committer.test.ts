@@ -10,7 +10,11 @@ const silent = { info() {}, warn() {}, error() {}, debug() {} } as unknown as Co
 const OFFSETS: OffsetToCommit[] = [{ topic: 'in', partition: 0, offset: 5n }]
 
 /** A committer over fakes that record, in order, every call that matters to the commit protocols. */
-function setup(exactlyOnce: boolean, failures: { sendOffsets?: Error; commitOffsets?: Error } = {}) {
+function setup(
+  exactlyOnce: boolean,
+  failures: { sendOffsets?: Error; commitOffsets?: Error } = {},
+  doubt: { reason?: string; rebalancing?: boolean } = {}
+) {
   const calls: string[] = []
   let inTransaction = exactlyOnce
   const producer = {
@@ -49,10 +53,14 @@ function setup(exactlyOnce: boolean, failures: { sendOffsets?: Error; commitOffs
       flush: async () => {
         calls.push('flush')
       },
-      acknowledgedOffset: () => undefined
+      acknowledgedOffset: () => undefined,
+      discardUnsent: async () => {
+        calls.push('discardUnsent')
+      }
     },
     group: {
       generation: { generationId: 3, memberId: 'm', groupInstanceId: null, leaderId: 'm', isLeader: true },
+      rebalanceInProgress: doubt.rebalancing ?? false,
       commitOffsets: async () => {
         calls.push('commitOffsets')
         if (failures.commitOffsets) throw failures.commitOffsets
@@ -78,6 +86,14 @@ function setup(exactlyOnce: boolean, failures: { sendOffsets?: Error; commitOffs
       refreshLock: () => calls.push('refreshLock'),
       cleanRemovedTasks: () => []
     },
+    guard: {
+      doubt: () => doubt.reason,
+      confirmed: (at) => calls.push(`confirmed ${typeof at}`),
+      gone: (reason) => {
+        doubt.reason = reason
+        calls.push('gone')
+      }
+    },
     logger: silent
   })
   return { committer, calls }
@@ -86,7 +102,7 @@ function setup(exactlyOnce: boolean, failures: { sendOffsets?: Error; commitOffs
 test('at-least-once: outputs acknowledged, then the stores, then the input offsets', async () => {
   const { committer, calls } = setup(false)
   await committer.commit()
-  assert.deepEqual(calls, ['flush', 'commitState', 'refreshLock', 'commitOffsets', 'markCommitted'])
+  assert.deepEqual(calls, ['flush', 'commitState', 'refreshLock', 'commitOffsets', 'confirmed number', 'markCommitted'])
   assert.equal(committer.committedRecords, 7)
   assert.equal(committer.commitDue, false)
 })
@@ -136,4 +152,36 @@ test('a fencing closes every task uncommitted, replaces the producer and rejoins
   await committer.recoverFromFencing(new ProducerFencedError('app-1'))
   assert.deepEqual(calls, ['closeAllUncommitted', 'replaceProducer', 'rejoin: the producer was fenced'])
   assert.equal(committer.fencings, 1)
+})
+
+for (const exactlyOnce of [false, true]) {
+  test(`${exactlyOnce ? 'exactly-once' : 'at-least-once'}: while ownership is in doubt nothing is flushed or committed`, async () => {
+    const { committer, calls } = setup(exactlyOnce, {}, { reason: 'no heartbeat acknowledged for 7000 ms' })
+    await committer.commit()
+    assert.deepEqual(calls, [], 'no flush (caches stay unwritten), no offsets, no transaction')
+    assert.equal(committer.commitDue, false, 'tried again one interval later')
+  })
+}
+
+test('at-least-once: an offset commit refused for an unknown member holds every write and rejoins', async () => {
+  const refused = new OffsetCommitRejectedError('app', 3, 'm', 'UNKNOWN_MEMBER_ID')
+  const { committer, calls } = setup(false, { commitOffsets: refused })
+  await committer.commit()
+  assert.deepEqual(calls.slice(-3), ['commitOffsets', 'gone', 'rejoin: the offset commit was refused'])
+  calls.length = 0
+  await committer.commit()
+  assert.deepEqual(calls, [], 'the next commit writes nothing')
+})
+
+test('at-least-once: lost tasks drop what they produced and was not sent, instead of flushing it', async () => {
+  const { committer, calls } = setup(false)
+  await committer.dropLost(new Set(['0_1']))
+  assert.deepEqual(calls, ['discardUnsent'])
+})
+
+test('at-least-once: an old generation refused while the member rejoins is deferred, not a loss', async () => {
+  const refused = new OffsetCommitRejectedError('app', 3, 'm', 'ILLEGAL_GENERATION')
+  const { committer, calls } = setup(false, { commitOffsets: refused }, { rebalancing: true })
+  await committer.commit()
+  assert.deepEqual(calls.slice(-1), ['commitOffsets'], 'no doubt raised: the rebalance says what the member owns')
 })
