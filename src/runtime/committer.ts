@@ -15,7 +15,7 @@ import type { Logger } from '../observe/logger.ts'
 import type { StateDirectory } from '../state/index.ts'
 import type { TaskLifecycle } from './active-task-lifecycle.ts'
 import type { MembershipGuard } from './membership-guard.ts'
-import { isFatalProductionError, type ProducerRecordCollector } from './producer-collector.ts'
+import { isFatalProductionError, type ProducerRecordCollector, WritesHeldError } from './producer-collector.ts'
 import type { TaskManager } from './task-manager.ts'
 
 export interface CommitterOptions {
@@ -79,7 +79,13 @@ export class Committer {
     const { tasks, collector } = this.#o
     const ids = taskIds ? [...taskIds] : undefined
     const offsets = tasks.offsetsToCommit(ids)
-    await collector.flush()
+    try {
+      await collector.flush()
+    } catch (error) {
+      if (!(error instanceof WritesHeldError)) throw error
+      this.#o.logger.warn({ reason: this.#o.guard.doubt() }, 'commit withheld: this member may have lost its tasks')
+      return
+    }
     tasks.commitState((topic, partition) => collector.acknowledgedOffset(topic, partition), ids)
     this.scheduleNextCommit()
     this.#maintainStateDirectory()
@@ -164,6 +170,10 @@ export class Committer {
       if (this.#withheld()) return
       await producer.commitTransaction()
     } catch (error) {
+      if (error instanceof WritesHeldError) {
+        this.#o.logger.warn({ reason: this.#o.guard.doubt() }, 'commit withheld: this member may have lost its tasks')
+        return
+      }
       // Records the production handler failed on (a missing topic, a record too large) would fail every retry.
       if (error instanceof ProducerFencedError || isFatalProductionError(error)) throw error
       this.#o.logger.warn(

@@ -4,6 +4,8 @@
  * flush succeeds, which is what makes a crash replay rather than skip.
  */
 
+import { setTimeout as delay } from 'node:timers/promises'
+import { StreamlaneError } from '../errors.ts'
 import type { KafkaProducer, ProducerRecord, RecordHeader } from '../kafka/index.ts'
 import {
   BrokerUnreachableError,
@@ -32,6 +34,19 @@ class RecordsDiscardedError extends Error {
   }
 }
 
+/**
+ * A flush found records the producer holds back because this member may have lost its tasks: the commit cannot go on
+ * (it is tried again, or the tasks are closed as lost), and must not wait, since the answer may need the same lock.
+ */
+export class WritesHeldError extends StreamlaneError {
+  constructor() {
+    super('STREAMLANE_WRITES_HELD', 'records are held back: this member may have lost its tasks')
+  }
+}
+
+/** How often a flush waiting for acknowledgements checks whether the producer holds records back. */
+const HELD_CHECK_MS = 50
+
 /** Decides what a failed send means: throw to fail (the error surfaces at flush), return to skip the records. */
 export type ProductionFailureHandler = (failure: ProductionFailure) => void
 
@@ -52,6 +67,7 @@ export class ProducerRecordCollector implements RecordCollector {
   #producer: KafkaProducer
   readonly #partitionCounts: ReadonlyMap<string, number>
   readonly #onFailure: ProductionFailureHandler
+  readonly #writesHeld: () => boolean
   #records: ProducerRecord[] = []
   #origins: ProducedRecordOrigin[] = []
   readonly #inFlight = new Set<Promise<void>>()
@@ -65,11 +81,14 @@ export class ProducerRecordCollector implements RecordCollector {
   constructor(
     producer: KafkaProducer,
     partitionCounts: ReadonlyMap<string, number>,
-    onFailure: ProductionFailureHandler
+    onFailure: ProductionFailureHandler,
+    /** Whether the producer holds records back (the producer's `holdWhile`): then flush() fails with WritesHeldError. */
+    writesHeld: () => boolean = () => false
   ) {
     this.#producer = producer
     this.#partitionCounts = partitionCounts
     this.#onFailure = onFailure
+    this.#writesHeld = writesHeld
   }
 
   send(record: ProducedRecord, origin: ProducedRecordOrigin): void {
@@ -160,6 +179,8 @@ export class ProducerRecordCollector implements RecordCollector {
   async replaceProducer(producer: KafkaProducer): Promise<void> {
     this.#records = []
     this.#origins = []
+    // Records the fenced producer still holds back would never settle.
+    await this.#producer.discardUnsent(new RecordsDiscardedError())
     await Promise.allSettled([...this.#inFlight])
     this.#failure = undefined
     this.#producer = producer
@@ -181,9 +202,19 @@ export class ProducerRecordCollector implements RecordCollector {
     // Dead-letter records sent by the failure handler while we wait are part of this flush too.
     do {
       this.dispatch()
-      await Promise.all([...this.#inFlight])
+      await this.#inFlightSettled()
     } while (this.#records.length > 0 || this.#inFlight.size > 0)
     if (this.#failure) throw this.#failure
+  }
+
+  /** Waits for every send in flight; fails with WritesHeldError rather than wait on records the producer holds back. */
+  async #inFlightSettled(): Promise<void> {
+    if (this.#inFlight.size === 0) return
+    const all = Promise.all([...this.#inFlight]).then(() => true)
+    for (;;) {
+      if (await Promise.race([all, delay(HELD_CHECK_MS, false)])) return
+      if (this.#writesHeld()) throw new WritesHeldError()
+    }
   }
 }
 

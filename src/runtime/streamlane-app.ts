@@ -327,7 +327,8 @@ export class StreamlaneApp {
           countSkip: (deadLettered) => this.#tasks!.countProductionSkip(deadLettered),
           send: (record, origin) => this.#collector!.send(record, origin),
           logger: this.#log
-        })
+        }),
+        () => this.#guard.doubt() !== undefined
       )
       for (const topic of this.plan.changelogTopics.keys()) this.#collector.trackAcknowledgedOffsets(topic)
       this.#tasks = new TaskManager({
