@@ -263,7 +263,9 @@ async function frozenPastTransactionTimeout(
       timeoutMs: 60_000
     })
     await run.stopInput()
-    await assertExactCounts(run)
+    await assertExactCounts(run).catch((error: Error) =>
+      assert.fail(`${error.message}; the thawed instance's log:\n${frozen.log.slice(mark, mark + 6000)}`)
+    )
     for (const instance of [frozen, other]) {
       assert.equal(instance.child.exitCode, null, `${instance.name} exited; its log:\n${instance.log.slice(-3000)}`)
       assert.doesNotMatch(instance.log, /processing stopped on an error/)
