@@ -643,6 +643,7 @@ export class StreamlaneApp {
       // Dirty close (Kafka Streams' onPartitionsLost): no cache flush, no changelog or output write, no checkpoint;
       // then whatever the tasks produced and was not sent yet is dropped too.
       await taskLifecycle.close(ids, { clean: false })
+      this.#log.warn({ tasks: ids }, 'tasks lost; closed without writing')
       await this.#committer!.dropLost(new Set(ids))
     }
     taskLifecycle.stopReading(lost)

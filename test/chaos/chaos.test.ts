@@ -235,7 +235,7 @@ async function chaosRun(guarantee: Guarantee): Promise<{ windows: Comparison; ba
       cluster.started.reduce((sum, i) => sum + (i.log.match(pattern)?.length ?? 0), 0)
     console.log(
       `chaos ${guarantee}: writes held (ownership in doubt) ${occurrences(/"msg":"writes held/g)}, ` +
-        `task sets lost ${occurrences(/"reason":"lost"[^\n]*"msg":"tasks revoked"/g)}, ` +
+        `task sets lost ${occurrences(/"msg":"tasks lost; closed without writing"/g)}, ` +
         `producers fenced ${occurrences(/"msg":"producer fenced/g)}`
     )
     for (const instance of cluster.slots) {
