@@ -86,7 +86,9 @@ const valueSets: Record<string, object> = {
       scalerAddress: 'streamlane-scaler.keda.svc:9090',
       bootstrapServers: 'kafka-0.kafka:9093,kafka-1.kafka:9093',
       fallback: { replicas: null },
-      behavior: { scaleDown: { stabilizationWindowSeconds: 60 } },
+      behavior: {
+        scaleDown: { stabilizationWindowSeconds: 60, policies: [{ type: 'Pods', value: 2, periodSeconds: 15 }] }
+      },
       metadata: { hpaScaleDownLimit: '2' }
     }
   }
@@ -422,6 +424,11 @@ test('ScaledObject: bounds equal to the scaler metadata, the app group, the char
       Number(envOf(container(rendered)).get('STREAMLANE_NUM_STANDBY_REPLICAS')?.value)
     )
     assert.equal(scaled.spec.triggers[0].metricType, 'AverageValue')
+    // The scaler plans scale-in through the HPA's scale-down Pods limit when there is one, and only then.
+    const podsLimit = scaled.spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.policies?.find(
+      (p: { type: string }) => p.type === 'Pods'
+    )
+    assert.equal(trigger.targets.hpaScaleDownLimit, podsLimit?.value)
     assert.deepEqual(scaled.spec.scaleTargetRef, {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
@@ -430,7 +437,7 @@ test('ScaledObject: bounds equal to the scaler metadata, the app group, the char
   }
 })
 
-test('ScaledObject defaults: the chart scaler, HPA behaviour paced by the scaler, a fallback that never scales in', async () => {
+test("ScaledObject defaults: the chart scaler, HPA behaviour that lets the scaler's step through, a fallback that never scales in", async () => {
   const rendered = await render()
   const scaled = rendered.one('ScaledObject')
   const metadata = scalerMetadata(rendered)
@@ -443,18 +450,35 @@ test('ScaledObject defaults: the chart scaler, HPA behaviour paced by the scaler
   const behavior = scaled.spec.advanced.horizontalPodAutoscalerConfig.behavior
   assert.equal(behavior.scaleDown.stabilizationWindowSeconds, 0)
   assert.equal(behavior.scaleUp.stabilizationWindowSeconds, 0)
-  // The scale-in Pods limit is the trigger's hpaScaleDownLimit: numStandbyReplicas + 1.
-  assert.deepEqual(behavior.scaleDown.policies, [{ type: 'Pods', value: 1, periodSeconds: 15 }])
-  assert.equal(metadata.hpaScaleDownLimit, '1')
+  // The HPA's default scale-down rate: a scale-in the scaler sized goes in one step, and the scaler plans with no
+  // scale-down limit (docs/keda.md's recommended ScaledObject).
+  assert.deepEqual(behavior.scaleDown.policies, [{ type: 'Percent', value: 100, periodSeconds: 15 }])
+  assert.equal(
+    parseTriggerMetadata(metadata, 'metadata', ...scalerConfiguration(rendered)).targets.hpaScaleDownLimit,
+    undefined
+  )
   assert.deepEqual(behavior.scaleUp.policies, [{ type: 'Pods', value: scaled.spec.maxReplicaCount, periodSeconds: 15 }])
 
+  // Standbys pace the scaler's own steps (its standbyReplicas), not the HPA's.
   const standbys = await render({ app: { numStandbyReplicas: 2 } })
-  assert.equal(scalerMetadata(standbys).hpaScaleDownLimit, '3')
-  assert.equal(scalerMetadata(standbys).standbyReplicas, '2')
-  assert.equal(
-    standbys.one('ScaledObject').spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.policies[0].value,
-    3
+  const standbysTrigger = parseTriggerMetadata(scalerMetadata(standbys), 'metadata', ...scalerConfiguration(standbys))
+  assert.equal(standbysTrigger.targets.standbyReplicas, 2)
+  assert.equal(standbysTrigger.targets.hpaScaleDownLimit, undefined)
+  assert.deepEqual(
+    standbys.one('ScaledObject').spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.policies,
+    [{ type: 'Percent', value: 100, periodSeconds: 15 }]
   )
+})
+
+test("ScaledObject with a Pods scale-down limit: the HPA policy and the trigger's hpaScaleDownLimit agree", async () => {
+  const rendered = await render({ autoscaling: { scaleDown: { type: 'Pods', value: 2 } } })
+  const behavior = rendered.one('ScaledObject').spec.advanced.horizontalPodAutoscalerConfig.behavior
+  assert.deepEqual(behavior.scaleDown, {
+    stabilizationWindowSeconds: 0,
+    policies: [{ type: 'Pods', value: 2, periodSeconds: 15 }]
+  })
+  const trigger = parseTriggerMetadata(scalerMetadata(rendered), 'metadata', ...scalerConfiguration(rendered))
+  assert.equal(trigger.targets.hpaScaleDownLimit, 2)
 })
 
 test('scaler Deployment: one replica on all interfaces, ports the Service and the app use', async () => {

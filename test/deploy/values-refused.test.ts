@@ -56,6 +56,17 @@ const refused: { name: string; values: object; names: string; byTemplate?: true 
     values: { autoscaling: { metadata: { hpaScaleDownLimit: '2' } } },
     names: 'autoscaling.metadata.hpaScaleDownLimit is set by the chart',
     byTemplate: true
+  },
+  {
+    name: 'a scale-down percentage the scaler cannot plan around',
+    values: { autoscaling: { scaleDown: { type: 'Percent', value: 50 } } },
+    names: 'autoscaling.scaleDown.value is 50 with type Percent: only 100',
+    byTemplate: true
+  },
+  {
+    name: 'a scale-down policy type the HPA does not have',
+    values: { autoscaling: { scaleDown: { type: 'Replicas', value: 1 } } },
+    names: '/autoscaling/scaleDown/type'
   }
 ]
 
