@@ -6,6 +6,7 @@ export {
   type Aggregator,
   BranchedKStream,
   type Change,
+  CogroupedKStream,
   type Consumed,
   changeSerde,
   type Grouped,
@@ -31,6 +32,8 @@ export {
   TimeWindows,
   type ValueAndTimestamp,
   type ValueJoiner,
+  type ValueTransformerWithKey,
+  type ValueTransformerWithKeySupplier,
   type Windowed
 } from './dsl/index.ts'
 export { ERROR_CODES, type StreamlaneErrorCode } from './error-codes.ts'

@@ -12,6 +12,7 @@ import {
   reduceInitializer
 } from './aggregators.ts'
 import type { Change } from './change.ts'
+import { CogroupedKStream } from './cogrouped-kstream.ts'
 import type { DslContext } from './dsl-context.ts'
 import type { Grouped } from './dsl-options.ts'
 import { addDslStore, requireSerde, storeNameFor, tableStoreBuilder } from './dsl-stores.ts'
@@ -145,6 +146,32 @@ export class KGroupedStream<K, V> {
       },
       resultSerdes: (keySerde) => ({ keySerde, valueSerde: valueSerde! })
     })
+  }
+
+  /** @internal The node an aggregation over this grouped stream reads (see `#input`); used by `cogroup`. */
+  inputNode(storeName: string, keySerde: Serde<K>, where: string): string {
+    return this.#input(storeName, keySerde, where)
+  }
+
+  /** @internal The key serde this grouped stream knows (from `Grouped` or the stream). */
+  get knownKeySerde(): Serde<K> | undefined {
+    return this.#grouped.keySerde ?? this.#stream.serdes.keySerde
+  }
+
+  /** @internal */
+  get dsl(): DslContext {
+    return this.#stream.dsl
+  }
+
+  /**
+   * Starts a co-grouped aggregation (Kafka Streams' `cogroup`): several grouped streams with the same key type, each
+   * with its own aggregator, into one aggregate per key. Add more with `.cogroup(other, aggregator)`, then call
+   * `.aggregate(initializer, materialized)`.
+   */
+  cogroup<VA>(aggregator: Aggregator<K, V, VA>): CogroupedKStream<K, VA> {
+    return new CogroupedKStream<K, VA>([
+      [this as unknown as KGroupedStream<K, unknown>, aggregator as Aggregator<K, unknown, VA>]
+    ])
   }
 
   /** The node the aggregation reads: the stream itself, or a repartition topic's source when the key changed. */

@@ -4,6 +4,7 @@ import { TopologyError } from '../topology/index.ts'
 import { BranchedKStream } from './branched-kstream.ts'
 import type { DslContext } from './dsl-context.ts'
 import type { Grouped, Produced, Repartitioned } from './dsl-options.ts'
+import { fixedKeyProcessor } from './fixed-key-processor.ts'
 import { nullKeyFilter } from './grouping-processors.ts'
 import type { JoinWindows } from './join-windows.ts'
 import type { Joined, StreamJoined, ValueJoiner } from './joined.ts'
@@ -289,6 +290,33 @@ export class KStream<K, V> {
     const options: ProcessOptions =
       rest.length === 1 && typeof rest[0] === 'object' ? (rest[0] as ProcessOptions) : { stores: rest as string[] }
     const stream = this.#add<KOut, VOut>('KSTREAM-PROCESSOR', options.name, supplier, {}, true)
+    const stores = options.stores ?? []
+    if (stores.length > 0)
+      this.dsl.topology.connectProcessorAndStateStores(...stores.map((s) => [stream.nodeName, s] as const))
+    return stream
+  }
+
+  /**
+   * Like `process()`, for a processor that changes values only (Kafka Streams' `processValues`): it must forward
+   * records with the key of the record it is processing. The stream keeps its key serde and partitioning, so a later
+   * `groupByKey()` or join needs no repartition.
+   */
+  processValues<VOut>(supplier: ProcessorSupplier<K, V, K, VOut>, ...storeNames: string[]): KStream<K, VOut>
+  processValues<VOut>(supplier: ProcessorSupplier<K, V, K, VOut>, options: ProcessOptions): KStream<K, VOut>
+  processValues<VOut>(
+    supplier: ProcessorSupplier<K, V, K, VOut>,
+    ...rest: Array<string | ProcessOptions>
+  ): KStream<K, VOut> {
+    const options: ProcessOptions =
+      rest.length === 1 && typeof rest[0] === 'object' ? (rest[0] as ProcessOptions) : { stores: rest as string[] }
+    const nodeName = this.dsl.nameOr(options.name, 'KSTREAM-PROCESSVALUES')
+    const stream = this.#add<K, VOut>(
+      'KSTREAM-PROCESSVALUES',
+      nodeName,
+      fixedKeyProcessor(supplier, nodeName),
+      { keySerde: this.serdes.keySerde },
+      this.repartitionRequired
+    )
     const stores = options.stores ?? []
     if (stores.length > 0)
       this.dsl.topology.connectProcessorAndStateStores(...stores.map((s) => [stream.nodeName, s] as const))

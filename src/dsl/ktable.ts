@@ -17,6 +17,7 @@ import { suppressProcessor } from './suppress-processor.ts'
 import type { Suppressed } from './suppressed.ts'
 import { tableFilterProcessor, tableMapValuesProcessor, toStreamProcessor } from './table-processors.ts'
 import { tableTableJoin } from './table-table-join.ts'
+import { tableTransformValuesProcessor, type ValueTransformerWithKeySupplier } from './table-transform-values.ts'
 import type { WindowedTableInfo } from './windows.ts'
 
 /**
@@ -82,6 +83,30 @@ export class KTable<K, V> {
     const supplier = tableMapValuesProcessor(mapper, storeName, () => oldValues.enabled)
     this.dsl.topology.addProcessor(nodeName, supplier, this.nodeName)
     if (storeName !== null) this.dsl.topology.connectProcessorAndStateStores([nodeName, storeName])
+    return new KTable(this.dsl, nodeName, serdes, storeName, this.windowInfo, oldValues)
+  }
+
+  /**
+   * A table of transformed values (Kafka Streams' `transformValues`): `supplier()` makes a transformer per task,
+   * called with each key's new value, `null` for a delete; it may use the stores named in `storeNames`.
+   */
+  transformValues<VR>(
+    supplier: ValueTransformerWithKeySupplier<K, V, VR>,
+    materialized?: Materialized<K, VR>,
+    ...storeNames: string[]
+  ): KTable<K, VR> {
+    const nodeName = this.dsl.newName('KTABLE-TRANSFORMVALUES')
+    const serdes: KnownSerdes<K, VR> = {
+      keySerde: materialized?.keySerde ?? this.serdes.keySerde,
+      valueSerde: materialized?.valueSerde
+    }
+    const storeName = this.#materialize('transformValues()', serdes, materialized)
+    const oldValues = storeName === null ? derived(this.oldValues) : MATERIALIZED
+    const supplierOfProcessor = tableTransformValuesProcessor(supplier, storeName, () => oldValues.enabled)
+    this.dsl.topology.addProcessor(nodeName, supplierOfProcessor, this.nodeName)
+    const stores = [...(storeName === null ? [] : [storeName]), ...storeNames]
+    if (stores.length > 0)
+      this.dsl.topology.connectProcessorAndStateStores(...stores.map((s) => [nodeName, s] as const))
     return new KTable(this.dsl, nodeName, serdes, storeName, this.windowInfo, oldValues)
   }
 

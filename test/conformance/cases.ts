@@ -191,5 +191,12 @@ export function catalogue(): ConformanceCase[] {
   for (const cache of [CACHE_ON, CACHE_OFF]) {
     for (const topology of ['stream-toTable', 'stream-toTable-rekeyed']) add(topology, {}, cache, TABLE_SHAPE)
   }
+  add('stream-processValues', {}, CACHE_OFF, STREAM_SHAPE)
+  for (const cache of [CACHE_ON, CACHE_OFF]) {
+    for (const topology of ['transformValues', 'transformValues-materialized']) add(topology, {}, cache, TABLE_SHAPE)
+  }
+  for (const cache of [CACHE_ON, CACHE_OFF]) {
+    for (const topology of ['cogroup', 'cogroup-rekeyed']) add(topology, {}, cache, JOIN_SHAPE)
+  }
   return cases
 }

@@ -1,11 +1,13 @@
 /**
- * The differential suite's join topologies ("join-..."), built as
+ * The differential suite's join topologies ("join-...") and stream-table conversions ("stream-toTable...",
+ * "stream-processValues"), built as
  * conformance/kafka-streams/src/main/java/dev/streamlane/conformance/JoinTopologies.java builds them with Kafka
  * Streams: the stream `in` joined with `in2` read as a table or as a stream; the joiner concatenates "value+other"
  * (a missing side shows as "null", as Java's string concatenation does).
  */
 import { JoinWindows, type StreamsBuilder } from '../../src/dsl/index.ts'
-import { stringSerde } from '../../src/serde/primitive-serdes.ts'
+import { longSerde, stringSerde } from '../../src/serde/primitive-serdes.ts'
+import type { ProcessorContext } from '../../src/topology/processor.ts'
 import type { Params } from './topologies.ts'
 
 const S = stringSerde()
@@ -16,6 +18,56 @@ const first = (v: Value): string | null => (v === null || v.length === 0 ? null 
 
 export function joinTopology(b: StreamsBuilder, name: string, p: Params): unknown {
   if (name.startsWith('join-table-table')) return tableTable(b, name)
+  if (name.startsWith('cogroup')) {
+    const g1 = b.stream<string, Value>('in', strings).groupByKey()
+    const in2 = b.stream<string, Value>('in2', strings)
+    const g2 =
+      name === 'cogroup-rekeyed'
+        ? in2.groupBy((_k, v) => first(v) as string, { keySerde: S, valueSerde: S })
+        : in2.groupByKey()
+    return g1
+      .cogroup<string>((_k, v, a) => `${a}|${v}`)
+      .cogroup(g2, (_k, v, a) => `${a}/${v}`)
+      .aggregate(() => '', { keySerde: S, valueSerde: S })
+      .toStream()
+      .to('out', strings)
+  }
+  if (name.startsWith('transformValues')) {
+    const table = b.table<string, string>('in', strings)
+    // Stateful on purpose (a call counter per task), and called for deletes too, as Kafka Streams' transformer is.
+    const upper = () => {
+      let calls = 0
+      return {
+        transform: (_key: string, value: string | null) => {
+          calls++
+          return value === null ? (calls % 2 === 0 ? null : 'gone') : `${value.toUpperCase()}${calls % 3}`
+        }
+      }
+    }
+    const transformed =
+      name === 'transformValues'
+        ? table.transformValues(upper)
+        : table.transformValues(upper, { storeName: 'tv', keySerde: S, valueSerde: S })
+    return transformed.toStream().to('out', strings)
+  }
+  if (name === 'stream-processValues') {
+    return b
+      .stream<string, Value>('in', strings)
+      .processValues<string>(() => {
+        let context: ProcessorContext<string, string>
+        return {
+          init: (c) => {
+            context = c
+          },
+          process: (r) =>
+            r.value !== null && r.value.length > 2 ? undefined : context.forward({ ...r, value: `${r.value}!` })
+        }
+      })
+      .groupByKey()
+      .count()
+      .toStream()
+      .to('out', { keySerde: S, valueSerde: longSerde() })
+  }
   if (name === 'stream-toTable') return b.stream<string, string>('in', strings).toTable().toStream().to('out', strings)
   if (name === 'stream-toTable-rekeyed') {
     return b

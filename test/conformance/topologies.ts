@@ -44,7 +44,7 @@ export function buildTopology(
   topics: WindowedTopics = { input: 'in', output: 'out' }
 ): Topology {
   const b = new StreamsBuilder()
-  if (name.startsWith('join-') || name.startsWith('stream-toTable')) joinTopology(b, name, params)
+  if (/^(join-|stream-toTable|stream-processValues|transformValues|cogroup)/.test(name)) joinTopology(b, name, params)
   else if (name.startsWith('table-')) table(b, name)
   else if (/^(tumbling|hopping|sliding|session)-/.test(name)) windowed(b, name, params, topics)
   else stream(b, name)

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { JoinWindows, Serdes, StreamsBuilder } from '../../../src/index.ts'
 import { TopologyTestDriver } from '../../../src/testing/index.ts'
-import { checkCopartitioning } from '../../../src/topology/index.ts'
+import { checkCopartitioning, type ProcessorContext } from '../../../src/topology/index.ts'
 
 const str = Serdes.string()
 const strings = { keySerde: str, valueSerde: str }
@@ -254,5 +254,102 @@ describe('KStream.toTable', () => {
       .selectKey((_k, v) => v)
       .toTable({ keySerde: str })
     assert.match(rekeyed.build().describe().toString(), /KSTREAM-TOTABLE-\d+-repartition/)
+  })
+})
+
+describe('KStream.processValues', () => {
+  const build = (changeKey: boolean) => {
+    const b = new StreamsBuilder()
+    b.stream('left', strings)
+      .processValues<string>(() => {
+        let context: ProcessorContext<string, string>
+        return {
+          init: (c) => {
+            context = c
+          },
+          process: (r) => context.forward({ ...r, key: changeKey ? `${r.key}x` : r.key, value: `${r.value}!` })
+        }
+      })
+      .groupByKey()
+      .count({ storeName: 'counts' })
+    return b.build()
+  }
+
+  test('values change, keys and partitioning stay: the count needs no repartition topic', async () => {
+    const topology = build(false)
+    assert.doesNotMatch(topology.describe().toString(), /repartition/)
+    const d = new TopologyTestDriver(topology, { applicationId: 'app', cacheMaxBytes: 0 })
+    try {
+      const input = d.createInputTopic('left', str, str)
+      await input.pipeInput('k', 'a', 1)
+      await input.pipeInput('k', 'b', 2)
+      assert.equal(d.getKeyValueStore<string, bigint>('counts').get('k'), 2n)
+    } finally {
+      await d.close()
+    }
+  })
+
+  test('a processor forwarding another key fails the task with an error saying so', async () => {
+    const d = new TopologyTestDriver(build(true), { applicationId: 'app' })
+    try {
+      assert.throws(() => d.createInputTopic('left', str, str).pipeInput('k', 'a', 1), /processValues keeps keys/)
+    } finally {
+      await d.close()
+    }
+  })
+})
+
+describe('KTable.transformValues', () => {
+  test('a stateful transformer per task, called for deletes with null; materialized keeps its result', async () => {
+    const b = new StreamsBuilder()
+    b.table('left', strings)
+      .transformValues(
+        () => {
+          let calls = 0
+          return { transform: (_k: string, v: string | null) => `${v}#${++calls}` }
+        },
+        { storeName: 'transformed', valueSerde: str }
+      )
+      .toStream()
+      .to('out', strings)
+    const d = new TopologyTestDriver(b.build(), { applicationId: 'app', cacheMaxBytes: 0 })
+    try {
+      const input = d.createInputTopic('left', str, str)
+      await input.pipeInput('k', 'a', 1)
+      await input.pipeInput('k', null as unknown as string, 2)
+      assert.equal(d.getKeyValueStore<string, string>('transformed').get('k'), 'null#2')
+      assert.deepEqual(
+        d
+          .createOutputTopic('out', str, str)
+          .readKeyValuesToList()
+          .map((r) => r.value),
+        ['a#1', 'null#2']
+      )
+    } finally {
+      await d.close()
+    }
+  })
+})
+
+describe('cogroup', () => {
+  test('two grouped streams, each with its aggregator, into one aggregate per key', async () => {
+    const b = new StreamsBuilder()
+    const clicks = b.stream('left', strings).groupByKey()
+    const views = b.stream('right', strings).groupByKey()
+    clicks
+      .cogroup<string>((_k, v, a) => `${a}c${v}`)
+      .cogroup(views, (_k, v, a) => `${a}v${v}`)
+      .aggregate(() => '', { storeName: 'activity', valueSerde: str })
+    const d = new TopologyTestDriver(b.build(), { applicationId: 'app' })
+    try {
+      await d.createInputTopic('left', str, str).pipeInput('k', '1', 1)
+      await d.createInputTopic('right', str, str).pipeInput('k', '2', 2)
+      await d.createInputTopic('left', str, str).pipeInput('j', '3', 3)
+      const store = d.getKeyValueStore<string, string>('activity')
+      assert.equal(store.get('k'), 'c1v2')
+      assert.equal(store.get('j'), 'c3')
+    } finally {
+      await d.close()
+    }
   })
 })

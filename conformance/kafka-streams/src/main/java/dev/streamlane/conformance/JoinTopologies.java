@@ -7,18 +7,26 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.JoinWindows;
 import org.apache.kafka.streams.kstream.Joined;
+import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.StreamJoined;
 import org.apache.kafka.streams.kstream.ValueJoiner;
+import org.apache.kafka.streams.kstream.ValueTransformerWithKey;
+import org.apache.kafka.streams.kstream.ValueTransformerWithKeySupplier;
+import org.apache.kafka.streams.processor.ProcessorContext;
+import org.apache.kafka.streams.processor.api.ContextualFixedKeyProcessor;
+import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * The catalogue's join topologies ("join-..."), as test/conformance/join-topologies.ts builds them with Streamlane:
+ * The catalogue's join topologies ("join-...") and stream-table conversions ("stream-toTable...",
+ * "stream-processValues"), as test/conformance/join-topologies.ts builds them with Streamlane:
  * the stream "in" joined with "in2" read as a table or as a stream; the joiner concatenates "value+other" (a missing
  * side shows as "null").
  */
@@ -28,7 +36,52 @@ final class JoinTopologies {
   private JoinTopologies() {}
 
   static void build(final StreamsBuilder b, final String name, final Map<String, Long> p) {
-    final KStream<String, String> in = name.startsWith("join-table-table") ? null : b.stream("in", Consumed.with(S, S));
+    final KStream<String, String> in = name.startsWith("join-table-table") || name.startsWith("transformValues")
+        || name.startsWith("cogroup") ? null : b.stream("in", Consumed.with(S, S));
+    if (name.startsWith("cogroup")) {
+      final KGroupedStream<String, String> g1 = b.stream("in", Consumed.with(S, S)).groupByKey();
+      final KStream<String, String> in2 = b.stream("in2", Consumed.with(S, S));
+      final KGroupedStream<String, String> g2 = name.equals("cogroup-rekeyed")
+          ? in2.groupBy((k, v) -> Topologies.first(v), Grouped.with(S, S)) : in2.groupByKey();
+      g1.<String>cogroup((k, v, a) -> a + "|" + v).cogroup(g2, (k, v, a) -> a + "/" + v)
+          .aggregate(() -> "", Materialized.with(S, S)).toStream().to("out", Produced.with(S, S));
+      return;
+    }
+    if (name.startsWith("transformValues")) {
+      final KTable<String, String> t = b.table("in", Consumed.with(S, S));
+      final ValueTransformerWithKeySupplier<String, String, String> upper = () -> new ValueTransformerWithKey<>() {
+        private int calls;
+
+        @Override
+        public void init(final ProcessorContext context) {}
+
+        @Override
+        public String transform(final String key, final String value) {
+          calls++;
+          return value == null ? (calls % 2 == 0 ? null : "gone") : value.toUpperCase() + calls % 3;
+        }
+
+        @Override
+        public void close() {}
+      };
+      (name.equals("transformValues") ? t.transformValues(upper)
+          : t.transformValues(upper, Materialized.<String, String, KeyValueStore<Bytes, byte[]>>as("tv")
+              .withKeySerde(S).withValueSerde(S)))
+          .toStream().to("out", Produced.with(S, S));
+      return;
+    }
+    if (name.equals("stream-processValues")) {
+      in.processValues(() -> new ContextualFixedKeyProcessor<String, String, String>() {
+        @Override
+        public void process(final FixedKeyRecord<String, String> r) {
+          if (r.value() != null && r.value().length() > 2) {
+            return;
+          }
+          context().forward(r.withValue(r.value() + "!"));
+        }
+      }).groupByKey().count().toStream().to("out", Produced.with(S, Serdes.Long()));
+      return;
+    }
     if (name.equals("stream-toTable")) {
       in.toTable().toStream().to("out", Produced.with(S, S));
       return;
