@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { registerAutoscale } from './commands/autoscale.ts'
 import { registerDescribe } from './commands/describe.ts'
+import { registerQuery } from './commands/query.ts'
 import { registerReset } from './commands/reset.ts'
 import { registerRun } from './commands/run.ts'
 import { registerScaler } from './commands/scaler.ts'
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<void> {
   registerDescribe(program)
   registerTopics(program)
   registerReset(program)
+  registerQuery(program)
   registerScaler(program)
   registerAutoscale(program)
   registerSimulate(program)

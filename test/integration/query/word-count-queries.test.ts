@@ -5,13 +5,17 @@
  * wants the token.
  */
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { topics, wordCount } from '../../../examples/word-count/app.ts'
 import { createProducer } from '../../../src/kafka/producer.ts'
+import { QueryClient } from '../../../src/query/client/index.ts'
 import { QueryError } from '../../../src/query/index.ts'
 import { StreamlaneApp } from '../../../src/runtime/streamlane-app.ts'
 import { Serdes } from '../../../src/serde/index.ts'
@@ -151,6 +155,26 @@ test('any of 3 word-count instances answers every word with the output topic lat
       WORDS,
       'the local views of the three instances hold every word once'
     )
+
+    // The typed client (streamlane/query) against one instance, and the CLI against another.
+    const client = new QueryClient({ url: `http://${hosts[2]}`, token: TOKEN })
+    const [firstWord, firstCount] = [...expected][0]!
+    assert.equal(BigInt((await client.get<number>('counts', firstWord)) ?? -1), firstCount)
+    assert.equal(await client.get('counts', 'never-said'), null)
+    let ranged = 0
+    for await (const { key, value } of client.range<string, number>('counts', { pageSize: 100 })) {
+      assert.equal(BigInt(value), expected.get(key))
+      ranged++
+    }
+    assert.equal(ranged, WORDS)
+    const cli = fileURLToPath(new URL('../../../bin/streamlane.js', import.meta.url))
+    const module = fileURLToPath(new URL('../../../examples/word-count/app.ts', import.meta.url))
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [cli, 'query', module, '--store', 'counts', '--key', firstWord, '--url', `http://${hosts[0]}`],
+      { env: { ...process.env, KAFKA_BROKERS: testBrokers().join(','), STREAMLANE_METRICS_TOKEN: TOKEN } }
+    )
+    assert.equal(stdout.trim(), firstCount.toString())
 
     // Errors: token, unknown store, missing key.
     const path = `/stores/counts/keys/${[...expected.keys()][0]}`
