@@ -76,7 +76,30 @@ export const streamsConfigSchema = z
   .strict()
 
 export type StreamsConfigInput = z.input<typeof streamsConfigSchema>
-export type StreamsConfig = z.output<typeof streamsConfigSchema> & { commitIntervalMs: number; clientId: string }
+export type ProcessingGuarantee = z.output<typeof streamsConfigSchema>['processingGuarantee']
+
+/** What a processing guarantee means for the clients, resolved once so no one compares the option's string. */
+export interface GuaranteeSettings {
+  /** Transactional producer; input offsets commit inside the output's transaction. */
+  readonly exactlyOnce: boolean
+  /** What the app's readers see of transactional topics: only committed records under exactly-once. */
+  readonly isolation: 'read_committed' | 'read_uncommitted'
+  /** Commit interval when `commitIntervalMs` is not set (Kafka Streams' defaults: 100 ms and 5 s). */
+  readonly defaultCommitIntervalMs: number
+}
+
+export function guaranteeSettings(guarantee: ProcessingGuarantee): GuaranteeSettings {
+  return guarantee === 'exactly_once_v2'
+    ? { exactlyOnce: true, isolation: 'read_committed', defaultCommitIntervalMs: 100 }
+    : { exactlyOnce: false, isolation: 'read_uncommitted', defaultCommitIntervalMs: 5_000 }
+}
+
+export type StreamsConfig = z.output<typeof streamsConfigSchema> & {
+  commitIntervalMs: number
+  clientId: string
+  /** `processingGuarantee` resolved into what it means. */
+  guarantee: GuaranteeSettings
+}
 
 /** Environment variables that override the module's and the file's configuration (12-factor, Kubernetes). */
 const environmentOptions: Record<string, { field: keyof StreamsConfigInput; parse: (v: string) => unknown }> = {
@@ -129,6 +152,8 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Par
  */
 export function resolveConfig(...layers: Partial<StreamsConfigInput>[]): StreamsConfig {
   const merged = Object.assign({}, ...layers) as Record<string, unknown>
+  // A resolved config may come back as a layer (the CLI resolves, then the app does): its derived field is recomputed.
+  delete merged.guarantee
   // Security merges field by field: the environment may add a password file to the module's mechanism and user.
   const security = mergeKafkaSecurity(...layers.map((layer) => layer.security))
   if (security) merged.security = security
@@ -140,9 +165,11 @@ export function resolveConfig(...layers: Partial<StreamsConfigInput>[]): Streams
     throw new ConfigError(field, `${issue.message}${unknown}`)
   }
   const config = result.data
+  const guarantee = guaranteeSettings(config.processingGuarantee)
   return {
     ...config,
     clientId: config.clientId ?? `${config.applicationId}-${config.groupInstanceId ?? hostname()}`,
-    commitIntervalMs: config.commitIntervalMs ?? (config.processingGuarantee === 'exactly_once_v2' ? 100 : 5_000)
+    commitIntervalMs: config.commitIntervalMs ?? guarantee.defaultCommitIntervalMs,
+    guarantee
   }
 }

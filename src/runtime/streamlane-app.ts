@@ -177,7 +177,7 @@ export class StreamlaneApp {
   }
 
   get #eos(): boolean {
-    return this.config.processingGuarantee === 'exactly_once_v2'
+    return this.config.guarantee.exactlyOnce
   }
 
   get state(): AppState {
@@ -290,7 +290,7 @@ export class StreamlaneApp {
       this.#admin = createAdmin(connection)
       const { partitionPlan, partitionCounts } = await prepareTopics(this.#admin, this.plan, config.replicationFactor)
       this.#topicLayout = { sourceTopics: partitionPlan.sourceTopics, partitionCounts }
-      const isolation = config.processingGuarantee === 'exactly_once_v2' ? 'read_committed' : 'read_uncommitted'
+      const { isolation } = config.guarantee
       if (this.#statefulSubtopologies.size > 0) {
         this.#stateDir = StateDirectory.open({
           stateDir: config.stateDir,

@@ -13,6 +13,19 @@ test('defaults are filled in and commit interval follows the guarantee', () => {
     processingGuarantee: 'exactly_once_v2'
   })
   assert.equal(eos.commitIntervalMs, 100)
+  assert.deepEqual(alo.guarantee, { exactlyOnce: false, isolation: 'read_uncommitted', defaultCommitIntervalMs: 5_000 })
+  assert.deepEqual(eos.guarantee, { exactlyOnce: true, isolation: 'read_committed', defaultCommitIntervalMs: 100 })
+})
+
+test('a resolved config resolves again to the same config (the CLI resolves, then the app)', () => {
+  const once = resolveConfig({
+    applicationId: 'app',
+    bootstrapServers: ['b:9092'],
+    processingGuarantee: 'exactly_once_v2'
+  })
+  assert.deepEqual(resolveConfig(once), once)
+  const switched = resolveConfig(once, { processingGuarantee: 'at_least_once' })
+  assert.equal(switched.guarantee.exactlyOnce, false)
 })
 
 test('an invalid option is rejected with an error naming the field', () => {
