@@ -40,6 +40,13 @@ export interface KafkaPartitionReader {
   resume(partitions: TopicPartition[]): void
   /** The next offset poll() returns for the partition; undefined when not assigned or not yet resolved. */
   position(topic: string, partition: number): bigint | undefined
+  /**
+   * The position when no fetched record of the partition waits in the reader (undefined otherwise): every record
+   * before it was handed out, and under read_committed it is past commit markers and aborted batches, so it is the
+   * offset to commit once the caller has processed all it was given (Kafka Streams commits the consumer's position
+   * the same way, KAFKA-6607). A fetch in flight does not matter: it can only move the position past what it skips.
+   */
+  drainedPosition(topic: string, partition: number): bigint | undefined
   /** The partition's end as of the last fetch: the last stable offset (read_committed) or the high watermark. */
   endOffset(topic: string, partition: number): bigint | undefined
   assignment(): TopicPartition[]
@@ -154,6 +161,11 @@ class PartitionReader implements KafkaPartitionReader {
   position(topic: string, partition: number): bigint | undefined {
     const state = this.#state.get(topic, partition)
     return state && state.position >= 0n ? state.position : undefined
+  }
+
+  drainedPosition(topic: string, partition: number): bigint | undefined {
+    const state = this.#state.get(topic, partition)
+    return state && state.buffered === 0 && state.position >= 0n ? state.position : undefined
   }
 
   endOffset(topic: string, partition: number): bigint | undefined {

@@ -20,7 +20,7 @@ export interface TaskLifecycleOptions {
   cacheMaxBytes: number
   tasks: TaskManager
   /** Reads the tasks' input partitions. */
-  reader: Pick<KafkaPartitionReader, 'assign' | 'unassign' | 'pause' | 'resume'>
+  reader: Pick<KafkaPartitionReader, 'assign' | 'unassign' | 'pause' | 'resume' | 'drainedPosition'>
   /** Where a new task's committed offsets come from. */
   group: Pick<GroupMember, 'fetchOffsets'>
   /** Stores send their changelog records through it, with the tasks' outputs (and in the same transaction). */
@@ -77,6 +77,11 @@ export class TaskLifecycle {
       else reader.pause([...tasks.partitionsOf(id)])
     }
     return newTasks.map(([id]) => id)
+  }
+
+  /** The reader's position of an input partition when it holds no fetched records of it (see drainedPosition). */
+  drainedPosition(topic: string, partition: number): bigint | undefined {
+    return this.#o.reader.drainedPosition(topic, partition)
   }
 
   /** Restores one batch of changelog records; tasks whose stores caught up start processing. */

@@ -29,7 +29,10 @@ export interface CommitterOptions {
   producer: () => KafkaProducer
   /** Starts a new producer (a new epoch) in place of the fenced one, in the collector too. */
   replaceProducer: () => Promise<void>
-  taskLifecycle: Pick<TaskLifecycle, 'restartFromCommitted' | 'closeAllUncommitted' | 'closeAfterFailure'>
+  taskLifecycle: Pick<
+    TaskLifecycle,
+    'restartFromCommitted' | 'closeAllUncommitted' | 'closeAfterFailure' | 'drainedPosition'
+  >
   /** Present when the app has state: commits refresh its lock and clean obsolete task directories. */
   stateDir: Pick<StateDirectory, 'refreshLock' | 'cleanRemovedTasks'> | undefined
   /** Whether this member may still write for its tasks; a commit waits while it is in doubt. */
@@ -47,6 +50,14 @@ export class Committer {
   constructor(options: CommitterOptions) {
     this.#o = options
   }
+
+  /**
+   * Where a fully processed input partition's reader stands: past the commit markers of transactional input, so
+   * the committed offset reaches the log end and the group's lag reaches 0 (it would stay 1 per partition at the
+   * last processed record + 1, before the marker).
+   */
+  readonly #drainedPosition = (topic: string, partition: number): bigint | undefined =>
+    this.#o.taskLifecycle.drainedPosition(topic, partition)
 
   /** Records processed up to the last successful commit. */
   get committedRecords(): number {
@@ -78,7 +89,7 @@ export class Committer {
     if (this.#o.exactlyOnce) return this.#commitTransaction()
     const { tasks, collector } = this.#o
     const ids = taskIds ? [...taskIds] : undefined
-    const offsets = tasks.offsetsToCommit(ids)
+    const offsets = tasks.offsetsToCommit(ids, this.#drainedPosition)
     try {
       await collector.flush()
     } catch (error) {
@@ -148,7 +159,7 @@ export class Committer {
     this.scheduleNextCommit()
     this.#maintainStateDirectory()
     if (!producer.inTransaction) return
-    const offsets = tasks.offsetsToCommit()
+    const offsets = tasks.offsetsToCommit(undefined, this.#drainedPosition)
     try {
       await collector.flush()
       // The flush may have spanned a pause: ask again before the offsets and the commit go out. The transaction

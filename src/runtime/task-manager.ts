@@ -293,17 +293,34 @@ export class TaskManager {
     return requested
   }
 
-  /** Offsets that moved since the last commit, for the given tasks (default all); stores are flushed first. */
-  offsetsToCommit(taskIds: Iterable<string> = this.#tasks.keys()): OffsetToCommit[] {
+  /**
+   * Offsets that moved since the last commit, for the given tasks (default all); stores are flushed first. For a
+   * partition whose records were all processed (none buffered in the task), `drainedPosition` (the reader's
+   * position when it holds none either) is committed when it is ahead: past commit markers and aborted batches.
+   */
+  offsetsToCommit(
+    taskIds: Iterable<string> = this.#tasks.keys(),
+    drainedPosition: (topic: string, partition: number) => bigint | undefined = () => undefined
+  ): OffsetToCommit[] {
     const offsets: OffsetToCommit[] = []
     for (const id of taskIds) {
       const task = this.#tasks.get(id)
       if (!task || task.restoring) continue
       task.graph.flush()
-      for (const { topic, partition, offset } of task.graph.consumedOffsets()) {
-        if (task.committed.get(topicPartitionKey(topic, partition)) !== offset)
-          offsets.push({ topic, partition, offset: BigInt(offset) })
+      const next = new Map<string, OffsetToCommit>()
+      for (const { topic, partition, offset } of task.graph.consumedOffsets())
+        next.set(topicPartitionKey(topic, partition), { topic, partition, offset: BigInt(offset) })
+      const buffered = new Map(
+        task.graph.bufferedCounts().map((b) => [topicPartitionKey(b.topic, b.partition), b.count])
+      )
+      for (const { topic, partition } of task.partitions) {
+        const k = topicPartitionKey(topic, partition)
+        if ((buffered.get(k) ?? 0) > 0) continue
+        const position = drainedPosition(topic, partition)
+        const processed = next.get(k)?.offset ?? BigInt(task.committed.get(k) ?? -1)
+        if (position !== undefined && position > processed) next.set(k, { topic, partition, offset: position })
       }
+      for (const [k, offset] of next) if (task.committed.get(k) !== Number(offset.offset)) offsets.push(offset)
     }
     return offsets
   }

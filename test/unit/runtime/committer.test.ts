@@ -72,6 +72,7 @@ function setup(
       calls.push('replaceProducer')
     },
     taskLifecycle: {
+      drainedPosition: () => undefined,
       restartFromCommitted: async (keep) => {
         calls.push(`restart ${['0_0', '0_1'].filter(keep).join(',')}`)
       },
