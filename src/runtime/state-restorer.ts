@@ -3,9 +3,13 @@
  * the task processes anything. It runs a step at a time inside the app's loop on a reader of its own, so tasks that
  * are already running keep processing while others restore.
  */
+import { setImmediate } from 'node:timers/promises'
 import { type KafkaAdmin, type KafkaPartitionReader, OFFSET_EARLIEST } from '../kafka/index.ts'
 import type { ChangelogPartitionToRestore, TaskStateManager } from '../state/index.ts'
 import { topicPartitionKey } from '../topic-partition.ts'
+
+/** Records applied between two turns of the event loop while restoring (a few milliseconds of work). */
+const RESTORE_CHUNK_RECORDS = 4_000
 
 interface PartitionRestore {
   readonly taskId: string
@@ -176,7 +180,7 @@ export class StateRestorer {
     this.#started.delete(taskId)
   }
 
-  /** Reads one batch of changelog records into the stores; returns the tasks whose restoration completed. */
+  /** Reads one batch of changelog records into the stores, in chunks that let the event loop run in between; returns the tasks whose restoration completed. */
   async step(maxWaitMs: number): Promise<RestoreProgress[]> {
     if (this.#partitions.size === 0) return []
     const records = await this.#reader.poll(maxWaitMs)
@@ -191,7 +195,16 @@ export class StateRestorer {
       }
       batch = []
     }
+    let sinceYield = 0
     for (const record of records) {
+      if (sinceYield >= RESTORE_CHUNK_RECORDS) {
+        // A batch of 50,000 records takes most of a second to apply: probes (/ready, /healthz) and /metrics must
+        // be answered meanwhile (Kubernetes' probe timeout is 1 s), so the event loop gets a turn between chunks.
+        apply()
+        await setImmediate()
+        sinceYield = 0
+      }
+      sinceYield++
       const target = this.#partitions.get(topicPartitionKey(record.topic, record.partition))
       if (target !== current) {
         apply()

@@ -3,6 +3,8 @@
  * finished task reports done == total even when compaction left gaps in the offsets.
  */
 import assert from 'node:assert/strict'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
 import type { KafkaAdmin } from '../../../src/kafka/admin.ts'
 import type { KafkaPartitionReader } from '../../../src/kafka/partition-reader.ts'
@@ -144,4 +146,40 @@ test('a task removed before it finished no longer counts as remaining', async ()
   restorer.remove('0_2')
   assert.equal(restorer.remainingRecords, 0)
   assert.equal(restorer.restoringTasks, 0)
+})
+
+test('an HTTP request is answered while a large restore batch is being applied', async () => {
+  const total = 200_000
+  const { reader, admin } = fakeKafka(
+    { 'e:0': { logStart: 0n, end: BigInt(total), offsets: [...Array(total).keys()].map(BigInt) } },
+    total
+  )
+  let applied = 0
+  let appliedWhenAnswered: number | undefined
+  const counting = {
+    restore: (_topic: string, batch: unknown[]) => {
+      applied += batch.length
+    }
+  } as unknown as TaskStateManager
+  const server = createServer((_, response) => response.end('ok'))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  try {
+    const restorer = new StateRestorer(reader, admin)
+    await restorer.add('0_3', counting, [changelog('e', null)])
+    const { port } = server.address() as AddressInfo
+    // Sent before the batch (all 200,000 records in one poll) is applied; answered only if the loop gets turns.
+    const answered = fetch(`http://127.0.0.1:${port}/ready`).then(async (response) => {
+      appliedWhenAnswered = applied
+      return response.status
+    })
+    await restorer.step(0)
+    assert.equal(applied, total)
+    assert.equal(await answered, 200)
+    assert.ok(
+      appliedWhenAnswered !== undefined && appliedWhenAnswered < total,
+      `answered after ${appliedWhenAnswered} of ${total} records were applied`
+    )
+  } finally {
+    server.close()
+  }
 })
