@@ -12,12 +12,9 @@ import type { Registry } from 'prom-client'
 import { decodeAssignmentInfo } from '../assignment/index.ts'
 import { readSecret } from '../endpoint/index.ts'
 import { ConfigError, StreamlaneError } from '../errors.ts'
-import { createAdmin, type KafkaAdmin } from '../kafka/admin.ts'
 import type { KafkaConnectionSecurity } from '../kafka/connection.ts'
 import { ProducerFencedError } from '../kafka/errors.ts'
-import { type AssignmentChange, GroupMember, type RevokeContext, type TopicPartitions } from '../kafka/group/index.ts'
-import { createPartitionReader, type KafkaPartitionReader } from '../kafka/partition-reader.ts'
-import { createProducer, type KafkaProducer } from '../kafka/producer.ts'
+import type { AssignmentChange, RevokeContext, TopicPartitions } from '../kafka/group/index.ts'
 import type { TopicPartition } from '../kafka/types.ts'
 import { type HttpServer, httpSecurity, startHttpServer } from '../observe/http-server.ts'
 import { createLogger, type Logger } from '../observe/logger.ts'
@@ -37,28 +34,18 @@ import {
   type StreamsClientMetadata
 } from '../query/index.ts'
 import type { Serde } from '../serde/index.ts'
-import {
-  type ReadOnlyKeyValueStore,
-  type ReadOnlySessionStore,
-  type ReadOnlyWindowStore,
-  StateDirectory
-} from '../state/index.ts'
+import type { ReadOnlyKeyValueStore, ReadOnlySessionStore, ReadOnlyWindowStore } from '../state/index.ts'
 import { type ErrorHandlerConfig, planTopology, type Topology, type TopologyPlan } from '../topology/index.ts'
-import { TaskLifecycle } from './active-task-lifecycle.ts'
 import { AppLifecycle, type AppState, type StateListener } from './app-state.ts'
-import { Committer } from './committer.ts'
 import { resolveConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts'
-import { streamlaneAssignor, subscriptionUserData } from './group-protocol.ts'
 import { kafkaConnectionSecurity } from './kafka-security.ts'
 import { MembershipGuard } from './membership-guard.ts'
 import { Mutex } from './mutex.ts'
-import { ProducerRecordCollector } from './producer-collector.ts'
-import { productionFailureHandler } from './production-failure-handler.ts'
 import { queryAccess } from './query-access.ts'
+import { connectRunningApp, type RunningApp } from './running-app.ts'
 import { ScalerReporter } from './scaler-reporter.ts'
-import { StateRestorer, type TaskRestoreProgress } from './state-restorer.ts'
-import { type OffsetToCommit, TaskManager } from './task-manager.ts'
-import { prepareTopics } from './topic-setup.ts'
+import type { TaskRestoreProgress } from './state-restorer.ts'
+import type { OffsetToCommit } from './task-manager.ts'
 
 export interface StreamlaneAppOptions {
   errorHandlers?: ErrorHandlerConfig
@@ -82,21 +69,12 @@ export class StreamlaneApp {
   readonly #log: Logger
   readonly #lifecycle = new AppLifecycle()
   readonly #lock = new Mutex()
-  #admin: KafkaAdmin | undefined
-  #producer: KafkaProducer | undefined
-  #reader: KafkaPartitionReader | undefined
-  #member: GroupMember | undefined
+  /** Every collaborator of the started app; set once start() has connected. */
+  #running: RunningApp | undefined
   /** Whether the member may still write for its tasks; nothing is processed, sent or committed while in doubt. */
   readonly #guard: MembershipGuard
   /** Whether the loop found ownership in doubt on its last look, to log when that starts and ends. */
   #inDoubt = false
-  #collector: ProducerRecordCollector | undefined
-  #tasks: TaskManager | undefined
-  #taskLifecycle: TaskLifecycle | undefined
-  #committer: Committer | undefined
-  #stateDir: StateDirectory | undefined
-  #restorer: StateRestorer | undefined
-  #restoreReader: KafkaPartitionReader | undefined
   readonly #statefulSubtopologies: Set<number>
   #reporter: ScalerReporter | undefined
   #loop: Promise<void> | undefined
@@ -113,9 +91,6 @@ export class StreamlaneApp {
   /** Interactive queries' view of this app; the host maps are those of the last assignment. */
   readonly #query: QuerySource
   #hostMap: GroupHostMap | undefined
-  #topicLayout:
-    | { sourceTopics: ReadonlyMap<number, readonly string[]>; partitionCounts: Map<string, number> }
-    | undefined
 
   constructor(topology: Topology, config: StreamsConfigInput, options: StreamlaneAppOptions = {}) {
     this.config = resolveConfig(config)
@@ -126,27 +101,27 @@ export class StreamlaneApp {
     this.#log = options.logger ?? createLogger({ app: this.config.applicationId, client: this.config.clientId })
     this.#metrics = createAppMetrics({
       state: () => this.state,
-      taskCounters: () => this.#tasks?.counterTotals(),
-      committedRecords: () => this.#committer?.committedRecords ?? 0,
-      restoredRecords: () => this.#restorer?.totalRestored ?? 0,
-      remainingRestoreRecords: () => this.#restorer?.remainingRecords ?? 0,
-      activeTasks: () => this.#tasks?.taskIds.length ?? 0,
+      taskCounters: () => this.#running?.tasks.counterTotals(),
+      committedRecords: () => this.#running?.committer.committedRecords ?? 0,
+      restoredRecords: () => this.#running?.restorer?.totalRestored ?? 0,
+      remainingRestoreRecords: () => this.#running?.restorer?.remainingRecords ?? 0,
+      activeTasks: () => this.#running?.tasks.taskIds.length ?? 0,
       rebalances: () => this.#rebalances,
-      producerFencings: () => this.#committer?.fencings ?? 0
+      producerFencings: () => this.#running?.committer.fencings ?? 0
     })
     this.onRestoreProgress(restoreProgressLogger(this.#log))
     this.#guard = new MembershipGuard({
       sessionTimeoutMs: this.config.sessionTimeoutMs,
       heartbeatIntervalMs: this.config.heartbeatIntervalMs,
-      hasGeneration: () => this.#member?.generation !== undefined
+      hasGeneration: () => this.#running?.member.generation !== undefined
     })
     this.#query = queryAccess({
       plan: this.plan,
       applicationServer: this.config.applicationServer,
-      sourceTopics: () => this.#topicLayout?.sourceTopics,
-      partitionCounts: () => this.#topicLayout?.partitionCounts,
-      tasks: () => this.#tasks,
-      hostMap: () => (this.#member?.rebalanceInProgress === false ? this.#hostMap : undefined)
+      sourceTopics: () => this.#running?.topicLayout.sourceTopics,
+      partitionCounts: () => this.#running?.topicLayout.partitionCounts,
+      tasks: () => this.#running?.tasks,
+      hostMap: () => (this.#running?.member.rebalanceInProgress === false ? this.#hostMap : undefined)
     })
   }
 
@@ -174,10 +149,6 @@ export class StreamlaneApp {
 
   sessionStore<K, AGG>(store: string, options?: LocalStoreOptions<K>): ReadOnlySessionStore<K, AGG> {
     return localSessionStore(this.#query, store, options)
-  }
-
-  get #eos(): boolean {
-    return this.config.guarantee.exactlyOnce
   }
 
   get state(): AppState {
@@ -209,21 +180,21 @@ export class StreamlaneApp {
 
   /** Task ids this instance runs as active tasks right now. */
   activeTasks(): string[] {
-    return this.#tasks?.taskIds ?? []
+    return this.#running?.tasks.taskIds ?? []
   }
 
   /** Records processed since start, how many of them have committed offsets, and changelog records restored. */
   progress(): { processed: number; committed: number; restored: number } {
     return {
-      processed: this.#tasks?.processedTotal ?? 0,
-      committed: this.#committer?.committedRecords ?? 0,
-      restored: this.#restorer?.totalRestored ?? 0
+      processed: this.#running?.tasks.processedTotal ?? 0,
+      committed: this.#running?.committer.committedRecords ?? 0,
+      restored: this.#running?.restorer?.totalRestored ?? 0
     }
   }
 
   /** Records the app's tasks dropped on purpose (late for their window, null keys), by reason. */
   droppedRecords(): Record<string, number> {
-    return this.#tasks?.droppedCounts() ?? {}
+    return this.#running?.tasks.droppedCounts() ?? {}
   }
 
   /**
@@ -258,13 +229,6 @@ export class StreamlaneApp {
   /** Checks topics, joins the group and starts processing; resolves once the first assignment is running. */
   async start(): Promise<void> {
     const { config } = this
-    const connection = {
-      brokers: config.bootstrapServers,
-      clientId: config.clientId,
-      connectTimeoutMs: config.connectTimeoutMs,
-      requestTimeoutMs: config.requestTimeoutMs,
-      ...this.#kafkaSecurity
-    }
     this.#lifecycle.transition('REBALANCING')
     try {
       const httpPort = config.metricsPort ?? applicationServerPort(config.applicationServer)
@@ -287,125 +251,36 @@ export class StreamlaneApp {
         })
         this.#log.info({ port: this.#httpServer.port }, 'metrics and health endpoint listening')
       }
-      this.#admin = createAdmin(connection)
-      const { partitionPlan, partitionCounts } = await prepareTopics(this.#admin, this.plan, config.replicationFactor)
-      this.#topicLayout = { sourceTopics: partitionPlan.sourceTopics, partitionCounts }
-      const { isolation } = config.guarantee
-      if (this.#statefulSubtopologies.size > 0) {
-        this.#stateDir = StateDirectory.open({
-          stateDir: config.stateDir,
-          applicationId: config.applicationId,
-          logger: this.#log
-        })
-        this.processId = this.#stateDir.processId
-        // Restoration reads large batches and keeps the bytes (stores hold on to them).
-        this.#restoreReader = createPartitionReader({
-          ...connection,
-          isolation,
-          offsetReset: 'earliest',
-          copyBuffers: true,
-          maxPollRecords: 50_000
-        })
-        this.#restorer = new StateRestorer(this.#restoreReader, this.#admin)
-        this.#restorer.onPlan = (task, changelogs) => this.#log.info({ task, changelogs }, 'restore plan')
-        this.#restorer.onProgress = (progress) => this.#reportRestoreProgress(progress)
-      }
-      this.#producer = this.#createProducer()
-      if (this.#eos)
-        this.#log.info({ transactionalId: this.#producer.transactionalId }, 'exactly-once producer created')
-      this.#reader = createPartitionReader({
-        ...connection,
-        isolation,
-        offsetReset: 'earliest'
-      })
-      this.#collector = new ProducerRecordCollector(
-        this.#producer,
-        partitionCounts,
-        productionFailureHandler({
-          handler: this.#options.errorHandlers?.production,
-          changelogTopics: this.plan.changelogTopics,
-          countSkip: (deadLettered) => this.#tasks!.countProductionSkip(deadLettered),
-          send: (record, origin) => this.#collector!.send(record, origin),
-          logger: this.#log
-        }),
-        () => this.#guard.doubt() !== undefined
-      )
-      for (const topic of this.plan.changelogTopics.keys()) this.#collector.trackAcknowledgedOffsets(topic)
-      this.#tasks = new TaskManager({
+      const running = await connectRunningApp({
+        config,
         plan: this.plan,
-        sourceTopics: partitionPlan.sourceTopics,
-        collector: this.#collector,
-        errorHandlers: this.#options.errorHandlers,
-        maxBufferedPerPartition: config.maxBufferedRecordsPerPartition,
-        logger: this.#log
-      })
-      this.#member = new GroupMember({
-        ...connection,
-        groupId: config.applicationId,
-        topics: [...new Set([...partitionPlan.sourceTopics.values()].flat())],
-        groupInstanceId: config.groupInstanceId,
-        sessionTimeoutMs: config.sessionTimeoutMs,
-        heartbeatIntervalMs: config.heartbeatIntervalMs,
-        rebalanceTimeoutMs: config.rebalanceTimeoutMs,
-        assign: streamlaneAssignor({
-          sourceTopics: partitionPlan.sourceTopics,
-          statefulSubtopologies: this.#statefulSubtopologies,
-          config,
-          onAssignment: (outcome) => {
-            if (outcome.error) this.#log.error({ err: outcome.error }, 'assignment failed')
-            for (const line of outcome.result?.log ?? []) this.#log.debug(line)
-          }
-        }),
-        userData: () =>
-          subscriptionUserData({
-            processId: this.processId,
-            endpoint: config.applicationServer,
-            ownedActive: this.#tasks?.taskIds ?? [],
-            draining: this.#draining
-          }),
-        onAssigned: (change) => this.#locked(() => this.#onAssigned(change)),
-        onRevoke: (partitions, context) => this.#locked(() => this.#onRevoke(partitions, context)),
-        onLost: (partitions, context) => this.#locked(() => this.#onRevoke(partitions, context))
-      })
-      this.#member.on('rebalance', (reason) => {
-        this.#log.info({ reason }, 'rebalance started')
-        if (this.state === 'RUNNING') this.#lifecycle.transition('REBALANCING')
-      })
-      this.#member.on('heartbeat', (_generation, sentAtMs) => this.#guard.confirmed(sentAtMs))
-      this.#member.on('warning', (error) => this.#log.warn({ err: error }, 'group member warning'))
-      this.#member.on('rebalance', () => this.#rebalances++)
-      this.#member.on('failed', (error) => this.#fail(error))
-      this.#taskLifecycle = new TaskLifecycle({
-        applicationId: config.applicationId,
-        cacheMaxBytes: config.cacheMaxBytes,
-        tasks: this.#tasks,
-        reader: this.#reader,
-        group: this.#member,
-        collector: this.#collector,
+        security: this.#kafkaSecurity,
         statefulSubtopologies: this.#statefulSubtopologies,
-        stateDir: this.#stateDir,
-        restorer: this.#restorer,
-        logger: this.#log
-      })
-      this.#committer = new Committer({
-        applicationId: config.applicationId,
-        commitIntervalMs: config.commitIntervalMs,
-        exactlyOnce: this.#eos,
-        tasks: this.#tasks,
-        collector: this.#collector,
-        group: this.#member,
-        producer: () => this.#producer!,
-        replaceProducer: () => this.#replaceProducer(),
-        taskLifecycle: this.#taskLifecycle,
-        stateDir: this.#stateDir,
+        processId: this.processId,
+        errorHandlers: this.#options.errorHandlers,
         guard: this.#guard,
-        logger: this.#log
+        logger: this.#log,
+        hooks: {
+          draining: () => this.#draining,
+          onAssigned: (running, change) => this.#locked(running, () => this.#onAssigned(running, change)),
+          onRevoke: (running, partitions, context) =>
+            this.#locked(running, () => this.#onRevoke(running, partitions, context)),
+          onRebalance: (reason) => {
+            this.#log.info({ reason }, 'rebalance started')
+            if (this.state === 'RUNNING') this.#lifecycle.transition('REBALANCING')
+            this.#rebalances++
+          },
+          onFailed: (error) => this.#fail(error),
+          onRestoreProgress: (progress) => this.#reportRestoreProgress(progress)
+        }
       })
+      this.#running = running
+      this.processId = running.processId
       // Registering the transactional id before joining fences a previous incarnation of this instance and aborts
       // its open transaction. Otherwise that transaction's pending offsets would block our own offset fetches for
       // the tasks we get back (UNSTABLE_OFFSET_COMMIT) until the broker times it out.
-      if (this.#eos) await this.#producer.beginTransaction()
-      await this.#member.join()
+      if (config.guarantee.exactlyOnce) await running.producer.beginTransaction()
+      await running.member.join()
       if (config.scalerUrl) {
         this.#reporter = new ScalerReporter({
           scalerUrl: config.scalerUrl,
@@ -415,18 +290,18 @@ export class StreamlaneApp {
           intervalMs: config.scalerReportIntervalMs,
           logger: this.#log,
           status: () => ({
-            processed: this.#tasks?.processedTotal ?? 0,
-            busyMs: this.#tasks?.busyMs ?? 0,
+            processed: running.tasks.processedTotal,
+            busyMs: running.tasks.busyMs,
             // The group's rebalance, not the app's REBALANCING state (which also covers restoration).
-            rebalanceInProgress: this.#member?.rebalanceInProgress ?? false,
-            restoringTasks: this.#restorer?.restoringTasks ?? 0,
-            memberId: this.#member?.memberId
+            rebalanceInProgress: running.member.rebalanceInProgress,
+            restoringTasks: running.restorer?.restoringTasks ?? 0,
+            memberId: running.member.memberId
           })
         })
         this.#reporter.start()
       }
-      this.#committer.scheduleNextCommit()
-      this.#loop = this.#run()
+      running.committer.scheduleNextCommit()
+      this.#loop = this.#run(running)
     } catch (error) {
       this.#error = error instanceof Error ? error : new Error(String(error))
       this.#lifecycle.transition('ERROR')
@@ -451,7 +326,9 @@ export class StreamlaneApp {
     const graceful = (async () => {
       await this.#loop
       // onRevoke(all owned, 'close') commits every task; then the member leaves (by default only if dynamic).
-      await this.#member?.close({ leave: this.config.leaveGroupOnClose ?? this.config.groupInstanceId === undefined })
+      await this.#running?.member.close({
+        leave: this.config.leaveGroupOnClose ?? this.config.groupInstanceId === undefined
+      })
     })()
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs)
@@ -466,7 +343,8 @@ export class StreamlaneApp {
     } finally {
       clearTimeout(timer)
       // Tasks the member did not revoke (it failed, or a graceful step threw) close now, before the state directory.
-      if (outcome !== 'timeout') await this.#committer?.closeTasksUncommitted(this.#tasks?.taskIds ?? [])
+      if (outcome !== 'timeout')
+        await this.#running?.committer.closeTasksUncommitted(this.#running?.tasks.taskIds ?? [])
       await this.#closeClients()
       // start() may have failed (ERROR) while this close was pending.
       if (this.state === 'ERROR') this.#lifecycle.transition('PENDING_SHUTDOWN')
@@ -475,55 +353,23 @@ export class StreamlaneApp {
     }
   }
 
-  #createProducer(): KafkaProducer {
-    const { config } = this
-    return createProducer({
-      brokers: config.bootstrapServers,
-      clientId: config.clientId,
-      connectTimeoutMs: config.connectTimeoutMs,
-      requestTimeoutMs: config.requestTimeoutMs,
-      ...this.#kafkaSecurity,
-      idempotent: true,
-      deliveryTimeoutMs: config.deliveryTimeoutMs,
-      transactionTimeoutMs: config.transactionTimeoutMs,
-      // Records produced before a pause (SIGSTOP, GC) must not go out after it if the tasks may be someone else's now.
-      holdWhile: () => this.#guard.doubt() !== undefined,
-      // One transactional producer per process, stable across restarts when the member is static.
-      transactionalId: this.#eos ? `${config.applicationId}-${config.groupInstanceId ?? this.processId}` : undefined
-    })
-  }
-
-  /** A new producer (a new epoch) in place of a fenced one; the collector drops what the fenced one had not written. */
-  async #replaceProducer(): Promise<void> {
-    const fencedProducer = this.#producer!
-    this.#producer = this.#createProducer()
-    await this.#collector!.replaceProducer(this.#producer)
-    await fencedProducer.close()
-  }
-
   async #closeClients(): Promise<void> {
-    const closing = [this.#reader?.close(), this.#restoreReader?.close(), this.#producer?.close(), this.#admin?.close()]
-    closing.push(this.#httpServer?.close())
-    await Promise.allSettled(closing)
-    this.#stateDir?.close()
+    await Promise.allSettled([this.#running?.close(), this.#httpServer?.close()])
   }
 
-  async #run(): Promise<void> {
-    const reader = this.#reader!
-    const tasks = this.#tasks!
-    const taskLifecycle = this.#taskLifecycle!
-    const committer = this.#committer!
+  async #run(running: RunningApp): Promise<void> {
+    const { reader, tasks, taskLifecycle, committer, collector } = running
     while (!this.#stopping) {
       try {
         // The poll is inside the lock, as Kafka's consumer runs rebalance callbacks inside poll(): records fetched
         // before a callback closed or rewound a task would otherwise reach the task that replaced it, out of order.
-        await this.#locked(async () => {
-          const restoring = (this.#restorer?.restoringTasks ?? 0) > 0
+        await this.#locked(running, async () => {
+          const restoring = (running.restorer?.restoringTasks ?? 0) > 0
           const records = await reader.poll(restoring ? 0 : POLL_WAIT_MS)
           if (this.#stopping && records.length === 0) return
           if (restoring) {
             await taskLifecycle.restoreStep()
-            this.#runningIfRestored(false)
+            this.#runningIfRestored(running, false)
           }
           tasks.addRecords(records)
           const { pause, resume } = tasks.backPressure()
@@ -536,8 +382,8 @@ export class StreamlaneApp {
           await tasks.process(PROCESS_BUDGET_MS)
           if (this.#ownershipInDoubt()) return
           await tasks.punctuate(Date.now())
-          this.#collector!.dispatch()
-          if (committer.commitDue || tasks.commitRequested()) await this.#commit()
+          collector.dispatch()
+          if (committer.commitDue || tasks.commitRequested()) await this.#commit(running)
         })
       } catch (error) {
         await this.#fail(error)
@@ -546,37 +392,37 @@ export class StreamlaneApp {
     }
     // Records already fetched and buffered are processed by nobody after this point: commit what was processed,
     // unless the app failed (the group member did), in which case close() closes the tasks without committing.
-    if (!this.#error) await this.#locked(() => this.#commit())
+    if (!this.#error) await this.#locked(running, () => this.#commit(running))
   }
 
   /**
    * Runs `work` under the lock that loop iterations and rebalance callbacks share. A fenced producer anywhere in
    * it is not fatal: the affected tasks close and the member rejoins (see Committer.recoverFromFencing).
    */
-  #locked(work: () => Promise<void>): Promise<void> {
+  #locked(running: RunningApp, work: () => Promise<void>): Promise<void> {
     return this.#lock.run(async () => {
       try {
         await work()
       } catch (error) {
         const fenced = fencingOf(error)
-        if (!fenced || !this.#eos || this.#stopping) throw error
-        await this.#committer!.recoverFromFencing(fenced)
+        if (!fenced || !this.config.guarantee.exactlyOnce || this.#stopping) throw error
+        await running.committer.recoverFromFencing(fenced)
       }
     })
   }
 
   /** Every commit, timed for streamlane_app_commit_duration_seconds. */
-  async #commit(taskIds?: Iterable<string>): Promise<void> {
+  async #commit(running: RunningApp, taskIds?: Iterable<string>): Promise<void> {
     const done = this.#metrics.commitTimer()
     try {
-      await this.#committer!.commit(taskIds)
+      await running.committer.commit(taskIds)
     } finally {
       done()
     }
   }
 
-  async #onAssigned(change: AssignmentChange): Promise<void> {
-    const tasks = this.#tasks!
+  async #onAssigned(running: RunningApp, change: AssignmentChange): Promise<void> {
+    const { tasks } = running
     // A SyncGroup just succeeded: the member owns what this assignment says, as of now.
     this.#guard.assigned()
     const info = decodeAssignmentInfo(change.assignment.userData)
@@ -588,12 +434,12 @@ export class StreamlaneApp {
     }
     this.#hostMap = { active: info.partitionsByHost, standby: info.standbyPartitionsByHost }
     // Every owned partition, not just the added ones: after a fencing closed all tasks, the same assignment comes back.
-    const newTasks = await this.#taskLifecycle!.start(flatten(change.assignment.partitions))
+    const newTasks = await running.taskLifecycle.start(flatten(change.assignment.partitions))
     this.#log.info(
       { generation: change.assignment.generationId, active: tasks.taskIds, added: newTasks },
       'assignment running'
     )
-    this.#runningIfRestored(true)
+    this.#runningIfRestored(running, true)
   }
 
   /**
@@ -601,10 +447,10 @@ export class StreamlaneApp {
    * does): readiness must not be reported while a task cannot process yet. Called from onAssigned
    * (`assignmentApplied`) and after each restore step; a rebalance going on then will call it again from onAssigned.
    */
-  #runningIfRestored(assignmentApplied: boolean): void {
+  #runningIfRestored(running: RunningApp, assignmentApplied: boolean): void {
     if (this.state !== 'REBALANCING' || this.#stopping) return
-    if ((this.#restorer?.restoringTasks ?? 0) > 0) return
-    if (!assignmentApplied && (this.#member?.assignment === undefined || this.#member.rebalanceInProgress)) return
+    if ((running.restorer?.restoringTasks ?? 0) > 0) return
+    if (!assignmentApplied && (running.member.assignment === undefined || running.member.rebalanceInProgress)) return
     this.#lifecycle.transition('RUNNING')
   }
 
@@ -615,7 +461,7 @@ export class StreamlaneApp {
       this.#inDoubt = doubt !== undefined
       if (doubt !== undefined) {
         this.#log.warn(
-          { reason: doubt, tasks: this.#tasks?.taskIds },
+          { reason: doubt, tasks: this.#running?.tasks.taskIds },
           'writes held: this member may have lost its tasks'
         )
       } else this.#log.info('writes resumed: the group confirmed this member')
@@ -623,28 +469,28 @@ export class StreamlaneApp {
     return doubt !== undefined
   }
 
-  async #onRevoke(partitions: TopicPartitions[], context: RevokeContext): Promise<void> {
-    const taskLifecycle = this.#taskLifecycle!
+  async #onRevoke(running: RunningApp, partitions: TopicPartitions[], context: RevokeContext): Promise<void> {
+    const { taskLifecycle, committer } = running
     // A revocation in a rebalance follows a SyncGroup that succeeded: the member is in the group right now.
     if (context.reason === 'rebalance') this.#guard.confirmed(Date.now())
     if (context.reason === 'lost') this.#guard.gone('the group member lost its partitions')
     const lost = flatten(partitions)
-    const ids = [...this.#tasks!.groupByTask(lost).keys()]
+    const ids = [...running.tasks.groupByTask(lost).keys()]
     if (this.#error) {
-      await this.#committer!.closeTasksUncommitted(ids)
+      await committer.closeTasksUncommitted(ids)
       taskLifecycle.stopReading(lost)
       this.#log.info({ reason: context.reason, tasks: ids }, 'tasks closed without committing')
       return
     }
     if (context.reason !== 'lost') {
-      await this.#commit(ids)
+      await this.#commit(running, ids)
       await taskLifecycle.close(ids, { clean: true })
     } else {
       // Dirty close (Kafka Streams' onPartitionsLost): no cache flush, no changelog or output write, no checkpoint;
       // then whatever the tasks produced and was not sent yet is dropped too.
       await taskLifecycle.close(ids, { clean: false })
       this.#log.warn({ tasks: ids }, 'tasks lost; closed without writing')
-      await this.#committer!.dropLost(new Set(ids))
+      await committer.dropLost(new Set(ids))
     }
     taskLifecycle.stopReading(lost)
     this.#log.info({ reason: context.reason, tasks: ids }, 'tasks revoked')

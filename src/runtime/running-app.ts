@@ -1,0 +1,307 @@
+/**
+ * The collaborators of a started StreamlaneApp, built in one place: admin, readers, producer and record collector,
+ * task manager, group member, task lifecycle, committer and, for an app with state, state directory and restorer.
+ * Every field is set once it exists, so the app's loop and rebalance callbacks work on a complete object.
+ *
+ * What the app does with them (the loop, what a rebalance means for its tasks, its state) stays StreamlaneApp's: it
+ * comes in as hooks, each handed the RunningApp.
+ */
+import { type AssignmentChange, GroupMember, type RevokeContext, type TopicPartitions } from '../kafka/group/index.ts'
+import {
+  createAdmin,
+  createPartitionReader,
+  createProducer,
+  type KafkaAdmin,
+  type KafkaConnectionSecurity,
+  type KafkaPartitionReader,
+  type KafkaProducer
+} from '../kafka/index.ts'
+import type { Logger } from '../observe/index.ts'
+import { StateDirectory } from '../state/index.ts'
+import type { ErrorHandlerConfig, TopologyPlan } from '../topology/index.ts'
+import { TaskLifecycle } from './active-task-lifecycle.ts'
+import { Committer } from './committer.ts'
+import type { StreamsConfig } from './config.ts'
+import { streamlaneAssignor, subscriptionUserData } from './group-protocol.ts'
+import type { MembershipGuard } from './membership-guard.ts'
+import { ProducerRecordCollector } from './producer-collector.ts'
+import { productionFailureHandler } from './production-failure-handler.ts'
+import { StateRestorer, type TaskRestoreProgress } from './state-restorer.ts'
+import { TaskManager } from './task-manager.ts'
+import { prepareTopics } from './topic-setup.ts'
+
+/** What the app decides; each hook that runs once the app is connected gets the RunningApp. */
+export interface RunningAppHooks {
+  /** Whether this instance is shutting down (told to the assignor in the subscription). */
+  draining(): boolean
+  onAssigned(running: RunningApp, change: AssignmentChange): Promise<void>
+  /** Partitions revoked (`context.reason` says why: rebalance, close, or lost). */
+  onRevoke(running: RunningApp, partitions: TopicPartitions[], context: RevokeContext): Promise<void>
+  onRebalance(reason: unknown): void
+  onFailed(error: Error): void
+  onRestoreProgress(progress: TaskRestoreProgress): void
+}
+
+export interface RunningAppOptions {
+  config: StreamsConfig
+  plan: TopologyPlan
+  /** TLS and SASL options of every Kafka connection; holds secrets, never logged. */
+  security: KafkaConnectionSecurity
+  statefulSubtopologies: Set<number>
+  /** The process id when the app has no state directory to keep a stable one in. */
+  processId: string
+  errorHandlers: ErrorHandlerConfig | undefined
+  /** Whether the member may still write for its tasks; the producer, collector and committer hold writes while not. */
+  guard: MembershipGuard
+  logger: Logger
+  hooks: RunningAppHooks
+}
+
+/** The source topics of each subtopology and the partition count of every topic, as checked at start. */
+export interface TopicLayout {
+  readonly sourceTopics: ReadonlyMap<number, readonly string[]>
+  readonly partitionCounts: Map<string, number>
+}
+
+export class RunningApp {
+  /** Stable across restarts when the app has state (kept in the state directory), so the assignor can find it. */
+  readonly processId: string
+  readonly topicLayout: TopicLayout
+  readonly admin: KafkaAdmin
+  readonly reader: KafkaPartitionReader
+  readonly collector: ProducerRecordCollector
+  readonly tasks: TaskManager
+  readonly member: GroupMember
+  readonly taskLifecycle: TaskLifecycle
+  readonly committer: Committer
+  /** Only for an app with state. */
+  readonly stateDir: StateDirectory | undefined
+  readonly restorer: StateRestorer | undefined
+  readonly restoreReader: KafkaPartitionReader | undefined
+  /** Replaced by a new one (a new epoch) after a fencing. */
+  #producer: KafkaProducer
+  readonly #newProducer: () => KafkaProducer
+
+  constructor(parts: {
+    processId: string
+    topicLayout: TopicLayout
+    admin: KafkaAdmin
+    reader: KafkaPartitionReader
+    producer: KafkaProducer
+    newProducer: () => KafkaProducer
+    collector: ProducerRecordCollector
+    tasks: TaskManager
+    member: GroupMember
+    taskLifecycle: TaskLifecycle
+    committer: Committer
+    stateDir: StateDirectory | undefined
+    restorer: StateRestorer | undefined
+    restoreReader: KafkaPartitionReader | undefined
+  }) {
+    this.processId = parts.processId
+    this.topicLayout = parts.topicLayout
+    this.admin = parts.admin
+    this.reader = parts.reader
+    this.#producer = parts.producer
+    this.#newProducer = parts.newProducer
+    this.collector = parts.collector
+    this.tasks = parts.tasks
+    this.member = parts.member
+    this.taskLifecycle = parts.taskLifecycle
+    this.committer = parts.committer
+    this.stateDir = parts.stateDir
+    this.restorer = parts.restorer
+    this.restoreReader = parts.restoreReader
+  }
+
+  get producer(): KafkaProducer {
+    return this.#producer
+  }
+
+  /** A new producer (a new epoch) in place of a fenced one; the collector drops what the fenced one had not written. */
+  async replaceProducer(): Promise<void> {
+    const fencedProducer = this.#producer
+    this.#producer = this.#newProducer()
+    await this.collector.replaceProducer(this.#producer)
+    await fencedProducer.close()
+  }
+
+  /** Closes every Kafka client, then the state directory. */
+  async close(): Promise<void> {
+    await closeClients(this)
+  }
+}
+
+type Closable = { close(): Promise<void> | void } | undefined
+
+async function closeClients(clients: {
+  reader?: Closable
+  restoreReader?: Closable
+  producer?: Closable
+  admin?: Closable
+  stateDir?: Closable
+}): Promise<void> {
+  const { reader, restoreReader, producer, admin, stateDir } = clients
+  await Promise.allSettled([reader?.close(), restoreReader?.close(), producer?.close(), admin?.close()])
+  stateDir?.close()
+}
+
+/**
+ * Checks and creates the topics, then builds every collaborator of a running app; the group is not joined yet.
+ * If a step fails, what was already opened is closed before the error is thrown.
+ */
+export async function connectRunningApp(options: RunningAppOptions): Promise<RunningApp> {
+  const { config, plan, security, statefulSubtopologies, guard, logger: log, hooks } = options
+  const connection = {
+    brokers: config.bootstrapServers,
+    clientId: config.clientId,
+    connectTimeoutMs: config.connectTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+    ...security
+  }
+  const { isolation, exactlyOnce } = config.guarantee
+  const opened: Parameters<typeof closeClients>[0] = {}
+  try {
+    const admin = createAdmin(connection)
+    opened.admin = admin
+    const { partitionPlan, partitionCounts } = await prepareTopics(admin, plan, config.replicationFactor)
+    let processId = options.processId
+    let stateDir: StateDirectory | undefined
+    let restorer: StateRestorer | undefined
+    let restoreReader: KafkaPartitionReader | undefined
+    if (statefulSubtopologies.size > 0) {
+      stateDir = StateDirectory.open({ stateDir: config.stateDir, applicationId: config.applicationId, logger: log })
+      opened.stateDir = stateDir
+      processId = stateDir.processId
+      // Restoration reads large batches and keeps the bytes (stores hold on to them).
+      restoreReader = createPartitionReader({
+        ...connection,
+        isolation,
+        offsetReset: 'earliest',
+        copyBuffers: true,
+        maxPollRecords: 50_000
+      })
+      opened.restoreReader = restoreReader
+      restorer = new StateRestorer(restoreReader, admin)
+      restorer.onPlan = (task, changelogs) => log.info({ task, changelogs }, 'restore plan')
+      restorer.onProgress = (progress) => hooks.onRestoreProgress(progress)
+    }
+    const newProducer = () =>
+      createProducer({
+        ...connection,
+        idempotent: true,
+        deliveryTimeoutMs: config.deliveryTimeoutMs,
+        transactionTimeoutMs: config.transactionTimeoutMs,
+        // Records produced before a pause (SIGSTOP, GC) must not go out after it if the tasks may be someone else's now.
+        holdWhile: () => guard.doubt() !== undefined,
+        // One transactional producer per process, stable across restarts when the member is static.
+        transactionalId: exactlyOnce ? `${config.applicationId}-${config.groupInstanceId ?? processId}` : undefined
+      })
+    const producer = newProducer()
+    opened.producer = producer
+    if (exactlyOnce) log.info({ transactionalId: producer.transactionalId }, 'exactly-once producer created')
+    const reader = createPartitionReader({ ...connection, isolation, offsetReset: 'earliest' })
+    opened.reader = reader
+    // The collector and the task manager refer to each other through the production failure handler.
+    const collector: ProducerRecordCollector = new ProducerRecordCollector(
+      producer,
+      partitionCounts,
+      productionFailureHandler({
+        handler: options.errorHandlers?.production,
+        changelogTopics: plan.changelogTopics,
+        countSkip: (deadLettered) => tasks.countProductionSkip(deadLettered),
+        send: (record, origin) => collector.send(record, origin),
+        logger: log
+      }),
+      () => guard.doubt() !== undefined
+    )
+    for (const topic of plan.changelogTopics.keys()) collector.trackAcknowledgedOffsets(topic)
+    const tasks = new TaskManager({
+      plan,
+      sourceTopics: partitionPlan.sourceTopics,
+      collector,
+      errorHandlers: options.errorHandlers,
+      maxBufferedPerPartition: config.maxBufferedRecordsPerPartition,
+      logger: log
+    })
+    // The member's callbacks run only once it joins, after `running` below exists.
+    const member = new GroupMember({
+      ...connection,
+      groupId: config.applicationId,
+      topics: [...new Set([...partitionPlan.sourceTopics.values()].flat())],
+      groupInstanceId: config.groupInstanceId,
+      sessionTimeoutMs: config.sessionTimeoutMs,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      rebalanceTimeoutMs: config.rebalanceTimeoutMs,
+      assign: streamlaneAssignor({
+        sourceTopics: partitionPlan.sourceTopics,
+        statefulSubtopologies,
+        config,
+        onAssignment: (outcome) => {
+          if (outcome.error) log.error({ err: outcome.error }, 'assignment failed')
+          for (const line of outcome.result?.log ?? []) log.debug(line)
+        }
+      }),
+      userData: () =>
+        subscriptionUserData({
+          processId,
+          endpoint: config.applicationServer,
+          ownedActive: tasks.taskIds,
+          draining: hooks.draining()
+        }),
+      onAssigned: (change) => hooks.onAssigned(running, change),
+      onRevoke: (partitions, context) => hooks.onRevoke(running, partitions, context),
+      onLost: (partitions, context) => hooks.onRevoke(running, partitions, context)
+    })
+    member.on('rebalance', (reason) => hooks.onRebalance(reason))
+    member.on('heartbeat', (_generation, sentAtMs) => guard.confirmed(sentAtMs))
+    member.on('warning', (error) => log.warn({ err: error }, 'group member warning'))
+    member.on('failed', (error) => hooks.onFailed(error))
+    const taskLifecycle = new TaskLifecycle({
+      applicationId: config.applicationId,
+      cacheMaxBytes: config.cacheMaxBytes,
+      tasks,
+      reader,
+      group: member,
+      collector,
+      statefulSubtopologies,
+      stateDir,
+      restorer,
+      logger: log
+    })
+    const committer = new Committer({
+      applicationId: config.applicationId,
+      commitIntervalMs: config.commitIntervalMs,
+      exactlyOnce,
+      tasks,
+      collector,
+      group: member,
+      producer: () => running.producer,
+      replaceProducer: () => running.replaceProducer(),
+      taskLifecycle,
+      stateDir,
+      guard,
+      logger: log
+    })
+    const running: RunningApp = new RunningApp({
+      processId,
+      topicLayout: { sourceTopics: partitionPlan.sourceTopics, partitionCounts },
+      admin,
+      reader,
+      producer,
+      newProducer,
+      collector,
+      tasks,
+      member,
+      taskLifecycle,
+      committer,
+      stateDir,
+      restorer,
+      restoreReader
+    })
+    return running
+  } catch (error) {
+    await closeClients(opened)
+    throw error
+  }
+}
