@@ -1,6 +1,6 @@
 /**
  * Streamlane's layer map as rules (docs/development.md explains them; the design notes hold the same table). Run by
- * `npm run lint` and by `npm test`'s lint step: `depcruise src --ignore-known`.
+ * `npm run lint` and by `npm test`'s lint step: `depcruise src`.
  *
  * The table itself (`mayImport`, `shared`) is in scripts/layer-map.ts.
  */

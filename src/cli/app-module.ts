@@ -6,8 +6,13 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { ConfigError } from '../errors.ts'
-import type { AppDefinition } from '../runtime/app-definition.ts'
-import { configFromEnvironment, resolveConfig, type StreamsConfig, type StreamsConfigInput } from '../runtime/config.ts'
+import {
+  type AppDefinition,
+  configFromEnvironment,
+  resolveConfig,
+  type StreamsConfig,
+  type StreamsConfigInput
+} from '../runtime/index.ts'
 import { isTopology, type Topology } from '../topology/index.ts'
 import { typeScriptModuleProblem } from './typescript-support.ts'
 

@@ -3,8 +3,7 @@
  * and dead-letter topics (the app creates its internal topics itself), `reset` rewinds the inputs and deletes the internal ones.
  * Pure: the cluster's topic list comes in for the pattern sources.
  */
-import { type ErrorHandlerConfig, isInternalTopicOf, type TopologyPlan } from '../topology/index.ts'
-import { matchesWhole } from '../topology/topology-plan.ts'
+import { type ErrorHandlerConfig, isInternalTopicOf, matchesWhole, type TopologyPlan } from '../topology/index.ts'
 
 export interface AppTopics {
   /** Topics the app reads that it does not own: named sources, and existing topics its source patterns match. */

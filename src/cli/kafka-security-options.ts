@@ -6,13 +6,13 @@
  */
 import { type Command, Option } from 'commander'
 import { ConfigError } from '../errors.ts'
-import type { KafkaConnectionSecurity } from '../kafka/connection.ts'
+import type { KafkaConnectionSecurity } from '../kafka/index.ts'
 import {
   KAFKA_SECURITY_ENVIRONMENT,
   kafkaConnectionSecurity,
   kafkaSecurityFromEnvironment,
   parseKafkaSecurity
-} from '../runtime/kafka-security.ts'
+} from '../runtime/index.ts'
 
 const SECRETS_WITHOUT_FLAG = new Set(['KAFKA_SASL_PASSWORD', 'KAFKA_SSL_KEY_PASSWORD'])
 

@@ -8,10 +8,9 @@
  * again from the committed offsets; a fenced producer is replaced and the member rejoins.
  */
 import { StreamlaneError } from '../errors.ts'
-import { OffsetCommitRejectedError, ProducerFencedError } from '../kafka/errors.ts'
 import { type GroupMember, RebalanceInProgressError } from '../kafka/group/index.ts'
-import type { KafkaProducer } from '../kafka/producer.ts'
-import type { Logger } from '../observe/logger.ts'
+import { type KafkaProducer, OffsetCommitRejectedError, ProducerFencedError } from '../kafka/index.ts'
+import type { Logger } from '../observe/index.ts'
 import type { StateDirectory } from '../state/index.ts'
 import type { TaskLifecycle } from './active-task-lifecycle.ts'
 import type { MembershipGuard } from './membership-guard.ts'

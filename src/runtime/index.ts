@@ -8,5 +8,12 @@ export {
   type StreamsConfigInput,
   streamsConfigSchema
 } from './config.ts'
+export { kafkaConnectionOf } from './kafka-connection.ts'
+export {
+  KAFKA_SECURITY_ENVIRONMENT,
+  kafkaConnectionSecurity,
+  kafkaSecurityFromEnvironment,
+  parseKafkaSecurity
+} from './kafka-security.ts'
 export type { TaskRestoreProgress } from './state-restorer.ts'
 export { StreamlaneApp, type StreamlaneAppOptions } from './streamlane-app.ts'

@@ -12,14 +12,18 @@ import type { Registry } from 'prom-client'
 import { decodeAssignmentInfo } from '../assignment/index.ts'
 import { readSecret } from '../endpoint/index.ts'
 import { ConfigError, StreamlaneError } from '../errors.ts'
-import type { KafkaConnectionSecurity } from '../kafka/connection.ts'
-import { ProducerFencedError } from '../kafka/errors.ts'
 import type { AssignmentChange, RevokeContext, TopicPartitions } from '../kafka/group/index.ts'
-import type { TopicPartition } from '../kafka/types.ts'
-import { type HttpServer, httpSecurity, startHttpServer } from '../observe/http-server.ts'
-import { createLogger, type Logger } from '../observe/logger.ts'
-import { type AppMetrics, createAppMetrics } from '../observe/metrics.ts'
-import { restoreProgressLogger } from '../observe/restore-progress-log.ts'
+import { type KafkaConnectionSecurity, ProducerFencedError } from '../kafka/index.ts'
+import {
+  type AppMetrics,
+  createAppMetrics,
+  createLogger,
+  type HttpServer,
+  httpSecurity,
+  type Logger,
+  restoreProgressLogger,
+  startHttpServer
+} from '../observe/index.ts'
 import {
   type GroupHostMap,
   type KeyQueryMetadata,
@@ -35,6 +39,7 @@ import {
 } from '../query/index.ts'
 import type { Serde } from '../serde/index.ts'
 import type { ReadOnlyKeyValueStore, ReadOnlySessionStore, ReadOnlyWindowStore } from '../state/index.ts'
+import type { TopicPartition } from '../topic-partition.ts'
 import { type ErrorHandlerConfig, planTopology, type Topology, type TopologyPlan } from '../topology/index.ts'
 import { AppLifecycle, type AppState, type StateListener } from './app-state.ts'
 import { resolveConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts'

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import pino from 'pino'
-import { startLocalScaler } from '../../autoscale/local/local-scaler.ts'
+import { startLocalScaler } from '../../autoscale/index.ts'
 import { ConfigError } from '../../errors.ts'
 import { addKafkaSecurityOptions, cliKafkaSecurity } from '../kafka-security-options.ts'
 

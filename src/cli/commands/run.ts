@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { StreamlaneApp } from '../../runtime/streamlane-app.ts'
+import { StreamlaneApp } from '../../runtime/index.ts'
 import { loadAppModule } from '../app-module.ts'
 
 /**

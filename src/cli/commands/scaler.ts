@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import pino from 'pino'
-import { startScaler } from '../../autoscale/keda/start.ts'
+import { startScaler } from '../../autoscale/index.ts'
 import { type BearerToken, loadServerTls, parseTokens, readSecret } from '../../endpoint/index.ts'
 import { addKafkaSecurityOptions, cliKafkaSecurity } from '../kafka-security-options.ts'
 

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander'
 import { createAdmin } from '../../kafka/index.ts'
-import { kafkaConnectionOf } from '../../runtime/kafka-connection.ts'
+import { kafkaConnectionOf } from '../../runtime/index.ts'
 import { planTopology } from '../../topology/index.ts'
 import { loadAppModule } from '../app-module.ts'
 import { appTopics } from '../app-topics.ts'
