@@ -1,6 +1,10 @@
 /**
  * The active tasks of one instance: which partition feeds which task, running them, back-pressure, and what offsets
  * are safe to commit. No I/O of its own; the app drives it with fetched records and commits what it reports.
+ *
+ * Offsets are `bigint` here as in the Kafka layer and the state checkpoints (Kafka's offsets are int64). The processor
+ * graph alone speaks `number` (the Processor API's record metadata): `toRawRecord` and `consumedOffsetsOf` are the
+ * two places that convert.
  */
 import type { ConsumedRecord, TopicPartition } from '../kafka/index.ts'
 import { Headers } from '../serde/index.ts'
@@ -27,7 +31,7 @@ interface ActiveTask {
   readonly graph: TaskProcessorGraph
   readonly partitions: readonly TopicPartition[]
   /** Next offset per partition at the last successful commit, to commit only what moved. */
-  readonly committed: Map<string, number>
+  readonly committed: Map<string, bigint>
   /** The task's stores; absent for stateless tasks. */
   readonly state: TaskStateManager | undefined
   /** A restoring task buffers its input but processes nothing until its stores have caught up. */
@@ -54,6 +58,14 @@ function toRawRecord(record: ConsumedRecord): RawRecord {
     value: record.value,
     headers: record.headers.length === 0 ? Headers.empty : Headers.from(record.headers)
   }
+}
+
+/** The next offset to consume of each partition the task's graph processed records of, by partition key. */
+function consumedOffsetsOf(graph: TaskProcessorGraph): Map<string, OffsetToCommit> {
+  const consumed = new Map<string, OffsetToCommit>()
+  for (const { topic, partition, offset } of graph.consumedOffsets())
+    consumed.set(topicPartitionKey(topic, partition), { topic, partition, offset: BigInt(offset) })
+  return consumed
 }
 
 export class TaskManager {
@@ -120,13 +132,11 @@ export class TaskManager {
       createStore: state ? (builder) => state.createStore(builder) : undefined
     })
     graph.init()
-    const committedNumbers = new Map<string, number>()
-    for (const [k, v] of committed) committedNumbers.set(k, Number(v))
     const task: ActiveTask = {
       id,
       graph,
       partitions,
-      committed: committedNumbers,
+      committed: new Map(committed),
       state,
       restoring: state !== undefined
     }
@@ -175,7 +185,7 @@ export class TaskManager {
       if (!task?.state || task.restoring) continue
       const offsets = new Map<string, bigint>()
       // A table's store may use its source topic as changelog: there the checkpoint is what the task consumed.
-      const consumed = new Map(task.graph.consumedOffsets().map((o) => [o.topic, BigInt(o.offset)]))
+      const consumed = new Map([...consumedOffsetsOf(task.graph).values()].map((o) => [o.topic, o.offset]))
       for (const { topic, partition } of task.state.changelogPartitions()) {
         const acked = ackedOffset(topic, partition)
         if (acked !== undefined) offsets.set(topic, acked + 1n)
@@ -307,9 +317,7 @@ export class TaskManager {
       const task = this.#tasks.get(id)
       if (!task || task.restoring) continue
       task.graph.flush()
-      const next = new Map<string, OffsetToCommit>()
-      for (const { topic, partition, offset } of task.graph.consumedOffsets())
-        next.set(topicPartitionKey(topic, partition), { topic, partition, offset: BigInt(offset) })
+      const next = consumedOffsetsOf(task.graph)
       const buffered = new Map(
         task.graph.bufferedCounts().map((b) => [topicPartitionKey(b.topic, b.partition), b.count])
       )
@@ -317,10 +325,10 @@ export class TaskManager {
         const k = topicPartitionKey(topic, partition)
         if ((buffered.get(k) ?? 0) > 0) continue
         const position = drainedPosition(topic, partition)
-        const processed = next.get(k)?.offset ?? BigInt(task.committed.get(k) ?? -1)
+        const processed = next.get(k)?.offset ?? task.committed.get(k) ?? -1n
         if (position !== undefined && position > processed) next.set(k, { topic, partition, offset: position })
       }
-      for (const [k, offset] of next) if (task.committed.get(k) !== Number(offset.offset)) offsets.push(offset)
+      for (const [k, offset] of next) if (task.committed.get(k) !== offset.offset) offsets.push(offset)
     }
     return offsets
   }
@@ -330,7 +338,7 @@ export class TaskManager {
     for (const { topic, partition, offset } of offsets) {
       this.#taskByPartition
         .get(topicPartitionKey(topic, partition))
-        ?.committed.set(topicPartitionKey(topic, partition), Number(offset))
+        ?.committed.set(topicPartitionKey(topic, partition), offset)
     }
   }
 
