@@ -8,10 +8,10 @@ import {
   encodeSubscriptionInfo,
   type LeaderAssignmentOutcome,
   resolveSubtopologyPartitions,
-  type SubtopologySource,
-  type TaskIdText
+  type SubtopologySource
 } from '../assignment/index.ts'
 import type { Assignor } from '../kafka/group/index.ts'
+import type { TaskIdText } from '../task-id.ts'
 import type { StreamsConfig } from './config.ts'
 
 export interface GroupProtocolOptions {
@@ -47,7 +47,7 @@ export function streamlaneAssignor(options: GroupProtocolOptions): Assignor {
 export interface SubscriptionState {
   processId: string
   endpoint?: string
-  ownedActive: Iterable<string>
+  ownedActive: Iterable<TaskIdText>
   draining: boolean
 }
 
@@ -58,8 +58,7 @@ export function subscriptionUserData(state: SubscriptionState): Buffer {
   return encodeSubscriptionInfo({
     processId: state.processId,
     endpoint: state.endpoint,
-    // The task manager keys its tasks by TaskId.toString(), a TaskIdText.
-    ownedActive: [...state.ownedActive] as TaskIdText[],
+    ownedActive: [...state.ownedActive],
     draining: state.draining,
     uniqueField: ++uniqueField
   })

@@ -9,6 +9,7 @@
 import type { ConsumedRecord, TopicPartition } from '../kafka/index.ts'
 import { Headers } from '../serde/index.ts'
 import type { TaskStateManager } from '../state/index.ts'
+import type { TaskIdText } from '../task-id.ts'
 import { topicPartitionKey } from '../topic-partition.ts'
 import type { ErrorHandlerConfig, RawRecord, RecordCollector, StateStore, TopologyPlan } from '../topology/index.ts'
 import {
@@ -104,8 +105,8 @@ export class TaskManager {
     return byTask
   }
 
-  get taskIds(): string[] {
-    return [...this.#tasks.keys()]
+  get taskIds(): TaskIdText[] {
+    return [...this.#tasks.values()].map((task) => task.id.toString())
   }
 
   has(taskId: string): boolean {

@@ -1,6 +1,6 @@
+import type { TaskId } from '../task-id.ts'
 import type { WarnLogger } from './error-handlers.ts'
 import type { RawRecord } from './record.ts'
-import type { TaskId } from './task-id.ts'
 
 /**
  * Why a processor dropped a record on purpose (not an error, so no handler is involved), as Kafka Streams'

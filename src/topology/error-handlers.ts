@@ -1,6 +1,6 @@
+import type { TaskId } from '../task-id.ts'
 import type { RawRecord } from './record.ts'
 import type { ProducedRecord } from './record-collector.ts'
-import type { TaskId } from './task-id.ts'
 
 /** Where in a task a record failed. */
 export type ErrorStage = 'deserialization' | 'processing' | 'production'

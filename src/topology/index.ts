@@ -1,3 +1,4 @@
+export { TaskId } from '../task-id.ts'
 export { type CopartitionGroup, checkCopartitioning } from './copartitioning.ts'
 export { DROPPED_RECORDS_METRICS, type DroppedRecordReason } from './dropped-records.ts'
 export {
@@ -40,7 +41,6 @@ export type { ProducedRecord, ProducedRecordOrigin, RecordCollector, TaskActivit
 export type { StateStore, StateStoreContext, StoreBuilder } from './state-store.ts'
 export type { Subtopology } from './subtopologies.ts'
 export { addTaskCounters, newTaskCounters, type TaskCounters } from './task-counters.ts'
-export { TaskId } from './task-id.ts'
 export {
   TaskProcessorGraph,
   type TaskProcessorGraphOptions,

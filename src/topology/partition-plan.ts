@@ -1,6 +1,6 @@
+import { TaskId } from '../task-id.ts'
 import { checkCopartitioning } from './copartitioning.ts'
 import { isInternalTopicOf } from './internal-topics.ts'
-import { TaskId } from './task-id.ts'
 import { TopologyError } from './topology-errors.ts'
 import type { TopologyPlan } from './topology-plan.ts'
 import { matchesWhole } from './topology-plan.ts'

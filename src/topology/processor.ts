@@ -1,7 +1,7 @@
+import type { TaskId } from '../task-id.ts'
 import type { DroppedRecordReason } from './dropped-records.ts'
 import type { RecordMetadata, StreamRecord } from './record.ts'
 import type { StateStore } from './state-store.ts'
-import type { TaskId } from './task-id.ts'
 
 /**
  * The Processor API. A processor receives records one at a time and forwards any number of records to its children.

@@ -1,6 +1,6 @@
 import type { Headers } from '../serde/index.ts'
+import type { TaskId } from '../task-id.ts'
 import type { RawRecord } from './record.ts'
-import type { TaskId } from './task-id.ts'
 
 /**
  * What a task was doing when it produced a record or a processor failed, for error messages: processing an input

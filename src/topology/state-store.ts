@@ -1,4 +1,4 @@
-import type { TaskId } from './task-id.ts'
+import type { TaskId } from '../task-id.ts'
 
 /**
  * The contract between processors and stores. Only the lifecycle lives here; what a store can do (key-value, window,

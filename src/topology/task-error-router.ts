@@ -1,9 +1,9 @@
 import { StreamlaneError } from '../errors.ts'
+import type { TaskId } from '../task-id.ts'
 import { type ErrorHandler, type ErrorHandlerConfig, type ErrorStage, fail } from './error-handlers.ts'
 import type { RawRecord } from './record.ts'
 import type { RecordCollector, TaskActivity } from './record-collector.ts'
 import type { TaskCounters } from './task-counters.ts'
-import type { TaskId } from './task-id.ts'
 import { messageOf, ProcessingError, ProductionError } from './topology-errors.ts'
 
 export interface FailureDetails {

@@ -1,7 +1,7 @@
 import { StreamlaneError } from '../errors.ts'
+import type { TaskId } from '../task-id.ts'
 import { forEachInOrder, isPromiseLike } from './maybe-async.ts'
 import type { StateStore, StoreBuilder } from './state-store.ts'
-import type { TaskId } from './task-id.ts'
 import type { ProcessorNode } from './task-nodes.ts'
 import { messageOf } from './topology-errors.ts'
 import type { SubtopologyPlan, TopologyPlan } from './topology-plan.ts'

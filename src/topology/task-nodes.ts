@@ -1,5 +1,6 @@
 import type { Serde } from '../serde/index.ts'
 import { isSerializationError, SerializationError } from '../serde/index.ts'
+import type { TaskId } from '../task-id.ts'
 import type { DroppedRecordReason } from './dropped-records.ts'
 import type { ErrorStage } from './error-handlers.ts'
 import type { RecordContext } from './extractors.ts'
@@ -8,7 +9,6 @@ import type { Cancellable, Processor, ProcessorContext, PunctuationType, Punctua
 import type { RawRecord, RecordMetadata, StreamRecord } from './record.ts'
 import type { RecordCollector, TaskActivity } from './record-collector.ts'
 import type { StateStore } from './state-store.ts'
-import type { TaskId } from './task-id.ts'
 import type { ProcessorDefinition, SinkDefinition, SourceDefinition } from './topology.ts'
 import { TopologyError } from './topology-errors.ts'
 

@@ -1,7 +1,7 @@
 import { StreamlaneError } from '../errors.ts'
+import type { TaskId } from '../task-id.ts'
 import type { RawRecord } from './record.ts'
 import type { TaskActivity } from './record-collector.ts'
-import type { TaskId } from './task-id.ts'
 
 /** A topology that cannot run: duplicate names, unknown parents or stores, a missing serde. Raised while building. */
 export class TopologyError extends StreamlaneError {

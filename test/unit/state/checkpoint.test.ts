@@ -16,7 +16,7 @@ import {
   windowStoreBuilder,
   writeCheckpointFile
 } from '../../../src/state/index.ts'
-import { TaskId } from '../../../src/topology/task-id.ts'
+import { TaskId } from '../../../src/task-id.ts'
 import { RecordingLogger, TaskHarness, tempDir } from './helpers.ts'
 
 const TOPIC = 'app-counts-changelog'

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ChangelogSink, StateLogger, TaskDirectoryLease } from '../../../src/state/index.ts'
 import { StateDirectory, TaskStateManager } from '../../../src/state/index.ts'
+import { TaskId } from '../../../src/task-id.ts'
 import type { StateStore, StoreBuilder } from '../../../src/topology/state-store.ts'
-import { TaskId } from '../../../src/topology/task-id.ts'
 
 export const APP = 'app'
 

@@ -9,7 +9,7 @@ import {
   StoreNotAttachedError,
   timestampedKeyValueStoreBuilder
 } from '../../../src/state/index.ts'
-import { TaskId } from '../../../src/topology/task-id.ts'
+import { TaskId } from '../../../src/task-id.ts'
 import { type Backend, collect, TaskHarness } from './helpers.ts'
 
 function keys<K, V>(iterable: Iterable<{ key: K; value: V }>): K[] {

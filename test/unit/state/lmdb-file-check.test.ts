@@ -19,7 +19,7 @@ import {
   StateDirectory,
   TaskStateManager
 } from '../../../src/state/index.ts'
-import { TaskId } from '../../../src/topology/task-id.ts'
+import { TaskId } from '../../../src/task-id.ts'
 import { lmdbLayout } from '../../support/lmdb-pages.ts'
 import { RecordingLogger, TaskHarness, tempDir } from './helpers.ts'
 

@@ -29,7 +29,7 @@ import {
   TaskDirectoryLockedError,
   TaskStateManager
 } from '../../../src/state/index.ts'
-import { TaskId } from '../../../src/topology/task-id.ts'
+import { TaskId } from '../../../src/task-id.ts'
 import { RecordingLogger, TaskHarness, tempDir } from './helpers.ts'
 
 const TOPIC = 'app-counts-changelog'
