@@ -1,5 +1,6 @@
 import { StreamlaneError } from '../errors.ts'
 import { type StoreFamily, type StoreKind, storeFamily } from '../state/index.ts'
+import type { TopologyPlan } from '../topology/index.ts'
 
 export { keyValueView, sessionView, windowView } from '../state/index.ts'
 export type { StoreFamily }
@@ -17,4 +18,15 @@ export function checkFamily(name: string, kind: StoreKind | undefined, expected:
     'STREAMLANE_TEST_STORE_KIND',
     `state store ${name} is a ${kind} store, not a ${expected} store; use the matching get...Store() method`
   )
+}
+
+/** The kind of a store of the topology, checked to be of the expected family; unknown store names are an error. */
+export function storeKindOf(plan: TopologyPlan, name: string, family: StoreFamily): StoreKind | undefined {
+  const builder = plan.storeBuilders.get(name)
+  if (builder === undefined) {
+    throw new StreamlaneError('STREAMLANE_TEST_UNKNOWN_STORE', `the topology has no state store named ${name}`)
+  }
+  const kind = (builder as { kind?: StoreKind }).kind
+  checkFamily(name, kind, family)
+  return kind
 }

@@ -5,7 +5,6 @@ import type {
   ReadOnlyKeyValueStore,
   ReadOnlySessionStore,
   ReadOnlyWindowStore,
-  StoreKind,
   ValueAndTimestamp
 } from '../state/index.ts'
 import type {
@@ -28,9 +27,11 @@ import {
   type TopologyPlan
 } from '../topology/index.ts'
 import { DriverState } from './driver-state.ts'
-import { checkFamily, keyValueView, sessionView, windowView } from './store-views.ts'
+import { SerialOperations } from './serial-operations.ts'
+import { keyValueView, sessionView, storeKindOf, windowView } from './store-views.ts'
 import { type InputSink, TestInputTopic, type TestInputTopicOptions } from './test-input-topic.ts'
-import { type OutputLog, TestOutputTopic } from './test-output-topic.ts'
+import { TestOutputTopic } from './test-output-topic.ts'
+import { TopicLogs } from './topic-logs.ts'
 
 export interface TopologyTestDriverConfig {
   readonly applicationId: string
@@ -74,8 +75,7 @@ const DEFAULT_CACHE_MAX_BYTES = 10 * 1024 * 1024
 export class TopologyTestDriver {
   readonly plan: TopologyPlan
   readonly #tasks = new Map<number, TaskProcessorGraph>()
-  readonly #logs = new Map<string, OutputLog>()
-  readonly #nextOffset = new Map<string, number>()
+  readonly #topics = new TopicLogs()
   readonly #loopBack: RawRecord[] = []
   readonly #state: DriverState
   readonly #commitIntervalMs: number | null
@@ -83,8 +83,7 @@ export class TopologyTestDriver {
   #wallClockMs: number
   /** Warnings logged while no `logger` was configured. */
   readonly warnings: DriverWarning[] = []
-  /** Settles when the last asynchronous operation has; later operations wait for it. */
-  #pending: Promise<void> | null = null
+  readonly #operations = new SerialOperations()
 
   constructor(topology: Topology, config: TopologyTestDriverConfig) {
     this.plan = planTopology(topology, config.applicationId)
@@ -98,8 +97,9 @@ export class TopologyTestDriver {
       plan: this.plan,
       cacheMaxBytes: config.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES,
       logger: { warn: (fields, message) => logger.warn(fields, message), info: () => {} },
-      record: (topic, key, value, timestamp) => this.#record({ topic, key, value, headers: Headers.empty, timestamp }),
-      endOffset: (topic) => this.#nextOffset.get(topic) ?? 0
+      record: (topic, key, value, timestamp) =>
+        this.#topics.append({ topic, key, value, headers: Headers.empty, timestamp }),
+      endOffset: (topic) => this.#topics.endOffset(topic)
     })
     const collector: RecordCollector = {
       send: (record) => this.#collect(record),
@@ -162,12 +162,12 @@ export class TopologyTestDriver {
 
   /** Reads a topic the topology writes: give the full name for internal ones, `<app.id>-<name>-repartition`. */
   createOutputTopic<K, V>(topic: string, keySerde: Serde<K>, valueSerde: Serde<V>): TestOutputTopic<K, V> {
-    return new TestOutputTopic(topic, this.#log(topic), keySerde, valueSerde)
+    return new TestOutputTopic(topic, this.#topics.log(topic), keySerde, valueSerde)
   }
 
   /** Topics the topology has written so far. */
   producedTopicNames(): string[] {
-    return [...this.#logs].filter(([, log]) => log.records.length > 0).map(([topic]) => topic)
+    return this.#topics.producedTopicNames()
   }
 
   /**
@@ -176,7 +176,7 @@ export class TopologyTestDriver {
    */
   advanceWallClockTime(ms: number): void | Promise<void> {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`advanceWallClockTime needs a duration >= 0, got ${ms}`)
-    return this.#serialized(() => {
+    return this.#operations.run(() => {
       this.#wallClockMs += ms
       return andThen(
         () =>
@@ -199,7 +199,7 @@ export class TopologyTestDriver {
    * downstream and to the changelogs) and store writes become durable. Only needed with `commitIntervalMs`.
    */
   commit(): void | Promise<void> {
-    return this.#serialized(() => this.#commitAll())
+    return this.#operations.run(() => this.#commitAll())
   }
 
   /** A store of the topology as the processors see it (writable: tests should only read). */
@@ -213,30 +213,30 @@ export class TopologyTestDriver {
 
   /** A key-value store, read-only; the values of timestamped stores (DSL tables and aggregations) without timestamps. */
   getKeyValueStore<K, V>(name: string): ReadOnlyKeyValueStore<K, V> {
-    const kind = this.#kindOf(name, 'key-value')
+    const kind = storeKindOf(this.plan, name, 'key-value')
     return keyValueView<K, V>(this.getStateStore(name), kind)
   }
 
   /** A timestamped key-value store, read-only, values with the timestamp of their last update. */
   getTimestampedKeyValueStore<K, V>(name: string): ReadOnlyKeyValueStore<K, ValueAndTimestamp<V>> {
-    this.#kindOf(name, 'key-value')
+    storeKindOf(this.plan, name, 'key-value')
     return keyValueView<K, ValueAndTimestamp<V>>(this.getStateStore(name), 'key-value')
   }
 
   /** A window store, read-only; the values of timestamped ones (DSL windowed aggregations) without timestamps. */
   getWindowStore<K, V>(name: string): ReadOnlyWindowStore<K, V> {
-    const kind = this.#kindOf(name, 'window')
+    const kind = storeKindOf(this.plan, name, 'window')
     return windowView<K, V>(this.getStateStore(name), kind)
   }
 
   /** A timestamped window store, read-only, values with the largest timestamp of the records aggregated. */
   getTimestampedWindowStore<K, V>(name: string): ReadOnlyWindowStore<K, ValueAndTimestamp<V>> {
-    this.#kindOf(name, 'window')
+    storeKindOf(this.plan, name, 'window')
     return windowView<K, ValueAndTimestamp<V>>(this.getStateStore(name), 'window')
   }
 
   getSessionStore<K, V>(name: string): ReadOnlySessionStore<K, V> {
-    this.#kindOf(name, 'session')
+    storeKindOf(this.plan, name, 'session')
     return sessionView<K, V>(this.getStateStore(name))
   }
 
@@ -266,7 +266,7 @@ export class TopologyTestDriver {
    * directory is removed. Stores are closed by the time this returns; await it for the directory.
    */
   close(): void | Promise<void> {
-    return this.#serialized(() =>
+    return this.#operations.run(() =>
       andThen(
         () => forEachInOrder([...this.#tasks.values()], (task) => task.close()),
         () => this.#state.close(),
@@ -285,8 +285,16 @@ export class TopologyTestDriver {
     timestamp: number,
     headers: Headers
   ): void | Promise<void> {
-    return this.#serialized(() => {
-      this.#loopBack.push({ topic, partition: 0, offset: this.#takeOffset(topic), timestamp, key, value, headers })
+    return this.#operations.run(() => {
+      this.#loopBack.push({
+        topic,
+        partition: 0,
+        offset: this.#topics.takeOffset(topic),
+        timestamp,
+        key,
+        value,
+        headers
+      })
       return this.#drain()
     })
   }
@@ -351,15 +359,8 @@ export class TopologyTestDriver {
     )
   }
 
-  /** Appends to a topic's log; returns the offset. */
-  #record(record: ProducedRecord): number {
-    const offset = this.#takeOffset(record.topic)
-    this.#log(record.topic).records.push({ ...record, offset })
-    return offset
-  }
-
   #collect(record: ProducedRecord): void {
-    const offset = this.#record(record)
+    const offset = this.#topics.append(record)
     if (this.plan.subtopologyReading(record.topic)) {
       this.#loopBack.push({
         topic: record.topic,
@@ -371,47 +372,6 @@ export class TopologyTestDriver {
         headers: record.headers
       })
     }
-  }
-
-  /** Runs `work` now, or after the asynchronous operation still in progress. */
-  #serialized(work: () => void | Promise<void>): void | Promise<void> {
-    const result = this.#pending ? this.#pending.then(work) : work()
-    if (!isPromiseLike(result)) return
-    const settled: Promise<void> = result.then(
-      () => this.#clearPending(settled),
-      () => this.#clearPending(settled)
-    )
-    this.#pending = settled
-    return result
-  }
-
-  #clearPending(settled: Promise<void>): void {
-    if (this.#pending === settled) this.#pending = null
-  }
-
-  #log(topic: string): OutputLog {
-    let log = this.#logs.get(topic)
-    if (!log) {
-      log = { records: [], position: 0 }
-      this.#logs.set(topic, log)
-    }
-    return log
-  }
-
-  #takeOffset(topic: string): number {
-    const offset = this.#nextOffset.get(topic) ?? 0
-    this.#nextOffset.set(topic, offset + 1)
-    return offset
-  }
-
-  #kindOf(name: string, family: 'key-value' | 'window' | 'session'): StoreKind | undefined {
-    const builder = this.plan.storeBuilders.get(name)
-    if (builder === undefined) {
-      throw new StreamlaneError('STREAMLANE_TEST_UNKNOWN_STORE', `the topology has no state store named ${name}`)
-    }
-    const kind = (builder as { kind?: StoreKind }).kind
-    checkFamily(name, kind, family)
-    return kind
   }
 
   #sourceList(): string {
