@@ -6,7 +6,7 @@
  * graph alone speaks `number` (the Processor API's record metadata): `toRawRecord` and `consumedOffsetsOf` are the
  * two places that convert.
  */
-import type { ConsumedRecord, TopicPartition } from '../kafka/index.ts'
+import type { ConsumedRecord, TopicPartition, TopicPartitionOffset } from '../kafka/index.ts'
 import { Headers } from '../serde/index.ts'
 import type { TaskStateManager } from '../state/index.ts'
 import type { TaskIdText } from '../task-id.ts'
@@ -21,11 +21,8 @@ import {
   type TaskProcessorGraphOptions
 } from '../topology/index.ts'
 
-export interface OffsetToCommit {
-  topic: string
-  partition: number
-  offset: bigint
-}
+/** The next offset to read of an input partition (last processed + 1), as the group commits it. */
+export type OffsetToCommit = TopicPartitionOffset
 
 interface ActiveTask {
   readonly id: TaskId

@@ -42,9 +42,9 @@ export type { StateStore, StateStoreContext, StoreBuilder } from './state-store.
 export type { Subtopology } from './subtopologies.ts'
 export { addTaskCounters, newTaskCounters, type TaskCounters } from './task-counters.ts'
 export {
+  type ConsumedOffset,
   TaskProcessorGraph,
-  type TaskProcessorGraphOptions,
-  type TopicPartitionOffset
+  type TaskProcessorGraphOptions
 } from './task-processor-graph.ts'
 export {
   isTopology,

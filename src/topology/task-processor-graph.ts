@@ -33,8 +33,11 @@ export interface TaskProcessorGraphOptions {
   readonly logger?: WarnLogger
 }
 
-/** Next offset to consume (last processed + 1): what the runtime commits. */
-export interface TopicPartitionOffset extends TopicPartition {
+/**
+ * Next offset to consume of a partition (last processed + 1): what the runtime commits. A `number`, as the Processor
+ * API's record offsets; the runtime converts it to the Kafka layer's `bigint` (`TopicPartitionOffset`).
+ */
+export interface ConsumedOffset extends TopicPartition {
   readonly offset: number
 }
 
@@ -73,7 +76,7 @@ export class TaskProcessorGraph implements TaskEnvironment {
   #stores = new Map<string, StateStore>()
   readonly #streamTimeSchedules = new PunctuationQueue()
   readonly #wallClockSchedules = new PunctuationQueue()
-  readonly #consumed = new Map<string, TopicPartitionOffset>()
+  readonly #consumed = new Map<string, ConsumedOffset>()
   #tracked: Promise<Settled>[] = []
   #current: RawRecord | null = null
   /** Set while punctuators run or stores flush, when there is no current record. */
@@ -245,7 +248,7 @@ export class TaskProcessorGraph implements TaskEnvironment {
   }
 
   /** The offsets to commit: for each partition that made progress, the next offset to read. */
-  consumedOffsets(): TopicPartitionOffset[] {
+  consumedOffsets(): ConsumedOffset[] {
     return [...this.#consumed.values()]
   }
 
