@@ -39,6 +39,13 @@ export const streamsConfigSchema = z
     maxWarmupReplicas: z.number().int().min(1).default(2),
     acceptableRecoveryLag: z.number().int().min(0).default(10_000),
     probingRebalanceIntervalMs: positiveMs.default(600_000),
+    /**
+     * A stateful task moves only to an instance caught up on it; others first get a warm-up copy (KIP-441). False:
+     * tasks move for balance at once and their new owner restores the whole changelog first.
+     */
+    highAvailability: z.boolean().default(false),
+    /** State of a task no longer held here is deleted this long after it left (a task that returns reuses it). */
+    stateCleanupDelayMs: z.number().int().min(0).default(600_000),
     /** Records buffered per input partition before its fetching pauses (back-pressure). */
     maxBufferedRecordsPerPartition: z.number().int().positive().default(1_000),
     /** Record cache between commits per task; 0 forwards every update. */
@@ -121,6 +128,11 @@ const environmentOptions: Record<string, { field: keyof StreamsConfigInput; pars
   STREAMLANE_HEARTBEAT_INTERVAL_MS: { field: 'heartbeatIntervalMs', parse: Number },
   STREAMLANE_SHUTDOWN_TIMEOUT_MS: { field: 'shutdownTimeoutMs', parse: Number },
   STREAMLANE_NUM_STANDBY_REPLICAS: { field: 'numStandbyReplicas', parse: Number },
+  STREAMLANE_MAX_WARMUP_REPLICAS: { field: 'maxWarmupReplicas', parse: Number },
+  STREAMLANE_ACCEPTABLE_RECOVERY_LAG: { field: 'acceptableRecoveryLag', parse: Number },
+  STREAMLANE_PROBING_REBALANCE_INTERVAL_MS: { field: 'probingRebalanceIntervalMs', parse: Number },
+  STREAMLANE_HIGH_AVAILABILITY: { field: 'highAvailability', parse: (v) => v === 'true' },
+  STREAMLANE_STATE_CLEANUP_DELAY_MS: { field: 'stateCleanupDelayMs', parse: Number },
   STREAMLANE_APPLICATION_SERVER: { field: 'applicationServer', parse: String },
   STREAMLANE_SCALER_URL: { field: 'scalerUrl', parse: String },
   STREAMLANE_CACHE_MAX_BYTES: { field: 'cacheMaxBytes', parse: Number },

@@ -35,9 +35,7 @@ export function streamlaneAssignor(options: GroupProtocolOptions): Assignor {
       maxWarmupReplicas: config.maxWarmupReplicas,
       acceptableRecoveryLag: config.acceptableRecoveryLag,
       probingRebalanceIntervalMs: config.probingRebalanceIntervalMs,
-      // Until the runtime runs warm-up and standby tasks, a task moved for balance restores on its new owner:
-      // placement is sticky and balanced, not held back for warm-ups that would never run.
-      highAvailability: false
+      highAvailability: config.highAvailability
     },
     onAssignment: options.onAssignment
   })
@@ -48,6 +46,10 @@ export interface SubscriptionState {
   processId: string
   endpoint?: string
   ownedActive: Iterable<TaskIdText>
+  /** Standby and warm-up tasks held now. */
+  ownedStandby?: Iterable<TaskIdText>
+  /** Changelog records behind, per task with local state (see task-lags.ts). */
+  taskLags?: ReadonlyMap<TaskIdText, bigint>
   draining: boolean
 }
 
@@ -59,6 +61,8 @@ export function subscriptionUserData(state: SubscriptionState): Buffer {
     processId: state.processId,
     endpoint: state.endpoint,
     ownedActive: [...state.ownedActive],
+    ownedStandby: [...(state.ownedStandby ?? [])],
+    taskLags: state.taskLags,
     draining: state.draining,
     uniqueField: ++uniqueField
   })

@@ -26,7 +26,10 @@ import { streamlaneAssignor, subscriptionUserData } from './group-protocol.ts'
 import type { MembershipGuard } from './membership-guard.ts'
 import { ProducerRecordCollector } from './producer-collector.ts'
 import { productionFailureHandler } from './production-failure-handler.ts'
+import { StandbyLifecycle } from './standby-lifecycle.ts'
+import { StandbyTasks } from './standby-tasks.ts'
 import { StateRestorer, type TaskRestoreProgress } from './state-restorer.ts'
+import { localTaskLags } from './task-lags.ts'
 import { TaskManager } from './task-manager.ts'
 import { prepareTopics } from './topic-setup.ts'
 
@@ -78,6 +81,9 @@ export class RunningApp {
   readonly stateDir: StateDirectory | undefined
   readonly restorer: StateRestorer | undefined
   readonly restoreReader: KafkaPartitionReader | undefined
+  /** Standby and warm-up tasks; only for an app with state. */
+  readonly replicas: StandbyLifecycle | undefined
+  readonly standbyReader: KafkaPartitionReader | undefined
   /** Replaced by a new one (a new epoch) after a fencing. */
   #producer: KafkaProducer
   readonly #newProducer: () => KafkaProducer
@@ -97,6 +103,8 @@ export class RunningApp {
     stateDir: StateDirectory | undefined
     restorer: StateRestorer | undefined
     restoreReader: KafkaPartitionReader | undefined
+    replicas: StandbyLifecycle | undefined
+    standbyReader: KafkaPartitionReader | undefined
   }) {
     this.processId = parts.processId
     this.topicLayout = parts.topicLayout
@@ -112,6 +120,8 @@ export class RunningApp {
     this.stateDir = parts.stateDir
     this.restorer = parts.restorer
     this.restoreReader = parts.restoreReader
+    this.replicas = parts.replicas
+    this.standbyReader = parts.standbyReader
   }
 
   get producer(): KafkaProducer {
@@ -126,9 +136,13 @@ export class RunningApp {
     await fencedProducer.close()
   }
 
-  /** Closes every Kafka client, then the state directory. */
+  /** Closes the standbys, every Kafka client, then the state directory. */
   async close(): Promise<void> {
-    await closeClients(this)
+    try {
+      await this.replicas?.close()
+    } finally {
+      await closeClients(this)
+    }
   }
 }
 
@@ -137,12 +151,19 @@ type Closable = { close(): Promise<void> | void } | undefined
 async function closeClients(clients: {
   reader?: Closable
   restoreReader?: Closable
+  standbyReader?: Closable
   producer?: Closable
   admin?: Closable
   stateDir?: Closable
 }): Promise<void> {
-  const { reader, restoreReader, producer, admin, stateDir } = clients
-  await Promise.allSettled([reader?.close(), restoreReader?.close(), producer?.close(), admin?.close()])
+  const { reader, restoreReader, standbyReader, producer, admin, stateDir } = clients
+  await Promise.allSettled([
+    reader?.close(),
+    restoreReader?.close(),
+    standbyReader?.close(),
+    producer?.close(),
+    admin?.close()
+  ])
   stateDir?.close()
 }
 
@@ -169,8 +190,14 @@ export async function connectRunningApp(options: RunningAppOptions): Promise<Run
     let stateDir: StateDirectory | undefined
     let restorer: StateRestorer | undefined
     let restoreReader: KafkaPartitionReader | undefined
+    let standbyReader: KafkaPartitionReader | undefined
     if (statefulSubtopologies.size > 0) {
-      stateDir = StateDirectory.open({ stateDir: config.stateDir, applicationId: config.applicationId, logger: log })
+      stateDir = StateDirectory.open({
+        stateDir: config.stateDir,
+        applicationId: config.applicationId,
+        stateCleanupDelayMs: config.stateCleanupDelayMs,
+        logger: log
+      })
       opened.stateDir = stateDir
       processId = stateDir.processId
       // Restoration reads large batches and keeps the bytes (stores hold on to them).
@@ -185,6 +212,16 @@ export async function connectRunningApp(options: RunningAppOptions): Promise<Run
       restorer = new StateRestorer(restoreReader, admin)
       restorer.onPlan = (task, changelogs) => log.info({ task, changelogs }, 'restore plan')
       restorer.onProgress = (progress) => hooks.onRestoreProgress(progress)
+      // Standbys read changelogs as restoration does (read_committed under exactly-once), in smaller batches: they
+      // share the loop with active tasks, which come first.
+      standbyReader = createPartitionReader({
+        ...connection,
+        isolation,
+        offsetReset: 'earliest',
+        copyBuffers: true,
+        maxPollRecords: 20_000
+      })
+      opened.standbyReader = standbyReader
     }
     const newProducer = () =>
       createProducer({
@@ -242,17 +279,43 @@ export async function connectRunningApp(options: RunningAppOptions): Promise<Run
           for (const line of outcome.result?.log ?? []) log.debug(line)
         }
       }),
-      userData: () =>
+      userData: async () =>
         subscriptionUserData({
           processId,
           endpoint: config.applicationServer,
           ownedActive: tasks.taskIds,
+          ownedStandby: replicas?.standbys.taskIds,
+          taskLags: stateDir
+            ? await localTaskLags({
+                plan,
+                stateDir,
+                admin,
+                activeTaskIds: tasks.taskIds,
+                standbyLags: replicas?.standbys.lags() ?? new Map(),
+                logger: log
+              })
+            : undefined,
           draining: hooks.draining()
         }),
       onAssigned: (change) => hooks.onAssigned(running, change),
       onRevoke: (partitions, context) => hooks.onRevoke(running, partitions, context),
       onLost: (partitions, context) => hooks.onRevoke(running, partitions, context)
     })
+    const replicas =
+      stateDir && standbyReader
+        ? new StandbyLifecycle({
+            standbys: new StandbyTasks({
+              applicationId: config.applicationId,
+              plan,
+              stateDir,
+              reader: standbyReader,
+              commitIntervalMs: config.commitIntervalMs,
+              logger: log
+            }),
+            group: member,
+            logger: log
+          })
+        : undefined
     member.on('rebalance', (reason) => hooks.onRebalance(reason))
     member.on('heartbeat', (_generation, sentAtMs) => guard.confirmed(sentAtMs))
     member.on('warning', (error) => log.warn({ err: error }, 'group member warning'))
@@ -297,7 +360,9 @@ export async function connectRunningApp(options: RunningAppOptions): Promise<Run
       committer,
       stateDir,
       restorer,
-      restoreReader
+      restoreReader,
+      replicas,
+      standbyReader
     })
     return running
   } catch (error) {

@@ -296,7 +296,7 @@ export class StreamlaneApp {
           logger: this.#log,
           status: () => ({
             processed: running.tasks.processedTotal,
-            busyMs: running.tasks.busyMs,
+            busyMs: running.tasks.busyMs + (running.replicas?.standbys.busyMs ?? 0),
             // The group's rebalance, not the app's REBALANCING state (which also covers restoration).
             rebalanceInProgress: running.member.rebalanceInProgress,
             restoringTasks: running.restorer?.restoringTasks ?? 0,
@@ -388,6 +388,8 @@ export class StreamlaneApp {
           if (this.#ownershipInDoubt()) return
           await tasks.punctuate(Date.now())
           collector.dispatch()
+          // Standbys after active work: they never delay it by more than one batch.
+          await running.replicas?.step()
           if (committer.commitDue || tasks.commitRequested()) await this.#commit(running)
         })
       } catch (error) {
@@ -438,8 +440,10 @@ export class StreamlaneApp {
       )
     }
     this.#hostMap = { active: info.partitionsByHost, standby: info.standbyPartitionsByHost }
+    await running.replicas?.beforeActiveStart(info)
     // Every owned partition, not just the added ones: after a fencing closed all tasks, the same assignment comes back.
     const newTasks = await running.taskLifecycle.start(flatten(change.assignment.partitions))
+    await running.replicas?.apply(info, [...tasks.groupByTask(flatten(change.revoked)).keys()])
     this.#log.info(
       { generation: change.assignment.generationId, active: tasks.taskIds, added: newTasks },
       'assignment running'
@@ -478,7 +482,10 @@ export class StreamlaneApp {
     const { taskLifecycle, committer } = running
     // A revocation in a rebalance follows a SyncGroup that succeeded: the member is in the group right now.
     if (context.reason === 'rebalance') this.#guard.confirmed(Date.now())
-    if (context.reason === 'lost') this.#guard.gone('the group member lost its partitions')
+    if (context.reason === 'lost') {
+      this.#guard.gone('the group member lost its partitions')
+      await running.replicas?.lost()
+    }
     const lost = flatten(partitions)
     const ids = [...running.tasks.groupByTask(lost).keys()]
     if (this.#error) {

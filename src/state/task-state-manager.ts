@@ -173,6 +173,17 @@ export class TaskStateManager implements StoreServices {
     this.#maybeWriteCheckpointFile()
   }
 
+  /**
+   * Rewrites the checkpoint file from what LMDB holds now. For standby tasks, whose restored batches move the stores'
+   * checkpoints without a commit: other instances' lag reports and a restart read the file.
+   */
+  writeCheckpointFile(): void {
+    this.#ensureOpen()
+    if (this.#env === null || this.#lease === null) return
+    this.#recordsSinceCheckpointFile = 0
+    writeCheckpointFile(checkpointPath(this.#lease.path), this.#env.checkpointsOf(this.#persistentNames()))
+  }
+
   /** Drops every write and cached update since the last commit: the stores are back at their last commit. */
   abort(): void {
     for (const store of this.#managed()) store.abort()

@@ -41,6 +41,7 @@ export type { ProducedRecord, ProducedRecordOrigin, RecordCollector, TaskActivit
 export type { StateStore, StateStoreContext, StoreBuilder } from './state-store.ts'
 export type { Subtopology } from './subtopologies.ts'
 export { addTaskCounters, newTaskCounters, type TaskCounters } from './task-counters.ts'
+export { openStores } from './task-graph-lifecycle.ts'
 export {
   type ConsumedOffset,
   TaskProcessorGraph,

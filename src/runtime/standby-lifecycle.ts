@@ -1,0 +1,114 @@
+/**
+ * What an assignment means for this instance's standby and warm-up tasks, and the rebalances high availability
+ * asks for (KIP-441):
+ *
+ * - Before active tasks start, standbys of the same tasks are closed (their checkpoint written): the active task
+ *   opens the same directory and restores only the tail the standby had not applied yet (a promotion).
+ * - After, the standbys and warm-ups the assignment lists are opened (an active task revoked here that is now a
+ *   standby goes on from its checkpoint: a demotion); those no longer listed are closed, their state kept on disk
+ *   for `stateCleanupDelayMs` so a task that returns soon finds it.
+ * - A member holding warm-ups rejoins as soon as all of them are within `acceptableRecoveryLag` (the leader then
+ *   moves the tasks), and the member the leader chose schedules the probing rebalance `probingRebalanceIntervalMs`
+ *   later, in case the warm-ups never report.
+ *
+ * Standby work never writes to Kafka and never blocks readiness; a member that may have lost its tasks (see
+ * MembershipGuard) applies nothing, and one that lost them closes its standbys too.
+ */
+import type { AssignmentInfo } from '../assignment/index.ts'
+import type { GroupMember } from '../kafka/group/index.ts'
+import type { Logger } from '../observe/index.ts'
+import type { StandbyTasks } from './standby-tasks.ts'
+
+export interface StandbyLifecycleOptions {
+  standbys: StandbyTasks
+  group: Pick<GroupMember, 'requestRejoin'>
+  logger: Logger
+}
+
+export class StandbyLifecycle {
+  readonly #o: StandbyLifecycleOptions
+  #probingTimer: NodeJS.Timeout | undefined
+  /** The assignment asked this member to rejoin once its warm-ups caught up, and it has not yet. */
+  #followupPending = false
+  #acceptableRecoveryLag = 0n
+  /** Rebalances this instance asked for because warm-ups caught up or the probing interval passed. */
+  probingRebalances = 0
+
+  constructor(options: StandbyLifecycleOptions) {
+    this.#o = options
+  }
+
+  get standbys(): StandbyTasks {
+    return this.#o.standbys
+  }
+
+  /** Closes the standbys of tasks about to start as active here, so the active task can open their directory. */
+  async beforeActiveStart(info: AssignmentInfo): Promise<void> {
+    const promoted = info.activeTasks.filter((id) => this.#o.standbys.has(id))
+    if (promoted.length === 0) return
+    await this.#o.standbys.release(promoted)
+    this.#o.logger.info({ tasks: promoted }, 'standby tasks promoted to active')
+  }
+
+  /** Opens and closes standbys and warm-ups as the assignment says; schedules the rebalances it asks for. */
+  async apply(info: AssignmentInfo, revokedActive: readonly string[]): Promise<void> {
+    const { standbys, logger } = this.#o
+    const { opened, closed } = await standbys.assign(new Set(info.standbyTasks), new Set(info.warmupTasks))
+    const demoted = revokedActive.filter((id) => standbys.has(id))
+    if (demoted.length > 0) logger.info({ tasks: demoted }, 'active tasks demoted to standby')
+    if (opened.length > 0 || closed.length > 0) {
+      logger.info(
+        { standby: info.standbyTasks, warmup: info.warmupTasks, opened, closed },
+        'standby and warm-up tasks assigned'
+      )
+    }
+    this.#followupPending = info.followupRebalance && info.warmupTasks.length > 0
+    this.#acceptableRecoveryLag = info.acceptableRecoveryLag
+    clearTimeout(this.#probingTimer)
+    this.#probingTimer = undefined
+    if (info.nextRebalanceDelayMs > 0) {
+      this.#probingTimer = setTimeout(() => this.#rejoin('probing rebalance'), info.nextRebalanceDelayMs)
+      this.#probingTimer.unref()
+    }
+  }
+
+  /**
+   * Applies a batch of changelog records to the standbys; then, when this member holds warm-ups that all caught up,
+   * asks for the rebalance that moves their tasks here. Call only while the member may write (not in doubt).
+   */
+  async step(): Promise<number> {
+    const applied = await this.#o.standbys.step()
+    if (this.#followupPending) {
+      const lags = [...this.#o.standbys.warmupLags().values()]
+      if (lags.length > 0 && lags.every((lag) => lag !== undefined && lag <= this.#acceptableRecoveryLag)) {
+        this.#followupPending = false
+        this.#rejoin('warm-up tasks caught up')
+      }
+    }
+    return applied
+  }
+
+  /** The member lost its tasks: its standbys close too (without writing checkpoint files), as active tasks do. */
+  async lost(): Promise<void> {
+    const ids = this.#o.standbys.taskIds
+    this.#followupPending = false
+    await this.#o.standbys.closeAll({ clean: false })
+    if (ids.length > 0) this.#o.logger.warn({ tasks: ids }, 'standby tasks closed: the member lost its tasks')
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.#probingTimer)
+    this.#probingTimer = undefined
+    await this.#o.standbys.closeAll()
+  }
+
+  #rejoin(reason: string): void {
+    this.probingRebalances++
+    this.#o.logger.info({ reason, warmups: Object.fromEntries(this.#warmupLagTexts()) }, 'probing rebalance')
+    this.#o.group.requestRejoin(reason)
+  }
+
+  #warmupLagTexts(): [string, string][] {
+    return [...this.#o.standbys.warmupLags()].map(([id, lag]) => [id, lag === undefined ? 'unknown' : String(lag)])
+  }
+}

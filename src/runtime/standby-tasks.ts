@@ -1,0 +1,252 @@
+/**
+ * The standby and warm-up tasks of this instance (Kafka Streams' StandbyTask): each keeps a copy of an active task's
+ * stores on another process by reading the task's changelog partitions continuously and applying them, so that the
+ * copy can take over with only a small tail left to restore. A standby never reads input, never processes, never
+ * produces and never commits offsets: the only thing it writes is its own stores, with the changelog offset they
+ * reached (one LMDB transaction per applied batch, so after a crash the copy is trusted exactly up to its checkpoint).
+ * Under exactly-once its reader is read_committed, so it never applies aborted data.
+ *
+ * A warm-up task is a standby the assignor placed where it wants the active task to move; the runtime runs both the
+ * same way and only reports, for warm-ups, whether they have caught up (see WarmupTracker).
+ */
+import { setImmediate } from 'node:timers/promises'
+import type { TaskIdText } from '../assignment/index.ts'
+import type { KafkaPartitionReader } from '../kafka/index.ts'
+import { OFFSET_EARLIEST } from '../kafka/index.ts'
+import type { Logger } from '../observe/index.ts'
+import { type StateDirectory, TaskStateManager } from '../state/index.ts'
+import { topicPartitionKey } from '../topic-partition.ts'
+import { openStores, TaskId, type TopologyPlan } from '../topology/index.ts'
+
+/** Records applied between two turns of the event loop (a few milliseconds of work, as for restoration). */
+const APPLY_CHUNK_RECORDS = 4_000
+
+interface StandbyTask {
+  readonly id: TaskIdText
+  readonly manager: TaskStateManager
+  /** Changelog partitions of the task (partition = the task's partition). */
+  readonly changelogs: readonly { topic: string; partition: number }[]
+  warmup: boolean
+  /** Records applied since the task was opened here. */
+  applied: number
+}
+
+export interface StandbyTasksOptions {
+  applicationId: string
+  plan: TopologyPlan
+  stateDir: StateDirectory
+  /** A reader of its own: read_committed under exactly-once, keeping record bytes (the stores hold on to them). */
+  reader: KafkaPartitionReader
+  /** How often the standbys' checkpoint files are brought up to date (the app's commit interval, at least 5 s). */
+  commitIntervalMs: number
+  logger: Logger
+}
+
+/** What a task kind does right now, for logs, metrics and the status view. */
+export interface StandbyTaskStatus {
+  taskId: string
+  kind: 'standby' | 'warmup'
+  /** Changelog records behind the end (as of the reader's last fetch); undefined until each partition is fetched. */
+  lag: bigint | undefined
+  applied: number
+}
+
+export class StandbyTasks {
+  readonly #o: StandbyTasksOptions
+  readonly #tasks = new Map<TaskIdText, StandbyTask>()
+  /** Changelog partition key -> its standby task. */
+  readonly #byPartition = new Map<string, StandbyTask>()
+  #nextCheckpointAt = 0
+  /** Milliseconds spent applying changelog records: busy time for the true-rate report. */
+  busyMs = 0
+  /** Changelog records applied by standbys since start. */
+  appliedTotal = 0
+
+  constructor(options: StandbyTasksOptions) {
+    this.#o = options
+  }
+
+  get taskIds(): TaskIdText[] {
+    return [...this.#tasks.keys()]
+  }
+
+  has(taskId: string): boolean {
+    return this.#tasks.has(taskId as TaskIdText)
+  }
+
+  /** Standby tasks (not warm-ups) and warm-up tasks held here. */
+  counts(): { standby: number; warmup: number } {
+    let warmup = 0
+    for (const task of this.#tasks.values()) if (task.warmup) warmup++
+    return { standby: this.#tasks.size - warmup, warmup }
+  }
+
+  /**
+   * Makes the held standbys exactly `standby` and `warmup` (disjoint sets of task ids): closes those no longer
+   * wanted (cleanly: their state stays on disk for `stateCleanupDelayMs`, a returning task uses it), opens the new
+   * ones from their checkpoints. Call `release` first for tasks that become active here.
+   */
+  async assign(
+    standby: ReadonlySet<TaskIdText>,
+    warmup: ReadonlySet<TaskIdText>
+  ): Promise<{ opened: TaskIdText[]; closed: TaskIdText[] }> {
+    const wanted = new Set([...standby, ...warmup])
+    const closed = [...this.#tasks.keys()].filter((id) => !wanted.has(id))
+    await this.release(closed)
+    const opened: TaskIdText[] = []
+    const toRead = []
+    for (const id of wanted) {
+      const existing = this.#tasks.get(id)
+      if (existing) {
+        existing.warmup = warmup.has(id)
+        continue
+      }
+      const task = await this.#open(id, warmup.has(id))
+      if (!task) continue
+      opened.push(id)
+      for (const { topic, partition, checkpointOffset } of task.manager.changelogPartitions()) {
+        toRead.push({ topic, partition, offset: checkpointOffset ?? OFFSET_EARLIEST })
+      }
+    }
+    if (toRead.length > 0) await this.#o.reader.assign(toRead)
+    return { opened, closed }
+  }
+
+  /**
+   * Closes standbys (their stores write their checkpoint file) before the tasks become active on this instance, or
+   * when they are no longer assigned here. `clean: false` when the member lost its tasks: no checkpoint file is
+   * written; LMDB keeps only what was applied together with its offset.
+   */
+  async release(ids: Iterable<TaskIdText>, { clean = true }: { clean?: boolean } = {}): Promise<void> {
+    for (const id of ids) {
+      const task = this.#tasks.get(id)
+      if (!task) continue
+      this.#tasks.delete(id)
+      this.#o.reader.unassign([...task.changelogs])
+      for (const tp of task.changelogs) this.#byPartition.delete(topicPartitionKey(tp.topic, tp.partition))
+      try {
+        await task.manager.close({ clean })
+      } catch (error) {
+        this.#o.logger.warn({ err: error, task: id }, 'standby task did not close cleanly')
+      }
+    }
+  }
+
+  async closeAll(options: { clean?: boolean } = {}): Promise<void> {
+    await this.release([...this.#tasks.keys()], options)
+  }
+
+  /**
+   * Reads one batch of changelog records, if any is there, and applies it; the checkpoint files follow on the
+   * commit interval. Returns the records applied. Never waits for records: active work comes first.
+   */
+  async step(): Promise<number> {
+    if (this.#tasks.size === 0) return 0
+    const records = await this.#o.reader.poll(0)
+    const started = Date.now()
+    let applied = 0
+    let batch: { key: Buffer; value: Buffer | null; timestamp: number; offset: bigint }[] = []
+    let current: StandbyTask | undefined
+    let currentTopic = ''
+    const flush = () => {
+      if (current && batch.length > 0) {
+        current.manager.restore(currentTopic, batch)
+        current.applied += batch.length
+        applied += batch.length
+      }
+      batch = []
+    }
+    for (const record of records) {
+      const task = this.#byPartition.get(topicPartitionKey(record.topic, record.partition))
+      if (task !== current || record.topic !== currentTopic) {
+        flush()
+        current = task
+        currentTopic = record.topic
+      }
+      if (!task || record.key === null) continue
+      batch.push({ key: record.key, value: record.value, timestamp: record.timestamp, offset: record.offset })
+      if (batch.length >= APPLY_CHUNK_RECORDS) {
+        flush()
+        // Probes and /metrics are answered between chunks, as during restoration.
+        await setImmediate()
+      }
+    }
+    flush()
+    if (records.length > 0) this.busyMs += Date.now() - started
+    this.appliedTotal += applied
+    this.#maybeCheckpoint()
+    return applied
+  }
+
+  /**
+   * Changelog records each held task is behind the end of its changelog partitions, as of the reader's last fetch
+   * (undefined for a task with a partition not fetched yet).
+   */
+  lags(): Map<string, bigint | undefined> {
+    const lags = new Map<string, bigint | undefined>()
+    for (const task of this.#tasks.values()) lags.set(task.id, this.#lagOf(task))
+    return lags
+  }
+
+  status(): StandbyTaskStatus[] {
+    return [...this.#tasks.values()].map((task) => ({
+      taskId: task.id,
+      kind: task.warmup ? 'warmup' : 'standby',
+      lag: this.#lagOf(task),
+      applied: task.applied
+    }))
+  }
+
+  /** Warm-up tasks held here, with their lags. */
+  warmupLags(): Map<string, bigint | undefined> {
+    const lags = new Map<string, bigint | undefined>()
+    for (const task of this.#tasks.values()) if (task.warmup) lags.set(task.id, this.#lagOf(task))
+    return lags
+  }
+
+  #lagOf(task: StandbyTask): bigint | undefined {
+    let lag = 0n
+    for (const { topic, partition } of task.changelogs) {
+      const end = this.#o.reader.endOffset(topic, partition)
+      const position = this.#o.reader.position(topic, partition)
+      if (end === undefined || position === undefined) return undefined
+      if (end > position) lag += end - position
+    }
+    return lag
+  }
+
+  /** Brings the checkpoint files up to date (what other instances' lags and a restart are computed from). */
+  #maybeCheckpoint(): void {
+    if (Date.now() < this.#nextCheckpointAt) return
+    // Not on every 100 ms exactly-once commit: each write is an fsync, and the stores are durable without it.
+    this.#nextCheckpointAt = Date.now() + Math.max(this.#o.commitIntervalMs, 5_000)
+    for (const task of this.#tasks.values()) task.manager.writeCheckpointFile()
+  }
+
+  async #open(id: TaskIdText, warmup: boolean): Promise<StandbyTask | undefined> {
+    const taskId = TaskId.parse(id)
+    const subtopology = this.#o.plan.subtopologies.find((sub) => sub.id === taskId.subtopology)
+    if (!subtopology || subtopology.stores.length === 0) return undefined
+    const lease = await this.#o.stateDir.prepareTask(id)
+    const manager = new TaskStateManager({
+      applicationId: this.#o.applicationId,
+      taskId,
+      lease,
+      // Standbys never write to Kafka: no changelog sink, and no record cache (nothing is processed).
+      changelogSink: null,
+      cacheMaxBytes: 0,
+      logger: this.#o.logger
+    })
+    try {
+      openStores(this.#o.plan, subtopology, taskId, (builder) => manager.createStore(builder))
+    } catch (error) {
+      await manager.close({ clean: false })
+      throw error
+    }
+    const changelogs = manager.changelogPartitions().map(({ topic, partition }) => ({ topic, partition }))
+    const task: StandbyTask = { id, manager, changelogs, warmup, applied: 0 }
+    this.#tasks.set(id, task)
+    for (const tp of changelogs) this.#byPartition.set(topicPartitionKey(tp.topic, tp.partition), task)
+    return task
+  }
+}

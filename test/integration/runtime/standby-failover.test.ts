@@ -1,0 +1,147 @@
+/**
+ * Issue 14, pod loss with a standby: 2 instances of a stateful count app with `numStandbyReplicas: 1`. Each holds
+ * a standby of the other's tasks, which keeps up with the changelog without writing anything (the changelog and the
+ * output do not move while only standbys work). One instance is SIGKILLed: the survivor takes its tasks over from
+ * its standbys, restoring only a tail (here nothing: the standbys had caught up), not the changelog; final counts are
+ * exact under both guarantees (all work was committed before the kill).
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { createAdmin } from '../../../src/kafka/admin.ts'
+import { createProducer } from '../../../src/kafka/producer.ts'
+import { testBrokers, uniqueName } from '../../support/kafka.ts'
+import { waitFor } from '../../support/wait.ts'
+import { AppInstance, killAll } from './instances.ts'
+import {
+  activeTasks,
+  checkpointsAtEnd,
+  logLines,
+  partitionEnds,
+  readToEnd,
+  replicaTasks,
+  restoredRecords
+} from './standby-support.ts'
+import { committedInput, createTopics, readTopic, topicEnd } from './support.ts'
+
+const PARTITIONS = 4
+const KEYS = 5_000
+const module = fileURLToPath(new URL('./fixtures/count-app.ts', import.meta.url))
+
+async function produceRound(topic: string, perKey: number): Promise<void> {
+  const producer = createProducer({ brokers: testBrokers() })
+  try {
+    for (let n = 0; n < perKey; n++) {
+      const records = []
+      for (let k = 0; k < KEYS; k++) records.push({ topic, key: Buffer.from(`k${k}`), value: Buffer.from('x') })
+      await producer.send(records)
+    }
+  } finally {
+    await producer.close()
+  }
+}
+
+for (const guarantee of ['at_least_once', 'exactly_once_v2'] as const) {
+  test(`SIGKILL with a standby: the survivor restores a tail, not the changelog (${guarantee})`, async () => {
+    const appId = uniqueName('standby')
+    const input = uniqueName('standby-in')
+    const output = uniqueName('standby-out')
+    const changelog = `${appId}-counts-changelog`
+    const dirs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'streamlane-standby-')))
+    const admin = createAdmin({ brokers: testBrokers() })
+    const start = (name: string, stateDir: string) =>
+      new AppInstance(name, module, {
+        STREAMLANE_APPLICATION_ID: appId,
+        INPUT_TOPIC: input,
+        OUTPUT_TOPIC: output,
+        STREAMLANE_STATE_DIR: stateDir,
+        STREAMLANE_PROCESSING_GUARANTEE: guarantee,
+        STREAMLANE_NUM_STANDBY_REPLICAS: '1',
+        STREAMLANE_SESSION_TIMEOUT_MS: '8000',
+        STREAMLANE_HEARTBEAT_INTERVAL_MS: '1000',
+        // Every update reaches the changelog: a full restore would be as large as the input.
+        STREAMLANE_CACHE_MAX_BYTES: '0'
+      })
+    const instances: AppInstance[] = []
+    try {
+      await createTopics([
+        { name: input, partitions: PARTITIONS },
+        { name: output, partitions: PARTITIONS }
+      ])
+      await produceRound(input, 20)
+      const a = start('a', dirs[0]!)
+      const b = start('b', dirs[1]!)
+      instances.push(a, b)
+      await waitFor('both instances run tasks', () => a.runningAssignment() && b.runningAssignment(), {
+        timeoutMs: 60_000
+      })
+      await waitFor(
+        'every input record committed',
+        async () => (await committedInput(admin, appId, input)) === KEYS * 20,
+        {
+          timeoutMs: 90_000,
+          intervalMs: 200
+        }
+      )
+      const changelogEnds = await partitionEnds(admin, changelog)
+      const outputEnd = await topicEnd(admin, output)
+      await waitFor(
+        'each instance holds a caught-up standby of the other one',
+        () =>
+          [a, b].every((instance, i) => {
+            const { standby } = replicaTasks(instance)
+            return standby.length === 2 && checkpointsAtEnd(dirs[i]!, appId, changelog, standby, changelogEnds)
+          }),
+        { timeoutMs: 60_000, intervalMs: 250 }
+      )
+      assert.deepEqual(replicaTasks(b).standby.sort(), activeTasks(a).sort(), "b's standbys are a's active tasks")
+      // A standby writes nothing: neither the changelog nor the output moved while the standbys caught up.
+      assert.deepEqual(await partitionEnds(admin, changelog), changelogEnds, 'changelog ends unchanged by standbys')
+      assert.equal(await topicEnd(admin, output), outputEnd, 'output unchanged by standbys')
+
+      const takenOver = activeTasks(a)
+      const changelogOfTakenOver = takenOver.reduce(
+        (sum, t) => sum + Number(changelogEnds.get(Number(t.split('_')[1]))!),
+        0
+      )
+      const logMark = b.log.length
+      a.signal('SIGKILL')
+      await a.exited
+      const killedAt = Date.now()
+      await produceRound(input, 2)
+      await waitFor('the survivor runs every task', () => activeTasks(b).length === PARTITIONS, { timeoutMs: 60_000 })
+      const tookOverMs = Date.now() - killedAt
+      await readTopic(
+        output,
+        PARTITIONS,
+        (records) => {
+          const latest = new Map<string, number>()
+          for (const r of records) latest.set(r.key!.toString(), r.value!.readInt32BE(0))
+          return latest.size === KEYS && [...latest.values()].every((c) => c === 22)
+        },
+        90_000
+      )
+      const restored = restoredRecords(b, logMark)
+      console.log(
+        `${guarantee}: took over ${takenOver.join(',')} (${changelogOfTakenOver} changelog records) in ${tookOverMs} ms, ` +
+          `restoring ${restored} records`
+      )
+      assert.ok(logLines(b, 'standby tasks promoted to active', logMark).length > 0, 'a promotion was logged')
+      assert.ok(restored <= changelogOfTakenOver * 0.01, `restored ${restored} of ${changelogOfTakenOver} records`)
+      b.signal('SIGTERM')
+      assert.equal(await b.exited, 0)
+      // Exact: nothing was processed and left uncommitted when a was killed, so nothing was counted twice.
+      const latest = new Map<string, number>()
+      for (const r of await readToEnd(admin, output)) latest.set(r.key!.toString(), r.value!.readInt32BE(0))
+      assert.equal(latest.size, KEYS)
+      assert.deepEqual([...new Set(latest.values())], [22], 'every count is exactly 22')
+    } finally {
+      await killAll(instances)
+      await admin.close()
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+    }
+  })
+}
