@@ -181,6 +181,14 @@ function serverProperties(port: number, controllerPort: number, logDir: string, 
     'transaction.abort.timed.out.transaction.cleanup.interval.ms=1000',
     'share.coordinator.state.topic.replication.factor=1',
     'share.coordinator.state.topic.min.isr=1',
+    // Share groups (KIP-932) are on by default in 4.2+ (share.version feature). Tests use short heartbeats, sessions and
+    // acquisition locks (set per group) so joins, departures and lock-timeout redeliveries take seconds, not minutes.
+    'group.share.min.heartbeat.interval.ms=500',
+    'group.share.heartbeat.interval.ms=500',
+    'group.share.min.session.timeout.ms=3000',
+    'group.share.session.timeout.ms=6000',
+    'group.share.min.record.lock.duration.ms=1000',
+    'group.share.assignment.interval.ms=100',
     // The default 128 MiB dedupe buffer is heap-allocated; compaction of test changelogs needs little.
     'log.cleaner.dedupe.buffer.size=2097152',
     'log.cleaner.backoff.ms=1000',

@@ -46,6 +46,16 @@ export {
 } from './partition-reader.ts'
 export { murmur2, murmur2Partition } from './partitioner.ts'
 export { createProducer, type KafkaProducer, type ProducerOptions, type TransactionOffsets } from './producer.ts'
+export type { AcknowledgeType } from './share/acknowledgements.ts'
+export { alterShareGroupConfig, type ShareGroupConfig } from './share/share-admin.ts'
+export {
+  type AcknowledgementFailure,
+  type AcknowledgementMode,
+  createShareConsumer,
+  type KafkaShareConsumer,
+  type ShareConsumerOptions,
+  type ShareRecord
+} from './share/share-consumer.ts'
 export type {
   ConsumedRecord,
   IsolationLevel,
