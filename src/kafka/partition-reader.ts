@@ -32,7 +32,10 @@ export { OFFSET_EARLIEST, OFFSET_LATEST } from './fetch-request.ts'
 export type { PartitionReaderOptions } from './reader-options.ts'
 
 export interface KafkaPartitionReader {
-  /** Adds partitions at the given offsets (or OFFSET_EARLIEST / OFFSET_LATEST); checks their topics exist. */
+  /**
+   * Adds partitions at the given offsets (or OFFSET_EARLIEST / OFFSET_LATEST); checks their topics exist. A partition
+   * assigned already starts afresh: at the new offset, its fetched records dropped, no longer paused.
+   */
   assign(partitions: TopicPartitionOffset[]): Promise<void>
   unassign(partitions: TopicPartition[]): void
   seek(topic: string, partition: number, offset: bigint): void

@@ -90,10 +90,16 @@ export class ReaderState {
   #start = 0
   #waiters: (() => void)[] = []
 
+  /**
+   * Assigns a partition at `offset`. One assigned again starts afresh, as a new one would: at the offset and fetching
+   * (a pause belonged to whoever read it before, and nobody would resume it).
+   */
   add(topic: string, partition: number, offset: bigint): void {
     const existing = this.#partitions.get(topicPartitionKey(topic, partition))
-    if (existing) existing.seek(offset)
-    else this.#partitions.set(topicPartitionKey(topic, partition), new PartitionState(topic, partition, offset))
+    if (existing) {
+      existing.seek(offset)
+      existing.paused = false
+    } else this.#partitions.set(topicPartitionKey(topic, partition), new PartitionState(topic, partition, offset))
   }
 
   remove(topic: string, partition: number): void {

@@ -20,7 +20,7 @@ export interface TaskLifecycleOptions {
   cacheMaxBytes: number
   tasks: TaskManager
   /** Reads the tasks' input partitions. */
-  reader: Pick<KafkaPartitionReader, 'assign' | 'unassign' | 'pause' | 'resume' | 'drainedPosition'>
+  reader: Pick<KafkaPartitionReader, 'assign' | 'unassign' | 'assignment' | 'pause' | 'resume' | 'drainedPosition'>
   /** Where a new task's committed offsets come from. */
   group: Pick<GroupMember, 'fetchOffsets'>
   /** Stores send their changelog records through it, with the tasks' outputs (and in the same transaction). */
@@ -120,15 +120,20 @@ export class TaskLifecycle {
     this.#o.reader.unassign(partitions)
   }
 
-  /** Closes every task without committing (stores drop their uncommitted writes) and stops reading its partitions. */
+  /**
+   * Closes every task without committing (stores drop their uncommitted writes) and stops reading every partition,
+   * also one a task closed earlier left assigned (its callback cut short by a fencing): the tasks that come back
+   * must start at their committed offsets, not at an old position, paused by an old back-pressure.
+   */
   async closeAllUncommitted(): Promise<void> {
-    const { tasks } = this.#o
+    const { tasks, reader } = this.#o
     for (const id of tasks.taskIds) {
       const partitions = [...tasks.partitionsOf(id)]
       this.#o.restorer?.remove(id)
       await tasks.closeTask(id, false)
-      this.#o.reader.unassign(partitions)
+      reader.unassign(partitions)
     }
+    reader.unassign(reader.assignment())
   }
 
   /**

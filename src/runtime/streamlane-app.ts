@@ -497,14 +497,16 @@ export class StreamlaneApp {
     if (context.reason !== 'lost') {
       await this.#commit(running, ids)
       await taskLifecycle.close(ids, { clean: true })
+      taskLifecycle.stopReading(lost)
     } else {
       // Dirty close (Kafka Streams' onPartitionsLost): no cache flush, no changelog or output write, no checkpoint;
-      // then whatever the tasks produced and was not sent yet is dropped too.
+      // the partitions stop being read at once, since dropping what the tasks produced may find the producer fenced
+      // and throw, and a partition left assigned keeps its old position and pause, here when its task comes back.
       await taskLifecycle.close(ids, { clean: false })
+      taskLifecycle.stopReading(lost)
       this.#log.warn({ tasks: ids }, 'tasks lost; closed without writing')
       await committer.dropLost(new Set(ids))
     }
-    taskLifecycle.stopReading(lost)
     this.#log.info({ reason: context.reason, tasks: ids }, 'tasks revoked')
   }
 
