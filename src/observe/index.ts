@@ -5,5 +5,15 @@
 export { APP_STATES, type AppState } from './app-status.ts'
 export { type HttpServer, httpSecurity, startHttpServer } from './http-server.ts'
 export { createLogger, type Logger } from './logger.ts'
-export { APP_METRIC_NAMES, type AppMetrics, type AppMetricsSource, createAppMetrics } from './metrics.ts'
+export { APP_METRIC_GROUPS, type MetricGroup } from './metric-groups.ts'
+export {
+  APP_METRIC_NAMES,
+  type AppMetrics,
+  type AppMetricsSource,
+  createAppMetrics,
+  type PartitionLag,
+  type ProducerStats,
+  type StoreStats,
+  topologyHash
+} from './metrics.ts'
 export { type InfoLogger, type RestoreProgressReport, restoreProgressLogger } from './restore-progress-log.ts'

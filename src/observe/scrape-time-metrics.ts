@@ -4,8 +4,14 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client'
 
-/** One value, or one value per label value (e.g. `{ late: 3, 'null-key': 0 }` for a label `reason`). */
-export type ScrapedValue = number | Readonly<Record<string, number>>
+/**
+ * One value, one value per label value (e.g. `{ late: 3, 'null-key': 0 }` for a label `reason`), or series with
+ * several labels (`[[{ topic: 'in', partition: '0' }, 12]]`, with `labels` naming them).
+ */
+export type ScrapedValue =
+  | number
+  | Readonly<Record<string, number>>
+  | readonly (readonly [Readonly<Record<string, string>>, number])[]
 
 interface ScrapedMetric {
   registry: Registry
@@ -13,6 +19,8 @@ interface ScrapedMetric {
   help: string
   /** The metric's one label, when `read` returns a value per label value. */
   label?: string
+  /** The metric's labels, when `read` returns series. */
+  labels?: string[]
   read: () => ScrapedValue
 }
 
@@ -20,8 +28,9 @@ function write(
   set: (labels: Record<string, string>, value: number) => void,
   label: string | undefined,
   v: ScrapedValue
-) {
+): void {
   if (typeof v === 'number') set({}, v)
+  else if (Array.isArray(v)) for (const [labels, value] of v) set({ ...labels }, value)
   else for (const [labelValue, value] of Object.entries(v)) set({ [label ?? 'label']: labelValue }, value)
 }
 
@@ -29,11 +38,11 @@ function write(
  * A counter that reports a running total the app keeps. The total only grows (the runtime keeps the counts of closed
  * tasks), so replacing the value at each scrape is a valid counter.
  */
-export function scrapedCounter({ registry, name, help, label, read }: ScrapedMetric): Counter {
+export function scrapedCounter({ registry, name, help, label, labels, read }: ScrapedMetric): Counter {
   return new Counter({
     name,
     help,
-    labelNames: label ? [label] : [],
+    labelNames: labels ?? (label ? [label] : []),
     registers: [registry],
     collect() {
       const value = read()
@@ -44,11 +53,11 @@ export function scrapedCounter({ registry, name, help, label, read }: ScrapedMet
 }
 
 /** A gauge read from the app at each scrape. */
-export function scrapedGauge({ registry, name, help, label, read }: ScrapedMetric): Gauge {
+export function scrapedGauge({ registry, name, help, label, labels, read }: ScrapedMetric): Gauge {
   return new Gauge({
     name,
     help,
-    labelNames: label ? [label] : [],
+    labelNames: labels ?? (label ? [label] : []),
     registers: [registry],
     collect() {
       const value = read()

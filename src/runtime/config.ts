@@ -78,7 +78,9 @@ export const streamsConfigSchema = z
     metricsTokenFile: z.string().min(1).optional(),
     /** PEM certificate and key: the endpoint then speaks HTTPS only. */
     metricsTlsCertFile: z.string().min(1).optional(),
-    metricsTlsKeyFile: z.string().min(1).optional()
+    metricsTlsKeyFile: z.string().min(1).optional(),
+    /** Lag series per input partition for at most this many partitions, the most lagging first; 0: totals only. */
+    metricsPartitionSeries: z.number().int().min(0).max(10_000).default(0)
   })
   .strict()
 
@@ -143,6 +145,7 @@ const environmentOptions: Record<string, { field: keyof StreamsConfigInput; pars
   STREAMLANE_METRICS_TOKEN_FILE: { field: 'metricsTokenFile', parse: String },
   STREAMLANE_METRICS_TLS_CERT_FILE: { field: 'metricsTlsCertFile', parse: String },
   STREAMLANE_METRICS_TLS_KEY_FILE: { field: 'metricsTlsKeyFile', parse: String },
+  STREAMLANE_METRICS_PARTITION_SERIES: { field: 'metricsPartitionSeries', parse: Number },
   STREAMLANE_SCALER_REPORT_TOKEN: { field: 'scalerReportToken', parse: String },
   STREAMLANE_SCALER_REPORT_TOKEN_FILE: { field: 'scalerReportTokenFile', parse: String }
 }

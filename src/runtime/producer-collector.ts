@@ -74,6 +74,12 @@ export class ProducerRecordCollector implements RecordCollector {
   #failure: Error | undefined
   /** Records acknowledged since the collector was made, for metrics. */
   sent = 0
+  /** Sends that failed (after the producer's own retries), for metrics; a batch retried record by record counts once. */
+  sendErrors = 0
+  /** Records in sends not settled yet, for metrics. */
+  #inFlightRecords = 0
+  /** Told of each record a sink sends (its timestamp), for the end-to-end latency metric; not of changelog writes. */
+  onSinkRecord: ((timestampMs: number) => void) | undefined
   /** Topics whose acknowledged offsets are tracked: changelogs, whose stores checkpoint them. */
   readonly #trackedTopics = new Set<string>()
   readonly #acked = new Map<string, bigint>()
@@ -93,9 +99,15 @@ export class ProducerRecordCollector implements RecordCollector {
 
   send(record: ProducedRecord, origin: ProducedRecordOrigin): void {
     if (this.#failure) throw this.#failure
+    if (origin.sinkName !== null) this.onSinkRecord?.(record.timestamp)
     this.#records.push(toProducerRecord(record))
     this.#origins.push(origin)
     if (this.#records.length >= BATCH_RECORDS) this.dispatch()
+  }
+
+  /** Records not acknowledged yet: buffered here or in sends that have not settled. */
+  get unacknowledged(): number {
+    return this.#records.length + this.#inFlightRecords
   }
 
   /** Starts tracking the last acknowledged offset of every partition of `topic`. */
@@ -119,11 +131,15 @@ export class ProducerRecordCollector implements RecordCollector {
     const origins = this.#origins
     this.#records = []
     this.#origins = []
+    this.#inFlightRecords += records.length
     const sending: Promise<void> = this.#producer.send(records).then(
       (written) => this.#acknowledged(written),
       (error: unknown) => this.#failed(records, origins, error)
     )
-    const tracked = sending.finally(() => this.#inFlight.delete(tracked))
+    const tracked = sending.finally(() => {
+      this.#inFlight.delete(tracked)
+      this.#inFlightRecords -= records.length
+    })
     this.#inFlight.add(tracked)
   }
 
@@ -144,6 +160,7 @@ export class ProducerRecordCollector implements RecordCollector {
    */
   async #failed(records: ProducerRecord[], origins: ProducedRecordOrigin[], error: unknown): Promise<void> {
     const cause = error instanceof Error ? error : new Error(String(error))
+    if (!(cause instanceof RecordsDiscardedError)) this.sendErrors++
     const report = (failure: ProductionFailure) => {
       try {
         this.#onFailure(failure)

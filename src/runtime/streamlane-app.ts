@@ -22,7 +22,8 @@ import {
   httpSecurity,
   type Logger,
   restoreProgressLogger,
-  startHttpServer
+  startHttpServer,
+  topologyHash
 } from '../observe/index.ts'
 import {
   type GroupHostMap,
@@ -41,6 +42,7 @@ import type { Serde } from '../serde/index.ts'
 import type { ReadOnlyKeyValueStore, ReadOnlySessionStore, ReadOnlyWindowStore } from '../state/index.ts'
 import type { TopicPartition } from '../topic-partition.ts'
 import { type ErrorHandlerConfig, planTopology, type Topology, type TopologyPlan } from '../topology/index.ts'
+import { appMetricsSource } from './app-metrics-source.ts'
 import { AppLifecycle, type AppState, type StateListener } from './app-state.ts'
 import { resolveConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts'
 import { kafkaConnectionSecurity } from './kafka-security.ts'
@@ -90,7 +92,6 @@ export class StreamlaneApp {
   readonly #restoreListeners = new Set<(progress: TaskRestoreProgress) => void>()
   readonly #metrics: AppMetrics
   #httpServer: HttpServer | undefined
-  #rebalances = 0
   /** TLS and SASL options of every Kafka connection, certificates read; holds secrets, so it is never logged. */
   readonly #kafkaSecurity: KafkaConnectionSecurity
   /** Interactive queries' view of this app; the host maps are those of the last assignment. */
@@ -104,16 +105,14 @@ export class StreamlaneApp {
     this.#statefulSubtopologies = new Set(this.plan.subtopologies.filter((s) => s.stores.length > 0).map((s) => s.id))
     this.#options = options
     this.#log = options.logger ?? createLogger({ app: this.config.applicationId, client: this.config.clientId })
-    this.#metrics = createAppMetrics({
-      state: () => this.state,
-      taskCounters: () => this.#running?.tasks.counterTotals(),
-      committedRecords: () => this.#running?.committer.committedRecords ?? 0,
-      restoredRecords: () => this.#running?.restorer?.totalRestored ?? 0,
-      remainingRestoreRecords: () => this.#running?.restorer?.remainingRecords ?? 0,
-      activeTasks: () => this.#running?.tasks.taskIds.length ?? 0,
-      rebalances: () => this.#rebalances,
-      producerFencings: () => this.#running?.committer.fencings ?? 0
-    })
+    this.#metrics = createAppMetrics(
+      appMetricsSource(this, () => this.#running),
+      {
+        applicationId: this.config.applicationId,
+        topologyHash: topologyHash(topology.describe().toString()),
+        partitionSeries: this.config.metricsPartitionSeries
+      }
+    )
     this.onRestoreProgress(restoreProgressLogger(this.#log))
     this.#guard = new MembershipGuard({
       sessionTimeoutMs: this.config.sessionTimeoutMs,
@@ -273,7 +272,7 @@ export class StreamlaneApp {
           onRebalance: (reason) => {
             this.#log.info({ reason }, 'rebalance started')
             if (this.state === 'RUNNING') this.#lifecycle.transition('REBALANCING')
-            this.#rebalances++
+            this.#metrics.rebalances.started(reason)
           },
           onFailed: (error) => this.#fail(error),
           onRestoreProgress: (progress) => this.#reportRestoreProgress(progress)
@@ -281,6 +280,8 @@ export class StreamlaneApp {
       })
       this.#running = running
       this.processId = running.processId
+      const loopMetrics = this.#metrics.loop
+      running.collector.onSinkRecord = (timestampMs) => loopMetrics.recordAtSink(timestampMs)
       // Registering the transactional id before joining fences a previous incarnation of this instance and aborts
       // its open transaction. Otherwise that transaction's pending offsets would block our own offset fetches for
       // the tasks we get back (UNSTABLE_OFFSET_COMMIT) until the broker times it out.
@@ -364,13 +365,18 @@ export class StreamlaneApp {
 
   async #run(running: RunningApp): Promise<void> {
     const { reader, tasks, taskLifecycle, committer, collector } = running
+    const loop = this.#metrics.loop
     while (!this.#stopping) {
       try {
         // The poll is inside the lock, as Kafka's consumer runs rebalance callbacks inside poll(): records fetched
         // before a callback closed or rewound a task would otherwise reach the task that replaced it, out of order.
         await this.#locked(running, async () => {
           const restoring = (running.restorer?.restoringTasks ?? 0) > 0
+          const pollStart = performance.now()
           const records = await reader.poll(restoring ? 0 : POLL_WAIT_MS)
+          loop.poll.observe((performance.now() - pollStart) / 1000)
+          loop.polledRecords += records.length
+          loop.wallClockMs = Date.now()
           if (this.#stopping && records.length === 0) return
           if (restoring) {
             await taskLifecycle.restoreStep()
@@ -384,9 +390,12 @@ export class StreamlaneApp {
           // runs while this member may have lost its tasks. Checked again after processing, which a pause may split.
           if (this.#ownershipInDoubt()) return
           await committer.ensureTransaction()
-          await tasks.process(PROCESS_BUDGET_MS)
+          const processStart = performance.now()
+          if ((await tasks.process(PROCESS_BUDGET_MS)) > 0)
+            loop.process.observe((performance.now() - processStart) / 1000)
           if (this.#ownershipInDoubt()) return
-          await tasks.punctuate(Date.now())
+          const punctuateStart = performance.now()
+          if (await tasks.punctuate(Date.now())) loop.punctuate.observe((performance.now() - punctuateStart) / 1000)
           collector.dispatch()
           // Standbys after active work: they never delay it by more than one batch.
           await running.replicas?.step()
@@ -448,6 +457,7 @@ export class StreamlaneApp {
       { generation: change.assignment.generationId, active: tasks.taskIds, added: newTasks },
       'assignment running'
     )
+    this.#metrics.rebalances.completed(change.assignment.generationId, tasks.taskIds.length)
     this.#runningIfRestored(running, true)
   }
 

@@ -24,7 +24,7 @@ import {
 /** The next offset to read of an input partition (last processed + 1), as the group commits it. */
 export type OffsetToCommit = TopicPartitionOffset
 
-interface ActiveTask {
+export interface ActiveTask {
   readonly id: TaskId
   readonly graph: TaskProcessorGraph
   readonly partitions: readonly TopicPartition[]
@@ -75,6 +75,8 @@ export class TaskManager {
   readonly #paused = new Set<string>()
   /** Counters of closed tasks and of outcomes handled outside any task, so metric totals never go down. */
   readonly #retired: TaskCounters = newTaskCounters()
+  /** Cache reads of closed tasks' stores, by store, for the same reason. */
+  readonly retiredCacheReads = new Map<string, { hits: number; misses: number }>()
 
   constructor(options: TaskManagerOptions) {
     this.#options = options
@@ -209,6 +211,12 @@ export class TaskManager {
       await task.graph.close()
     } finally {
       addTaskCounters(this.#retired, task.graph.counters)
+      for (const { store, hits, misses } of task.state?.cacheReads() ?? []) {
+        const reads = this.retiredCacheReads.get(store) ?? { hits: 0, misses: 0 }
+        reads.hits += hits
+        reads.misses += misses
+        this.retiredCacheReads.set(store, reads)
+      }
       await task.state?.close({ clean })
     }
   }
@@ -270,8 +278,12 @@ export class TaskManager {
     return processed
   }
 
-  async punctuate(nowMs: number): Promise<void> {
-    for (const task of this.#tasks.values()) if (!task.restoring) await task.graph.punctuateWallClock(nowMs)
+  /** Runs the wall-clock punctuators that are due; true when any ran. */
+  async punctuate(nowMs: number): Promise<boolean> {
+    let fired = false
+    for (const task of this.#tasks.values())
+      if (!task.restoring) fired = (await task.graph.punctuateWallClock(nowMs)) || fired
+    return fired
   }
 
   /** Partitions to pause (buffer full) and to resume (buffer drained below half). */
@@ -355,6 +367,11 @@ export class TaskManager {
     const totals = addTaskCounters(newTaskCounters(), this.#retired)
     for (const task of this.#tasks.values()) addTaskCounters(totals, task.graph.counters)
     return totals
+  }
+
+  /** The active tasks as they are, for metrics and the status page (task-observation.ts); not to be changed. */
+  activeTasks(): Iterable<Readonly<ActiveTask>> {
+    return this.#tasks.values()
   }
 
   /** Counts a record the production handler skipped (`deadLettered`: dead-letter records sent in its place). */

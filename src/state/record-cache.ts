@@ -50,6 +50,7 @@ export class RecordCache {
   readonly maxBytes: number
   #bytes = 0
   readonly #caches = new Set<NamedCache>()
+  readonly #releasedReads = new Map<string, { hits: number; misses: number }>()
   /** Entries evicted (for metrics and tests). */
   evictions = 0
 
@@ -67,8 +68,25 @@ export class RecordCache {
     return cache
   }
 
+  /** Reads answered by each store's slice of the cache, and reads it could not answer, for metrics. */
+  stats(): { name: string; hits: number; misses: number }[] {
+    const reads = new Map(this.#releasedReads)
+    for (const cache of this.#caches) {
+      const before = reads.get(cache.name)
+      reads.set(cache.name, { hits: (before?.hits ?? 0) + cache.hits, misses: (before?.misses ?? 0) + cache.misses })
+    }
+    return [...reads].map(([name, { hits, misses }]) => ({ name, hits, misses }))
+  }
+
   release(cache: NamedCache): void {
-    if (this.#caches.delete(cache)) cache.clear()
+    if (!this.#caches.delete(cache)) return
+    cache.clear()
+    // Its reads still count: a task's stores close before the task's metrics are added to the instance's totals.
+    const before = this.#releasedReads.get(cache.name)
+    this.#releasedReads.set(cache.name, {
+      hits: (before?.hits ?? 0) + cache.hits,
+      misses: (before?.misses ?? 0) + cache.misses
+    })
   }
 
   /** @internal size bookkeeping of the named caches */
@@ -123,6 +141,10 @@ export class NamedCache {
     this.#onDirty = onDirty
   }
 
+  /** `get` calls that found the key cached, and those that did not (for the cache hit ratio metric). */
+  hits = 0
+  misses = 0
+
   get size(): number {
     return this.#entries.size
   }
@@ -133,6 +155,8 @@ export class NamedCache {
 
   get(key: Buffer): CacheEntry | undefined {
     const node = this.#entries.get(keyString(key))
+    if (node === undefined) this.misses++
+    else this.hits++
     if (node !== undefined && node !== this.#newest) {
       this.#unlink(node)
       this.#append(node)

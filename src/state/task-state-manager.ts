@@ -122,6 +122,30 @@ export class TaskStateManager implements StoreServices {
     return store
   }
 
+  /** Reads each store's record cache answered and missed (readable after close too), for metrics. */
+  cacheReads(): { store: string; hits: number; misses: number }[] {
+    const prefix = `${this.taskId}/`
+    return (this.recordCache?.stats() ?? []).map(({ name, hits, misses }) => ({
+      store: name.startsWith(prefix) ? name.slice(prefix.length) : name,
+      hits,
+      misses
+    }))
+  }
+
+  /**
+   * Per store of the task: its approximate entries (stores that count them: key-value ones; undefined for a store
+   * that cannot say, or is closed) and the reads its record cache answered and missed, for metrics.
+   */
+  storeStats(): { store: string; entries: number | undefined; cacheHits: number; cacheMisses: number }[] {
+    const reads = new Map(this.cacheReads().map((r) => [r.store, r]))
+    return this.#managed().map((store) => ({
+      store: store.name,
+      entries: approximateEntries(store),
+      cacheHits: reads.get(store.name)?.hits ?? 0,
+      cacheMisses: reads.get(store.name)?.misses ?? 0
+    }))
+  }
+
   /** Every changelog partition of the task's initialised logged stores, with where to restore from. */
   changelogPartitions(): ChangelogPartitionToRestore[] {
     return this.#managed()
@@ -283,5 +307,15 @@ export class TaskStateManager implements StoreServices {
 
   #ensureOpen(): void {
     if (this.#closed) throw new StateLifecycleError(`task ${this.taskId}: its state is closed`)
+  }
+}
+
+function approximateEntries(store: StateStore): number | undefined {
+  const count = (store as { approximateNumEntries?: () => number }).approximateNumEntries
+  if (typeof count !== 'function') return undefined
+  try {
+    return count.call(store)
+  } catch {
+    return undefined
   }
 }

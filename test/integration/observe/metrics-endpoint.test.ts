@@ -36,7 +36,8 @@ test('/metrics, /healthz and /ready follow the app from start to close', async (
     bootstrapServers: testBrokers(),
     commitIntervalMs: 200,
     metricsPort: 0,
-    metricsHost: '127.0.0.1'
+    metricsHost: '127.0.0.1',
+    metricsPartitionSeries: 10
   })
   assert.equal(app.httpPort(), undefined, 'no endpoint before start()')
   await app.start()
@@ -54,7 +55,29 @@ test('/metrics, /healthz and /ready follow the app from start to close', async (
     assert.equal(series(text, 'streamlane_app_state{state="RUNNING"}'), 1)
     assert.equal(series(text, 'streamlane_app_state{state="REBALANCING"}'), 0)
     assert.equal(series(text, 'streamlane_app_active_tasks'), 3)
-    assert.ok((series(text, 'streamlane_app_rebalances_total') ?? 0) >= 1, 'the initial join is a rebalance')
+    assert.equal(series(text, 'streamlane_app_rebalances_total{cause="join"}'), 1, 'the initial join is a rebalance')
+    assert.equal(series(text, 'streamlane_app_rebalance_duration_seconds_count'), 1)
+    assert.match(
+      text,
+      /^streamlane_app_info\{application_id="metrics-app-[^"]+",version="0\.1\.0",topology_hash="[0-9a-f]{12}"\} 1$/m
+    )
+    // Every input record went through the one sink, each acknowledged once; nothing is left to read.
+    assert.equal(series(text, 'streamlane_task_record_e2e_latency_seconds_count'), RECORDS)
+    assert.equal(series(text, 'streamlane_producer_records_sent_total'), RECORDS)
+    assert.equal(series(text, 'streamlane_producer_send_errors_total'), 0)
+    assert.equal(series(text, 'streamlane_producer_unacknowledged_records'), 0)
+    assert.ok((series(text, 'streamlane_thread_polled_records_total') ?? 0) >= RECORDS)
+    assert.ok((series(text, 'streamlane_thread_process_duration_seconds_count') ?? 0) >= 1)
+    assert.equal(series(text, 'streamlane_consumer_records_lag_max'), 0)
+    assert.equal(series(text, 'streamlane_consumer_records_lag_sum'), 0)
+    for (const partition of [0, 1, 2])
+      assert.equal(
+        series(
+          text,
+          `streamlane_consumer_records_lag{task="0_${partition}",topic="${input}",partition="${partition}"}`
+        ),
+        0
+      )
     assert.ok((series(text, 'streamlane_app_commit_duration_seconds_count') ?? 0) >= 1, 'commits are timed')
     assert.equal(series(text, 'streamlane_task_records_skipped_total{stage="deserialization"}'), 0)
     assert.match(text, /^process_cpu_seconds_total /m)

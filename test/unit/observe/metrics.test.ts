@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { register as globalRegistry } from 'prom-client'
-import { APP_METRIC_NAMES, type AppMetricsSource, createAppMetrics } from '../../../src/observe/metrics.ts'
+import {
+  APP_METRIC_NAMES,
+  type AppMetricsSource,
+  createAppMetrics,
+  type PartitionLag,
+  type StoreStats
+} from '../../../src/observe/metrics.ts'
 import type { AppState } from '../../../src/runtime/app-state.ts'
 import { newTaskCounters } from '../../../src/topology/task-counters.ts'
 
@@ -19,8 +25,11 @@ function fakeApp() {
     restored: 0,
     remaining: 0,
     tasks: 0,
-    rebalances: 0,
-    fencings: 0
+    restoring: 0,
+    fencings: 0,
+    lags: [] as PartitionLag[],
+    stores: [] as StoreStats[],
+    producer: { sent: 0, sendErrors: 0, unacknowledged: 0 }
   }
   const source: AppMetricsSource = {
     state: () => values.state,
@@ -29,10 +38,17 @@ function fakeApp() {
     restoredRecords: () => values.restored,
     remainingRestoreRecords: () => values.remaining,
     activeTasks: () => values.tasks,
-    rebalances: () => values.rebalances,
-    producerFencings: () => values.fencings
+    restoringTasks: () => values.restoring,
+    producerFencings: () => values.fencings,
+    partitionLags: () => values.lags,
+    stores: () => values.stores,
+    producer: () => values.producer
   }
-  return { counters, values, metrics: createAppMetrics(source) }
+  return {
+    counters,
+    values,
+    metrics: createAppMetrics(source, { applicationId: 'orders', topologyHash: 'abc123', partitionSeries: 2 })
+  }
 }
 
 test('every metric reads the app when scraped', async () => {
@@ -47,14 +63,21 @@ test('every metric reads the app when scraped', async () => {
     restored: 7,
     remaining: 9,
     tasks: 4,
-    rebalances: 2,
     fencings: 1
   })
+  metrics.rebalances.started('initial join', 1_000)
+  metrics.rebalances.completed(1, 4, 1_500)
+  metrics.rebalances.started('the coordinator started a rebalance', 2_000)
   const text = await metrics.registry.metrics()
   assert.equal(series(text, 'streamlane_app_state{state="RUNNING"}'), 1)
   assert.equal(series(text, 'streamlane_app_state{state="REBALANCING"}'), 0)
   assert.equal(series(text, 'streamlane_app_active_tasks'), 4)
-  assert.equal(series(text, 'streamlane_app_rebalances_total'), 2)
+  assert.equal(series(text, 'streamlane_app_rebalances_total{cause="join"}'), 1)
+  assert.equal(series(text, 'streamlane_app_rebalances_total{cause="group"}'), 1)
+  assert.equal(series(text, 'streamlane_app_rebalance_duration_seconds_count'), 1, 'the second is going on')
+  assert.equal(series(text, 'streamlane_app_rebalance_duration_seconds_bucket{le="0.5"}'), 1)
+  assert.equal(series(text, 'streamlane_app_rebalance_duration_seconds_bucket{le="0.25"}'), 0)
+  assert.equal(series(text, 'streamlane_app_info{application_id="orders",version="0.1.0",topology_hash="abc123"}'), 1)
   assert.equal(series(text, 'streamlane_app_producer_fencings_total'), 1)
   assert.equal(series(text, 'streamlane_app_records_committed_total'), 40)
   assert.equal(series(text, 'streamlane_task_records_processed_total'), 42)
@@ -74,6 +97,60 @@ test('every metric reads the app when scraped', async () => {
   assert.equal(series(next, 'streamlane_task_records_processed_total'), 50)
   assert.equal(series(next, 'streamlane_app_state{state="RUNNING"}'), 0)
   assert.equal(series(next, 'streamlane_app_state{state="PENDING_SHUTDOWN"}'), 1)
+})
+
+test('lag: the max and the sum always, per partition only for the most lagging ones allowed', async () => {
+  const { values, metrics } = fakeApp()
+  values.lags = [
+    { task: '0_0', topic: 'in', partition: 0, lag: 5 },
+    { task: '0_1', topic: 'in', partition: 1, lag: 40 },
+    { task: '0_2', topic: 'in', partition: 2, lag: 7 }
+  ]
+  const text = await metrics.registry.metrics()
+  assert.equal(series(text, 'streamlane_consumer_records_lag_max'), 40)
+  assert.equal(series(text, 'streamlane_consumer_records_lag_sum'), 52)
+  assert.equal(series(text, 'streamlane_consumer_records_lag{task="0_1",topic="in",partition="1"}'), 40)
+  assert.equal(series(text, 'streamlane_consumer_records_lag{task="0_2",topic="in",partition="2"}'), 7)
+  assert.equal(series(text, 'streamlane_consumer_records_lag{task="0_0",topic="in",partition="0"}'), undefined)
+})
+
+test('stores, producer and the loop: sizes, cache reads, sends, and histograms the loop feeds', async () => {
+  const { values, metrics } = fakeApp()
+  values.stores = [
+    { store: 'counts', entries: 12, cacheHits: 30, cacheMisses: 10 },
+    { store: 'windows', entries: undefined, cacheHits: 0, cacheMisses: 4 }
+  ]
+  values.producer = { sent: 100, sendErrors: 2, unacknowledged: 7 }
+  metrics.loop.poll.observe(0.002)
+  metrics.loop.polledRecords += 500
+  metrics.loop.process.observe(0.05)
+  metrics.loop.wallClockMs = 10_000
+  metrics.loop.recordAtSink(9_990)
+  metrics.loop.recordAtSink(7_000)
+  metrics.loop.recordAtSink(20_000)
+  const text = await metrics.registry.metrics()
+  assert.equal(series(text, 'streamlane_state_store_entries{store="counts"}'), 12)
+  assert.equal(series(text, 'streamlane_state_store_entries{store="windows"}'), undefined)
+  assert.equal(series(text, 'streamlane_state_cache_hits_total{store="counts"}'), 30)
+  assert.equal(series(text, 'streamlane_state_cache_misses_total{store="windows"}'), 4)
+  assert.equal(series(text, 'streamlane_producer_records_sent_total'), 100)
+  assert.equal(series(text, 'streamlane_producer_send_errors_total'), 2)
+  assert.equal(series(text, 'streamlane_producer_unacknowledged_records'), 7)
+  assert.equal(series(text, 'streamlane_thread_poll_duration_seconds_count'), 1)
+  assert.equal(series(text, 'streamlane_thread_polled_records_total'), 500)
+  assert.equal(series(text, 'streamlane_thread_process_duration_seconds_bucket{le="0.05"}'), 1)
+  assert.equal(series(text, 'streamlane_thread_punctuate_duration_seconds_count'), 0)
+  // 10 ms, 3 s, and a timestamp in the future counted as 0.
+  assert.equal(series(text, 'streamlane_task_record_e2e_latency_seconds_count'), 3)
+  assert.equal(series(text, 'streamlane_task_record_e2e_latency_seconds_bucket{le="0.01"}'), 2)
+  assert.equal(series(text, 'streamlane_task_record_e2e_latency_seconds_bucket{le="2.5"}'), 2)
+  assert.equal(series(text, 'streamlane_task_record_e2e_latency_seconds_bucket{le="5"}'), 3)
+  assert.equal(series(text, 'streamlane_task_record_e2e_latency_seconds_sum'), 3.01)
+  assert.deepEqual(
+    (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === 'streamlane_thread_polled_records_total')
+      ?.values[0]?.value,
+    500
+  )
 })
 
 test('commit durations go into a histogram', async () => {
