@@ -8,6 +8,7 @@ import type { Change } from './change.ts'
 import type { DslContext } from './dsl-context.ts'
 import type { Grouped } from './dsl-options.ts'
 import { addDslStore, requireSerde, storeNameFor, tableStoreBuilder } from './dsl-stores.ts'
+import { type ForeignKeyExtractor, foreignKeyJoin, type TableJoined } from './foreign-key-join.ts'
 import type { ValueJoiner } from './joined.ts'
 import { KGroupedTable } from './kgrouped-table.ts'
 import { type KnownSerdes, KStream } from './kstream.ts'
@@ -140,12 +141,58 @@ export class KTable<K, V> {
    * (see docs/topology.md, Joins). `join` has a value only while both sides do; `leftJoin` while this one does
    * (other side null when missing); `outerJoin` while either does. A key losing its result gets a tombstone.
    */
-  join<VO, VR>(other: KTable<K, VO>, joiner: ValueJoiner<K, V, VO, VR>, name?: string): KTable<K, VR> {
-    return tableTableJoin(this, other, joiner as ValueJoiner<K, V | null, VO | null, VR>, 'inner', name)
+  join<VO, VR>(other: KTable<K, VO>, joiner: ValueJoiner<K, V, VO, VR>, name?: string): KTable<K, VR>
+  /**
+   * Joins on a foreign key (KIP-213): each value of this table names a key of `other` (`foreignKeyOf(value, key)`),
+   * and the result, keyed like this table, changes whenever this value or the other table's value for its foreign key
+   * does. Works across partitions through two internal topics (see docs/topology.md, Foreign-key joins). A value
+   * whose foreign key is null, or names a key `other` lacks, has no result.
+   */
+  join<KO, VO, VR>(
+    other: KTable<KO, VO>,
+    foreignKeyOf: ForeignKeyExtractor<K, V, KO>,
+    joiner: ValueJoiner<K, V, VO, VR>,
+    tableJoined?: TableJoined,
+    materialized?: Materialized<K, VR>
+  ): KTable<K, VR>
+  join<KO, VO, VR>(
+    other: KTable<KO, VO>,
+    second: ForeignKeyExtractor<K, V, KO> | ValueJoiner<K, V, VO, VR>,
+    third?: ValueJoiner<K, V, VO, VR> | string,
+    tableJoined: TableJoined = {},
+    materialized?: Materialized<K, VR>
+  ): KTable<K, VR> {
+    if (typeof third === 'function') {
+      const foreignKeyOf = second as ForeignKeyExtractor<K, V, KO>
+      const joiner = third as ValueJoiner<K, V, VO | null, VR>
+      return foreignKeyJoin(this, other, foreignKeyOf, joiner, false, tableJoined, materialized)
+    }
+    const joiner = second as ValueJoiner<K, V | null, VO | null, VR>
+    return tableTableJoin(this, other as unknown as KTable<K, VO>, joiner, 'inner', third)
   }
 
-  leftJoin<VO, VR>(other: KTable<K, VO>, joiner: ValueJoiner<K, V, VO | null, VR>, name?: string): KTable<K, VR> {
-    return tableTableJoin(this, other, joiner as ValueJoiner<K, V | null, VO | null, VR>, 'left', name)
+  leftJoin<VO, VR>(other: KTable<K, VO>, joiner: ValueJoiner<K, V, VO | null, VR>, name?: string): KTable<K, VR>
+  /** A foreign-key join that keeps every value of this table: the other value is null when there is none. */
+  leftJoin<KO, VO, VR>(
+    other: KTable<KO, VO>,
+    foreignKeyOf: ForeignKeyExtractor<K, V, KO>,
+    joiner: ValueJoiner<K, V, VO | null, VR>,
+    tableJoined?: TableJoined,
+    materialized?: Materialized<K, VR>
+  ): KTable<K, VR>
+  leftJoin<KO, VO, VR>(
+    other: KTable<KO, VO>,
+    second: ForeignKeyExtractor<K, V, KO> | ValueJoiner<K, V, VO | null, VR>,
+    third?: ValueJoiner<K, V, VO | null, VR> | string,
+    tableJoined: TableJoined = {},
+    materialized?: Materialized<K, VR>
+  ): KTable<K, VR> {
+    if (typeof third === 'function') {
+      const foreignKeyOf = second as ForeignKeyExtractor<K, V, KO>
+      return foreignKeyJoin(this, other, foreignKeyOf, third, true, tableJoined, materialized)
+    }
+    const joiner = second as ValueJoiner<K, V | null, VO | null, VR>
+    return tableTableJoin(this, other as unknown as KTable<K, VO>, joiner, 'left', third)
   }
 
   outerJoin<VO, VR>(

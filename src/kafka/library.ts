@@ -68,7 +68,9 @@ export async function loadTopicMetadata(
   const deadlineMs = Math.max(0, deadline - Date.now())
   for (let attempt = 0; ; attempt++) {
     try {
-      return await client.metadata({ topics, forceUpdate, retries: 0 })
+      // A copy: the library sorts the array it is given in place, which reordered the caller's list (describeTopics
+      // then answered in sorted order, and ensureTopics compared each topic with another one's partition count).
+      return await client.metadata({ topics: [...topics], forceUpdate, retries: 0 })
     } catch (error) {
       const unknown = isUnknownTopic(error)
       if (unknown) throw new UnknownTopicError(unknown, { cause: error })

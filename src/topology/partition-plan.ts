@@ -37,7 +37,13 @@ export function planPartitions(plan: TopologyPlan, topicPartitions: ReadonlyMap<
 
   const repartitionCounts = new Map<string, number>()
   const partitionsPerSubtopology = new Map<number, number>()
-  for (const sub of writersFirst(plan)) {
+  // External topics and sized repartition topics: a sub-topology reading one takes its count from it.
+  const fixedInputs = (id: number) =>
+    sourceTopics.get(id)!.some((topic) => {
+      const repartition = plan.repartitionTopics.get(topic)
+      return repartition === undefined || repartition.partitions !== undefined
+    })
+  for (const sub of writersFirst(plan, fixedInputs)) {
     const topics = sourceTopics.get(sub.id)!
     const fixed = new Map<string, number>()
     const flexible: string[] = []
@@ -79,8 +85,12 @@ export function planPartitions(plan: TopologyPlan, topicPartitions: ReadonlyMap<
   return { sourceTopics, repartitionTopics: repartitionCounts, partitionsPerSubtopology, tasks }
 }
 
-/** Sub-topologies ordered so every writer of a repartition topic comes before its reader. */
-function writersFirst(plan: TopologyPlan): TopologyPlan['subtopologies'] {
+/**
+ * Sub-topologies ordered so every writer of a repartition topic comes before its reader, unless the reader has
+ * inputs of a known count (external topics, sized repartition topics), which then size its repartition topics: so a
+ * cycle through such a sub-topology (a foreign-key join's subscription and response topics) is fine.
+ */
+function writersFirst(plan: TopologyPlan, hasFixedInputs: (id: number) => boolean): TopologyPlan['subtopologies'] {
   const ordered: TopologyPlan['subtopologies'][number][] = []
   const state = new Map<number, 'visiting' | 'done'>()
   const visit = (id: number): void => {
@@ -92,7 +102,7 @@ function writersFirst(plan: TopologyPlan): TopologyPlan['subtopologies'] {
     }
     state.set(id, 'visiting')
     const sub = plan.subtopologies[id]!
-    for (const topic of sub.repartitionSourceTopics) {
+    for (const topic of hasFixedInputs(id) ? [] : sub.repartitionSourceTopics) {
       const repartition = plan.repartitionTopics.get(topic)!
       if (repartition.partitions === undefined)
         for (const writer of repartition.writers) if (writer !== id) visit(writer)

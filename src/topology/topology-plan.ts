@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.ts'
-import { changelogTopicName, isInternalTopicOf, repartitionTopicName } from './internal-topics.ts'
+import { changelogTopicName, internalTopicName, isInternalTopicOf } from './internal-topics.ts'
 import type { StoreBuilder } from './state-store.ts'
 import type { NodeDefinition, SinkDefinition, SourceDefinition, Topology } from './topology.ts'
 import { TopologyError } from './topology-errors.ts'
@@ -74,7 +74,7 @@ export class TopologyPlan {
 
     const shortToFull = new Map<string, string>()
     for (const [shortName] of topology.repartitionTopics()) {
-      shortToFull.set(shortName, repartitionTopicName(applicationId, shortName.slice(0, -'-repartition'.length)))
+      shortToFull.set(shortName, internalTopicName(applicationId, shortName))
     }
     this.#shortToFull = shortToFull
     const resolve = (topic: string): string => shortToFull.get(topic) ?? topic

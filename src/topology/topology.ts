@@ -6,7 +6,7 @@ import {
   type TimestampExtractor,
   type TopicNameExtractor
 } from './extractors.ts'
-import { repartitionTopicSuffix } from './internal-topics.ts'
+import { INTERNAL_TOPIC_SUFFIXES, isInternalTopicName, repartitionTopicSuffix } from './internal-topics.ts'
 import type { ProcessorSupplier } from './processor.ts'
 import type { StoreBuilder } from './state-store.ts'
 import { computeSubtopologies, type Subtopology } from './subtopologies.ts'
@@ -233,7 +233,18 @@ export class Topology {
    * sub-topologies, so records are redistributed by key between them.
    */
   addRepartitionTopic(name: string, options: { partitions?: number } = {}): string {
-    const topic = repartitionTopicSuffix(name)
+    return this.addInternalTopic(repartitionTopicSuffix(name), options)
+  }
+
+  /**
+   * Declares an internal topic by its whole short name, `<app.id>-<topic>` once the application is known, for the
+   * internal topics Kafka Streams does not name `-repartition` (a foreign-key join's `...-subscription-registration-topic`
+   * and `...-subscription-response-topic`). It is created, partitioned and read as a repartition topic.
+   */
+  addInternalTopic(topic: string, options: { partitions?: number } = {}): string {
+    if (!isInternalTopicName(topic)) {
+      throw new TopologyError(`internal topic ${topic}: the name must end with ${INTERNAL_TOPIC_SUFFIXES.join(' or ')}`)
+    }
     if (this.#repartitionTopics.has(topic)) throw new TopologyError(`repartition topic ${topic} was already declared`)
     const { partitions } = options
     if (partitions !== undefined && (!Number.isInteger(partitions) || partitions < 1)) {

@@ -79,6 +79,7 @@ const WINDOW_OPERATIONS = ['count', 'reduce', 'aggregate']
 const STREAM_TABLE_JOINS = ['join-stream-table', 'join-stream-table-left', 'join-stream-table-rekeyed']
 const TABLE_TABLE_JOINS = ['join-table-table', 'join-table-table-left', 'join-table-table-outer']
 const STREAM_STREAM_JOINS = ['join-stream-stream', 'join-stream-stream-left', 'join-stream-stream-outer']
+const FOREIGN_KEY_JOINS = ['join-fk', 'join-fk-left', 'join-fk-materialized', 'join-fk-left-materialized']
 const JOIN_WINDOWS: readonly Params[] = [
   { diff: 2000, grace: 1000 },
   { diff: 1000, grace: 0 }
@@ -102,6 +103,15 @@ const TABLE_SHAPE: Shape = {
   nullKeys: 0.03,
   nullValues: 0.2,
   topics: ['in']
+}
+
+/** Keys a-g on both tables: a left value names the right key of its first letter. */
+const FOREIGN_KEY_SHAPE: Shape = {
+  records: 200,
+  keys: ['a', 'b', 'c', 'd', 'e', 'f', 'g'],
+  nullKeys: 0.03,
+  nullValues: 0.15,
+  topics: ['in', 'in2']
 }
 
 /**
@@ -197,6 +207,11 @@ export function catalogue(): ConformanceCase[] {
   }
   for (const cache of [CACHE_ON, CACHE_OFF]) {
     for (const topology of ['cogroup', 'cogroup-rekeyed']) add(topology, {}, cache, JOIN_SHAPE)
+  }
+  // Foreign-key joins: left values name right keys a-g by their first letter ("h...": no foreign key), so updates
+  // change foreign keys, and deletes on both sides retract results.
+  for (const cache of [CACHE_ON, CACHE_OFF]) {
+    for (const topology of FOREIGN_KEY_JOINS) add(topology, {}, cache, FOREIGN_KEY_SHAPE)
   }
   return cases
 }

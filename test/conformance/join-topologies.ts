@@ -18,6 +18,7 @@ const first = (v: Value): string | null => (v === null || v.length === 0 ? null 
 
 export function joinTopology(b: StreamsBuilder, name: string, p: Params): unknown {
   if (name.startsWith('join-table-table')) return tableTable(b, name)
+  if (name.startsWith('join-fk')) return foreignKey(b, name)
   if (name.startsWith('cogroup')) {
     const g1 = b.stream<string, Value>('in', strings).groupByKey()
     const in2 = b.stream<string, Value>('in2', strings)
@@ -113,6 +114,28 @@ function tableTable(b: StreamsBuilder, name: string): unknown {
       return left.leftJoin(right, j).toStream().to('out', strings)
     case 'join-table-table-outer':
       return left.outerJoin(right, j).toStream().to('out', strings)
+    default:
+      throw new Error(`unknown topology ${name}`)
+  }
+}
+
+/** The foreign key of a value: its first letter, none for a value starting with "h". */
+const foreignKeyOf = (v: string): string | null => (v.length === 0 || v.startsWith('h') ? null : v.slice(0, 1))
+
+/** Foreign-key joins: table `in` joined to table `in2` on the first letter of its values. */
+function foreignKey(b: StreamsBuilder, name: string): unknown {
+  const left = b.table<string, string>('in', strings)
+  const right = b.table<string, string>('in2', strings)
+  const fk = { storeName: 'fk', keySerde: S, valueSerde: S }
+  switch (name) {
+    case 'join-fk':
+      return left.join(right, foreignKeyOf, j).toStream().to('out', strings)
+    case 'join-fk-left':
+      return left.leftJoin(right, foreignKeyOf, j).toStream().to('out', strings)
+    case 'join-fk-materialized':
+      return left.join(right, foreignKeyOf, j, {}, fk).toStream().to('out', strings)
+    case 'join-fk-left-materialized':
+      return left.leftJoin(right, foreignKeyOf, j, {}, fk).toStream().to('out', strings)
     default:
       throw new Error(`unknown topology ${name}`)
   }

@@ -2,6 +2,7 @@ package dev.streamlane.conformance;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -36,6 +37,10 @@ final class JoinTopologies {
   private JoinTopologies() {}
 
   static void build(final StreamsBuilder b, final String name, final Map<String, Long> p) {
+    if (name.startsWith("join-fk")) {
+      foreignKey(b, name);
+      return;
+    }
     final KStream<String, String> in = name.startsWith("join-table-table") || name.startsWith("transformValues")
         || name.startsWith("cogroup") ? null : b.stream("in", Consumed.with(S, S));
     if (name.startsWith("cogroup")) {
@@ -111,6 +116,29 @@ final class JoinTopologies {
           .to("out", strings);
       default -> throw new IllegalArgumentException("unknown topology " + name);
     }
+  }
+
+  /** The foreign key of a value: its first letter, none for a value starting with "h". */
+  static String foreignKey(final String v) {
+    return v == null || v.isEmpty() || v.startsWith("h") ? null : v.substring(0, 1);
+  }
+
+  /** Foreign-key joins: table "in" joined to table "in2" on the first letter of its values. */
+  private static void foreignKey(final StreamsBuilder b, final String name) {
+    final KTable<String, String> left = b.table("in", Consumed.with(S, S));
+    final KTable<String, String> right = b.table("in2", Consumed.with(S, S));
+    final ValueJoiner<String, String, String> j = (v, o) -> v + "+" + o;
+    final Function<String, String> fk = JoinTopologies::foreignKey;
+    final KTable<String, String> joined = switch (name) {
+      case "join-fk" -> left.join(right, fk, j);
+      case "join-fk-left" -> left.leftJoin(right, fk, j);
+      case "join-fk-materialized" -> left.join(right, fk, j,
+          Materialized.<String, String, KeyValueStore<Bytes, byte[]>>as("fk").withKeySerde(S).withValueSerde(S));
+      case "join-fk-left-materialized" -> left.leftJoin(right, fk, j,
+          Materialized.<String, String, KeyValueStore<Bytes, byte[]>>as("fk").withKeySerde(S).withValueSerde(S));
+      default -> throw new IllegalArgumentException("unknown topology " + name);
+    };
+    joined.toStream().to("out", Produced.with(S, S));
   }
 
   private static KTable<String, String> table(final StreamsBuilder b) {
