@@ -43,7 +43,7 @@ export const streamsConfigSchema = z
      * A stateful task moves only to an instance caught up on it; others first get a warm-up copy (KIP-441). False:
      * tasks move for balance at once and their new owner restores the whole changelog first.
      */
-    highAvailability: z.boolean().default(false),
+    highAvailability: z.boolean().default(true),
     /** State of a task no longer held here is deleted this long after it left (a task that returns reuses it). */
     stateCleanupDelayMs: z.number().int().min(0).default(600_000),
     /** Records buffered per input partition before its fetching pauses (back-pressure). */

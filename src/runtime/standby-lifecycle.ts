@@ -19,6 +19,12 @@ import type { GroupMember } from '../kafka/group/index.ts'
 import type { Logger } from '../observe/index.ts'
 import type { StandbyTasks } from './standby-tasks.ts'
 
+/**
+ * Least time between two rebalances this member asks for because its warm-ups caught up: should the leader keep a
+ * caught-up warm-up where it is (balance changed meanwhile), the member must not rejoin in a loop.
+ */
+const MIN_FOLLOWUP_INTERVAL_MS = 10_000
+
 export interface StandbyLifecycleOptions {
   standbys: StandbyTasks
   group: Pick<GroupMember, 'requestRejoin'>
@@ -31,6 +37,7 @@ export class StandbyLifecycle {
   /** The assignment asked this member to rejoin once its warm-ups caught up, and it has not yet. */
   #followupPending = false
   #acceptableRecoveryLag = 0n
+  #lastFollowupAt = -Infinity
   /** Rebalances this instance asked for because warm-ups caught up or the probing interval passed. */
   probingRebalances = 0
 
@@ -80,8 +87,10 @@ export class StandbyLifecycle {
     const applied = await this.#o.standbys.step()
     if (this.#followupPending) {
       const lags = [...this.#o.standbys.warmupLags().values()]
-      if (lags.length > 0 && lags.every((lag) => lag !== undefined && lag <= this.#acceptableRecoveryLag)) {
+      const caughtUp = lags.every((lag) => lag !== undefined && lag <= this.#acceptableRecoveryLag)
+      if (lags.length > 0 && caughtUp && Date.now() - this.#lastFollowupAt >= MIN_FOLLOWUP_INTERVAL_MS) {
         this.#followupPending = false
+        this.#lastFollowupAt = Date.now()
         this.#rejoin('warm-up tasks caught up')
       }
     }
