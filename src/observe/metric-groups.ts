@@ -9,6 +9,7 @@ import { registerBucketHistograms } from './bucket-histogram.ts'
 import type { LoopMetrics } from './loop-metrics.ts'
 import type { AppMetricsSource, PartitionLag } from './metric-source.ts'
 import type { RebalanceHistory } from './rebalance-history.ts'
+import { replicaGroup } from './replica-metrics.ts'
 import { scrapedCounter, scrapedGauge } from './scrape-time-metrics.ts'
 import { STREAMLANE_VERSION } from './version.ts'
 
@@ -315,5 +316,6 @@ export const APP_METRIC_GROUPS: readonly MetricGroup[] = [
   taskGroup,
   consumerGroup,
   stateGroup,
+  replicaGroup,
   producerGroup
 ]

@@ -49,4 +49,12 @@ export interface AppMetricsSource {
   partitionLags(): readonly PartitionLag[]
   stores(): readonly StoreStats[]
   producer(): ProducerStats
+  /** Standby and warm-up tasks held (docs/high-availability.md); absent for apps without state. */
+  replicaTasks?(): { standby: number; warmup: number }
+  /** Changelog records the standby and warm-up tasks are behind. */
+  standbyLagRecords?(): number
+  /** Changelog records standby and warm-up tasks applied since start. */
+  standbyAppliedRecords?(): number
+  /** Rebalances this instance asked for because its warm-ups caught up or the probing interval passed. */
+  probingRebalances?(): number
 }

@@ -10,7 +10,7 @@ import type { GroupHostMap, HostPartitions, QuerySource, StorePartitioning } fro
 export interface KeyQueryMetadata {
   /** applicationServer of the instance whose active task holds the key. */
   activeHost: string
-  /** Instances with a standby copy (none until the runtime runs standby tasks). */
+  /** Instances with a standby copy (with `numStandbyReplicas` > 0). */
   standbyHosts: string[]
   /** The partition (= task partition) the key belongs to. */
   partition: number

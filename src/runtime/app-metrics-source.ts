@@ -28,6 +28,10 @@ export function appMetricsSource(
       const r = running()
       return r ? storeStats(r.tasks) : []
     },
+    replicaTasks: () => running()?.replicas?.standbys.counts() ?? { standby: 0, warmup: 0 },
+    standbyLagRecords: () => running()?.replicas?.standbys.totalLag() ?? 0,
+    standbyAppliedRecords: () => running()?.replicas?.standbys.appliedTotal ?? 0,
+    probingRebalances: () => running()?.replicas?.probingRebalances ?? 0,
     producer: () => {
       const collector = running()?.collector
       return {

@@ -16,6 +16,10 @@ export interface InstanceStatus {
   memberId?: string
   /** Records being processed now and when the oldest started (epoch ms); absent when the runtime does not track it. */
   inFlight?: { records: number; oldestStartedAt: number }
+  /** Warm-up copies this instance builds, each with how far it caught up (0..1). */
+  warmups?: { task: string; progress: number }[]
+  /** The app's numStandbyReplicas (how many instances hold a copy of each task besides its owner). */
+  standbyReplicas?: number
 }
 
 export interface ScalerReporterOptions {
@@ -77,6 +81,8 @@ export class ScalerReporter {
         : {}),
       rebalanceInProgress: status.rebalanceInProgress,
       restoringTasks: status.restoringTasks,
+      ...(status.warmups && status.warmups.length > 0 ? { warmups: status.warmups } : {}),
+      ...(status.standbyReplicas !== undefined ? { standbyReplicas: status.standbyReplicas } : {}),
       at: now
     }
   }

@@ -49,6 +49,11 @@ export class StandbyLifecycle {
     return this.#o.standbys
   }
 
+  /** Progress of each warm-up held here, 0..1 (see StandbyTasks.warmupProgress). */
+  warmupProgress(): { task: string; progress: number }[] {
+    return this.#o.standbys.warmupProgress(this.#acceptableRecoveryLag)
+  }
+
   /** Closes the standbys of tasks about to start as active here, so the active task can open their directory. */
   async beforeActiveStart(info: AssignmentInfo): Promise<void> {
     const promoted = info.activeTasks.filter((id) => this.#o.standbys.has(id))

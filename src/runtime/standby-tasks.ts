@@ -29,6 +29,8 @@ interface StandbyTask {
   warmup: boolean
   /** Records applied since the task was opened here. */
   applied: number
+  /** The first lag known after it opened: what warm-up progress is measured against. */
+  startLag: bigint | undefined
 }
 
 export interface StandbyTasksOptions {
@@ -204,6 +206,29 @@ export class StandbyTasks {
     return lags
   }
 
+  /**
+   * How far each warm-up has caught up, 0..1, for the autoscaler (which holds scale-in while warm-ups are under
+   * way): 1 within `acceptableRecoveryLag`, else the share of its starting lag it has worked off.
+   */
+  warmupProgress(acceptableRecoveryLag: bigint): { task: string; progress: number }[] {
+    const progress: { task: string; progress: number }[] = []
+    for (const task of this.#tasks.values()) {
+      if (!task.warmup) continue
+      const lag = this.#lagOf(task)
+      if (lag === undefined || task.startLag === undefined) progress.push({ task: task.id, progress: 0 })
+      else if (lag <= acceptableRecoveryLag || task.startLag === 0n) progress.push({ task: task.id, progress: 1 })
+      else progress.push({ task: task.id, progress: Math.max(0, 1 - Number(lag) / Number(task.startLag)) })
+    }
+    return progress
+  }
+
+  /** Changelog records the held standbys and warm-ups are behind in all (those with a known lag). */
+  totalLag(): number {
+    let total = 0
+    for (const lag of this.lags().values()) if (lag !== undefined) total += Number(lag)
+    return total
+  }
+
   #lagOf(task: StandbyTask): bigint | undefined {
     let lag = 0n
     for (const { topic, partition } of task.changelogs) {
@@ -212,6 +237,7 @@ export class StandbyTasks {
       if (end === undefined || position === undefined) return undefined
       if (end > position) lag += end - position
     }
+    task.startLag ??= lag
     return lag
   }
 
@@ -244,7 +270,7 @@ export class StandbyTasks {
       throw error
     }
     const changelogs = manager.changelogPartitions().map(({ topic, partition }) => ({ topic, partition }))
-    const task: StandbyTask = { id, manager, changelogs, warmup, applied: 0 }
+    const task: StandbyTask = { id, manager, changelogs, warmup, applied: 0, startLag: undefined }
     this.#tasks.set(id, task)
     for (const tp of changelogs) this.#byPartition.set(topicPartitionKey(tp.topic, tp.partition), task)
     return task

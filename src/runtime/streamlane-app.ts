@@ -45,6 +45,7 @@ import { type ErrorHandlerConfig, planTopology, type Topology, type TopologyPlan
 import { appMetricsSource } from './app-metrics-source.ts'
 import { AppLifecycle, type AppState, type StateListener } from './app-state.ts'
 import { resolveConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts'
+import { instanceStatus } from './instance-status.ts'
 import { kafkaConnectionSecurity } from './kafka-security.ts'
 import { MembershipGuard } from './membership-guard.ts'
 import { Mutex } from './mutex.ts'
@@ -295,14 +296,7 @@ export class StreamlaneApp {
           instanceId: config.groupInstanceId ?? this.processId,
           intervalMs: config.scalerReportIntervalMs,
           logger: this.#log,
-          status: () => ({
-            processed: running.tasks.processedTotal,
-            busyMs: running.tasks.busyMs + (running.replicas?.standbys.busyMs ?? 0),
-            // The group's rebalance, not the app's REBALANCING state (which also covers restoration).
-            rebalanceInProgress: running.member.rebalanceInProgress,
-            restoringTasks: running.restorer?.restoringTasks ?? 0,
-            memberId: running.member.memberId
-          })
+          status: () => instanceStatus(running, config)
         })
         this.#reporter.start()
       }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import { test } from 'node:test'
+import { parseInstanceReport } from '../../../src/autoscale/signals/instance-report.ts'
 import { createLogger } from '../../../src/observe/logger.ts'
 import { type InstanceStatus, ScalerReporter } from '../../../src/runtime/scaler-reporter.ts'
 
@@ -92,4 +93,28 @@ test('a report says how many records are in flight and how old the oldest is, wh
   const report = reporter.nextReport(3_000)
   assert.equal(report.inFlightRecords, 3)
   assert.equal(report.oldestInFlightMs, 2_500)
+})
+
+test('a report carries warm-up progress and the standby replica count, which the scaler holds scale-in on', () => {
+  const status: InstanceStatus = {
+    processed: 0,
+    busyMs: 0,
+    rebalanceInProgress: false,
+    restoringTasks: 0,
+    warmups: [{ task: '0_1', progress: 0.4 }],
+    standbyReplicas: 1
+  }
+  const reporter = new ScalerReporter({
+    scalerUrl: 'http://127.0.0.1:1',
+    groupId: 'app',
+    instanceId: 'pod-0',
+    intervalMs: 2_000,
+    status: () => status,
+    logger: createLogger()
+  })
+  const report = reporter.nextReport(3_000)
+  assert.deepEqual(report.warmups, [{ task: '0_1', progress: 0.4 }])
+  assert.equal(report.standbyReplicas, 1)
+  // What the scaler accepts: the report's schema knows both fields.
+  assert.equal(parseInstanceReport(report, 3_000).warmups[0]!.progress, 0.4)
 })
