@@ -54,6 +54,7 @@ import { connectRunningApp, type RunningApp } from './running-app.ts'
 import { ScalerReporter } from './scaler-reporter.ts'
 import type { TaskRestoreProgress } from './state-restorer.ts'
 import type { OffsetToCommit } from './task-manager.ts'
+import { registerStatusRoute } from './task-status.ts'
 
 export interface StreamlaneAppOptions {
   errorHandlers?: ErrorHandlerConfig
@@ -247,10 +248,16 @@ export class StreamlaneApp {
         this.#httpServer = await startHttpServer({
           ...server,
           ...security,
-          // The query endpoint is on only when the instance publishes where peers reach it.
-          routes: config.applicationServer
-            ? (routes) => registerQueryRoutes(routes, { source: this.#query, stores, scheme })
-            : undefined,
+          routes: (routes) => {
+            registerStatusRoute(routes, {
+              state: () => this.state,
+              processId: () => this.processId,
+              running: () => this.#running,
+              hostMap: () => this.#hostMap
+            })
+            // The query endpoint is on only when the instance publishes where peers reach it.
+            if (config.applicationServer) registerQueryRoutes(routes, { source: this.#query, stores, scheme })
+          },
           port: httpPort,
           host: config.metricsHost
         })

@@ -63,7 +63,8 @@ for (const guarantee of ['at_least_once', 'exactly_once_v2'] as const) {
         STREAMLANE_SESSION_TIMEOUT_MS: '8000',
         STREAMLANE_HEARTBEAT_INTERVAL_MS: '1000',
         // Every update reaches the changelog: a full restore would be as large as the input.
-        STREAMLANE_CACHE_MAX_BYTES: '0'
+        STREAMLANE_CACHE_MAX_BYTES: '0',
+        STREAMLANE_METRICS_PORT: '0'
       })
     const instances: AppInstance[] = []
     try {
@@ -98,6 +99,19 @@ for (const guarantee of ['at_least_once', 'exactly_once_v2'] as const) {
         { timeoutMs: 60_000, intervalMs: 250 }
       )
       assert.deepEqual(replicaTasks(b).standby.sort(), activeTasks(a).sort(), "b's standbys are a's active tasks")
+      // GET /status shows a person where the copies are: b's actives and its caught-up standbys.
+      const port = logLines(b, 'metrics and health endpoint listening')[0]!.port as number
+      const status = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as {
+        active: { task: string }[]
+        replicas: { task: string; kind: string; lag: number | null }[]
+      }
+      assert.deepEqual(status.active.map((t) => t.task).sort(), activeTasks(b).sort())
+      assert.deepEqual(
+        status.replicas.map((r) => [r.task, r.kind]).sort(),
+        replicaTasks(b)
+          .standby.sort()
+          .map((t) => [t, 'standby'])
+      )
       // A standby writes nothing: neither the changelog nor the output moved while the standbys caught up.
       assert.deepEqual(await partitionEnds(admin, changelog), changelogEnds, 'changelog ends unchanged by standbys')
       assert.equal(await topicEnd(admin, output), outputEnd, 'output unchanged by standbys')
