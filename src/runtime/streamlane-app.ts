@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto'
 import type { Registry } from 'prom-client'
 import { decodeAssignmentInfo } from '../assignment/index.ts'
 import { readSecret } from '../endpoint/index.ts'
-import { ConfigError, StreamlaneError } from '../errors.ts'
+import { StreamlaneError } from '../errors.ts'
 import type { AssignmentChange, RevokeContext, TopicPartitions } from '../kafka/group/index.ts'
 import { type KafkaConnectionSecurity, ProducerFencedError } from '../kafka/index.ts'
 import {
@@ -19,10 +19,8 @@ import {
   createAppMetrics,
   createLogger,
   type HttpServer,
-  httpSecurity,
   type Logger,
   restoreProgressLogger,
-  startHttpServer,
   topologyHash
 } from '../observe/index.ts'
 import {
@@ -35,13 +33,13 @@ import {
   metadataForAllStreamsClients,
   type QuerySource,
   queryMetadataForKey,
-  registerQueryRoutes,
   type StreamsClientMetadata
 } from '../query/index.ts'
 import type { Serde } from '../serde/index.ts'
 import type { ReadOnlyKeyValueStore, ReadOnlySessionStore, ReadOnlyWindowStore } from '../state/index.ts'
 import type { TopicPartition } from '../topic-partition.ts'
 import { type ErrorHandlerConfig, planTopology, type Topology, type TopologyPlan } from '../topology/index.ts'
+import { startAppHttpServer } from './app-http-server.ts'
 import { appMetricsSource } from './app-metrics-source.ts'
 import { AppLifecycle, type AppState, type StateListener } from './app-state.ts'
 import { resolveConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts'
@@ -54,7 +52,6 @@ import { connectRunningApp, type RunningApp } from './running-app.ts'
 import { ScalerReporter } from './scaler-reporter.ts'
 import type { TaskRestoreProgress } from './state-restorer.ts'
 import type { OffsetToCommit } from './task-manager.ts'
-import { registerStatusRoute } from './task-status.ts'
 
 export interface StreamlaneAppOptions {
   errorHandlers?: ErrorHandlerConfig
@@ -237,32 +234,20 @@ export class StreamlaneApp {
     const { config } = this
     this.#lifecycle.transition('REBALANCING')
     try {
-      const httpPort = config.metricsPort ?? applicationServerPort(config.applicationServer)
-      if (httpPort !== undefined) {
-        const lifecycle = this.#lifecycle
-        const health = () => ({ state: lifecycle.state, live: lifecycle.live, ready: lifecycle.ready })
-        const server = { registry: this.#metrics.registry, health }
-        const security = httpSecurity(config)
-        const stores = [...this.plan.storeBuilders.keys()]
-        const scheme = security.tls ? 'https' : 'http'
-        this.#httpServer = await startHttpServer({
-          ...server,
-          ...security,
-          routes: (routes) => {
-            registerStatusRoute(routes, {
-              state: () => this.state,
-              processId: () => this.processId,
-              running: () => this.#running,
-              hostMap: () => this.#hostMap
-            })
-            // The query endpoint is on only when the instance publishes where peers reach it.
-            if (config.applicationServer) registerQueryRoutes(routes, { source: this.#query, stores, scheme })
-          },
-          port: httpPort,
-          host: config.metricsHost
-        })
-        this.#log.info({ port: this.#httpServer.port }, 'metrics and health endpoint listening')
-      }
+      this.#httpServer = await startAppHttpServer({
+        config,
+        registry: this.#metrics.registry,
+        lifecycle: this.#lifecycle,
+        stores: [...this.plan.storeBuilders.keys()],
+        query: this.#query,
+        status: {
+          state: () => this.state,
+          processId: () => this.processId,
+          running: () => this.#running,
+          hostMap: () => this.#hostMap
+        },
+        logger: this.#log
+      })
       const running = await connectRunningApp({
         config,
         plan: this.plan,
@@ -529,16 +514,6 @@ export class StreamlaneApp {
     if (this.state !== 'PENDING_SHUTDOWN' && this.state !== 'NOT_RUNNING') this.#lifecycle.transition('ERROR')
     for (const listener of this.#errorListeners) listener(this.#error)
   }
-}
-
-/** The port of `host:port` (the HTTP server listens there when `metricsPort` is not set). */
-function applicationServerPort(applicationServer: string | undefined): number | undefined {
-  if (applicationServer === undefined) return undefined
-  const port = Number(applicationServer.slice(applicationServer.lastIndexOf(':') + 1))
-  if (!applicationServer.includes(':') || !Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw new ConfigError('applicationServer', `${applicationServer} is not host:port`)
-  }
-  return port
 }
 
 /** The fencing behind `error`, which may come wrapped (a processor's send, a production failure). */
