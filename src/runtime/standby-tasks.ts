@@ -103,7 +103,15 @@ export class StandbyTasks {
         existing.warmup = warmup.has(id)
         continue
       }
-      const task = await this.#open(id, warmup.has(id))
+      let task: StandbyTask | undefined
+      try {
+        task = await this.#open(id, warmup.has(id))
+      } catch (error) {
+        // A copy is an optimisation: one that cannot open (its directory still leased, a store that fails) must not
+        // stop the app. The next assignment tries again.
+        this.#o.logger.warn({ err: error, task: id }, 'standby task could not open; skipped until the next assignment')
+        continue
+      }
       if (!task) continue
       opened.push(id)
       for (const { topic, partition, checkpointOffset } of task.manager.changelogPartitions()) {

@@ -180,3 +180,13 @@ test('a warm-up holder rejoins once, when every warm-up is within acceptableReco
   assert.deepEqual(lifecycle.standbys.taskIds, [])
   await lifecycle.close()
 })
+
+test('a standby that cannot open (its directory still leased) is skipped, not fatal', async () => {
+  const reader = fakeReader([5, 5])
+  const standbys = standbysOn(reader)
+  const lease = stateDir.lockTask('0_0')
+  const { opened } = await standbys.assign(new Set(['0_0', '0_1']), new Set())
+  assert.deepEqual(opened, ['0_1'])
+  lease.release()
+  await standbys.closeAll()
+})
