@@ -48,6 +48,8 @@ export const streamsConfigSchema = z
     stateCleanupDelayMs: z.number().int().min(0).default(600_000),
     /** Records buffered per input partition before its fetching pauses (back-pressure). */
     maxBufferedRecordsPerPartition: z.number().int().positive().default(1_000),
+    /** Asynchronous records in flight at most per instance, over all tasks (each task runs one record at a time). */
+    maxRecordsInFlight: z.number().int().positive().default(100),
     /** Record cache between commits per task; 0 forwards every update. */
     cacheMaxBytes: z
       .number()
@@ -129,6 +131,8 @@ const environmentOptions: Record<string, { field: keyof StreamsConfigInput; pars
   STREAMLANE_TRANSACTION_TIMEOUT_MS: { field: 'transactionTimeoutMs', parse: Number },
   STREAMLANE_HEARTBEAT_INTERVAL_MS: { field: 'heartbeatIntervalMs', parse: Number },
   STREAMLANE_SHUTDOWN_TIMEOUT_MS: { field: 'shutdownTimeoutMs', parse: Number },
+  STREAMLANE_REBALANCE_TIMEOUT_MS: { field: 'rebalanceTimeoutMs', parse: Number },
+  STREAMLANE_MAX_RECORDS_IN_FLIGHT: { field: 'maxRecordsInFlight', parse: Number },
   STREAMLANE_NUM_STANDBY_REPLICAS: { field: 'numStandbyReplicas', parse: Number },
   STREAMLANE_MAX_WARMUP_REPLICAS: { field: 'maxWarmupReplicas', parse: Number },
   STREAMLANE_ACCEPTABLE_RECOVERY_LAG: { field: 'acceptableRecoveryLag', parse: Number },

@@ -15,6 +15,8 @@ export function instanceStatus(running: RunningApp, config: StreamsConfig): Inst
     restoringTasks: running.restorer?.restoringTasks ?? 0,
     warmups: running.replicas?.warmupProgress(),
     standbyReplicas: config.numStandbyReplicas,
-    memberId: running.member.memberId
+    memberId: running.member.memberId,
+    // Records of asynchronous processors in flight: they bound the rate before the first slow one finishes.
+    inFlight: running.tasks.inFlight
   }
 }

@@ -259,6 +259,9 @@ export async function connectRunningApp(options: RunningAppOptions): Promise<Run
       collector,
       errorHandlers: options.errorHandlers,
       maxBufferedPerPartition: config.maxBufferedRecordsPerPartition,
+      maxInFlight: config.maxRecordsInFlight,
+      exactlyOnce,
+      mayStart: () => guard.doubt() === undefined,
       logger: log
     })
     // The member's callbacks run only once it joins, after `running` below exists.

@@ -376,16 +376,18 @@ export class StreamlaneApp {
           // runs while this member may have lost its tasks. Checked again after processing, which a pause may split.
           if (this.#ownershipInDoubt()) return
           await committer.ensureTransaction()
+          // Asynchronous records stay in flight past this call, one per task (see RecordScheduler); a commit waits
+          // for the tasks it needs idle without holding this lock, so rebalance callbacks are never stuck behind one.
           const processStart = performance.now()
-          if ((await tasks.process(PROCESS_BUDGET_MS)) > 0)
-            loop.process.observe((performance.now() - processStart) / 1000)
+          if (tasks.process(PROCESS_BUDGET_MS) > 0) loop.process.observe((performance.now() - processStart) / 1000)
           if (this.#ownershipInDoubt()) return
           const punctuateStart = performance.now()
-          if (await tasks.punctuate(Date.now())) loop.punctuate.observe((performance.now() - punctuateStart) / 1000)
+          if (tasks.punctuate(Date.now())) loop.punctuate.observe((performance.now() - punctuateStart) / 1000)
           collector.dispatch()
           // Standbys after active work: they never delay it by more than one batch.
           await running.replicas?.step()
-          if (committer.commitDue || tasks.commitRequested()) await this.#commit(running)
+          if ((committer.commitDue || tasks.commitRequested() || tasks.commitWaiting) && tasks.holdForCommit())
+            await this.#commit(running)
         })
       } catch (error) {
         await this.#fail(error)
@@ -394,7 +396,10 @@ export class StreamlaneApp {
     }
     // Records already fetched and buffered are processed by nobody after this point: commit what was processed,
     // unless the app failed (the group member did), in which case close() closes the tasks without committing.
-    if (!this.#error) await this.#locked(running, () => this.#commit(running))
+    if (!this.#error)
+      await this.#locked(running, async () => {
+        await this.#commitSettled(running, running.tasks.taskIds, this.#inFlightWaitMs('close'))
+      })
   }
 
   /**
@@ -421,6 +426,34 @@ export class StreamlaneApp {
     } finally {
       done()
     }
+  }
+
+  /**
+   * Waits, at most `waitMs`, for the records in flight that a commit of `ids` needs finished (exactly-once: in
+   * every task, one transaction holds them all; at-least-once: in those tasks), then commits what it can. Returns
+   * the tasks that could not be committed: at-least-once, tasks with stores still busy (a stateless task's finished
+   * records commit while one is in flight); exactly-once, all of `ids` when any task is still busy.
+   */
+  async #commitSettled(running: RunningApp, ids: string[], waitMs: number): Promise<string[]> {
+    const { tasks } = running
+    const exactlyOnce = this.config.guarantee.exactlyOnce
+    const busy = await tasks.settle(exactlyOnce ? tasks.taskIds : ids, waitMs)
+    if (exactlyOnce && busy.length > 0) return ids
+    const unfinished = busy.filter((id) => tasks.stateOf(id) !== undefined)
+    await this.#commit(
+      running,
+      ids.filter((id) => !unfinished.includes(id))
+    )
+    return unfinished
+  }
+
+  /**
+   * How long a revocation waits for records in flight: half the rebalance timeout (the callback must end within it,
+   * commit included), and at close half the shutdown timeout when that is shorter.
+   */
+  #inFlightWaitMs(reason: RevokeContext['reason']): number {
+    const { rebalanceTimeoutMs, shutdownTimeoutMs } = this.config
+    return Math.floor(reason === 'close' ? Math.min(rebalanceTimeoutMs, shutdownTimeoutMs) / 2 : rebalanceTimeoutMs / 2)
   }
 
   async #onAssigned(running: RunningApp, change: AssignmentChange): Promise<void> {
@@ -491,9 +524,26 @@ export class StreamlaneApp {
       return
     }
     if (context.reason !== 'lost') {
-      await this.#commit(running, ids)
-      await taskLifecycle.close(ids, { clean: true })
-      taskLifecycle.stopReading(lost)
+      const unfinished = await this.#commitSettled(running, ids, this.#inFlightWaitMs(context.reason))
+      if (unfinished.length > 0) {
+        // A record outlived the wait (bounded so that this callback ends within the rebalance timeout and the member
+        // stays in the group): its task closes without committing and its record is processed again by the next
+        // owner; under exactly-once the open transaction is aborted and the other tasks restart from their offsets.
+        this.#log.warn(
+          { tasks: unfinished, waitedMs: this.#inFlightWaitMs(context.reason) },
+          'records still in flight at revocation; their tasks close without committing'
+        )
+        await taskLifecycle.close(
+          ids.filter((id) => !unfinished.includes(id)),
+          { clean: true }
+        )
+        await taskLifecycle.close(unfinished, { clean: false })
+        taskLifecycle.stopReading(lost)
+        if (this.config.guarantee.exactlyOnce) await committer.dropLost(new Set(ids))
+      } else {
+        await taskLifecycle.close(ids, { clean: true })
+        taskLifecycle.stopReading(lost)
+      }
     } else {
       // Dirty close (Kafka Streams' onPartitionsLost): no cache flush, no changelog or output write, no checkpoint;
       // the partitions stop being read at once, since dropping what the tasks produced may find the producer fenced

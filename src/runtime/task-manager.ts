@@ -20,6 +20,7 @@ import {
   TaskProcessorGraph,
   type TaskProcessorGraphOptions
 } from '../topology/index.ts'
+import { RecordScheduler } from './record-scheduler.ts'
 
 /** The next offset to read of an input partition (last processed + 1), as the group commits it. */
 export type OffsetToCommit = TopicPartitionOffset
@@ -34,6 +35,8 @@ export interface ActiveTask {
   readonly state: TaskStateManager | undefined
   /** A restoring task buffers its input but processes nothing until its stores have caught up. */
   restoring: boolean
+  /** Closed: a record still in flight for it writes nothing more (its collector drops what it sends). */
+  closed: boolean
 }
 
 export interface TaskManagerOptions {
@@ -43,6 +46,12 @@ export interface TaskManagerOptions {
   collector: RecordCollector
   errorHandlers?: ErrorHandlerConfig
   maxBufferedPerPartition: number
+  /** Asynchronous records (and punctuators) in flight at most over all tasks; each task runs one at a time. */
+  maxInFlight?: number
+  /** Exactly-once: a commit waits for every task to be idle (a transaction holds only finished records). */
+  exactlyOnce?: boolean
+  /** Whether records may start now (the member still owns its tasks); asked before each one. */
+  mayStart?: () => boolean
   logger?: TaskProcessorGraphOptions['logger']
 }
 
@@ -77,9 +86,13 @@ export class TaskManager {
   readonly #retired: TaskCounters = newTaskCounters()
   /** Cache reads of closed tasks' stores, by store, for the same reason. */
   readonly retiredCacheReads = new Map<string, { hits: number; misses: number }>()
+  readonly #scheduler: RecordScheduler<ActiveTask>
+  /** A commit is wanted but waits for tasks to finish their records in flight. */
+  #commitWaiting = false
 
   constructor(options: TaskManagerOptions) {
     this.#options = options
+    this.#scheduler = new RecordScheduler({ maxInFlight: options.maxInFlight ?? 100, mayStart: options.mayStart })
     for (const [subtopology, topics] of options.sourceTopics) {
       for (const topic of topics) this.#subtopologyByTopic.set(topic, subtopology)
     }
@@ -122,25 +135,35 @@ export class TaskManager {
     committed: ReadonlyMap<string, bigint>,
     state?: TaskStateManager
   ): TaskProcessorGraph {
+    let task: ActiveTask | undefined
+    const collector = this.#options.collector
     const graph = new TaskProcessorGraph({
       plan: this.#options.plan,
       taskId: id,
-      collector: this.#options.collector,
+      // A record still in flight when its task closed (lost, revoked past the wait, failed) writes nothing.
+      collector: {
+        send: (record, origin) => {
+          if (!task?.closed) collector.send(record, origin)
+        },
+        partitionCount: (topic) => collector.partitionCount(topic)
+      },
       inputTopics: this.#options.sourceTopics.get(id.subtopology) ?? [],
       errorHandlers: this.#options.errorHandlers,
       logger: this.#options.logger,
       createStore: state ? (builder) => state.createStore(builder) : undefined
     })
     graph.init()
-    const task: ActiveTask = {
+    task = {
       id,
       graph,
       partitions,
       committed: new Map(committed),
       state,
-      restoring: state !== undefined
+      restoring: state !== undefined,
+      closed: false
     }
     this.#tasks.set(id.toString(), task)
+    this.#scheduler.add(task)
     for (const tp of partitions) this.#taskByPartition.set(topicPartitionKey(tp.topic, tp.partition), task)
     return graph
   }
@@ -203,6 +226,9 @@ export class TaskManager {
     const task = this.#tasks.get(taskId)
     if (!task) return
     this.#tasks.delete(taskId)
+    // A record in flight is abandoned: it finishes on its own, writes nothing, and is processed again by the owner.
+    task.closed = true
+    this.#scheduler.remove(task)
     for (const tp of task.partitions) {
       this.#taskByPartition.delete(topicPartitionKey(tp.topic, tp.partition))
       this.#paused.delete(topicPartitionKey(tp.topic, tp.partition))
@@ -235,55 +261,68 @@ export class TaskManager {
     }
   }
 
+  /** Milliseconds with records being processed (in flight or synchronous): the "busy time" of the DS2 true rate. */
+  get busyMs(): number {
+    return this.#scheduler.busyMs
+  }
+
+  /** Records processed since start, over every task this instance ever ran (abandoned records excluded). */
+  get processedTotal(): number {
+    return this.#scheduler.processed
+  }
+
+  /** Records in flight now and when the oldest started (what the autoscaler bounds a cold group's rate with). */
+  get inFlight(): { records: number; oldestStartedAt: number } | undefined {
+    return this.#scheduler.inFlight
+  }
+
   /**
-   * Processes buffered records, task by task in timestamp order within each task, until none is ready or the time
-   * budget is spent (so commits and heartbeats-driven rebalances are not starved). Returns records processed.
+   * Processes buffered records, a slice per task per round in timestamp order within each task, until none can
+   * start or the time budget is spent (so commits and rebalance callbacks are not starved). Records of asynchronous
+   * processors are left in flight and go on by themselves, one per task, concurrently across tasks (see
+   * RecordScheduler). Throws what failed in a record that finished outside this call. Returns the records processed
+   * synchronously.
    */
-  /** Milliseconds spent in process() with records to work on: the "busy time" of the DS2 true processing rate. */
-  busyMs = 0
-
-  /** Records processed since start, over every task this instance ever ran. */
-  processedTotal = 0
-
-  async process(budgetMs: number): Promise<number> {
-    const started = Date.now()
-    const processed = await this.#process(started + budgetMs)
-    // An iteration that found nothing to do was waiting, not working.
-    if (processed > 0) this.busyMs += Date.now() - started
-    this.processedTotal += processed
-    return processed
+  process(budgetMs: number): number {
+    if (!this.#commitWaiting) this.#scheduler.release()
+    return this.#scheduler.run(Date.now() + budgetMs)
   }
 
-  async #process(deadline: number): Promise<number> {
-    let processed = 0
-    let progress = true
-    while (progress && Date.now() < deadline) {
-      progress = false
-      for (const task of this.#tasks.values()) {
-        if (task.restoring) continue
-        // A slice per task per round keeps tasks fair; the clock is read per slice, or per record once a processor
-        // turned out to be asynchronous (a slow call must not hold the loop past its budget).
-        for (let i = 0; i < 500 && task.graph.readyToProcess(); i++) {
-          const done = task.graph.processNext()
-          if (done === false) break
-          if (done !== true) {
-            if (!(await done)) break
-            if (Date.now() >= deadline) return processed + 1
-          }
-          processed++
-          progress = true
-        }
-      }
-    }
-    return processed
+  /**
+   * Wanting to commit: holds the tasks that must be idle for it (exactly-once: every task, since the transaction
+   * holds everything written; at-least-once: tasks with stores, which flush at a record boundary) and says whether
+   * they are idle now. While not, `commitWaiting` stays true and held tasks start nothing new.
+   */
+  holdForCommit(): boolean {
+    const needIdle = [...this.#tasks.values()].filter((t) => this.#options.exactlyOnce || t.state !== undefined)
+    this.#scheduler.hold(needIdle)
+    this.#commitWaiting = needIdle.some((t) => this.#scheduler.isBusy(t))
+    return !this.#commitWaiting
   }
 
-  /** Runs the wall-clock punctuators that are due; true when any ran. */
-  async punctuate(nowMs: number): Promise<boolean> {
-    let fired = false
-    for (const task of this.#tasks.values())
-      if (!task.restoring) fired = (await task.graph.punctuateWallClock(nowMs)) || fired
-    return fired
+  get commitWaiting(): boolean {
+    return this.#commitWaiting
+  }
+
+  /** Whether the task has a record or punctuator in flight. */
+  isBusy(taskId: string): boolean {
+    const task = this.#tasks.get(taskId)
+    return task !== undefined && this.#scheduler.isBusy(task)
+  }
+
+  /**
+   * Stops starting records in the tasks and waits, at most `timeoutMs`, for those in flight to finish; returns the
+   * ids of tasks still busy. The tasks stay held until the next `process()`.
+   */
+  async settle(taskIds: Iterable<string>, timeoutMs: number): Promise<string[]> {
+    const tasks = [...taskIds].flatMap((id) => this.#tasks.get(id) ?? [])
+    const busy = await this.#scheduler.settle(tasks, timeoutMs)
+    return busy.map((task) => task.id.toString())
+  }
+
+  /** Fires due wall-clock punctuators of idle tasks (a busy task fires them once its record is done); true if any. */
+  punctuate(nowMs: number): boolean {
+    return this.#scheduler.punctuate(nowMs)
   }
 
   /** Partitions to pause (buffer full) and to resume (buffer drained below half). */
@@ -331,9 +370,11 @@ export class TaskManager {
       const buffered = new Map(
         task.graph.bufferedCounts().map((b) => [topicPartitionKey(b.topic, b.partition), b.count])
       )
+      // A record in flight was read past: the reader's position would skip it.
+      const busy = this.#scheduler.isBusy(task)
       for (const { topic, partition } of task.partitions) {
         const k = topicPartitionKey(topic, partition)
-        if ((buffered.get(k) ?? 0) > 0) continue
+        if (busy || (buffered.get(k) ?? 0) > 0) continue
         const position = drainedPosition(topic, partition)
         const processed = next.get(k)?.offset ?? task.committed.get(k) ?? -1n
         if (position !== undefined && position > processed) next.set(k, { topic, partition, offset: position })
