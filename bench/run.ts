@@ -4,6 +4,7 @@
  * file. Add a benchmark by writing `bench/<name>.ts` exporting a `Benchmark` and listing it below.
  */
 
+import { asyncIo } from './async-io.ts'
 import { exactlyOnce } from './exactly-once.ts'
 import { createBenchContext } from './lib/bench-context.ts'
 import type { Benchmark } from './lib/benchmark.ts'
@@ -12,7 +13,7 @@ import { restoration } from './restoration.ts'
 import { stateful } from './stateful.ts'
 import { stateless } from './stateless.ts'
 
-const benchmarks: Benchmark[] = [stateless, stateful, restoration, exactlyOnce]
+const benchmarks: Benchmark[] = [stateless, stateful, restoration, exactlyOnce, asyncIo]
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 const unknown = wanted.filter((name) => !benchmarks.some((b) => b.name === name))

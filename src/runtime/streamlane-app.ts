@@ -431,20 +431,26 @@ export class StreamlaneApp {
   /**
    * Waits, at most `waitMs`, for the records in flight that a commit of `ids` needs finished (exactly-once: in
    * every task, one transaction holds them all; at-least-once: in those tasks), then commits what it can. Returns
-   * the tasks that could not be committed: at-least-once, tasks with stores still busy (a stateless task's finished
-   * records commit while one is in flight); exactly-once, all of `ids` when any task is still busy.
+   * the tasks of `ids` still busy (their record in flight is not committed), and those that could not be committed
+   * at all: at-least-once, tasks with stores still busy (a stateless task's finished records commit while one is in
+   * flight); exactly-once, all of `ids` when any task is still busy.
    */
-  async #commitSettled(running: RunningApp, ids: string[], waitMs: number): Promise<string[]> {
+  async #commitSettled(
+    running: RunningApp,
+    ids: string[],
+    waitMs: number
+  ): Promise<{ busy: string[]; uncommitted: string[] }> {
     const { tasks } = running
     const exactlyOnce = this.config.guarantee.exactlyOnce
-    const busy = await tasks.settle(exactlyOnce ? tasks.taskIds : ids, waitMs)
-    if (exactlyOnce && busy.length > 0) return ids
-    const unfinished = busy.filter((id) => tasks.stateOf(id) !== undefined)
+    const stillBusy = await tasks.settle(exactlyOnce ? tasks.taskIds : ids, waitMs)
+    const busy = ids.filter((id) => stillBusy.includes(id))
+    if (exactlyOnce && stillBusy.length > 0) return { busy, uncommitted: ids }
+    const uncommitted = busy.filter((id) => tasks.stateOf(id) !== undefined)
     await this.#commit(
       running,
-      ids.filter((id) => !unfinished.includes(id))
+      ids.filter((id) => !uncommitted.includes(id))
     )
-    return unfinished
+    return { busy, uncommitted }
   }
 
   /**
@@ -524,26 +530,26 @@ export class StreamlaneApp {
       return
     }
     if (context.reason !== 'lost') {
-      const unfinished = await this.#commitSettled(running, ids, this.#inFlightWaitMs(context.reason))
-      if (unfinished.length > 0) {
-        // A record outlived the wait (bounded so that this callback ends within the rebalance timeout and the member
-        // stays in the group): its task closes without committing and its record is processed again by the next
-        // owner; under exactly-once the open transaction is aborted and the other tasks restart from their offsets.
+      const waitedMs = this.#inFlightWaitMs(context.reason)
+      const { busy, uncommitted } = await this.#commitSettled(running, ids, waitedMs)
+      // A record that outlived the wait (bounded so that this callback ends within the rebalance timeout and the member
+      // stays in the group) is abandoned: it writes nothing more and the next owner processes it again. A task that
+      // could not commit closes dirty; under exactly-once the open transaction is aborted and the other tasks restart
+      // from their committed offsets.
+      if (busy.length > 0 || uncommitted.length > 0) {
         this.#log.warn(
-          { tasks: unfinished, waitedMs: this.#inFlightWaitMs(context.reason) },
-          'records still in flight at revocation; their tasks close without committing'
+          { tasks: busy, uncommitted, waitedMs },
+          'records still in flight at revocation; they are processed again by the next owner'
         )
-        await taskLifecycle.close(
-          ids.filter((id) => !unfinished.includes(id)),
-          { clean: true }
-        )
-        await taskLifecycle.close(unfinished, { clean: false })
-        taskLifecycle.stopReading(lost)
-        if (this.config.guarantee.exactlyOnce) await committer.dropLost(new Set(ids))
-      } else {
-        await taskLifecycle.close(ids, { clean: true })
-        taskLifecycle.stopReading(lost)
       }
+      await taskLifecycle.close(
+        ids.filter((id) => !uncommitted.includes(id)),
+        { clean: true }
+      )
+      await taskLifecycle.close(uncommitted, { clean: false })
+      // Before the abort, which may find the producer fenced and throw (a partition left assigned keeps its position).
+      taskLifecycle.stopReading(lost)
+      if (uncommitted.length > 0 && this.config.guarantee.exactlyOnce) await committer.dropLost(new Set(ids))
     } else {
       // Dirty close (Kafka Streams' onPartitionsLost): no cache flush, no changelog or output write, no checkpoint;
       // the partitions stop being read at once, since dropping what the tasks produced may find the producer fenced

@@ -100,7 +100,7 @@ for (const guarantee of ['at_least_once', 'exactly_once_v2'] as const) {
       assert.equal(keys.length, 2 * PARTITIONS, 'no record has two')
       if (guarantee === 'at_least_once')
         assert.equal(await topicEnd(admin, output), 2 * PARTITIONS, 'nothing written twice')
-      const gaveUp = first.log.slice(mark).match(/"tasks":(\[[^\]]*\]),"waitedMs"/)
+      const gaveUp = first.log.slice(mark).match(/"tasks":(\[[^\]]*\]),"uncommitted"/)
       console.log(
         `${guarantee}: records of ${RECORD_MS} ms, session and rebalance timeouts ${SESSION_MS} ms; tasks given up in flight: ${gaveUp?.[1] ?? 'none'}`
       )
