@@ -396,9 +396,10 @@ export class StreamlaneApp {
     }
     // Records already fetched and buffered are processed by nobody after this point: commit what was processed,
     // unless the app failed (the group member did), in which case close() closes the tasks without committing.
+    // Without waiting for records in flight: the revocation at close waits for them, then commits again.
     if (!this.#error)
       await this.#locked(running, async () => {
-        await this.#commitSettled(running, running.tasks.taskIds, this.#inFlightWaitMs('close'))
+        await this.#commitSettled(running, running.tasks.taskIds, 0)
       })
   }
 
