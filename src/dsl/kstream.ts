@@ -5,6 +5,7 @@ import { BranchedKStream } from './branched-kstream.ts'
 import type { DslContext } from './dsl-context.ts'
 import type { Grouped, Produced, Repartitioned } from './dsl-options.ts'
 import { fixedKeyProcessor } from './fixed-key-processor.ts'
+import { GlobalKTable } from './global-ktable.ts'
 import { nullKeyFilter } from './grouping-processors.ts'
 import type { JoinWindows } from './join-windows.ts'
 import type { Joined, StreamJoined, ValueJoiner } from './joined.ts'
@@ -22,7 +23,7 @@ import {
   selectKeyProcessor
 } from './stateless-processors.ts'
 import { streamStreamJoin } from './stream-stream-join.ts'
-import { streamTableJoin } from './stream-table-join.ts'
+import { streamGlobalTableJoin, streamTableJoin } from './stream-table-join.ts'
 import { streamToTable } from './stream-to-table.ts'
 
 /** Serdes a stream still knows: set by `stream()`, `repartition()` or kept by operations that do not change types. */
@@ -219,13 +220,26 @@ export class KStream<K, V> {
     windows: JoinWindows,
     streamJoined?: StreamJoined<K, V, VO>
   ): KStream<K, VR>
+  /**
+   * Joins each record with a GlobalKTable's value at `tableKeyOf(key, value)` (Kafka Streams' `KeyValueMapper`): no
+   * output when there is none, or when the mapper returns null. No repartitioning, no co-partitioning.
+   */
+  join<KT, VT, VR>(
+    table: GlobalKTable<KT, VT>,
+    tableKeyOf: (key: K, value: V) => KT | null,
+    joiner: ValueJoiner<K, V, VT, VR>,
+    name?: string
+  ): KStream<K, VR>
   join<VO, VR>(
-    other: KTable<K, VO> | KStream<K, VO>,
-    joiner: ValueJoiner<K, V, VO, VR>,
-    options?: Joined<K, V> | JoinWindows,
-    streamJoined?: StreamJoined<K, V, VO>
+    other: KTable<K, VO> | KStream<K, VO> | GlobalKTable<unknown, VO>,
+    second: ValueJoiner<K, V, VO, VR> | ((key: K, value: V) => unknown),
+    options?: Joined<K, V> | JoinWindows | ValueJoiner<K, V, VO, VR>,
+    last?: StreamJoined<K, V, VO> | string
   ): KStream<K, VR> {
-    return this.#join(other, joiner as never, options, streamJoined, 'inner')
+    if (other instanceof GlobalKTable) {
+      return streamGlobalTableJoin(this, other, second as never, options as never, false, last as string | undefined)
+    }
+    return this.#join(other, second as never, options as never, last as never, 'inner')
   }
 
   /** Like `join`, but every stream record (with a value) gives a result, with null when nothing matched. */
@@ -240,13 +254,23 @@ export class KStream<K, V> {
     windows: JoinWindows,
     streamJoined?: StreamJoined<K, V, VO>
   ): KStream<K, VR>
+  /** Like the GlobalKTable `join`, but every record with a value gives a result, null when nothing matched. */
+  leftJoin<KT, VT, VR>(
+    table: GlobalKTable<KT, VT>,
+    tableKeyOf: (key: K, value: V) => KT | null,
+    joiner: ValueJoiner<K, V, VT | null, VR>,
+    name?: string
+  ): KStream<K, VR>
   leftJoin<VO, VR>(
-    other: KTable<K, VO> | KStream<K, VO>,
-    joiner: ValueJoiner<K, V, VO | null, VR>,
-    options?: Joined<K, V> | JoinWindows,
-    streamJoined?: StreamJoined<K, V, VO>
+    other: KTable<K, VO> | KStream<K, VO> | GlobalKTable<unknown, VO>,
+    second: ValueJoiner<K, V, VO | null, VR> | ((key: K, value: V) => unknown),
+    options?: Joined<K, V> | JoinWindows | ValueJoiner<K, V, VO | null, VR>,
+    last?: StreamJoined<K, V, VO> | string
   ): KStream<K, VR> {
-    return this.#join(other, joiner as never, options, streamJoined, 'left')
+    if (other instanceof GlobalKTable) {
+      return streamGlobalTableJoin(this, other, second as never, options as never, true, last as string | undefined)
+    }
+    return this.#join(other, second as never, options as never, last as never, 'left')
   }
 
   /** A windowed join where unmatched records of either side give a result, with null for the missing side. */

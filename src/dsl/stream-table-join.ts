@@ -1,4 +1,5 @@
 import { TopologyError } from '../topology/index.ts'
+import type { GlobalKTable } from './global-ktable.ts'
 import type { Joined, ValueJoiner } from './joined.ts'
 import { KStream } from './kstream.ts'
 import type { KTable } from './ktable.ts'
@@ -42,4 +43,27 @@ export function streamTableJoin<K, V, VT, VR>(
   topology.addProcessor(name, streamTableJoinProcessor(storeName, joiner, leftJoin), input.nodeName)
   topology.connectProcessorAndStateStores([name, storeName])
   return new KStream<K, VR>(stream.dsl, name, { keySerde: input.serdes.keySerde }, false)
+}
+
+/**
+ * Adds a stream-GlobalKTable join: each stream record looks up the global table at `tableKeyOf(key, value)`. The
+ * global store is in every instance whole, so nothing is repartitioned or co-partitioned; the result keeps the
+ * stream's key (and whether it must be repartitioned before a grouping).
+ */
+export function streamGlobalTableJoin<K, V, KT, VT, VR>(
+  stream: KStream<K, V>,
+  table: GlobalKTable<KT, VT>,
+  tableKeyOf: (key: K, value: V) => KT | null,
+  joiner: ValueJoiner<K, V, VT | null, VR>,
+  leftJoin: boolean,
+  name: string | undefined
+): KStream<K, VR> {
+  if (table.dsl !== stream.dsl) throw new TopologyError('join(): the stream and the table need the same StreamsBuilder')
+  const nodeName = stream.dsl.nameOr(name, leftJoin ? 'KSTREAM-LEFTJOIN' : 'KSTREAM-JOIN')
+  stream.dsl.topology.addProcessor(
+    nodeName,
+    streamTableJoinProcessor(table.queryableStoreName, joiner, leftJoin, tableKeyOf),
+    stream.nodeName
+  )
+  return new KStream<K, VR>(stream.dsl, nodeName, { keySerde: stream.serdes.keySerde }, stream.repartitionRequired)
 }

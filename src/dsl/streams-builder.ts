@@ -4,6 +4,7 @@ import { Topology, TopologyError } from '../topology/index.ts'
 import { DslContext } from './dsl-context.ts'
 import type { Consumed } from './dsl-options.ts'
 import { addDslStore, storeNameFor, tableStoreBuilder } from './dsl-stores.ts'
+import { GlobalKTable } from './global-ktable.ts'
 import { KStream } from './kstream.ts'
 import { KTable } from './ktable.ts'
 import type { Materialized } from './materialized.ts'
@@ -84,6 +85,36 @@ export class StreamsBuilder {
       null,
       oldValues
     )
+  }
+
+  /**
+   * A table of every partition of a topic, whole in every instance (Kafka Streams' `GlobalKTable`): filled before
+   * processing starts and kept up to date while the app runs, readable by any task, joined by streams through a
+   * key mapper. Its store (`materialized.storeName`, default `<topic>-STATE-STORE-<n>`) is on the heap and filled from
+   * the topic at every start: the topic is its changelog.
+   */
+  globalTable<K = Buffer, V = Buffer>(
+    topic: string,
+    consumed: Consumed<K, V> = {},
+    materialized: Materialized<K, V> = {}
+  ): GlobalKTable<K, V> {
+    if (typeof topic !== 'string' || topic.length === 0)
+      throw new TopologyError('globalTable() reads one topic, given by name')
+    // Names as Kafka Streams numbers them (source, store, table source), so later generated names match.
+    this.dsl.nameOr(consumed.name, 'KSTREAM-SOURCE')
+    const storeName = storeNameFor(this.dsl, materialized as Materialized<unknown, unknown>, `${topic}-STATE-STORE`)
+    this.dsl.newName('KTABLE-SOURCE')
+    const keySerde = consumed.keySerde ?? (bytesSerde() as never)
+    const valueSerde = consumed.valueSerde ?? (bytesSerde() as never)
+    // The topic's bytes go into the store as they are: the store has the topic's serdes.
+    const builder = tableStoreBuilder(storeName, keySerde, valueSerde, {
+      ...(materialized as Materialized<unknown, unknown>),
+      caching: false,
+      logging: false,
+      persistent: false
+    })
+    this.dsl.topology.addGlobalStore(builder, topic)
+    return new GlobalKTable<K, V>(this.dsl, storeName, { keySerde, valueSerde })
   }
 
   /** Adds a store that `KStream.process(supplier, storeName)` can then use. */

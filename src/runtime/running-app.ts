@@ -22,6 +22,7 @@ import type { ErrorHandlerConfig, TopologyPlan } from '../topology/index.ts'
 import { TaskLifecycle } from './active-task-lifecycle.ts'
 import { Committer } from './committer.ts'
 import type { StreamsConfig } from './config.ts'
+import { GlobalStateUpdater } from './global-state-updater.ts'
 import { streamlaneAssignor, subscriptionUserData } from './group-protocol.ts'
 import type { MembershipGuard } from './membership-guard.ts'
 import { ProducerRecordCollector } from './producer-collector.ts'
@@ -81,6 +82,8 @@ export class RunningApp {
   readonly stateDir: StateDirectory | undefined
   readonly restorer: StateRestorer | undefined
   readonly restoreReader: KafkaPartitionReader | undefined
+  /** Only when the topology has GlobalKTables. */
+  readonly globalState: GlobalStateUpdater | undefined
   /** Standby and warm-up tasks; only for an app with state. */
   readonly replicas: StandbyLifecycle | undefined
   readonly standbyReader: KafkaPartitionReader | undefined
@@ -103,6 +106,7 @@ export class RunningApp {
     stateDir: StateDirectory | undefined
     restorer: StateRestorer | undefined
     restoreReader: KafkaPartitionReader | undefined
+    globalState: GlobalStateUpdater | undefined
     replicas: StandbyLifecycle | undefined
     standbyReader: KafkaPartitionReader | undefined
   }) {
@@ -120,6 +124,7 @@ export class RunningApp {
     this.stateDir = parts.stateDir
     this.restorer = parts.restorer
     this.restoreReader = parts.restoreReader
+    this.globalState = parts.globalState
     this.replicas = parts.replicas
     this.standbyReader = parts.standbyReader
   }
@@ -155,14 +160,16 @@ async function closeClients(clients: {
   producer?: Closable
   admin?: Closable
   stateDir?: Closable
+  globalState?: Closable
 }): Promise<void> {
-  const { reader, restoreReader, standbyReader, producer, admin, stateDir } = clients
+  const { reader, restoreReader, standbyReader, producer, admin, stateDir, globalState } = clients
   await Promise.allSettled([
     reader?.close(),
     restoreReader?.close(),
     standbyReader?.close(),
     producer?.close(),
-    admin?.close()
+    admin?.close(),
+    globalState?.close()
   ])
   stateDir?.close()
 }
@@ -186,6 +193,19 @@ export async function connectRunningApp(options: RunningAppOptions): Promise<Run
     const admin = createAdmin(connection)
     opened.admin = admin
     const { partitionPlan, partitionCounts } = await prepareTopics(admin, plan, config.replicationFactor)
+    // Global stores are filled before the group is joined, so before any task processes.
+    const globalState =
+      plan.globalStores.size === 0
+        ? undefined
+        : await GlobalStateUpdater.start({
+            plan,
+            admin,
+            reader: createPartitionReader({ ...connection, isolation, offsetReset: 'earliest', copyBuffers: true }),
+            isolation,
+            logger: log,
+            onFailed: (error) => hooks.onFailed(error)
+          })
+    opened.globalState = globalState
     let processId = options.processId
     let stateDir: StateDirectory | undefined
     let restorer: StateRestorer | undefined
@@ -262,7 +282,8 @@ export async function connectRunningApp(options: RunningAppOptions): Promise<Run
       maxInFlight: config.maxRecordsInFlight,
       exactlyOnce,
       mayStart: () => guard.doubt() === undefined,
-      logger: log
+      logger: log,
+      globalStores: globalState?.stores
     })
     // The member's callbacks run only once it joins, after `running` below exists.
     const member = new GroupMember({
@@ -364,6 +385,7 @@ export async function connectRunningApp(options: RunningAppOptions): Promise<Run
       stateDir,
       restorer,
       restoreReader,
+      globalState,
       replicas,
       standbyReader
     })

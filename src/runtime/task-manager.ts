@@ -53,6 +53,8 @@ export interface TaskManagerOptions {
   /** Whether records may start now (the member still owns its tasks); asked before each one. */
   mayStart?: () => boolean
   logger?: TaskProcessorGraphOptions['logger']
+  /** The process's global stores, shared by every task (GlobalKTables). */
+  globalStores?: TaskProcessorGraphOptions['globalStores']
 }
 
 function toRawRecord(record: ConsumedRecord): RawRecord {
@@ -150,7 +152,8 @@ export class TaskManager {
       inputTopics: this.#options.sourceTopics.get(id.subtopology) ?? [],
       errorHandlers: this.#options.errorHandlers,
       logger: this.#options.logger,
-      createStore: state ? (builder) => state.createStore(builder) : undefined
+      createStore: state ? (builder) => state.createStore(builder) : undefined,
+      globalStores: this.#options.globalStores
     })
     graph.init()
     task = {

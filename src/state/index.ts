@@ -16,6 +16,7 @@ export {
   StoreNotOpenError,
   TaskDirectoryLockedError
 } from './errors.ts'
+export { GlobalStores } from './global-stores.ts'
 export { type KeyValue, type KeyValueIterator, MappingIterator } from './key-value-iterator.ts'
 export { LayeredKeyValueStore } from './key-value-store.ts'
 export { LayeredStore } from './layered-store.ts'

@@ -22,7 +22,7 @@ export function checkFamily(name: string, kind: StoreKind | undefined, expected:
 
 /** The kind of a store of the topology, checked to be of the expected family; unknown store names are an error. */
 export function storeKindOf(plan: TopologyPlan, name: string, family: StoreFamily): StoreKind | undefined {
-  const builder = plan.storeBuilders.get(name)
+  const builder = plan.storeBuilders.get(name) ?? plan.globalStores.get(name)?.builder
   if (builder === undefined) {
     throw new StreamlaneError('STREAMLANE_TEST_UNKNOWN_STORE', `the topology has no state store named ${name}`)
   }

@@ -7,6 +7,7 @@ import type {
   ReadOnlyWindowStore,
   ValueAndTimestamp
 } from '../state/index.ts'
+import { GlobalStores } from '../state/index.ts'
 import type {
   DroppedRecordReason,
   ErrorHandlerConfig,
@@ -78,6 +79,9 @@ export class TopologyTestDriver {
   readonly #topics = new TopicLogs()
   readonly #loopBack: RawRecord[] = []
   readonly #state: DriverState
+  /** The global stores (GlobalKTables), filled as their topics are piped, and their topics -> store names. */
+  readonly #global: GlobalStores | null
+  readonly #globalTopics: ReadonlyMap<string, string>
   readonly #commitIntervalMs: number | null
   #lastCommitMs: number
   #wallClockMs: number
@@ -101,6 +105,10 @@ export class TopologyTestDriver {
         this.#topics.append({ topic, key, value, headers: Headers.empty, timestamp }),
       endOffset: (topic) => this.#topics.endOffset(topic)
     })
+    const globalTopics = new Map([...this.plan.globalStores].map(([store, { topic }]) => [topic, store]))
+    this.#globalTopics = globalTopics
+    const builders = [...this.plan.globalStores.values()].map((g) => g.builder)
+    this.#global = builders.length === 0 ? null : new GlobalStores(config.applicationId, builders)
     const collector: RecordCollector = {
       send: (record) => this.#collect(record),
       partitionCount: () => 1
@@ -114,6 +122,7 @@ export class TopologyTestDriver {
         wallClock: () => this.#wallClockMs,
         logger,
         createStore: this.#state.storeFactory(taskId, () => this.#tasks.get(sub.id)),
+        ...(this.#global === null ? {} : { globalStores: this.#global.stores }),
         ...(config.errorHandlers ? { errorHandlers: config.errorHandlers } : {})
       })
       this.#tasks.set(sub.id, task)
@@ -142,13 +151,13 @@ export class TopologyTestDriver {
     options: TestInputTopicOptions = {}
   ): TestInputTopic<K, V> {
     const sub = this.plan.subtopologyReading(topic)
-    if (!sub) {
+    if (!sub && !this.#globalTopics.has(topic)) {
       throw new StreamlaneError(
         'STREAMLANE_TEST_UNKNOWN_TOPIC',
         `topic ${topic} is not read by the topology; sources read: ${this.#sourceList()}`
       )
     }
-    this.#tasks.get(sub.id)!.addInputTopic(topic)
+    if (sub) this.#tasks.get(sub.id)!.addInputTopic(topic)
     const sink: InputSink = { pipe: (...args) => this.#pipe(...args) }
     return new TestInputTopic(
       topic,
@@ -204,6 +213,8 @@ export class TopologyTestDriver {
 
   /** A store of the topology as the processors see it (writable: tests should only read). */
   getStateStore<S extends StateStore = StateStore>(name: string): S {
+    const global = this.#global?.stores.get(name)
+    if (global) return global as S
     for (const task of this.#tasks.values()) {
       const store = task.getStateStore(name)
       if (store) return store as S
@@ -269,9 +280,9 @@ export class TopologyTestDriver {
     return this.#operations.run(() =>
       andThen(
         () => forEachInOrder([...this.#tasks.values()], (task) => task.close()),
-        () => this.#state.close(),
+        () => Promise.all([this.#state.close(), this.#global?.close()]).then(() => undefined),
         (error) =>
-          this.#state.close().then(() => {
+          Promise.all([this.#state.close(), this.#global?.close()]).then(() => {
             throw error
           })
       )
@@ -286,6 +297,12 @@ export class TopologyTestDriver {
     headers: Headers
   ): void | Promise<void> {
     return this.#operations.run(() => {
+      const globalStore = this.#globalTopics.get(topic)
+      if (globalStore !== undefined) {
+        // As Kafka Streams' driver: a global topic's record updates its global store at once.
+        this.#global!.apply(globalStore, [{ key, value, timestamp, offset: BigInt(this.#topics.takeOffset(topic)) }])
+        return
+      }
       this.#loopBack.push({
         topic,
         partition: 0,

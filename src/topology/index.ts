@@ -48,6 +48,7 @@ export {
   type TaskProcessorGraphOptions
 } from './task-processor-graph.ts'
 export {
+  type GlobalStoreDefinition,
   isTopology,
   type NodeDefinition,
   type ProcessorDefinition,

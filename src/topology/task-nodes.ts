@@ -34,6 +34,8 @@ export interface TaskEnvironment {
   fatal(error: unknown): Error
   schedule(owner: string, intervalMs: number, type: PunctuationType, punctuator: Punctuator): Cancellable
   store(name: string): StateStore
+  /** Whether `name` is a global store, which every processor may read. */
+  isGlobalStore(name: string): boolean
   requestCommit(): void
   /** Counts a record a processor dropped on purpose and logs a warning locating it. */
   recordDropped(nodeName: string, reason: DroppedRecordReason, message: string): void
@@ -171,7 +173,7 @@ class NodeContext implements ProcessorContext {
   }
 
   getStateStore<S extends StateStore = StateStore>(name: string): S {
-    if (!this.#node.definition.stores.includes(name)) {
+    if (!this.#node.definition.stores.includes(name) && !this.#env.isGlobalStore(name)) {
       throw new TopologyError(
         `processor ${this.#node.name} has no access to state store ${name}; connect it with ` +
           `Topology.addStateStore(builder, '${this.#node.name}') or process(supplier, '${name}')`

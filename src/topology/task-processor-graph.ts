@@ -31,6 +31,8 @@ export interface TaskProcessorGraphOptions {
   readonly createStore?: (builder: StoreBuilder, taskId: TaskId) => StateStore
   /** Warnings about records processors dropped on purpose (late, null key). Default: JSON lines on stderr. */
   readonly logger?: WarnLogger
+  /** The process's global stores (`plan.globalStores`), open and filled, shared by every task. */
+  readonly globalStores?: ReadonlyMap<string, StateStore>
 }
 
 /**
@@ -74,6 +76,7 @@ export class TaskProcessorGraph implements TaskEnvironment {
   readonly #nodes: TaskNode[] = []
   readonly #byName: ReadonlyMap<string, TaskNode>
   #stores = new Map<string, StateStore>()
+  readonly #globalStores: ReadonlyMap<string, StateStore> | undefined
   readonly #streamTimeSchedules = new PunctuationQueue()
   readonly #wallClockSchedules = new PunctuationQueue()
   readonly #consumed = new Map<string, ConsumedOffset>()
@@ -97,6 +100,7 @@ export class TaskProcessorGraph implements TaskEnvironment {
     this.#errors = new TaskErrorRouter(taskId, options.collector, this.counters, options.errorHandlers)
     this.#wallClock = options.wallClock ?? Date.now
     this.#createStore = options.createStore ?? ((builder) => builder.build())
+    this.#globalStores = options.globalStores
     this.#logger = options.logger ?? stderrLogger
 
     const byName = new Map<string, TaskNode>()
@@ -345,8 +349,12 @@ export class TaskProcessorGraph implements TaskEnvironment {
     }
   }
 
+  isGlobalStore(name: string): boolean {
+    return this.#plan.globalStores.has(name)
+  }
+
   store(name: string): StateStore {
-    const store = this.#stores.get(name)
+    const store = this.#stores.get(name) ?? this.#globalStores?.get(name)
     if (!store) throw new TaskStateError(this.taskId, `state store ${name} is not open (is the task initialised?)`)
     return store
   }

@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors.ts'
 import { changelogTopicName, internalTopicName, isInternalTopicOf } from './internal-topics.ts'
 import type { StoreBuilder } from './state-store.ts'
-import type { NodeDefinition, SinkDefinition, SourceDefinition, Topology } from './topology.ts'
+import type { GlobalStoreDefinition, NodeDefinition, SinkDefinition, SourceDefinition, Topology } from './topology.ts'
 import { TopologyError } from './topology-errors.ts'
 
 /** One sub-topology with every topic name resolved for an application. */
@@ -61,6 +61,8 @@ export class TopologyPlan {
    */
   readonly sourceChangelogTopics: ReadonlyMap<string, string>
   readonly storeBuilders: ReadonlyMap<string, StoreBuilder>
+  /** Global stores (`GlobalKTable`): store name -> the topic filling it, every partition, in every instance. */
+  readonly globalStores: ReadonlyMap<string, GlobalStoreDefinition>
   readonly #shortToFull: ReadonlyMap<string, string>
   readonly #subtopologyByTopic: Map<string, SubtopologyPlan | null>
 
@@ -69,6 +71,7 @@ export class TopologyPlan {
     this.applicationId = applicationId
     this.topology = topology
     this.storeBuilders = topology.storeBuilders()
+    this.globalStores = topology.globalStores()
     const subtopologies = topology.subtopologies()
     if (subtopologies.length === 0) throw new TopologyError('the topology is empty: add at least one source')
 

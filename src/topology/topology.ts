@@ -68,6 +68,12 @@ export interface RepartitionTopicDefinition {
   readonly partitions: number | undefined
 }
 
+/** A global store and the topic that fills it (see `Topology.addGlobalStore`). */
+export interface GlobalStoreDefinition {
+  readonly builder: StoreBuilder
+  readonly topic: string
+}
+
 /** Shared by every copy of Streamlane loaded in a process (`Symbol.for`), unlike the class itself. */
 const TOPOLOGY_BRAND = Symbol.for('streamlane.topology')
 
@@ -99,6 +105,7 @@ export class Topology {
   readonly #stores = new Map<string, { builder: StoreBuilder; processors: string[] }>()
   readonly #repartitionTopics = new Map<string, RepartitionTopicDefinition>()
   readonly #sourceChangelogs = new Map<string, string>()
+  readonly #globalStores = new Map<string, GlobalStoreDefinition>()
 
   addSource<K = Buffer, V = Buffer>(
     name: string,
@@ -172,6 +179,37 @@ export class Topology {
     })
     this.#link(name, parentNames)
     return this
+  }
+
+  /**
+   * Adds a global store (Kafka Streams' `addGlobalStore` for a `GlobalKTable`): filled from every partition of
+   * `topic` in every instance, before processing starts and while it runs, and readable by every processor through
+   * `getStateStore(name)`. The topic is its changelog: the builder must have logging off. Its records go into the
+   * store as they are (key and value bytes, timestamp), as a restore does; records without a key are skipped.
+   */
+  addGlobalStore(builder: StoreBuilder, topic: string): this {
+    if (this.#stores.has(builder.name) || this.#globalStores.has(builder.name)) {
+      throw new TopologyError(`a state store named ${builder.name} was already added`)
+    }
+    if (builder.loggingEnabled) {
+      throw new TopologyError(`global store ${builder.name} must have logging off: its topic ${topic} is its changelog`)
+    }
+    if (typeof topic !== 'string' || topic.length === 0)
+      throw new TopologyError(`global store ${builder.name} needs a topic`)
+    const other = this.#topicToSource.get(topic)
+    if (other !== undefined) {
+      throw new TopologyError(
+        `topic ${topic} is already read by ${other}; a topic can feed only one source (global store ${builder.name})`
+      )
+    }
+    this.#topicToSource.set(topic, `global store ${builder.name}`)
+    this.#globalStores.set(builder.name, { builder, topic })
+    return this
+  }
+
+  /** Global stores by name, with the topic each is filled from. */
+  globalStores(): ReadonlyMap<string, GlobalStoreDefinition> {
+    return this.#globalStores
   }
 
   /** Adds a store, available to the named processors (and later ones through `connectProcessorAndStateStores`). */

@@ -213,5 +213,15 @@ export function catalogue(): ConformanceCase[] {
   for (const cache of [CACHE_ON, CACHE_OFF]) {
     for (const topology of FOREIGN_KEY_JOINS) add(topology, {}, cache, FOREIGN_KEY_SHAPE)
   }
+  // Stream-GlobalKTable joins: the stream's values name the global table's key by their first letter.
+  for (const cache of [CACHE_ON, CACHE_OFF]) {
+    for (const topology of ['join-global', 'join-global-left']) add(topology, {}, cache, JOIN_SHAPE)
+  }
+  // Windowed cogroup: the windows of the windowed aggregations (each input keeps its own stream time).
+  for (const cache of [CACHE_ON, CACHE_OFF]) {
+    add('cogroup-windowed-tumbling', { size: 5000, grace: 2000 }, cache, JOIN_SHAPE)
+    add('cogroup-windowed-hopping', { size: 5000, advance: 2000, grace: 1000 }, cache, JOIN_SHAPE)
+    add('cogroup-windowed-sliding', { diff: 3000, grace: 1000 }, cache, JOIN_SHAPE)
+  }
   return cases
 }

@@ -103,6 +103,31 @@ export const DELIBERATE_DIFFERENCES: readonly DeliberateDifference[] = [
       const closedBefore = streamTimeAfter(c, read.readAfter ?? read.after) - c.params.gap! - (c.params.grace ?? 0)
       return theirs.start < closedBefore
     }
+  },
+  {
+    name: 'a window its store has expired is not updated from the record cache',
+    why:
+      'In a windowed cogroup each input keeps its own stream time, but the inputs share one window store, whose ' +
+      'retention (size + grace) follows the largest time of all inputs: a window still open for one input may be ' +
+      "expired in the store. Kafka Streams' store no longer returns it either, but its record cache may still hold " +
+      'it, and then the record updates the expired window (one more result). Streamlane does not depend on what the ' +
+      'cache holds: the window is gone, as it is in Kafka Streams without a cache.',
+    appliesTo: (c) => c.topology.startsWith('cogroup-windowed') && c.cacheMaxBytes > 0,
+    explains: ({ c, index, kafkaStreams, streamlane }) => {
+      const theirs = kafkaStreams[index]
+      const next = kafkaStreams[index + 1]
+      const ours = streamlane[index]
+      if (theirs?.key == null || next === undefined || ours === undefined) return false
+      const sameRecord = (a: OutputRecord, b: OutputRecord) =>
+        Buffer.compare(a.key ?? Buffer.alloc(0), b.key ?? Buffer.alloc(0)) === 0 &&
+        Buffer.compare(a.value ?? Buffer.alloc(0), b.value ?? Buffer.alloc(0)) === 0
+      // Kafka Streams emitted one more record, for a window older than the store's retention; the rest goes on.
+      if (!sameRecord(next, ours)) return false
+      const start = Number(theirs.key.readBigInt64BE(theirs.key.length - 8))
+      const retention = c.params.diff === undefined ? c.params.size! : 2 * c.params.diff
+      const storeTime = streamTimeAfter(c, theirs.readAfter ?? theirs.after)
+      return start < storeTime - retention - (c.params.grace ?? 0)
+    }
   }
 ]
 

@@ -5,7 +5,8 @@
  * Streams: the stream `in` joined with `in2` read as a table or as a stream; the joiner concatenates "value+other"
  * (a missing side shows as "null", as Java's string concatenation does).
  */
-import { JoinWindows, type StreamsBuilder } from '../../src/dsl/index.ts'
+import { JoinWindows, SlidingWindows, type StreamsBuilder, TimeWindows } from '../../src/dsl/index.ts'
+import { timeWindowedSerde } from '../../src/serde/index.ts'
 import { longSerde, stringSerde } from '../../src/serde/primitive-serdes.ts'
 import type { ProcessorContext } from '../../src/topology/processor.ts'
 import type { Params } from './topologies.ts'
@@ -26,9 +27,21 @@ export function joinTopology(b: StreamsBuilder, name: string, p: Params): unknow
       name === 'cogroup-rekeyed'
         ? in2.groupBy((_k, v) => first(v) as string, { keySerde: S, valueSerde: S })
         : in2.groupByKey()
-    return g1
-      .cogroup<string>((_k, v, a) => `${a}|${v}`)
-      .cogroup(g2, (_k, v, a) => `${a}/${v}`)
+    const cogrouped = g1.cogroup<string>((_k, v, a) => `${a}|${v}`).cogroup(g2, (_k, v, a) => `${a}/${v}`)
+    if (name.startsWith('cogroup-windowed')) {
+      const sliding = name.endsWith('sliding')
+      const size = sliding ? p.diff! : p.size!
+      let windows: TimeWindows | SlidingWindows = sliding
+        ? SlidingWindows.ofTimeDifferenceAndGrace(size, p.grace ?? 0)
+        : TimeWindows.ofSizeAndGrace(size, p.grace ?? 0)
+      if (name.endsWith('hopping')) windows = (windows as TimeWindows).advanceBy(p.advance!)
+      return cogrouped
+        .windowedBy(windows)
+        .aggregate(() => '', { keySerde: S, valueSerde: S })
+        .toStream()
+        .to('out', { keySerde: timeWindowedSerde(S, size), valueSerde: S })
+    }
+    return cogrouped
       .aggregate(() => '', { keySerde: S, valueSerde: S })
       .toStream()
       .to('out', strings)
@@ -93,6 +106,10 @@ export function joinTopology(b: StreamsBuilder, name: string, p: Params): unknow
         .selectKey((_k, v) => first(v) as string)
         .leftJoin(table(), j, { keySerde: S, valueSerde: S })
         .to('out', strings)
+    case 'join-global':
+      return inp.join(b.globalTable<string, string>('in2', strings), (_k, v) => first(v), j).to('out', strings)
+    case 'join-global-left':
+      return inp.leftJoin(b.globalTable<string, string>('in2', strings), (_k, v) => first(v), j).to('out', strings)
     case 'join-stream-stream':
       return inp.join(other(), j, windows(), serdes).to('out', strings)
     case 'join-stream-stream-left':

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { JoinWindows, Serdes, StreamsBuilder } from '../../../src/index.ts'
+import { JoinWindows, Serdes, StreamsBuilder, TimeWindows } from '../../../src/index.ts'
 import { TopologyTestDriver } from '../../../src/testing/index.ts'
 import { checkCopartitioning, type ProcessorContext } from '../../../src/topology/index.ts'
 
@@ -350,6 +350,45 @@ describe('cogroup', () => {
       const store = d.getKeyValueStore<string, string>('activity')
       assert.equal(store.get('k'), 'c1v2')
       assert.equal(store.get('j'), 'c3')
+    } finally {
+      await d.close()
+    }
+  })
+})
+
+describe('windowed cogroup', () => {
+  test('per window, each input with its aggregator; a record late for its own input is dropped', async () => {
+    const b = new StreamsBuilder()
+    const clicks = b.stream('left', strings).groupByKey()
+    const views = b.stream('right', strings).groupByKey()
+    clicks
+      .cogroup<string>((_k, v, a) => `${a}c${v}`)
+      .cogroup(views, (_k, v, a) => `${a}v${v}`)
+      .windowedBy(TimeWindows.ofSizeAndGrace(10, 0))
+      // Kept longer than size + grace, so that the store still holds [0, 10) when views update it.
+      .aggregate(() => '', { storeName: 'activity', valueSerde: str, retentionMs: 1_000 })
+      .toStream()
+      .to('out', { keySerde: Serdes.windowed(str, 10), valueSerde: str })
+    const d = new TopologyTestDriver(b.build(), { applicationId: 'app' })
+    try {
+      const left = d.createInputTopic('left', str, str)
+      const right = d.createInputTopic('right', str, str)
+      await left.pipeInput('k', '1', 1)
+      await right.pipeInput('k', '2', 5)
+      await left.pipeInput('k', '3', 12) // next window; the clicks' stream time closes [0, 10)
+      await right.pipeInput('k', '4', 8) // the views' stream time is 5: [0, 10) is still open for views
+      await left.pipeInput('k', '5', 9) // late for clicks: dropped
+      const out = d.createOutputTopic('out', Serdes.windowed(str, 10), str)
+      assert.deepEqual(
+        out.readRecordsToList().map((r) => [r.key.window.start, r.value]),
+        [
+          [0, 'c1'],
+          [0, 'c1v2'],
+          [10, 'c3'],
+          [0, 'c1v2v4']
+        ]
+      )
+      assert.equal(d.droppedRecords('late'), 1)
     } finally {
       await d.close()
     }

@@ -7,6 +7,7 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.CogroupedKStream;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.JoinWindows;
@@ -16,10 +17,14 @@ import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.SlidingWindows;
 import org.apache.kafka.streams.kstream.StreamJoined;
+import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.ValueJoiner;
 import org.apache.kafka.streams.kstream.ValueTransformerWithKey;
 import org.apache.kafka.streams.kstream.ValueTransformerWithKeySupplier;
+import org.apache.kafka.streams.kstream.Windowed;
+import org.apache.kafka.streams.kstream.WindowedSerdes;
 import org.apache.kafka.streams.processor.ProcessorContext;
 import org.apache.kafka.streams.processor.api.ContextualFixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
@@ -48,8 +53,25 @@ final class JoinTopologies {
       final KStream<String, String> in2 = b.stream("in2", Consumed.with(S, S));
       final KGroupedStream<String, String> g2 = name.equals("cogroup-rekeyed")
           ? in2.groupBy((k, v) -> Topologies.first(v), Grouped.with(S, S)) : in2.groupByKey();
-      g1.<String>cogroup((k, v, a) -> a + "|" + v).cogroup(g2, (k, v, a) -> a + "/" + v)
-          .aggregate(() -> "", Materialized.with(S, S)).toStream().to("out", Produced.with(S, S));
+      final CogroupedKStream<String, String> cogrouped =
+          g1.<String>cogroup((k, v, a) -> a + "|" + v).cogroup(g2, (k, v, a) -> a + "/" + v);
+      if (name.startsWith("cogroup-windowed")) {
+        final long grace = p.getOrDefault("grace", 0L);
+        final long size = name.endsWith("sliding") ? p.get("diff") : p.get("size");
+        final KTable<Windowed<String>, String> table;
+        if (name.endsWith("sliding")) {
+          table = cogrouped.windowedBy(
+              SlidingWindows.ofTimeDifferenceAndGrace(Duration.ofMillis(size), Duration.ofMillis(grace)))
+              .aggregate(() -> "", Materialized.with(S, S));
+        } else {
+          TimeWindows windows = TimeWindows.ofSizeAndGrace(Duration.ofMillis(size), Duration.ofMillis(grace));
+          if (name.endsWith("hopping")) windows = windows.advanceBy(Duration.ofMillis(p.get("advance")));
+          table = cogrouped.windowedBy(windows).aggregate(() -> "", Materialized.with(S, S));
+        }
+        table.toStream().to("out", Produced.with(new WindowedSerdes.TimeWindowedSerde<>(S, size), S));
+        return;
+      }
+      cogrouped.aggregate(() -> "", Materialized.with(S, S)).toStream().to("out", Produced.with(S, S));
       return;
     }
     if (name.startsWith("transformValues")) {
@@ -109,6 +131,10 @@ final class JoinTopologies {
           .to("out", strings);
       case "join-stream-stream-outer" -> in.outerJoin(other(b), j, windows(p), StreamJoined.with(S, S, S))
           .to("out", strings);
+      case "join-global" -> in.join(b.globalTable("in2", Consumed.with(S, S)), (k, v) -> Topologies.first(v), j)
+          .to("out", strings);
+      case "join-global-left" -> in.leftJoin(b.globalTable("in2", Consumed.with(S, S)), (k, v) -> Topologies.first(v),
+          j).to("out", strings);
       case "join-table-table" -> b.table("in", Consumed.with(S, S)).join(table(b), j).toStream().to("out", strings);
       case "join-table-table-left" -> b.table("in", Consumed.with(S, S)).leftJoin(table(b), j).toStream()
           .to("out", strings);
