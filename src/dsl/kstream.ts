@@ -123,6 +123,29 @@ export class KStream<K, V> {
     this.#add('KSTREAM-FOREACH', name, actionProcessor(action, false), {}, false)
   }
 
+  /**
+   * Prints each record as `[label]: key, value` (Kafka Streams' `print(Printed.toSysOut())`), to stdout unless
+   * `write` is given; `mapper` replaces `key, value`. The label defaults to the node's name (`KSTREAM-PRINTER-<n>`).
+   */
+  print(
+    options: {
+      label?: string
+      mapper?: (key: K, value: V) => string
+      write?: (line: string) => void
+      name?: string
+    } = {}
+  ): void {
+    const nodeName = this.dsl.nameOr(options.name, 'KSTREAM-PRINTER')
+    const label = options.label ?? nodeName
+    const mapper = options.mapper ?? ((key: K, value: V) => `${String(key)}, ${String(value)}`)
+    const write = options.write ?? ((line: string) => void process.stdout.write(`${line}\n`))
+    this.dsl.topology.addProcessor(
+      nodeName,
+      actionProcessor<K, V>((key, value) => write(`[${label}]: ${mapper(key, value)}`), false),
+      this.nodeName
+    )
+  }
+
   /** Both streams' records in one stream (no ordering between the two beyond each task's timestamp order). */
   merge(other: KStream<K, V>, name?: string): KStream<K, V> {
     if (other.dsl !== this.dsl) throw new TopologyError('merge() needs two streams of the same StreamsBuilder')

@@ -394,3 +394,26 @@ describe('windowed cogroup', () => {
     }
   })
 })
+
+describe('print', () => {
+  test('each record as [label]: key, value; the label defaults to the node name', async () => {
+    const b = new StreamsBuilder()
+    const lines: string[] = []
+    const stream = b.stream('left', strings)
+    stream.print({ write: (line) => lines.push(line) })
+    stream.print({ label: 'orders', mapper: (k, v) => `${k}=${v}`, write: (line) => lines.push(line) })
+    const d = new TopologyTestDriver(b.build(), { applicationId: 'app' })
+    try {
+      await d.createInputTopic('left', str, str).pipeInput('k', 'v', 1)
+      await d.createInputTopic('left', str, str).pipeInput(null as unknown as string, null as unknown as string, 2)
+      assert.deepEqual(lines, [
+        '[KSTREAM-PRINTER-0000000001]: k, v',
+        '[orders]: k=v',
+        '[KSTREAM-PRINTER-0000000001]: null, null',
+        '[orders]: null=null'
+      ])
+    } finally {
+      await d.close()
+    }
+  })
+})
