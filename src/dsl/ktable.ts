@@ -233,11 +233,21 @@ export class KTable<K, V> {
       where,
       'Suppressed.untilWindowCloses({ valueSerde })'
     )
+    for (const limit of ['maxRecords', 'maxBytes'] as const) {
+      const value = suppressed[limit]
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) {
+        throw new TopologyError(`${where}: ${limit} must be a positive integer, got ${String(value)}`)
+      }
+    }
     const processor = suppressProcessor(
       storeName,
       info.closesAfterEndMs,
       keySerde as unknown as Serde<Windowed<unknown>>,
-      valueSerde
+      valueSerde,
+      {
+        ...(suppressed.maxRecords === undefined ? {} : { maxRecords: suppressed.maxRecords }),
+        ...(suppressed.maxBytes === undefined ? {} : { maxBytes: suppressed.maxBytes })
+      }
     )
     this.dsl.topology.addProcessor(nodeName, processor, this.nodeName)
     const buffer = keyValueStoreBuilder({

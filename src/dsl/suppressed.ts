@@ -16,6 +16,13 @@ export interface Suppressed<K, V> {
   readonly valueSerde?: Serde<V>
   /** The buffer on disk (default true) or on the heap (restored from its changelog on every start). */
   readonly persistent?: boolean
+  /**
+   * Bounds of the buffer (default unbounded): when more windows wait than this, or their keys and values take more
+   * bytes, the task fails with `STREAMLANE_SUPPRESS_BUFFER_FULL` (Kafka Streams' `BufferConfig.shutDownWhenFull()`;
+   * emitting early would break the promise of final results).
+   */
+  readonly maxRecords?: number
+  readonly maxBytes?: number
 }
 
 export const Suppressed = {

@@ -116,3 +116,41 @@ describe('suppress(Suppressed.untilWindowCloses())', () => {
     table.suppress(Suppressed.untilWindowCloses({ name: 'final', valueSerde: Serdes.double() }))
   })
 })
+
+describe('suppress buffer limits', () => {
+  const build = (limits: { maxRecords?: number; maxBytes?: number }) => {
+    const builder = new StreamsBuilder()
+    builder
+      .stream('events', { keySerde: str, valueSerde: str })
+      .groupByKey()
+      .windowedBy(TimeWindows.ofSizeAndGrace(10, 0))
+      .count(Materialized.as('counts'))
+      .suppress(Suppressed.untilWindowCloses(limits))
+      .toStream()
+      .to('final')
+    return builder.build()
+  }
+
+  test('maxRecords: windows waiting beyond the limit fail the task; closed windows leave the buffer first', async () => {
+    const d = new TopologyTestDriver(build({ maxRecords: 2 }), { applicationId: 'app' })
+    try {
+      const events = d.createInputTopic('events', str, str)
+      await events.pipeInput('a', 'x', 1)
+      await events.pipeInput('b', 'x', 2)
+      await events.pipeInput('a', 'x', 11) // closes [0,10): a and b leave, a@[10,20) waits
+      await events.pipeInput('b', 'x', 12)
+      await assert.rejects(
+        async () => events.pipeInput('c', 'x', 13),
+        (error: Error & { cause?: { code?: string; message?: string } }) =>
+          error.cause?.code === 'STREAMLANE_SUPPRESS_BUFFER_FULL' &&
+          /holds 3 records .* the limit is 2 records/.test(error.cause.message ?? '')
+      )
+    } finally {
+      await d.close()
+    }
+  })
+
+  test('limits must be positive integers', () => {
+    assert.throws(() => build({ maxBytes: 0 }), /maxBytes must be a positive integer/)
+  })
+})
