@@ -61,7 +61,9 @@ test('a global table is bootstrapped before processing and kept updated, whole i
   const customers = [customerOn(0), customerOn(1)]
   try {
     await Promise.all(apps.map((app) => app.start()))
-    await waitFor('each instance owns one task', () => apps.every((app) => app.activeTasks().length === 1))
+    await waitFor('each instance owns one task', () => apps.every((app) => app.activeTasks().length === 1), {
+      timeoutMs: 60_000
+    })
 
     // Every product from each instance: the instances read all 3 partitions of the products topic.
     const rows: [string, string][] = []
