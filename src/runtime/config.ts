@@ -46,6 +46,25 @@ export const streamsConfigSchema = z
     highAvailability: z.boolean().default(true),
     /** State of a task no longer held here is deleted this long after it left (a task that returns reuses it). */
     stateCleanupDelayMs: z.number().int().min(0).default(600_000),
+    /**
+     * Consume through a share group (KIP-932) named by applicationId instead of a consumer group: instances share
+     * partitions and acknowledge each record, so they scale past the partition count. Stateless, unordered,
+     * at-least-once only (docs/share-groups.md). Absent: a consumer group.
+     */
+    shareGroup: z
+      .object({
+        /** Records this instance processes at once. */
+        concurrency: z.number().int().positive().default(1),
+        /** A record that failed on its Nth delivery is dead-lettered (if a topic is set) and rejected, not retried. */
+        maxDeliveries: z.number().int().min(1).default(5),
+        deadLetterTopic: z.string().min(1).optional(),
+        /** Set on the group at start when given (needs ALTER_CONFIGS on the group): `earliest`, `latest`, `by_duration:...`. */
+        autoOffsetReset: z.string().min(1).optional(),
+        /** Acquisition lock set on the group at start when given (the broker bounds it, default 15 s..60 s). */
+        recordLockDurationMs: positiveMs.optional()
+      })
+      .strict()
+      .optional(),
     /** Records buffered per input partition before its fetching pauses (back-pressure). */
     maxBufferedRecordsPerPartition: z.number().int().positive().default(1_000),
     /** Asynchronous records in flight at most per instance, over all tasks (each task runs one record at a time). */

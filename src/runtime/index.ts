@@ -15,5 +15,11 @@ export {
   kafkaSecurityFromEnvironment,
   parseKafkaSecurity
 } from './kafka-security.ts'
+export {
+  checkShareGroupTopology,
+  ShareGroupApp,
+  type ShareGroupAppOptions,
+  type ShareGroupCounters
+} from './share-group-app.ts'
 export type { TaskRestoreProgress } from './state-restorer.ts'
 export { StreamlaneApp, type StreamlaneAppOptions } from './streamlane-app.ts'

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { StreamlaneApp } from '../../runtime/index.ts'
+import { ShareGroupApp, StreamlaneApp } from '../../runtime/index.ts'
 import { loadAppModule } from '../app-module.ts'
 
 /**
@@ -18,9 +18,10 @@ export function registerRun(program: Command): void {
         configFile: options.config,
         withConfig: true
       })
-      const app = new StreamlaneApp(topology, config!, {
-        errorHandlers: definition.errorHandlers
-      })
+      // `shareGroup` in the config: the app consumes through a share group (docs/share-groups.md).
+      const app = config!.shareGroup
+        ? new ShareGroupApp(topology, config!, { errorHandlers: definition.errorHandlers })
+        : new StreamlaneApp(topology, config!, { errorHandlers: definition.errorHandlers })
       let closing: Promise<void> | undefined
       let closeFailed = false
       // A close that fails is reported and makes the exit code 1, never an unhandled rejection.

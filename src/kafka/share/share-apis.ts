@@ -13,12 +13,14 @@ import {
  * The KIP-932 share-group protocol APIs, which the client library lists but does not implement, written with the
  * library's own Writer / Reader so they travel over its connections like every other request. Field layouts follow
  * Apache Kafka's message definitions (clients/src/main/resources/common/message/Share*.json) at the versions Kafka
- * 4.1+ brokers speak: ShareGroupHeartbeat v1, ShareFetch v1, ShareAcknowledge v1 (v0 was the early-access format
- * and is gone). All are flexible versions: compact strings and arrays, tagged fields after every struct.
+ * 4.1+ brokers speak: ShareGroupHeartbeat v1, ShareFetch v1 / v2, ShareAcknowledge v1 (v0 was the early-access
+ * format and is gone). ShareFetch v2 (Kafka 4.2+) adds the acquire mode: `record_limit` makes max_records a hard
+ * limit, so a consumer never acquires (and lets expire) more records than it has room to process. All are flexible
+ * versions: compact strings and arrays, tagged fields after every struct.
  */
 
 export const SHARE_GROUP_HEARTBEAT = { key: 76, version: 1 } as const
-export const SHARE_FETCH = { key: 78, version: 1 } as const
+export const SHARE_FETCH = { key: 78, version: 1, recordLimitVersion: 2 } as const
 export const SHARE_ACKNOWLEDGE = { key: 79, version: 1 } as const
 
 /** Acknowledge types of AcknowledgementBatch.AcknowledgeTypes. A gap is an offset with no record (compaction, markers). */
@@ -223,42 +225,53 @@ function readSharePartition(r: Reader): SharePartitionResponse {
   return partition
 }
 
-export const shareFetch = createAPI<[args: ShareFetchArgs], ShareFetchResponse>(
-  SHARE_FETCH.key,
-  SHARE_FETCH.version,
-  (a: ShareFetchArgs) => {
-    const w = Writer.create()
-      .appendString(a.groupId)
-      .appendString(a.memberId)
-      .appendInt32(a.shareSessionEpoch)
-      .appendInt32(a.maxWaitMs)
-      .appendInt32(a.minBytes)
-      .appendInt32(a.maxBytes)
-      .appendInt32(a.maxRecords)
-      .appendInt32(a.batchSize)
-    writeTopics(w, a.topics)
-    return w
-      .appendArray(a.forgottenTopics, (w, t) =>
-        w.appendUUID(t.topicId).appendArray(t.partitions, (w, p) => w.appendInt32(p), true, false)
-      )
-      .appendTaggedFields()
-  },
-  (_correlationId, apiKey, apiVersion, r) => {
-    r.readInt32() // throttle_time_ms
-    const response: ShareFetchResponse = {
-      errorCode: r.readInt16(),
-      errorMessage: r.readNullableString(),
-      acquisitionLockTimeoutMs: r.readInt32(),
-      responses: r.readArray((r) => ({ topicId: r.readUUID(), partitions: r.readArray(readSharePartition) }))
+/** ShareFetchRequest.ShareAcquireMode (v2+): 0 batch_optimized (whole batches, max_records is soft), 1 record_limit. */
+const ACQUIRE_RECORD_LIMIT = 1
+
+function shareFetchApi(version: 1 | 2) {
+  return createAPI<[args: ShareFetchArgs], ShareFetchResponse>(
+    SHARE_FETCH.key,
+    version,
+    (a: ShareFetchArgs) => {
+      const w = Writer.create()
+        .appendString(a.groupId)
+        .appendString(a.memberId)
+        .appendInt32(a.shareSessionEpoch)
+        .appendInt32(a.maxWaitMs)
+        .appendInt32(a.minBytes)
+        .appendInt32(a.maxBytes)
+        .appendInt32(a.maxRecords)
+        .appendInt32(a.batchSize)
+      // v2: share_acquire_mode, is_renew_ack (false: this request does not renew acquisition locks).
+      if (version >= 2) w.appendInt8(ACQUIRE_RECORD_LIMIT).appendBoolean(false)
+      writeTopics(w, a.topics)
+      return w
+        .appendArray(a.forgottenTopics, (w, t) =>
+          w.appendUUID(t.topicId).appendArray(t.partitions, (w, p) => w.appendInt32(p), true, false)
+        )
+        .appendTaggedFields()
+    },
+    (_correlationId, apiKey, apiVersion, r) => {
+      r.readInt32() // throttle_time_ms
+      const response: ShareFetchResponse = {
+        errorCode: r.readInt16(),
+        errorMessage: r.readNullableString(),
+        acquisitionLockTimeoutMs: r.readInt32(),
+        responses: r.readArray((r) => ({ topicId: r.readUUID(), partitions: r.readArray(readSharePartition) }))
+      }
+      skipNodeEndpoints(r)
+      r.readTaggedFields()
+      if (response.errorCode !== 0) {
+        throw topLevelError(apiKey, apiVersion, response.errorCode, response.errorMessage, response)
+      }
+      return response
     }
-    skipNodeEndpoints(r)
-    r.readTaggedFields()
-    if (response.errorCode !== 0) {
-      throw topLevelError(apiKey, apiVersion, response.errorCode, response.errorMessage, response)
-    }
-    return response
-  }
-)
+  )
+}
+
+/** ShareFetch v1 (Kafka 4.1) and v2 (4.2+, max_records is a hard limit). */
+export const shareFetchV1 = shareFetchApi(1)
+export const shareFetchV2 = shareFetchApi(2)
 
 // --- ShareAcknowledge v1: group_id member_id share_session_epoch [topics: topic_id [partitions]] -------------------
 

@@ -1,12 +1,11 @@
 import { Base, type ClusterMetadata } from '@platformatic/kafka'
 import { ConfigError } from '../../errors.ts'
-import { type KafkaConnectionOptions, libraryOptions, resolveConnectionOptions } from '../connection.ts'
+import { libraryOptions, resolveConnectionOptions } from '../connection.ts'
 import { pause } from '../deadline.ts'
 import { KafkaClosedError, KafkaRequestError, translateKafkaError } from '../errors.ts'
 import { decodeRecordBatches } from '../fetch-decoder.ts'
 import { anyKafkaErrorName } from '../group/kafka-error.ts'
 import { getConnection, loadTopicMetadata } from '../library.ts'
-import type { ConsumedRecord } from '../types.ts'
 import {
   type AcknowledgeType,
   acknowledgeTypeCode,
@@ -19,9 +18,26 @@ import {
   type ShareFetchResponse,
   type ShareTopicRequest,
   shareAcknowledge,
-  shareFetch
+  shareFetchV1,
+  shareFetchV2
 } from './share-apis.ts'
 import { ShareMembership } from './share-membership.ts'
+import type {
+  AcknowledgementFailure,
+  AcknowledgementMode,
+  KafkaShareConsumer,
+  ShareConsumerOptions,
+  ShareRecord
+} from './share-types.ts'
+
+export type {
+  AcknowledgementFailure,
+  AcknowledgementMode,
+  KafkaShareConsumer,
+  ShareConsumerOptions,
+  ShareRecord
+} from './share-types.ts'
+
 import { ShareSession, sessionPartitionKey } from './share-session.ts'
 
 /**
@@ -36,50 +52,6 @@ import { ShareSession, sessionPartitionKey } from './share-session.ts'
  * - `explicit` mode: the caller acknowledges each record; close() releases those it did not, so they are
  *   redelivered at once instead of after the lock timeout.
  */
-
-export type AcknowledgementMode = 'implicit' | 'explicit'
-
-export interface ShareConsumerOptions extends KafkaConnectionOptions {
-  groupId: string
-  topics: string[]
-  acknowledgementMode?: AcknowledgementMode
-  /** How long the broker holds a ShareFetch while it has nothing to hand out. Default 500. */
-  maxWaitMs?: number
-  /** Records acquired per ShareFetch (the broker's soft limit). Default 500. */
-  maxRecords?: number
-  rackId?: string
-  /** Called when the broker refuses an acknowledgement (the lock had expired, the record is no longer acquired). */
-  onAcknowledgementError?: (failure: AcknowledgementFailure) => void
-}
-
-/** A record acquired for this member. `deliveryCount` is 1 on first delivery and grows on every redelivery. */
-export interface ShareRecord extends ConsumedRecord {
-  deliveryCount: number
-}
-
-export interface AcknowledgementFailure {
-  topic: string
-  partition: number
-  /** Kafka error name, e.g. INVALID_RECORD_STATE when the acquisition lock had expired. */
-  error: string
-}
-
-export interface KafkaShareConsumer {
-  readonly groupId: string
-  readonly memberId: string
-  /** The broker's acquisition lock timeout, known after the first fetch (0 before). */
-  readonly acquisitionLockTimeoutMs: number
-  /** Partitions the coordinator currently assigns to this member. */
-  assignment(): { topic: string; partition: number }[]
-  /** Acquired records, waiting up to `timeoutMs` when none are available. */
-  poll(timeoutMs?: number): Promise<ShareRecord[]>
-  /** Records how `record` is acknowledged; sent with the next poll() or commit(). */
-  acknowledge(record: ShareRecord, type?: AcknowledgeType): void
-  /** Sends the pending acknowledgements now (ShareAcknowledge); resolves with the ones the broker refused. */
-  commit(): Promise<AcknowledgementFailure[]>
-  /** Acknowledges what is pending (see the modes), closes the share sessions and leaves the group. */
-  close(): Promise<void>
-}
 
 /** Partition errors that mean metadata moved: refresh leaders and topic ids, then fetch again. */
 const STALE_METADATA = new Set([3, 6, 74, 100]) // UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_TOPIC_ID
@@ -113,6 +85,7 @@ class ShareConsumer implements KafkaShareConsumer {
   #fatal: Error | undefined
   #closed = false
   #lockTimeoutMs = 0
+  #fetchApi: Promise<typeof shareFetchV2> | undefined
 
   constructor(options: ShareConsumerOptions) {
     if (!options.groupId) throw new ConfigError('groupId', 'must name the share group')
@@ -156,7 +129,7 @@ class ShareConsumer implements KafkaShareConsumer {
     return out
   }
 
-  async poll(timeoutMs = 1_000): Promise<ShareRecord[]> {
+  async poll(timeoutMs = 1_000, maxRecords = this.#options.maxRecords ?? 500): Promise<ShareRecord[]> {
     this.#check('poll')
     this.#joined ??= this.#membership.join()
     await this.#joined
@@ -175,7 +148,7 @@ class ShareConsumer implements KafkaShareConsumer {
       }
       const maxWaitMs = Math.max(0, Math.min(this.#options.maxWaitMs ?? 500, deadline - Date.now()))
       const batches = await Promise.all(
-        [...byLeader].map(([leader, partitions]) => this.#fetch(leader, partitions, maxWaitMs))
+        [...byLeader].map(([leader, partitions]) => this.#fetch(leader, partitions, maxWaitMs, maxRecords))
       )
       const records = batches.flat()
       if (records.length > 0 || Date.now() >= deadline) return records
@@ -291,7 +264,7 @@ class ShareConsumer implements KafkaShareConsumer {
     return session
   }
 
-  #fetch(leader: number, partitions: Set<string>, maxWaitMs: number): Promise<ShareRecord[]> {
+  #fetch(leader: number, partitions: Set<string>, maxWaitMs: number, maxRecords: number): Promise<ShareRecord[]> {
     const session = this.#session(leader)
     return session.run(async () => {
       const opening = !session.open
@@ -321,16 +294,17 @@ class ShareConsumer implements KafkaShareConsumer {
         const broker = this.#metadata?.brokers.get(leader)
         if (!broker)
           throw new KafkaRequestError('ShareFetch', `broker ${leader} is not in the metadata`, { retriable: true })
+        const api = await this.#shareFetchApi()
         const connection = await getConnection(this.#base, broker)
-        response = await shareFetch.async(connection, {
+        response = await api.async(connection, {
           groupId: this.groupId,
           memberId: this.memberId,
           shareSessionEpoch: session.epoch,
           maxWaitMs,
           minBytes: 1,
           maxBytes: 52_428_800,
-          maxRecords: this.#options.maxRecords ?? 500,
-          batchSize: this.#options.maxRecords ?? 500,
+          maxRecords,
+          batchSize: maxRecords,
           topics: [...topics.values()],
           forgottenTopics: [...forgotten].map(([topicId, parts]) => ({ topicId, partitions: parts }))
         })
@@ -345,6 +319,18 @@ class ShareConsumer implements KafkaShareConsumer {
       if (response.acquisitionLockTimeoutMs > 0) this.#lockTimeoutMs = response.acquisitionLockTimeoutMs
       return this.#records(response)
     })
+  }
+
+  /** ShareFetch v2 where the broker has it (max_records is then a hard limit), else v1. */
+  #shareFetchApi(): Promise<typeof shareFetchV2> {
+    this.#fetchApi ??= this.#base.listApis().then(
+      (apis) => ((apis.find((a) => a.apiKey === shareFetchV2.key)?.maxVersion ?? 1) >= 2 ? shareFetchV2 : shareFetchV1),
+      (error: unknown) => {
+        this.#fetchApi = undefined
+        throw error
+      }
+    )
+    return this.#fetchApi
   }
 
   /** A failed request: lost sessions and moved leaders heal on the next poll; anything else fails the poll. */
