@@ -56,6 +56,7 @@ export {
   type ShareConsumerOptions,
   type ShareRecord
 } from './share/share-consumer.ts'
+export { describeShareGroupBacklog, type SharePartitionBacklog } from './share/share-offsets.ts'
 export type {
   ConsumedRecord,
   IsolationLevel,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { findErrorBy } from '@platformatic/kafka'
 import type { ResolvedConnectionOptions } from '../connection.ts'
 import { pause } from '../deadline.ts'
 import { GroupCoordinator } from '../group/coordinator.ts'
@@ -84,7 +85,10 @@ export class ShareMembership {
     const signal = this.#stop.signal
     let failures = 0
     while (!signal.aborted) {
-      await pause(failures > 0 ? Math.min(this.#intervalMs, 1_000) : this.#intervalMs, signal).catch(() => {})
+      // Until the first assignment arrives (the coordinator computes it after the join), ask again soon rather than
+      // after a whole interval (5 s by default): a new instance starts working within a fraction of a second.
+      const waiting = failures > 0 || this.#assignment.size === 0
+      await pause(waiting ? Math.min(this.#intervalMs, 250) : this.#intervalMs, signal).catch(() => {})
       if (signal.aborted) return
       try {
         await this.#heartbeat()
@@ -139,7 +143,7 @@ export class ShareMembership {
     if (name === 'UNSUPPORTED_VERSION' || name === 'GROUP_ID_NOT_FOUND') {
       return new GroupProtocolUnsupportedError(
         groupId,
-        `the broker refused share group ${groupId} (${describeKafkaError(error)}): share groups need Apache Kafka 4.1+ with the share.version feature enabled (kafka-features.sh upgrade --feature share.version=1)`
+        `the broker refused share group ${groupId} (${describeKafkaError(error)}${serverMessage(error)}): either the id is taken by a consumer group (use another applicationId / groupId) or the broker lacks share groups (Apache Kafka 4.1+ with the share.version feature enabled: kafka-features.sh upgrade --feature share.version=1)`
       )
     }
     return new GroupJoinError(groupId, `share group ${groupId} refused member: ${describeKafkaError(error)}`, {
@@ -169,4 +173,11 @@ export class ShareMembership {
     this.#epoch = -1
     await this.#coordinator.close()
   }
+}
+
+/** The broker's own error text, when it sent one (the library keeps it on the protocol error). */
+function serverMessage(error: unknown): string {
+  const found = error instanceof Error ? findErrorBy(error, 'code', 'PLT_KFK_PROTOCOL') : null
+  const text = (found as { serverErrorMessage?: unknown } | null)?.serverErrorMessage
+  return typeof text === 'string' && text ? `: ${text}` : ''
 }

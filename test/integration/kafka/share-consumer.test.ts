@@ -169,3 +169,15 @@ test('the records of a member killed mid-record are redelivered to another membe
     assert.equal(r.deliveryCount, wasHeld ? 2 : 1, `delivery count of offset ${r.offset}`)
   }
 })
+
+test('a group id taken by a consumer group is refused with an error naming the group', async () => {
+  const { topic } = await setup(1)
+  const groupId = uniqueName('classic-group')
+  await admin.alterGroupOffsets(groupId, [{ topic, partition: 0, offset: 0n }])
+  const c = consumer({ groupId, topics: [topic] })
+  await assert.rejects(c.poll(1_000), (error: Error & { code?: string }) => {
+    assert.match(error.message, new RegExp(`share group ${groupId}.*taken by a consumer group`))
+    assert.equal(error.code, 'STREAMLANE_GROUP_PROTOCOL_UNSUPPORTED')
+    return true
+  })
+})
