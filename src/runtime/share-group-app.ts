@@ -51,6 +51,7 @@ export function checkShareGroupTopology(plan: TopologyPlan, config: StreamsConfi
     problems.push('processingGuarantee exactly_once_v2 (share groups have no transactional offsets)')
   }
   if (plan.storeBuilders.size > 0) problems.push(`state stores (${[...plan.storeBuilders.keys()].join(', ')})`)
+  if (plan.globalStores.size > 0) problems.push(`global tables (${[...plan.globalStores.keys()].join(', ')})`)
   if (plan.subtopologies.length !== 1) problems.push(`${plan.subtopologies.length} sub-topologies (repartitioning)`)
   const sub = plan.subtopologies[0]
   if (sub && sub.sourcePatterns.length > 0) problems.push('a pattern source (name the topics)')

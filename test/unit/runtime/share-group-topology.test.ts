@@ -40,6 +40,20 @@ test('stateful, repartitioning and pattern topologies are refused, naming why', 
   assert.throws(() => new ShareGroupApp(pattern.build(), config()), /a pattern source/)
 })
 
+test('a topology joining a global table is refused', () => {
+  const builder = new StreamsBuilder()
+  const users = builder.globalTable('users', strings)
+  builder
+    .stream('in', strings)
+    .join(
+      users,
+      (key) => key,
+      (value, user) => `${value}:${user}`
+    )
+    .to('out', strings)
+  assert.throws(() => new ShareGroupApp(builder.build(), config()), /global tables/)
+})
+
 test('exactly-once is refused with a share group', () => {
   const builder = new StreamsBuilder()
   builder.stream('in', strings).to('out')
