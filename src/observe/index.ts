@@ -16,4 +16,5 @@ export {
   type StoreStats,
   topologyHash
 } from './metrics.ts'
+export { QUERY_METRIC_NAME, type QueryRequestLabels, queryRequestMetrics } from './query-metrics.ts'
 export { type InfoLogger, type RestoreProgressReport, restoreProgressLogger } from './restore-progress-log.ts'

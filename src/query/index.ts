@@ -12,5 +12,11 @@ export {
 } from './key-metadata.ts'
 export { type LocalStoreOptions, localKeyValueStore, localSessionStore, localWindowStore } from './local-stores.ts'
 export { KEY_FORMATS, type KeyFormat } from './query-json.ts'
-export { FORWARDED_HEADER, type QueryRoutesOptions, registerQueryRoutes } from './query-routes.ts'
+export { DEFAULT_MAX_CONCURRENT, DEFAULT_PAGE, MAX_PAGE } from './query-limits.ts'
+export {
+  FORWARDED_HEADER,
+  type QueryAnswerEvent,
+  type QueryRoutesOptions,
+  registerQueryRoutes
+} from './query-routes.ts'
 export type { GroupHostMap, HostPartitions, QuerySource, StorePartitioning } from './query-source.ts'

@@ -9,7 +9,8 @@
  *
  * Any instance answers: a key held by another instance is forwarded to it (one hop, marked by a header so a moved key
  * cannot bounce), with the caller's Authorization header. Errors are `{ error: { code, message } }` with 404 for an
- * unknown store or key, 400 for a bad request, 503 while the group moves (retry), 502 when the owner does not answer.
+ * unknown store or key, 400 for a bad request, 503 while the group moves (retry), 502 when the owner does not answer,
+ * 429 when the instance is answering `maxConcurrent` queries already (query-limits.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { KeyValue } from '../state/index.ts'
@@ -17,19 +18,30 @@ import { QueryError } from './errors.ts'
 import { currentHostMap, metadataForAllStreamsClients, queryMetadataForKey } from './key-metadata.ts'
 import { localKeyValueStore, localSessionStore, localWindowStore } from './local-stores.ts'
 import { integerParam, type ParsedKey, parseKey, parseKeyFormat, toJson } from './query-json.ts'
+import { ConcurrencyGate, DEFAULT_MAX_CONCURRENT, MAX_PAGE, pageLimit, smallest } from './query-limits.ts'
 import type { QuerySource } from './query-source.ts'
 
 /** Marks a forwarded query: the instance that gets it answers from its own stores or says the key moved. */
 export const FORWARDED_HEADER = 'x-streamlane-forwarded'
-export const DEFAULT_PAGE = 100
-export const MAX_PAGE = 1000
+
+/** One answered query, for the app's metrics: which route, asked by a client or forwarded by a peer, and how. */
+export interface QueryAnswerEvent {
+  route: 'key' | 'range' | 'windows' | 'sessions' | 'metadata'
+  via: 'client' | 'peer'
+  /** local: read here; forwarded: answered by the owner; busy: refused with 429; error: any other error answer. */
+  outcome: 'local' | 'forwarded' | 'busy' | 'error'
+}
 
 export interface QueryRoutesOptions {
   source: QuerySource
   stores: readonly string[]
   /** How peers are reached: `https` when this server has TLS (peers then share its configuration). */
   scheme: 'http' | 'https'
+  /** Default 5 s: shorter than the client's own timeout, so a caller gets the clear 502 rather than timing out. */
   forwardTimeoutMs?: number
+  /** Queries in progress at once (forwarded ones included); more get a retriable 429. Default 16. */
+  maxConcurrent?: number
+  onAnswer?: (event: QueryAnswerEvent) => void
 }
 
 type Params = { store: string; key?: string }
@@ -41,8 +53,11 @@ function send(reply: FastifyReply, status: number, body: unknown): FastifyReply 
 }
 
 function fail(reply: FastifyReply, error: unknown): FastifyReply {
-  if (error instanceof QueryError)
-    return send(reply, error.status, { error: { code: error.code, message: error.message } })
+  if (error instanceof QueryError) {
+    if (error.retriable) reply.header('retry-after', '1')
+    const body = { code: error.code, message: error.message, ...(error.retriable ? { retriable: true } : {}) }
+    return send(reply, error.status, { error: body })
+  }
   const message = error instanceof Error ? error.message : String(error)
   return send(reply, 500, { error: { code: 'STREAMLANE_ILLEGAL_STATE', message } })
 }
@@ -65,7 +80,28 @@ function compareKeys(a: unknown, b: unknown): number {
 
 export function registerQueryRoutes(server: FastifyInstance, options: QueryRoutesOptions): void {
   const { source } = options
-  const timeoutMs = options.forwardTimeoutMs ?? 10_000
+  const timeoutMs = options.forwardTimeoutMs ?? 5_000
+  const gate = new ConcurrencyGate(options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT)
+  type Outcome = 'local' | 'forwarded'
+
+  /** A route's handler in a concurrency slot, its error answered as JSON, its outcome reported. */
+  function serve(
+    route: QueryAnswerEvent['route'],
+    handle: (request: QueryRequest, reply: FastifyReply) => Promise<Outcome>
+  ) {
+    return async (request: QueryRequest, reply: FastifyReply) => {
+      const via = isForwarded(request) ? 'peer' : 'client'
+      try {
+        const outcome = await gate.run(() => handle(request, reply))
+        options.onAnswer?.({ route, via, outcome })
+      } catch (error) {
+        const busy = error instanceof QueryError && error.code === 'STREAMLANE_QUERY_BUSY'
+        options.onAnswer?.({ route, via, outcome: busy ? 'busy' : 'error' })
+        fail(reply, error)
+      }
+      return reply
+    }
+  }
 
   async function askPeer(
     host: string,
@@ -91,10 +127,14 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
 
   /**
    * Answers a single-key query: here when this instance holds the key's partition, else forwarded to the one that
-   * does (a forwarded query that finds the key gone is a retriable 503, never a second hop).
+   * does (a forwarded query that finds the key gone is a retriable 503, never a second hop). `answer` reads the
+   * local stores; undefined means the key has no value.
    */
-  async function byKey(request: QueryRequest, reply: FastifyReply, answer: (key: ParsedKey) => unknown) {
-    try {
+  function byKey(
+    route: QueryAnswerEvent['route'],
+    answer: (key: ParsedKey, request: QueryRequest) => Promise<Record<string, unknown> | undefined>
+  ) {
+    return serve(route, async (request, reply) => {
       const parsed = keyOf(request)
       const metadata = queryMetadataForKey(source, request.params.store, parsed.key, parsed.serde)
       if (metadata.activeHost !== source.localHost) {
@@ -105,60 +145,81 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
           )
         }
         const { status, body } = await askPeer(metadata.activeHost, request, request.url)
-        return reply.code(status).type('application/json; charset=utf-8').send(body)
+        reply.code(status).type('application/json; charset=utf-8').send(body)
+        return 'forwarded'
       }
-      const result = answer(parsed)
+      const result = await answer(parsed, request)
       if (result === undefined) {
-        return send(reply, 404, {
+        send(reply, 404, {
           error: {
             code: 'STREAMLANE_QUERY_KEY_NOT_FOUND',
             message: `store ${request.params.store} has no value for key ${request.params.key}`
           }
         })
+      } else {
+        send(reply, 200, {
+          store: request.params.store,
+          partition: metadata.partition,
+          host: source.localHost,
+          ...result
+        })
       }
-      return send(reply, 200, {
-        store: request.params.store,
-        partition: metadata.partition,
-        host: source.localHost,
-        ...result
-      })
-    } catch (error) {
-      return fail(reply, error)
-    }
+      return 'local'
+    })
   }
 
-  server.get<{ Params: Params; Querystring: Query }>('/stores/:store/keys/:key', (request, reply) =>
-    byKey(request, reply, ({ key, serde }) => {
+  server.get<{ Params: Params; Querystring: Query }>(
+    '/stores/:store/keys/:key',
+    byKey('key', async ({ key, serde }, request) => {
       const value = localKeyValueStore(source, request.params.store, { keySerde: serde }).get(key)
       return value === null ? undefined : { key, value }
     })
   )
 
-  server.get<{ Params: Params; Querystring: Query }>('/stores/:store/windows/:key', (request, reply) =>
-    byKey(request, reply, ({ key, serde }) => {
+  server.get<{ Params: Params; Querystring: Query }>(
+    '/stores/:store/windows/:key',
+    byKey('windows', async ({ key, serde }, request) => {
       const from = integerParam('from', request.query.from, 0)
       const to = integerParam('to', request.query.to, Number.MAX_SAFE_INTEGER)
+      const limit = pageLimit(request.query.limit, MAX_PAGE)
+      const backward = request.query.backward === 'true'
       const view = localWindowStore(source, request.params.store, { keySerde: serde })
-      const iterator = request.query.backward === 'true' ? view.backwardFetch(key, from, to) : view.fetch(key, from, to)
-      const windows = [...iterator].map(({ key: start, value }) => ({ start, value }))
-      return { key, windows }
+      // One partition holds the key: its windows come in start order (newest first backward), so the first `limit`
+      // are the page and the one after tells where the next page starts.
+      const page: { start: number; value: unknown }[] = []
+      let next: number | null = null
+      const iterator = backward ? view.backwardFetch(key, from, to) : view.fetch(key, from, to)
+      for (const { key: start, value } of iterator) {
+        if (page.length === limit) {
+          next = start
+          break
+        }
+        page.push({ start, value })
+      }
+      return { key, windows: page, next }
     })
   )
 
-  server.get<{ Params: Params; Querystring: Query }>('/stores/:store/sessions/:key', (request, reply) =>
-    byKey(request, reply, ({ key, serde }) => {
+  server.get<{ Params: Params; Querystring: Query }>(
+    '/stores/:store/sessions/:key',
+    byKey('sessions', async ({ key, serde }, request) => {
+      const limit = pageLimit(request.query.limit, MAX_PAGE)
       const view = localSessionStore(source, request.params.store, { keySerde: serde })
-      const sessions = [...view.fetch(key)].map(({ key: session, value }) => ({
-        start: session.window.start,
-        end: session.window.end,
-        value
-      }))
-      return { key, sessions }
+      const sessions: { start: number; end: number; value: unknown }[] = []
+      let truncated = false
+      for (const { key: session, value } of view.fetch(key)) {
+        if (sessions.length === limit) {
+          truncated = true
+          break
+        }
+        sessions.push({ start: session.window.start, end: session.window.end, value })
+      }
+      return { key, sessions, truncated }
     })
   )
 
-  /** This instance's entries of the range, sorted, after the cursor: `limit` and one more, to tell if a page follows. */
-  function localRange(request: QueryRequest, limit: number): KeyValue<unknown, unknown>[] {
+  /** This instance's entries of the range after the cursor, sorted: `limit` of them and whether more follow. */
+  function localRange(request: QueryRequest, limit: number) {
     const format = parseKeyFormat(request.query.keyFormat)
     const bound = (name: string) => {
       const text = request.query[name]
@@ -166,50 +227,59 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
     }
     const after = bound('after')
     const view = localKeyValueStore<unknown, unknown>(source, request.params.store)
-    const entries = [...view.range(bound('from'), bound('to'))]
-      .filter(({ key }) => after === null || compareKeys(key, after) > 0)
-      .sort((a, b) => compareKeys(a.key, b.key))
-    return entries.slice(0, limit + 1)
+    return smallest(
+      view.range(bound('from'), bound('to')),
+      limit,
+      (a, b) => compareKeys(a.key, b.key),
+      ({ key }) => after === null || compareKeys(key, after) > 0
+    )
   }
 
-  server.get<{ Params: Params; Querystring: Query }>('/stores/:store/keys', async (request, reply) => {
-    try {
-      const limit = Math.min(integerParam('limit', request.query.limit, DEFAULT_PAGE), MAX_PAGE)
-      if (limit < 1) throw new QueryError('STREAMLANE_QUERY_REQUEST_INVALID', `limit=${limit} must be at least 1`)
-      if (isForwarded(request)) return send(reply, 200, { entries: localRange(request, limit) })
-      const map = currentHostMap(source)
-      const hosts = [...map.active.keys()]
+  /** A peer's page of the range; its error answer becomes this answer's (retriable when the peer's was). */
+  async function peerRange(host: string, request: QueryRequest): Promise<KeyValue<unknown, unknown>[]> {
+    const { status, body } = await askPeer(host, request, request.url)
+    const parsed = (body.startsWith('{') ? JSON.parse(body) : {}) as {
+      entries?: KeyValue<unknown, unknown>[]
+      error?: { code: string; message: string }
+    }
+    if (status === 200 && parsed.entries) return parsed.entries
+    const code =
+      status === 503
+        ? 'STREAMLANE_QUERY_UNAVAILABLE'
+        : status === 429
+          ? 'STREAMLANE_QUERY_BUSY'
+          : 'STREAMLANE_QUERY_FORWARD_FAILED'
+    throw new QueryError(code, `instance ${host} answered ${status}: ${parsed.error?.message ?? body}`)
+  }
+
+  server.get<{ Params: Params; Querystring: Query }>(
+    '/stores/:store/keys',
+    serve('range', async (request, reply) => {
+      const limit = pageLimit(request.query.limit)
+      if (isForwarded(request)) {
+        // One more than the page, so the asking instance can tell whether a next page exists.
+        send(reply, 200, { entries: (await localRange(request, limit + 1)).items })
+        return 'local'
+      }
+      const hosts = [...currentHostMap(source).active.keys()]
       const pages = await Promise.all(
-        hosts.map(async (host) => {
-          if (host === source.localHost) return localRange(request, limit)
-          const { status, body } = await askPeer(host, request, request.url)
-          const parsed = JSON.parse(body) as {
-            entries?: KeyValue<unknown, unknown>[]
-            error?: { code: string; message: string }
-          }
-          if (status !== 200 || !parsed.entries) {
-            throw new QueryError(
-              status === 503 ? 'STREAMLANE_QUERY_UNAVAILABLE' : 'STREAMLANE_QUERY_FORWARD_FAILED',
-              `instance ${host} answered ${status}: ${parsed.error?.message ?? body}`
-            )
-          }
-          return parsed.entries
-        })
+        hosts.map(async (host) =>
+          host === source.localHost ? (await localRange(request, limit + 1)).items : peerRange(host, request)
+        )
       )
       const merged = pages.flat().sort((a, b) => compareKeys(a.key, b.key))
       const entries = merged.slice(0, limit)
       const next = merged.length > limit ? entries[entries.length - 1]!.key : null
-      return send(reply, 200, { store: request.params.store, entries, next })
-    } catch (error) {
-      return fail(reply, error)
-    }
-  })
+      send(reply, 200, { store: request.params.store, entries, next })
+      return hosts.length > 1 ? 'forwarded' : 'local'
+    })
+  )
 
-  server.get('/query/metadata', async (_request, reply) => {
-    try {
-      return send(reply, 200, { instances: metadataForAllStreamsClients(source, options.stores) })
-    } catch (error) {
-      return fail(reply, error)
-    }
-  })
+  server.get(
+    '/query/metadata',
+    serve('metadata', async (_request, reply) => {
+      send(reply, 200, { instances: metadataForAllStreamsClients(source, options.stores) })
+      return 'local'
+    })
+  )
 }

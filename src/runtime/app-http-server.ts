@@ -4,7 +4,7 @@
  * is set; without either there is none.
  */
 import { ConfigError } from '../errors.ts'
-import { type HttpServer, httpSecurity, type Logger, startHttpServer } from '../observe/index.ts'
+import { type HttpServer, httpSecurity, type Logger, queryRequestMetrics, startHttpServer } from '../observe/index.ts'
 import { type QuerySource, registerQueryRoutes } from '../query/index.ts'
 import type { AppLifecycle } from './app-state.ts'
 import type { StreamsConfig } from './config.ts'
@@ -34,7 +34,13 @@ export async function startAppHttpServer(options: AppHttpServerOptions): Promise
       registerStatusRoute(routes, options.status)
       // The query endpoint is on only when the instance publishes where peers reach it.
       if (config.applicationServer)
-        registerQueryRoutes(routes, { source: options.query, stores: options.stores, scheme })
+        registerQueryRoutes(routes, {
+          source: options.query,
+          stores: options.stores,
+          scheme,
+          maxConcurrent: config.queryMaxConcurrent,
+          onAnswer: queryRequestMetrics(options.registry)
+        })
     },
     port,
     host: config.metricsHost

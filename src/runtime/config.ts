@@ -101,7 +101,9 @@ export const streamsConfigSchema = z
     metricsTlsCertFile: z.string().min(1).optional(),
     metricsTlsKeyFile: z.string().min(1).optional(),
     /** Lag series per input partition for at most this many partitions, the most lagging first; 0: totals only. */
-    metricsPartitionSeries: z.number().int().min(0).max(10_000).default(0)
+    metricsPartitionSeries: z.number().int().min(0).max(10_000).default(0),
+    /** Interactive queries in progress at once on this instance; more are answered 429 (retriable). */
+    queryMaxConcurrent: z.number().int().min(1).default(16)
   })
   .strict()
 
@@ -170,7 +172,8 @@ const environmentOptions: Record<string, { field: keyof StreamsConfigInput; pars
   STREAMLANE_METRICS_TLS_KEY_FILE: { field: 'metricsTlsKeyFile', parse: String },
   STREAMLANE_METRICS_PARTITION_SERIES: { field: 'metricsPartitionSeries', parse: Number },
   STREAMLANE_SCALER_REPORT_TOKEN: { field: 'scalerReportToken', parse: String },
-  STREAMLANE_SCALER_REPORT_TOKEN_FILE: { field: 'scalerReportTokenFile', parse: String }
+  STREAMLANE_SCALER_REPORT_TOKEN_FILE: { field: 'scalerReportTokenFile', parse: String },
+  STREAMLANE_QUERY_MAX_CONCURRENT: { field: 'queryMaxConcurrent', parse: Number }
 }
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Partial<StreamsConfigInput> {

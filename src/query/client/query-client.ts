@@ -1,7 +1,8 @@
 /**
  * A typed client of the query endpoint (docs/interactive-queries.md) for Node services: `streamlane/query`. It talks
  * to any instance (or a Service in front of them all), retries the endpoint's retriable answers (503 while the group
- * moves) a few times with a growing pause, and reads 64-bit integers back as bigint when they do not fit a number.
+ * moves, 502 while a dead owner's tasks have not moved yet, 429 when the endpoint is busy) a bounded number of times
+ * with a growing pause, and reads 64-bit integers back as bigint when they do not fit a number.
  * Nothing here loads the app runtime or its stores.
  */
 import { setTimeout as delay } from 'node:timers/promises'
@@ -17,22 +18,26 @@ export interface QueryClientOptions {
   token?: string
   /** Per request; default 10 s. */
   timeoutMs?: number
-  /** Retries of a 503 answer (the group is moving); default 5, pauses of 100, 200, 400 ... ms. */
+  /**
+   * Retries of a retriable answer (the group is moving, the owner died, the endpoint is busy); default 5, pauses of
+   * 100, 200, 400 ... ms (about 3 s in all). The last answer's error is thrown after them.
+   */
   retries?: number
+  /** Called before each retry, with the retriable answer (e.g. to count them). */
+  onRetry?: (error: QueryAnswerError, attempt: number) => void
 }
 
 /** An error answer of the endpoint: its HTTP status and the `code` it named. */
 export class QueryAnswerError extends StreamlaneError {
   readonly status: number
+  /** Asking again shortly may be answered: the endpoint said so, or the status is 503 or 429. */
+  readonly retriable: boolean
 
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: string, message: string, retriable = status === 503 || status === 429) {
     const known = (ERROR_CODES as readonly string[]).includes(code)
     super(known ? (code as StreamlaneErrorCode) : 'STREAMLANE_QUERY_FORWARD_FAILED', `HTTP ${status}: ${message}`)
     this.status = status
-  }
-
-  get retriable(): boolean {
-    return this.status === 503
+    this.retriable = retriable
   }
 }
 
@@ -60,7 +65,8 @@ const keyText = (key: unknown) =>
   typeof key === 'string' ? key : typeof key === 'bigint' ? key.toString() : JSON.stringify(key)
 
 export class QueryClient {
-  readonly #options: Required<Omit<QueryClientOptions, 'token'>> & { token?: string }
+  readonly #options: Required<Omit<QueryClientOptions, 'token' | 'onRetry'>> &
+    Pick<QueryClientOptions, 'token' | 'onRetry'>
 
   constructor(options: QueryClientOptions) {
     this.#options = { timeoutMs: 10_000, retries: 5, ...options, url: options.url.replace(/\/+$/, '') }
@@ -77,11 +83,19 @@ export class QueryClient {
         headers,
         signal: AbortSignal.timeout(this.#options.timeoutMs)
       })
-      const body = parseJson(await response.text()) as Record<string, unknown>
+      const text = await response.text()
+      // A proxy in front of the endpoint may answer an error page rather than JSON.
+      const body = (response.ok || text.startsWith('{') ? parseJson(text) : {}) as Record<string, unknown>
       if (response.ok) return body
-      const error = body.error as { code?: string; message?: string } | undefined
-      const failure = new QueryAnswerError(response.status, error?.code ?? '', error?.message ?? response.statusText)
+      const error = body.error as { code?: string; message?: string; retriable?: boolean } | undefined
+      const failure = new QueryAnswerError(
+        response.status,
+        error?.code ?? '',
+        error?.message ?? response.statusText,
+        error?.retriable === true || undefined
+      )
       if (!failure.retriable || attempt >= this.#options.retries) throw failure
+      this.#options.onRetry?.(failure, attempt + 1)
       await delay(100 * 2 ** attempt)
     }
   }
@@ -116,19 +130,32 @@ export class QueryClient {
     }
   }
 
-  /** The key's windows starting in [from, to] (ms), oldest first (newest first with `backward`). */
+  /**
+   * The key's windows starting in [from, to] (ms), oldest first (newest first with `backward`), fetched `pageSize`
+   * windows a request (default and at most 1000).
+   */
   async windows<V>(
     store: string,
     key: unknown,
-    options: KeyOptions & { from?: number; to?: number; backward?: boolean } = {}
+    options: KeyOptions & { from?: number; to?: number; backward?: boolean; pageSize?: number } = {}
   ): Promise<{ start: number; value: V }[]> {
-    const body = await this.#get(`/stores/${encodeURIComponent(store)}/windows/${encodeURIComponent(keyText(key))}`, {
-      keyFormat: options.keyFormat,
-      from: options.from?.toString(),
-      to: options.to?.toString(),
-      backward: options.backward ? 'true' : undefined
-    })
-    return body.windows as { start: number; value: V }[]
+    const windows: { start: number; value: V }[] = []
+    let { from, to } = options
+    for (;;) {
+      const body = await this.#get(`/stores/${encodeURIComponent(store)}/windows/${encodeURIComponent(keyText(key))}`, {
+        keyFormat: options.keyFormat,
+        from: from?.toString(),
+        to: to?.toString(),
+        backward: options.backward ? 'true' : undefined,
+        limit: options.pageSize?.toString()
+      })
+      windows.push(...(body.windows as { start: number; value: V }[]))
+      const next = body.next as number | null | undefined
+      if (next === null || next === undefined) return windows
+      // The next page starts at the first window this one left out.
+      if (options.backward) to = next
+      else from = next
+    }
   }
 
   async sessions<V>(

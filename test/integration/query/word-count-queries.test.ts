@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -23,20 +22,11 @@ import { testBrokers, uniqueName } from '../../support/kafka.ts'
 import { waitFor } from '../../support/wait.ts'
 import { createTopics, readTopic } from '../runtime/support.ts'
 import { WordCounts } from '../runtime/word-counts.ts'
+import { freePort } from './free-port.ts'
 
 const PARTITIONS = 6
 const WORDS = 300
 const TOKEN = 'query-test-token'
-
-/** A port free right now (the instance binds it next: applicationServer must be known before the app joins). */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  if (typeof address !== 'object' || !address) throw new Error('no port')
-  return address.port
-}
 
 async function get(host: string, path: string, token: string | null = TOKEN) {
   const response = await fetch(`http://${host}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {})
