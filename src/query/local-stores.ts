@@ -19,6 +19,7 @@ import {
   type WindowStoreIterator,
   windowView
 } from '../state/index.ts'
+import type { StateStore } from '../topology/index.ts'
 import { QueryError } from './errors.ts'
 import { partitionOfKey, storePartitioning } from './key-metadata.ts'
 import type { QuerySource } from './query-source.ts'
@@ -26,40 +27,47 @@ import type { QuerySource } from './query-source.ts'
 export interface LocalStoreOptions<K> {
   /** The store's key serde: key lookups then read only the key's partition (and say so when it is elsewhere). */
   keySerde?: Serde<K>
+  /**
+   * Kafka Streams' `StoreQueryParameters.enableStaleStores()`: a key lookup whose partition is not active here reads
+   * the standby copy held here, if any; it lags the active task by the standby's changelog lag.
+   */
+  enableStaleStores?: boolean
 }
 
 /** One view per local partition of the store, opened lazily, through `view`. */
 class LocalPartitions<S> {
   readonly source: QuerySource
   readonly store: string
-  readonly view: (partition: number) => S
+  readonly view: (store: StateStore) => S
+  readonly stale: boolean
 
-  constructor(source: QuerySource, store: string, view: (partition: number) => S) {
+  constructor(source: QuerySource, store: string, view: (store: StateStore) => S, stale: boolean) {
     this.source = source
     this.store = store
     this.view = view
+    this.stale = stale
   }
 
   /** The view of `partition`, or the retriable error that says why it cannot be read here. */
   at(partition: number): S {
     const found = this.source.localStore(this.store, partition)
+    if (typeof found === 'object') return this.view(found)
+    const standby = this.stale ? this.source.standbyStore(this.store, partition) : undefined
+    if (standby) return this.view(standby.store)
     if (found === 'restoring') {
       throw new QueryError(
         'STREAMLANE_QUERY_UNAVAILABLE',
         `store ${this.store}, partition ${partition}: the task is restoring its state; retry shortly`
       )
     }
-    if (found === undefined) {
-      throw new QueryError(
-        'STREAMLANE_QUERY_NOT_LOCAL',
-        `store ${this.store}, partition ${partition}: not active on this instance (it may have moved); ask queryMetadataForKey and retry`
-      )
-    }
-    return this.view(partition)
+    throw new QueryError(
+      'STREAMLANE_QUERY_NOT_LOCAL',
+      `store ${this.store}, partition ${partition}: not active on this instance (it may have moved); ask queryMetadataForKey and retry`
+    )
   }
 
   all(): S[] {
-    return this.source.localPartitions(this.store).map((p) => this.view(p))
+    return this.source.localPartitions(this.store).map((p) => this.at(p))
   }
 }
 
@@ -70,8 +78,13 @@ function checkFamily(source: QuerySource, store: string, expected: StoreFamily):
   }
 }
 
-function partitions<S>(source: QuerySource, store: string, view: (store: ReturnType<QuerySource['localStore']>) => S) {
-  return new LocalPartitions(source, store, (p) => view(source.localStore(store, p)))
+function partitions<K, S>(
+  source: QuerySource,
+  store: string,
+  options: LocalStoreOptions<K>,
+  view: (store: StateStore) => S
+) {
+  return new LocalPartitions(source, store, view, options.enableStaleStores === true)
 }
 
 /** Each store's iterator in turn; closing closes the one open. */
@@ -105,7 +118,7 @@ export function localKeyValueStore<K, V>(
 ): ReadOnlyKeyValueStore<K, V> {
   checkFamily(source, store, 'key-value')
   const { kind } = storePartitioning(source, store)
-  const local = partitions(source, store, (s) => keyValueView<K, V>(s as never, kind))
+  const local = partitions(source, store, options, (s) => keyValueView<K, V>(s as never, kind))
   const { keySerde } = options
   return {
     name: store,
@@ -133,7 +146,7 @@ export function localWindowStore<K, V>(
 ): ReadOnlyWindowStore<K, V> {
   checkFamily(source, store, 'window')
   const { kind } = storePartitioning(source, store)
-  const local = partitions(source, store, (s) => windowView<K, V>(s as never, kind))
+  const local = partitions(source, store, options, (s) => windowView<K, V>(s as never, kind))
   const { keySerde } = options
   /** The views that may hold `key`: its partition's when the serde is known, else every local one. */
   const holding = (key: K) => (keySerde ? [local.at(partitionOfKey(source, store, key, keySerde))] : local.all())
@@ -164,7 +177,7 @@ export function localSessionStore<K, AGG>(
   options: LocalStoreOptions<K> = {}
 ): ReadOnlySessionStore<K, AGG> {
   checkFamily(source, store, 'session')
-  const local = partitions(source, store, (s) => sessionView<K, AGG>(s as never))
+  const local = partitions(source, store, options, (s) => sessionView<K, AGG>(s as never))
   const { keySerde } = options
   const holding = (key: K) => (keySerde ? [local.at(partitionOfKey(source, store, key, keySerde))] : local.all())
   return {

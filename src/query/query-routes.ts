@@ -15,7 +15,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { KeyValue } from '../state/index.ts'
 import { QueryError } from './errors.ts'
-import { currentHostMap, metadataForAllStreamsClients, queryMetadataForKey } from './key-metadata.ts'
+import {
+  currentHostMap,
+  type KeyQueryMetadata,
+  metadataForAllStreamsClients,
+  partitionOfKey,
+  queryMetadataForKey
+} from './key-metadata.ts'
 import { localKeyValueStore, localSessionStore, localWindowStore } from './local-stores.ts'
 import { integerParam, type ParsedKey, parseKey, parseKeyFormat, toJson } from './query-json.ts'
 import { ConcurrencyGate, DEFAULT_MAX_CONCURRENT, MAX_PAGE, pageLimit, smallest } from './query-limits.ts'
@@ -67,6 +73,8 @@ function keyOf(request: QueryRequest): ParsedKey {
 }
 
 const isForwarded = (request: FastifyRequest) => request.headers[FORWARDED_HEADER] !== undefined
+/** `stale=true`: a standby copy may answer (Kafka Streams' enableStaleStores), with its lag. */
+const isStale = (request: QueryRequest) => request.query.stale === 'true'
 
 /** Compares keys as typed values: numbers numerically, anything else by its JSON text. */
 function compareKeys(a: unknown, b: unknown): number {
@@ -136,42 +144,74 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
   ) {
     return serve(route, async (request, reply) => {
       const parsed = keyOf(request)
-      const metadata = queryMetadataForKey(source, request.params.store, parsed.key, parsed.serde)
+      const { store } = request.params
+      const stale = isStale(request)
+      const send200 = (partition: number, result: Record<string, unknown> | undefined, extra = {}) => {
+        if (result === undefined) {
+          return send(reply, 404, {
+            error: {
+              code: 'STREAMLANE_QUERY_KEY_NOT_FOUND',
+              message: `store ${store} has no value for key ${request.params.key}`
+            }
+          })
+        }
+        return send(reply, 200, { store, partition, host: source.localHost, ...extra, ...result })
+      }
+      if (stale) {
+        // A stale read may be answered by a standby copy held here, even while the group rebalances.
+        const partition = partitionOfKey(source, store, parsed.key, parsed.serde)
+        const standby =
+          typeof source.localStore(store, partition) === 'object' ? undefined : source.standbyStore(store, partition)
+        if (standby) {
+          send200(partition, await answer(parsed, request), { standby: true, lag: standby.lag ?? null })
+          return 'local'
+        }
+      }
+      const metadata = queryMetadataForKey(source, store, parsed.key, parsed.serde)
       if (metadata.activeHost !== source.localHost) {
         if (isForwarded(request)) {
           throw new QueryError(
             'STREAMLANE_QUERY_NOT_LOCAL',
-            `store ${request.params.store}: partition ${metadata.partition} is held by ${metadata.activeHost} now; retry`
+            `store ${store}: partition ${metadata.partition} is held by ${metadata.activeHost} now; retry`
           )
         }
-        const { status, body } = await askPeer(metadata.activeHost, request, request.url)
+        const { status, body } = await askOwner(metadata, request, stale)
         reply.code(status).type('application/json; charset=utf-8').send(body)
         return 'forwarded'
       }
-      const result = await answer(parsed, request)
-      if (result === undefined) {
-        send(reply, 404, {
-          error: {
-            code: 'STREAMLANE_QUERY_KEY_NOT_FOUND',
-            message: `store ${request.params.store} has no value for key ${request.params.key}`
-          }
-        })
-      } else {
-        send(reply, 200, {
-          store: request.params.store,
-          partition: metadata.partition,
-          host: source.localHost,
-          ...result
-        })
-      }
+      send200(metadata.partition, await answer(parsed, request))
       return 'local'
     })
+  }
+
+  /**
+   * Forwards to the key's active host; for a stale read whose active host does not answer (or cannot yet), asks the
+   * hosts of its standby copies in turn.
+   */
+  async function askOwner(metadata: KeyQueryMetadata, request: QueryRequest, stale: boolean) {
+    let first: { status: number; body: string } | QueryError
+    try {
+      first = await askPeer(metadata.activeHost, request, request.url)
+      if (!stale || first.status < 500) return first
+    } catch (error) {
+      if (!stale || !(error instanceof QueryError)) throw error
+      first = error
+    }
+    for (const host of metadata.standbyHosts.filter((h) => h !== source.localHost)) {
+      const answer = await askPeer(host, request, request.url).catch(() => undefined)
+      if (answer && answer.status < 500) return answer
+    }
+    if (first instanceof QueryError) throw first
+    return first
   }
 
   server.get<{ Params: Params; Querystring: Query }>(
     '/stores/:store/keys/:key',
     byKey('key', async ({ key, serde }, request) => {
-      const value = localKeyValueStore(source, request.params.store, { keySerde: serde }).get(key)
+      const value = localKeyValueStore(source, request.params.store, {
+        keySerde: serde,
+        enableStaleStores: isStale(request)
+      }).get(key)
       return value === null ? undefined : { key, value }
     })
   )
@@ -183,7 +223,10 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
       const to = integerParam('to', request.query.to, Number.MAX_SAFE_INTEGER)
       const limit = pageLimit(request.query.limit, MAX_PAGE)
       const backward = request.query.backward === 'true'
-      const view = localWindowStore(source, request.params.store, { keySerde: serde })
+      const view = localWindowStore(source, request.params.store, {
+        keySerde: serde,
+        enableStaleStores: isStale(request)
+      })
       // One partition holds the key: its windows come in start order (newest first backward), so the first `limit`
       // are the page and the one after tells where the next page starts.
       const page: { start: number; value: unknown }[] = []
@@ -204,7 +247,10 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
     '/stores/:store/sessions/:key',
     byKey('sessions', async ({ key, serde }, request) => {
       const limit = pageLimit(request.query.limit, MAX_PAGE)
-      const view = localSessionStore(source, request.params.store, { keySerde: serde })
+      const view = localSessionStore(source, request.params.store, {
+        keySerde: serde,
+        enableStaleStores: isStale(request)
+      })
       const sessions: { start: number; end: number; value: unknown }[] = []
       let truncated = false
       for (const { key: session, value } of view.fetch(key)) {

@@ -45,4 +45,9 @@ export interface QuerySource {
   localStore(store: string, partition: number): StateStore | 'restoring' | undefined
   /** Partitions of the store's tasks active here and processing. */
   localPartitions(store: string): number[]
+  /**
+   * The standby copy of `store` for `partition` held here (a standby or warm-up task), with its changelog lag in
+   * records (undefined until its reader has fetched each changelog partition once); undefined when none is here.
+   */
+  standbyStore(store: string, partition: number): { store: StateStore; lag: bigint | undefined } | undefined
 }

@@ -6,6 +6,7 @@ import { murmur2Partition } from '../kafka/index.ts'
 import type { GroupHostMap, QuerySource } from '../query/index.ts'
 import type { StoreKind } from '../state/index.ts'
 import { TaskId, type TopologyPlan } from '../topology/index.ts'
+import type { StandbyTasks } from './standby-tasks.ts'
 import type { TaskManager } from './task-manager.ts'
 
 export interface QueryAccessOptions {
@@ -15,6 +16,8 @@ export interface QueryAccessOptions {
   sourceTopics: () => ReadonlyMap<number, readonly string[]> | undefined
   partitionCounts: () => ReadonlyMap<string, number> | undefined
   tasks: () => TaskManager | undefined
+  /** The standby and warm-up copies held here (stale reads), undefined without standbys. */
+  standbys: () => StandbyTasks | undefined
   /** undefined before the first assignment and while the group rebalances. */
   hostMap: () => GroupHostMap | undefined
 }
@@ -38,6 +41,10 @@ export function queryAccess(options: QueryAccessOptions): QuerySource {
       const sub = subtopologyOf(store)
       if (!sub) return undefined
       return options.tasks()?.storeOf(new TaskId(sub.id, partition).toString(), store)
+    },
+    standbyStore(store, partition) {
+      const sub = subtopologyOf(store)
+      return sub && options.standbys()?.storeOf(new TaskId(sub.id, partition).toString(), store)
     },
     localPartitions(store) {
       const sub = subtopologyOf(store)

@@ -16,7 +16,7 @@ import { OFFSET_EARLIEST } from '../kafka/index.ts'
 import type { Logger } from '../observe/index.ts'
 import { type StateDirectory, TaskStateManager } from '../state/index.ts'
 import { topicPartitionKey } from '../topic-partition.ts'
-import { openStores, TaskId, type TopologyPlan } from '../topology/index.ts'
+import { openStores, type StateStore, TaskId, type TopologyPlan } from '../topology/index.ts'
 
 /** Records applied between two turns of the event loop (a few milliseconds of work, as for restoration). */
 const APPLY_CHUNK_RECORDS = 4_000
@@ -26,6 +26,8 @@ interface StandbyTask {
   readonly manager: TaskStateManager
   /** Changelog partitions of the task (partition = the task's partition). */
   readonly changelogs: readonly { topic: string; partition: number }[]
+  /** The copy's stores by name, read by stale interactive queries. */
+  readonly stores: ReadonlyMap<string, StateStore>
   warmup: boolean
   /** Records applied since the task was opened here. */
   applied: number
@@ -74,6 +76,13 @@ export class StandbyTasks {
 
   has(taskId: string): boolean {
     return this.#tasks.has(taskId as TaskIdText)
+  }
+
+  /** A store of the copy held here for `taskId` and its changelog lag, for stale queries; undefined when none. */
+  storeOf(taskId: string, store: string): { store: StateStore; lag: bigint | undefined } | undefined {
+    const task = this.#tasks.get(taskId as TaskIdText)
+    const found = task?.stores.get(store)
+    return task && found ? { store: found, lag: this.#lagOf(task) } : undefined
   }
 
   /** Standby tasks (not warm-ups) and warm-up tasks held here. */
@@ -271,14 +280,15 @@ export class StandbyTasks {
       cacheMaxBytes: 0,
       logger: this.#o.logger
     })
+    let stores: Map<string, StateStore>
     try {
-      openStores(this.#o.plan, subtopology, taskId, (builder) => manager.createStore(builder))
+      stores = openStores(this.#o.plan, subtopology, taskId, (builder) => manager.createStore(builder))
     } catch (error) {
       await manager.close({ clean: false })
       throw error
     }
     const changelogs = manager.changelogPartitions().map(({ topic, partition }) => ({ topic, partition }))
-    const task: StandbyTask = { id, manager, changelogs, warmup, applied: 0, startLag: undefined }
+    const task: StandbyTask = { id, manager, changelogs, stores, warmup, applied: 0, startLag: undefined }
     this.#tasks.set(id, task)
     for (const tp of changelogs) this.#byPartition.set(topicPartitionKey(tp.topic, tp.partition), task)
     return task

@@ -124,6 +124,7 @@ export class StreamlaneApp {
       sourceTopics: () => this.#running?.topicLayout.sourceTopics,
       partitionCounts: () => this.#running?.topicLayout.partitionCounts,
       tasks: () => this.#running?.tasks,
+      standbys: () => this.#running?.replicas?.standbys,
       hostMap: () => (this.#running?.member.rebalanceInProgress === false ? this.#hostMap : undefined)
     })
   }

@@ -16,6 +16,7 @@ interface QueryOptions {
   to?: string
   keyFormat: KeyFormat
   url?: string
+  stale?: boolean
 }
 
 /** Bigints as exact JSON numbers, one JSON document per line. */
@@ -49,6 +50,7 @@ export function registerQuery(program: Command): void {
     .option('--sessions', "the key's sessions (session store)")
     .option('--from <ms>', 'windows starting at or after')
     .option('--to <ms>', 'windows starting at or before')
+    .option('--stale', 'a standby copy may answer (enableStaleStores)')
     .option('--key-format <format>', 'how to read --key: string, long, int or json', 'string')
     .option('--url <url>', 'the instance or Service to ask (default: the app config applicationServer)')
     .option('-c, --config <file>', 'JSON file with configuration options (as for run)')
@@ -57,6 +59,7 @@ export function registerQuery(program: Command): void {
       const token = readSecret('metricsTokenFile', config!.metricsToken, config!.metricsTokenFile)
       const client = new QueryClient({ url: endpointUrl(config!, options.url), token })
       const keyFormat = options.keyFormat
+      const stale = options.stale
       if (options.all) {
         for await (const entry of client.range(options.store, { keyFormat })) print(entry)
         return
@@ -65,11 +68,11 @@ export function registerQuery(program: Command): void {
       if (options.windows) {
         const from = options.from === undefined ? undefined : Number(options.from)
         const to = options.to === undefined ? undefined : Number(options.to)
-        print(await client.windows(options.store, options.key, { keyFormat, from, to }))
+        print(await client.windows(options.store, options.key, { keyFormat, stale, from, to }))
       } else if (options.sessions) {
-        print(await client.sessions(options.store, options.key, { keyFormat }))
+        print(await client.sessions(options.store, options.key, { keyFormat, stale }))
       } else {
-        print(await client.get(options.store, options.key, { keyFormat }))
+        print(await client.get(options.store, options.key, { keyFormat, stale }))
       }
     })
 }

@@ -43,6 +43,8 @@ export class QueryAnswerError extends StreamlaneError {
 
 export interface KeyOptions {
   keyFormat?: KeyFormat
+  /** Kafka Streams' enableStaleStores: a standby copy may answer (the endpoint's `stale=true`), behind by its lag. */
+  stale?: boolean
 }
 
 export interface RangeOptions<K> extends KeyOptions {
@@ -104,7 +106,8 @@ export class QueryClient {
   async get<V>(store: string, key: unknown, options: KeyOptions = {}): Promise<V | null> {
     try {
       const body = await this.#get(`/stores/${encodeURIComponent(store)}/keys/${encodeURIComponent(keyText(key))}`, {
-        keyFormat: options.keyFormat
+        keyFormat: options.keyFormat,
+        stale: options.stale ? 'true' : undefined
       })
       return body.value as V
     } catch (error) {
@@ -144,6 +147,7 @@ export class QueryClient {
     for (;;) {
       const body = await this.#get(`/stores/${encodeURIComponent(store)}/windows/${encodeURIComponent(keyText(key))}`, {
         keyFormat: options.keyFormat,
+        stale: options.stale ? 'true' : undefined,
         from: from?.toString(),
         to: to?.toString(),
         backward: options.backward ? 'true' : undefined,
@@ -164,7 +168,8 @@ export class QueryClient {
     options: KeyOptions = {}
   ): Promise<{ start: number; end: number; value: V }[]> {
     const body = await this.#get(`/stores/${encodeURIComponent(store)}/sessions/${encodeURIComponent(keyText(key))}`, {
-      keyFormat: options.keyFormat
+      keyFormat: options.keyFormat,
+      stale: options.stale ? 'true' : undefined
     })
     return body.sessions as { start: number; end: number; value: V }[]
   }

@@ -20,7 +20,8 @@ function source(map: GroupHostMap | undefined): QuerySource {
       store === 'counts' ? { topic: TOPIC, partitions: 4, kind: 'timestamped-key-value' } : undefined,
     partitionFor: murmur2Partition,
     localStore: () => undefined,
-    localPartitions: () => []
+    localPartitions: () => [],
+    standbyStore: () => undefined
   }
 }
 
