@@ -9,11 +9,12 @@ import { exactlyOnce } from './exactly-once.ts'
 import { createBenchContext } from './lib/bench-context.ts'
 import type { Benchmark } from './lib/benchmark.ts'
 import { writeResults } from './lib/report.ts'
+import { queries } from './queries.ts'
 import { restoration } from './restoration.ts'
 import { stateful } from './stateful.ts'
 import { stateless } from './stateless.ts'
 
-const benchmarks: Benchmark[] = [stateless, stateful, restoration, exactlyOnce, asyncIo]
+const benchmarks: Benchmark[] = [stateless, stateful, restoration, exactlyOnce, asyncIo, queries]
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 const unknown = wanted.filter((name) => !benchmarks.some((b) => b.name === name))

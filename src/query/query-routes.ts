@@ -265,20 +265,30 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
   )
 
   /** This instance's entries of the range after the cursor, sorted: `limit` of them and whether more follow. */
-  function localRange(request: QueryRequest, limit: number) {
+  async function localRange(request: QueryRequest, limit: number) {
     const format = parseKeyFormat(request.query.keyFormat)
     const bound = (name: string) => {
       const text = request.query[name]
       return text === undefined ? null : parseKey(text, format).key
     }
     const after = bound('after')
-    const view = localKeyValueStore<unknown, unknown>(source, request.params.store)
-    return smallest(
-      view.range(bound('from'), bound('to')),
-      limit,
-      (a, b) => compareKeys(a.key, b.key),
-      ({ key }) => after === null || compareKeys(key, after) > 0
-    )
+    const { store } = request.params
+    const view = localKeyValueStore<unknown, unknown>(source, store)
+    const held = source.localPartitions(store).join()
+    try {
+      return await smallest(
+        view.range(bound('from'), bound('to')),
+        limit,
+        (a, b) => compareKeys(a.key, b.key),
+        ({ key }) => after === null || compareKeys(key, after) > 0
+      )
+    } catch (error) {
+      // The scan gives processing turns: a task closed meanwhile (its partition moved) ends it, which is retriable.
+      if (error instanceof QueryError || source.localPartitions(store).join() === held) throw error
+      throw new QueryError('STREAMLANE_QUERY_UNAVAILABLE', `store ${store}: its tasks moved during the scan; retry`, {
+        cause: error
+      })
+    }
   }
 
   /** A peer's page of the range; its error answer becomes this answer's (retriable when the peer's was). */
