@@ -8,6 +8,38 @@ const str = Serdes.string()
 const int = Serdes.int32()
 
 describe('split()', () => {
+  test('a branch chain: a function gives the branch its stream, a consumer leaves it out (Branched.with...)', () => {
+    const builder = new StreamsBuilder()
+    const branches = builder
+      .stream('amounts', { keySerde: str, valueSerde: int })
+      .split()
+      .branch(
+        (_, v) => v >= 1000,
+        'large',
+        (large) => large.mapValues((v) => `large:${v}`)
+      )
+      .branch(
+        (_, v) => v >= 100,
+        'medium',
+        (medium) => medium.to('medium')
+      )
+      .defaultBranch('small', (small) => small.mapValues((v) => `small:${v}`))
+    assert.deepEqual(Object.keys(branches), ['large', 'small'])
+    const label: KStream<string, string> = branches.large
+    label.to('labelled', { valueSerde: str })
+    branches.small.to('labelled-small', { valueSerde: str })
+
+    const driver = new TopologyTestDriver(builder.build(), { applicationId: 'app' })
+    driver.createInputTopic('amounts', str, int).pipeKeyValueList([
+      ['a', 5000],
+      ['b', 500],
+      ['c', 5]
+    ])
+    assert.deepEqual(driver.createOutputTopic('labelled', str, str).readValuesToList(), ['large:5000'])
+    assert.deepEqual(driver.createOutputTopic('medium', str, int).readValuesToList(), [500])
+    assert.deepEqual(driver.createOutputTopic('labelled-small', str, str).readValuesToList(), ['small:5'])
+  })
+
   test('routes each record to the first branch that matches, the rest to the default branch', () => {
     const builder = new StreamsBuilder()
     const branches = builder
