@@ -12,7 +12,7 @@ export interface AppTopics {
   outputs: string[]
   /** Its repartition and changelog topics (`<applicationId>-<name>-repartition|changelog`). */
   internal: string[]
-  /** Topics the app's error handlers write failed records to (`ErrorHandlers.deadLetter`). */
+  /** Topics failed records go to: the error handlers' (`ErrorHandlers.deadLetter`) and `shareGroup.deadLetterTopic`. */
   deadLetters: string[]
   /** Source patterns: the topics they will match cannot be created for them. */
   patterns: RegExp[]
@@ -21,7 +21,8 @@ export interface AppTopics {
 export function appTopics(
   plan: TopologyPlan,
   existingTopics: readonly string[] = [],
-  errorHandlers: ErrorHandlerConfig = {}
+  errorHandlers: ErrorHandlerConfig = {},
+  otherDeadLetterTopics: readonly (string | undefined)[] = []
 ): AppTopics {
   const internal = new Set([...plan.repartitionTopics.keys(), ...plan.changelogTopics.keys()])
   const patterns = plan.subtopologies.flatMap((sub) => sub.sourcePatterns)
@@ -37,8 +38,7 @@ export function appTopics(
     for (const topic of sub.sinkTopics) if (!internal.has(topic) && !inputs.has(topic)) outputs.add(topic)
   }
   const deadLetters = new Set<string>()
-  for (const handler of Object.values(errorHandlers)) {
-    const topic = handler?.deadLetterTopic
+  for (const topic of [...Object.values(errorHandlers).map((h) => h?.deadLetterTopic), ...otherDeadLetterTopics]) {
     if (topic !== undefined && !inputs.has(topic) && !outputs.has(topic)) deadLetters.add(topic)
   }
   return {

@@ -51,7 +51,9 @@ export function registerTopics(program: Command): void {
       const admin = createAdmin(kafkaConnectionOf(config!))
       try {
         const existing = await admin.listTopics()
-        const { inputs, outputs, deadLetters, patterns } = appTopics(plan, existing, definition.errorHandlers)
+        const { inputs, outputs, deadLetters, patterns } = appTopics(plan, existing, definition.errorHandlers, [
+          config!.shareGroup?.deadLetterTopic
+        ])
         for (const pattern of patterns) {
           process.stdout.write(`source pattern ${pattern}: create the topics it should match yourself\n`)
         }

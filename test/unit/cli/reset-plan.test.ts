@@ -102,3 +102,11 @@ test('the dry run says what would be done, to the offset and the time', () => {
     'would wipe local state directory /var/lib/streamlane/wc'
   ])
 })
+
+test("a share group app's dead-letter topic is created with the others", () => {
+  const topics = appTopics(wordCountPlan(), [], { processing: ErrorHandlers.deadLetter('lines-dlq') }, [
+    'jobs-dlq',
+    undefined
+  ])
+  assert.deepEqual(topics.deadLetters, ['jobs-dlq', 'lines-dlq'])
+})
