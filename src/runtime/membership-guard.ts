@@ -19,7 +19,11 @@
  *   any answer about its membership arrived. A heartbeat that succeeds again ends the doubt; one that fails with
  *   UNKNOWN_MEMBER_ID or ILLEGAL_GENERATION makes the tasks lost.
  *
- * Pure: the clock is passed in, the runtime feeds it the group member's events.
+ * Every write path asks (the loop, the commit, the producer before it sends, the collector's flush), and the first to
+ * see doubt start or end tells `onChange`: the runtime's `writes held` / `writes resumed` log lines therefore come
+ * from the first write attempt after a pause, wherever it was, not only from the loop.
+ *
+ * No I/O: the clock is passed in, the runtime feeds it the group member's events.
  */
 
 export interface MembershipGuardOptions {
@@ -28,6 +32,8 @@ export interface MembershipGuardOptions {
   /** Whether the group member has a generation (member id and generation id) right now. */
   hasGeneration: () => boolean
   now?: () => number
+  /** Called when `doubt()` finds ownership newly in doubt (with the reason) or no longer in doubt (undefined). */
+  onChange?: (doubt: string | undefined) => void
 }
 
 export class MembershipGuard {
@@ -36,6 +42,8 @@ export class MembershipGuard {
   /** When the coordinator last had news of us that it acknowledged (a heartbeat's send time, an assignment). */
   #confirmedAt: number
   #gone: string | undefined
+  /** What the last `doubt()` answered: in doubt or not, to tell `onChange` about changes only. */
+  #inDoubt = false
 
   constructor(options: MembershipGuardOptions) {
     this.#options = options
@@ -63,10 +71,21 @@ export class MembershipGuard {
   /** Something answered that this member is no longer the owner; writes wait until the next assignment. */
   gone(reason: string): void {
     this.#gone ??= reason
+    // Told now, not at the next write attempt: the tasks may be closed as lost before anything else asks.
+    this.doubt()
   }
 
   /** Why ownership of the tasks is in doubt right now, or undefined when the member may write for them. */
   doubt(): string | undefined {
+    const doubt = this.#currentDoubt()
+    if ((doubt !== undefined) !== this.#inDoubt) {
+      this.#inDoubt = doubt !== undefined
+      this.#options.onChange?.(doubt)
+    }
+    return doubt
+  }
+
+  #currentDoubt(): string | undefined {
     if (this.#gone !== undefined) return this.#gone
     if (!this.#options.hasGeneration()) return 'the member has no generation (unknown to the group or rejoining)'
     const silentMs = this.#now() - this.#confirmedAt

@@ -79,8 +79,6 @@ export class StreamlaneApp {
   #running: RunningApp | undefined
   /** Whether the member may still write for its tasks; nothing is processed, sent or committed while in doubt. */
   readonly #guard: MembershipGuard
-  /** Whether the loop found ownership in doubt on its last look, to log when that starts and ends. */
-  #inDoubt = false
   readonly #statefulSubtopologies: Set<number>
   #reporter: ScalerReporter | undefined
   #loop: Promise<void> | undefined
@@ -116,7 +114,17 @@ export class StreamlaneApp {
     this.#guard = new MembershipGuard({
       sessionTimeoutMs: this.config.sessionTimeoutMs,
       heartbeatIntervalMs: this.config.heartbeatIntervalMs,
-      hasGeneration: () => this.#running?.member.generation !== undefined
+      hasGeneration: () => this.#running?.member.generation !== undefined,
+      // Whichever write path asks first after a pause (the loop, a commit, the producer) logs the start of the doubt.
+      onChange: (doubt) => {
+        if (doubt === undefined) this.#log.info('writes resumed: the group confirmed this member')
+        else {
+          this.#log.warn(
+            { reason: doubt, tasks: this.#running?.tasks.taskIds },
+            'writes held: this member may have lost its tasks'
+          )
+        }
+      }
     })
     this.#query = queryAccess({
       plan: this.plan,
@@ -500,19 +508,9 @@ export class StreamlaneApp {
     this.#lifecycle.transition('RUNNING')
   }
 
-  /** Asks the guard, and logs when doubt about this member's ownership of its tasks starts and ends. */
+  /** Whether this member may have lost its tasks (the guard logs when that starts and ends). */
   #ownershipInDoubt(): boolean {
-    const doubt = this.#guard.doubt()
-    if ((doubt !== undefined) !== this.#inDoubt) {
-      this.#inDoubt = doubt !== undefined
-      if (doubt !== undefined) {
-        this.#log.warn(
-          { reason: doubt, tasks: this.#running?.tasks.taskIds },
-          'writes held: this member may have lost its tasks'
-        )
-      } else this.#log.info('writes resumed: the group confirmed this member')
-    }
-    return doubt !== undefined
+    return this.#guard.doubt() !== undefined
   }
 
   async #onRevoke(running: RunningApp, partitions: TopicPartitions[], context: RevokeContext): Promise<void> {

@@ -113,13 +113,26 @@ function produceContinuously(run: Run): void {
   }
 }
 
-/** Waits until the committed output holds every word's true count, then checks no update repeats or goes back. */
+/**
+ * Waits until the committed output holds every word's true count, then checks no update repeats or goes back. A
+ * timeout names the words whose count differs from the truth: a few words off point at one count task, every word
+ * short by a similar amount at input partitions nobody read or committed.
+ */
 async function assertExactCounts(run: Run): Promise<void> {
+  let seen: ConsumedRecord[] = []
   const matches = (records: ConsumedRecord[]) => {
+    seen = records
     const { latest } = new WordCounts().add(records)
     return [...run.truth].every(([word, count]) => latest.get(word) === BigInt(count))
   }
-  const { latest, notIncreasing } = new WordCounts().add(await readTopic(run.counts, PARTITIONS, matches, 120_000))
+  const records = await readTopic(run.counts, PARTITIONS, matches, 120_000).catch((error: Error) => {
+    const { latest } = new WordCounts().add(seen)
+    const off = [...run.truth]
+      .filter(([word, count]) => latest.get(word) !== BigInt(count))
+      .map(([word, count]) => `${word} ${latest.get(word) ?? 'none'} of ${count}`)
+    throw new Error(`${error.message}; counts that differ from the truth: ${off.join(', ')}`)
+  })
+  const { latest, notIncreasing } = new WordCounts().add(records)
   assert.equal(latest.size, WORDS)
   for (const [word, count] of run.truth) assert.equal(latest.get(word), BigInt(count), `count of ${word}`)
   assert.deepEqual(
@@ -254,18 +267,21 @@ async function frozenPastTransactionTimeout(
       { timeoutMs: 60_000, intervalMs: 200 }
     )
     frozen.signal('SIGCONT')
+    const withLogs = (error: Error) =>
+      assert.fail(
+        `${error.message}; the thawed instance's log from just before the freeze:\n` +
+          `${frozen.log.slice(Math.max(0, mark - 1500), mark + 6000)}\nthe other instance's log:\n${other.log.slice(-3000)}`
+      )
     await waitFor(
       'the thawed instance fenced, or told that its tasks are lost',
       () => fencingWarnings(frozen) > 0 || frozen.log.slice(mark).includes('"msg":"tasks lost'),
       { timeoutMs: 30_000 }
-    )
+    ).catch(withLogs)
     await waitFor('the thawed instance running tasks again', () => runsTasksAfter(frozen, mark), {
       timeoutMs: 60_000
-    })
+    }).catch(withLogs)
     await run.stopInput()
-    await assertExactCounts(run).catch((error: Error) =>
-      assert.fail(`${error.message}; the thawed instance's log:\n${frozen.log.slice(mark, mark + 6000)}`)
-    )
+    await assertExactCounts(run).catch(withLogs)
     for (const instance of [frozen, other]) {
       assert.equal(instance.child.exitCode, null, `${instance.name} exited; its log:\n${instance.log.slice(-3000)}`)
       assert.doesNotMatch(instance.log, /processing stopped on an error/)
@@ -289,7 +305,8 @@ test('frozen past its transaction and session timeouts: it holds every write and
   const held = logged(frozen, mark, 'writes held')
   assert.ok(held >= 0, `the membership check stopped the zombie; its log:\n${frozen.log.slice(mark, mark + 4000)}`)
   const lost = logged(frozen, mark, 'tasks lost; closed without writing')
-  assert.ok(lost > held, 'its tasks were closed as lost after the writes were held')
+  const log = `its log:\n${frozen.log.slice(mark, mark + 4000)}`
+  assert.ok(lost > held, `its tasks were closed as lost after the writes were held; ${log}`)
   const fenced = logged(frozen, mark, 'producer fenced')
-  assert.ok(fenced === -1 || fenced > held, 'no write reached the broker before the membership check')
+  assert.ok(fenced === -1 || fenced > held, `no write reached the broker before the membership check; ${log}`)
 })
