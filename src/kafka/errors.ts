@@ -180,6 +180,17 @@ export class ProducerFencedError extends KafkaError {
   }
 }
 
+/**
+ * The producer's owner holds writes (its `holdWhile` is true: the member may have lost its tasks), so a record, an
+ * AddOffsetsToTxn, a TxnOffsetCommit or a commit's EndTxn was not sent. The transaction stays open: it commits later,
+ * or is aborted once the tasks turn out to be lost. Never retried as such; the caller decides.
+ */
+export class WritesHeldError extends StreamlaneError {
+  constructor(what = 'records are') {
+    super('STREAMLANE_WRITES_HELD', `${what} held back: this member may have lost its tasks`)
+  }
+}
+
 /** A fetch position is outside the partition's log and the reset policy is `error`. */
 export class OffsetOutOfRangeError extends KafkaError {
   readonly topic: string

@@ -35,7 +35,8 @@ export {
   TopicExistsError,
   TopicPartitionCountError,
   translateKafkaError,
-  UnknownTopicError
+  UnknownTopicError,
+  WritesHeldError
 } from './errors.ts'
 export {
   createPartitionReader,

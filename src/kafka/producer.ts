@@ -7,7 +7,8 @@ import {
   KafkaRequestError,
   KafkaTimeoutError,
   ProducerFencedError,
-  translateKafkaError
+  translateKafkaError,
+  WritesHeldError
 } from './errors.ts'
 import { loadTopicMetadata } from './library.ts'
 import { murmur2Partition } from './partitioner.ts'
@@ -133,6 +134,14 @@ class StreamlaneProducer implements KafkaProducer {
   #check(what: string): void {
     if (this.#closed) throw new KafkaClosedError(`the Kafka producer (${what})`)
     if (this.#fenced) throw this.#fenced
+  }
+
+  /**
+   * Right before a request that writes to the open transaction (its offsets, its commit): the owner's `holdWhile` is
+   * asked at the last moment, so a process paused in the middle of a commit sends nothing more once it wakes up.
+   */
+  #checkHold(what: string): void {
+    if (this.#resolved.holdWhile?.()) throw new WritesHeldError(what)
   }
 
   #context(operation: string, topics?: string[]) {
@@ -328,7 +337,8 @@ class StreamlaneProducer implements KafkaProducer {
             { transactionalId, producerId, producerEpoch },
             offsets,
             Date.now() + deadlineMs,
-            this.#resolved.retryDelayMs
+            this.#resolved.retryDelayMs,
+            () => this.#checkHold(`the offsets of transaction ${transactionalId} are`)
           ),
         deadlineMs,
         {
@@ -347,8 +357,12 @@ class StreamlaneProducer implements KafkaProducer {
   async commitTransaction(): Promise<void> {
     this.#check('commitTransaction')
     const transaction = this.#requireTransaction('commitTransaction')
+    const held = `the commit of transaction ${this.#resolved.transactionalId} is`
+    // Records held back would keep the flush waiting; the commit cannot go out anyway.
+    this.#checkHold(held)
     // Every record must be acknowledged before EndTxn, or it would not belong to the committed transaction.
     await this.flush()
+    this.#checkHold(held)
     await this.#end(transaction, true)
   }
 

@@ -85,12 +85,17 @@ async function withRetries<T>(
   }
 }
 
+/**
+ * AddOffsetsToTxn, then TxnOffsetCommit. `beforeWrite` runs right before each of the two requests goes out (after the
+ * coordinator lookups) and may throw to stop it: the producer's hold while its owner may have lost its tasks.
+ */
 export async function sendTransactionOffsets(
   client: AnyClient,
   producer: ProducerIdentity,
   request: TransactionOffsets,
   deadline: number,
-  retryDelayMs: number
+  retryDelayMs: number,
+  beforeWrite: () => void = () => {}
 ): Promise<void> {
   const { transactionalId, producerId, producerEpoch } = producer
   const { groupId, generationId, memberId } = request
@@ -109,6 +114,7 @@ export async function sendTransactionOffsets(
       client,
       'AddOffsetsToTxn'
     )
+    beforeWrite()
     await callApi(api, connection, transactionalId, producerId, producerEpoch, groupId)
   })
   if (byTopic.size === 0) return
@@ -121,6 +127,7 @@ export async function sendTransactionOffsets(
       txnOffsetCommitV4.TxnOffsetCommitResponse
     >(client, 'TxnOffsetCommit')
     const topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }))
+    beforeWrite()
     await callApi(
       api,
       connection,

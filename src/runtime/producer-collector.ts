@@ -5,14 +5,14 @@
  */
 
 import { setTimeout as delay } from 'node:timers/promises'
-import { StreamlaneError } from '../errors.ts'
 import type { KafkaProducer, ProducerRecord, RecordHeader } from '../kafka/index.ts'
 import {
   BrokerUnreachableError,
   KafkaError,
   KafkaTimeoutError,
   ProducerFencedError,
-  UnknownTopicError
+  UnknownTopicError,
+  WritesHeldError
 } from '../kafka/index.ts'
 import { topicPartitionKey } from '../topic-partition.ts'
 import type { ProducedRecord, ProducedRecordOrigin, RecordCollector } from '../topology/index.ts'
@@ -37,12 +37,9 @@ class RecordsDiscardedError extends Error {
 /**
  * A flush found records the producer holds back because this member may have lost its tasks: the commit cannot go on
  * (it is tried again, or the tasks are closed as lost), and must not wait, since the answer may need the same lock.
+ * The producer throws the same error for a transaction's offsets or commit it holds back.
  */
-export class WritesHeldError extends StreamlaneError {
-  constructor() {
-    super('STREAMLANE_WRITES_HELD', 'records are held back: this member may have lost its tasks')
-  }
-}
+export { WritesHeldError }
 
 /** How often a flush waiting for acknowledgements checks whether the producer holds records back. */
 const HELD_CHECK_MS = 50
