@@ -43,6 +43,7 @@ import { startAppHttpServer } from './app-http-server.ts'
 import { appMetricsSource } from './app-metrics-source.ts'
 import { AppLifecycle, type AppState, type StateListener } from './app-state.ts'
 import { resolveConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts'
+import { commitSettled, inFlightWaitMs } from './in-flight-commit.ts'
 import { instanceStatus } from './instance-status.ts'
 import { kafkaConnectionSecurity } from './kafka-security.ts'
 import { MembershipGuard } from './membership-guard.ts'
@@ -438,38 +439,10 @@ export class StreamlaneApp {
     }
   }
 
-  /**
-   * Waits, at most `waitMs`, for the records in flight that a commit of `ids` needs finished (exactly-once: in
-   * every task, one transaction holds them all; at-least-once: in those tasks), then commits what it can. Returns
-   * the tasks of `ids` still busy (their record in flight is not committed), and those that could not be committed
-   * at all: at-least-once, tasks with stores still busy (a stateless task's finished records commit while one is in
-   * flight); exactly-once, all of `ids` when any task is still busy.
-   */
-  async #commitSettled(
-    running: RunningApp,
-    ids: string[],
-    waitMs: number
-  ): Promise<{ busy: string[]; uncommitted: string[] }> {
-    const { tasks } = running
-    const exactlyOnce = this.config.guarantee.exactlyOnce
-    const stillBusy = await tasks.settle(exactlyOnce ? tasks.taskIds : ids, waitMs)
-    const busy = ids.filter((id) => stillBusy.includes(id))
-    if (exactlyOnce && stillBusy.length > 0) return { busy, uncommitted: ids }
-    const uncommitted = busy.filter((id) => tasks.stateOf(id) !== undefined)
-    await this.#commit(
-      running,
-      ids.filter((id) => !uncommitted.includes(id))
-    )
-    return { busy, uncommitted }
-  }
-
-  /**
-   * How long a revocation waits for records in flight: half the rebalance timeout (the callback must end within it,
-   * commit included), and at close half the shutdown timeout when that is shorter.
-   */
-  #inFlightWaitMs(reason: RevokeContext['reason']): number {
-    const { rebalanceTimeoutMs, shutdownTimeoutMs } = this.config
-    return Math.floor(reason === 'close' ? Math.min(rebalanceTimeoutMs, shutdownTimeoutMs) / 2 : rebalanceTimeoutMs / 2)
+  /** Commits what is finished of `ids` once their records in flight are done, or `waitMs` passed (in-flight-commit.ts). */
+  #commitSettled(running: RunningApp, ids: string[], waitMs: number): ReturnType<typeof commitSettled> {
+    const commit = (taskIds: string[]) => this.#commit(running, taskIds)
+    return commitSettled({ tasks: running.tasks, exactlyOnce: this.config.guarantee.exactlyOnce, commit }, ids, waitMs)
   }
 
   async #onAssigned(running: RunningApp, change: AssignmentChange): Promise<void> {
@@ -530,7 +503,7 @@ export class StreamlaneApp {
       return
     }
     if (context.reason !== 'lost') {
-      const waitedMs = this.#inFlightWaitMs(context.reason)
+      const waitedMs = inFlightWaitMs(this.config, context.reason)
       const { busy, uncommitted } = await this.#commitSettled(running, ids, waitedMs)
       // A record that outlived the wait (bounded so that this callback ends within the rebalance timeout and the member
       // stays in the group) is abandoned: it writes nothing more and the next owner processes it again. A task that
