@@ -20,6 +20,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { createAdmin, type KafkaAdmin } from '../../../src/kafka/admin.ts'
+import { createPartitionReader } from '../../../src/kafka/partition-reader.ts'
 import { createProducer } from '../../../src/kafka/producer.ts'
 import type { ConsumedRecord } from '../../../src/kafka/types.ts'
 import { testBrokers, uniqueName } from '../../support/kafka.ts'
@@ -208,6 +209,27 @@ async function ends(admin: KafkaAdmin, topic: string): Promise<Map<number, { hig
   return new Map([...high].map(([partition, h]) => [partition, { high: h, stable: stable.get(partition)! }]))
 }
 
+/**
+ * Whether a read_committed reader sees any record in [from, to) of these partitions of `topic`: the writes of a
+ * transaction that committed. Call once the transaction is settled (the stable offsets are past `to`).
+ */
+async function anyCommitted(topic: string, spans: { partition: number; from: bigint; to: bigint }[]): Promise<boolean> {
+  const reader = createPartitionReader({ brokers: testBrokers(), isolation: 'read_committed' })
+  try {
+    await reader.assign(spans.map(({ partition, from }) => ({ topic, partition, offset: from })))
+    let committed = false
+    await waitFor('reading the frozen transaction back', async () => {
+      for (const record of await reader.poll(200)) {
+        if (record.offset < spans.find((s) => s.partition === record.partition)!.to) committed = true
+      }
+      return committed || spans.every(({ partition, to }) => (reader.position(topic, partition) ?? -1n) >= to)
+    })
+    return committed
+  } finally {
+    await reader.close()
+  }
+}
+
 /** Log lines after `mark` whose message starts with `message`. */
 function logged(instance: AppInstance, mark: number, message: string): number {
   return instance.log.slice(mark).indexOf(`"msg":"${message}`)
@@ -238,34 +260,37 @@ async function frozenPastTransactionTimeout(
       .filter((task) => task.startsWith('1_'))
       .map((task) => Number(task.slice(2)))
     assert.ok(own.length > 0, `the frozen instance runs no count task: ${activeTasksOf(frozen)}`)
-    // Freeze it while its transaction holds writes (visible as a stable offset below the high watermark); a freeze
-    // that lands between two transactions is thawed and tried again, since nothing would fence it.
-    let openWrites: Map<number, bigint> | undefined
-    for (let attempt = 0; attempt < 20 && !openWrites; attempt++) {
+    // Freeze it while its transaction holds writes (a stable offset below the high watermark), and keep it frozen until
+    // the broker settled that transaction (stable offsets past those writes). Aborted for its timeout, the writes are
+    // invisible to read_committed readers. A freeze between two transactions, or one just after the commit went out
+    // (the broker then completes it and the writes become visible), is thawed and tried again: nothing would fence it.
+    let aborted = false
+    for (let attempt = 0; attempt < 20 && !aborted; attempt++) {
       frozen.signal('SIGSTOP')
-      const now = await ends(admin, changelog)
-      if (own.some((p) => now.get(p)!.stable < now.get(p)!.high)) {
-        openWrites = new Map(own.map((p) => [p, now.get(p)!.high]))
-      } else {
-        frozen.signal('SIGCONT')
-        const progress = now.get(own[0]!)!.high
-        await waitFor('the frozen instance writing again', async () => {
-          return (await ends(admin, changelog)).get(own[0]!)!.high > progress
-        })
+      const atFreeze = await ends(admin, changelog)
+      const open = own
+        .filter((p) => atFreeze.get(p)!.stable < atFreeze.get(p)!.high)
+        .map((p) => ({ partition: p, from: atFreeze.get(p)!.stable, to: atFreeze.get(p)!.high }))
+      if (open.length > 0) {
+        await waitFor(
+          'the broker settling the frozen transaction',
+          async () => {
+            const now = await ends(admin, changelog)
+            return open.every(({ partition, to }) => now.get(partition)!.stable >= to)
+          },
+          { timeoutMs: 60_000, intervalMs: 200 }
+        )
+        aborted = !(await anyCommitted(changelog, open))
+        if (aborted) break
       }
+      frozen.signal('SIGCONT')
+      const progress = atFreeze.get(own[0]!)!.high
+      await waitFor('the frozen instance writing again', async () => {
+        return (await ends(admin, changelog)).get(own[0]!)!.high > progress
+      })
     }
-    assert.ok(openWrites, 'never caught the instance inside a transaction with writes')
+    assert.ok(aborted, 'never caught the instance inside a transaction with writes that the broker then aborted')
     const mark = frozen.log.length
-    // The broker aborts the frozen transaction once it is older than the transaction timeout: its partitions'
-    // stable offsets then pass every write it made.
-    await waitFor(
-      'the broker aborting the frozen transaction',
-      async () => {
-        const now = await ends(admin, changelog)
-        return [...openWrites!].every(([p, high]) => now.get(p)!.stable >= high)
-      },
-      { timeoutMs: 60_000, intervalMs: 200 }
-    )
     frozen.signal('SIGCONT')
     const withLogs = (error: Error) =>
       assert.fail(
