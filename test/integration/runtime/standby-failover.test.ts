@@ -103,8 +103,19 @@ for (const { guarantee, signal } of cases) {
             const { standby } = replicaTasks(instance)
             return standby.length === 2 && checkpointsAtEnd(dirs[i]!, appId, changelog, standby, changelogEnds)
           }),
-        { timeoutMs: 60_000, intervalMs: 250 }
-      )
+        { timeoutMs: 90_000, intervalMs: 250 }
+      ).catch((error: Error) => {
+        // Where the copies were and which rebalances ran: the instances' assignment log lines.
+        const relevant = /assignment running|warm-up tasks assigned|probing rebalance|promoted|demoted|"level":(40|50)/
+        const logs = [a, b].map(
+          (i) =>
+            `${i.name}:\n${i.log
+              .split('\n')
+              .filter((l) => relevant.test(l))
+              .join('\n')}`
+        )
+        throw new Error(`${error.message}\n${logs.join('\n')}`)
+      })
       assert.deepEqual(replicaTasks(b).standby.sort(), activeTasks(a).sort(), "b's standbys are a's active tasks")
       // GET /status shows a person where the copies are: b's actives and its caught-up standbys.
       const port = logLines(b, 'metrics and health endpoint listening')[0]!.port as number
