@@ -71,6 +71,9 @@ async function setUp(name: string, instances: number, env: Record<string, string
         STREAMLANE_SESSION_TIMEOUT_MS: '6000',
         STREAMLANE_HEARTBEAT_INTERVAL_MS: '500',
         STREAMLANE_TRANSACTION_TIMEOUT_MS: '5000',
+        // Fencing needs the frozen instance to own count tasks from its first assignment; with high availability
+        // (the default) a newcomer may first get warm-ups. Placement under HA: high-availability tests, chaos test.
+        STREAMLANE_HIGH_AVAILABILITY: 'false',
         ...env
       })
     )

@@ -50,7 +50,10 @@ test('word count survives SIGKILLs: delta restore with the state dir, full rebui
       STREAMLANE_HEARTBEAT_INTERVAL_MS: '1000',
       STREAMLANE_COMMIT_INTERVAL_MS: '250',
       // Every update reaches the changelog, so "restored a small fraction of it" is a sharp measurement.
-      STREAMLANE_CACHE_MAX_BYTES: '0'
+      STREAMLANE_CACHE_MAX_BYTES: '0',
+      // This test measures restoration by the task's new owner (delta with the state dir, full without). With high
+      // availability (the default) an empty newcomer warms up instead: see the high-availability tests.
+      STREAMLANE_HIGH_AVAILABILITY: 'false'
     })
     instances.push(instance)
     return instance
