@@ -9,6 +9,8 @@
  *   the kubelet restarts a pod whose app stopped on an error.
  * - `GET /ready` (readiness): 200 only while the app says it is ready (RUNNING: joined and every assigned active task
  *   restored); 503 while starting, rebalancing, restoring or shutting down.
+ * - `GET /status` (JSON) and `GET /status/page` (the live status page that shows it; static, so open like the probes,
+ *   while /status needs the token as /metrics does).
  *
  * The app's state reaches this module through `AppHealth`, a shape observe owns, so observe never imports the runtime.
  */
@@ -25,6 +27,7 @@ import {
   tokenChecker
 } from '../endpoint/index.ts'
 import { StreamlaneError } from '../errors.ts'
+import { STATUS_PAGE_HTML } from './status-page.ts'
 
 /** What the probes read from the app at each request. */
 export interface AppHealth {
@@ -45,12 +48,17 @@ export interface HttpServerOptions {
   /** Required on every route but the probes (/healthz, /ready) when given. */
   tokens?: BearerToken[]
   tls?: ServerTls
+  /** What `GET /status` answers; without it there is no /status nor /status/page. */
+  status?: () => unknown
   /** More routes on the same server and behind the same token (the runtime adds the query endpoint). */
   routes?: (server: FastifyInstance) => void
 }
 
-/** Routes the kubelet probes: they answer without a token (a probe cannot carry a Secret) and reveal only a state. */
-const PROBES = new Set(['/healthz', '/ready'])
+/**
+ * Routes open without a token: the kubelet probes (a probe cannot carry a Secret; they reveal only a state) and the
+ * status page, which holds no data and asks for the token to read /status with.
+ */
+const PROBES = new Set(['/healthz', '/ready', '/status/page'])
 
 export interface HttpServer {
   readonly port: number
@@ -59,7 +67,7 @@ export interface HttpServer {
 
 /** The routes, without listening (tests call `inject`). */
 export function buildHttpServer(
-  options: Pick<HttpServerOptions, 'registry' | 'health' | 'tokens' | 'tls' | 'routes'>
+  options: Pick<HttpServerOptions, 'registry' | 'health' | 'tokens' | 'tls' | 'routes' | 'status'>
 ): FastifyInstance {
   // Fastify's request logging stays off: probes every few seconds would drown the app's own log. Nothing here takes a
   // body, so the limit is small.
@@ -80,6 +88,20 @@ export function buildHttpServer(
     const { state, ready } = options.health()
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', state })
   })
+  const status = options.status
+  if (status) {
+    app.get('/status', async (_request, reply) => reply.header('cache-control', 'no-store').send(status()))
+    app.get('/status/page', async (_request, reply) =>
+      reply
+        .type('text/html; charset=utf-8')
+        // The page runs only its own inline script and talks only to this server (no favicon request: data: icon).
+        .header(
+          'content-security-policy',
+          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:"
+        )
+        .send(STATUS_PAGE_HTML)
+    )
+  }
   options.routes?.(app)
   return app
 }

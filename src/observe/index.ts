@@ -18,3 +18,4 @@ export {
 } from './metrics.ts'
 export { QUERY_METRIC_NAME, type QueryRequestLabels, queryRequestMetrics } from './query-metrics.ts'
 export { type InfoLogger, type RestoreProgressReport, restoreProgressLogger } from './restore-progress-log.ts'
+export { type AppStatus, type AppStatusSource, buildAppStatus, type TaskRestoreStatus } from './status-report.ts'

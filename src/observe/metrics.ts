@@ -17,6 +17,8 @@ export type { AppMetricsSource, PartitionLag, ProducerStats, StoreStats } from '
 export interface AppMetrics {
   /** The app's registry: its own metrics and the process metrics. */
   readonly registry: Registry
+  /** What the metrics read from the app (the status report reads it too). */
+  readonly source: AppMetricsSource
   /** What the processing loop times as it runs. */
   readonly loop: LoopMetrics
   /** Rebalances: count by cause, duration, the last few. */
@@ -54,6 +56,7 @@ export function createAppMetrics(source: AppMetricsSource, options: Partial<Metr
   })
   return {
     registry: withProcessMetrics(registry),
+    source,
     loop,
     rebalances,
     commitTimer: () => {

@@ -1,5 +1,5 @@
 /**
- * The app's HTTP endpoint: /metrics, the probes, /status, and the interactive-query routes when the instance
+ * The app's HTTP endpoint: /metrics, the probes, /status and the status page, and the interactive-query routes when the instance
  * publishes `applicationServer`. It listens on `metricsPort`, or on the port of `applicationServer` when only that
  * is set; without either there is none.
  */
@@ -8,7 +8,7 @@ import { type HttpServer, httpSecurity, type Logger, queryRequestMetrics, startH
 import { type QuerySource, registerQueryRoutes } from '../query/index.ts'
 import type { AppLifecycle } from './app-state.ts'
 import type { StreamsConfig } from './config.ts'
-import { registerStatusRoute, type TaskStatusSource } from './task-status.ts'
+import { type TaskStatusSource, taskStatus } from './task-status.ts'
 
 export interface AppHttpServerOptions {
   config: StreamsConfig
@@ -17,6 +17,8 @@ export interface AppHttpServerOptions {
   stores: string[]
   query: QuerySource
   status: TaskStatusSource
+  /** What the status page shows (StreamlaneApp.status()), answered by /status next to the task placement. */
+  report: () => object
   logger: Logger
 }
 
@@ -30,8 +32,9 @@ export async function startAppHttpServer(options: AppHttpServerOptions): Promise
     registry: options.registry,
     health: () => ({ state: lifecycle.state, live: lifecycle.live, ready: lifecycle.ready }),
     ...security,
+    // GET /status and the status page that shows it (GET /status/page).
+    status: () => ({ ...taskStatus(options.status), ...options.report() }),
     routes: (routes) => {
-      registerStatusRoute(routes, options.status)
       // The query endpoint is on only when the instance publishes where peers reach it.
       if (config.applicationServer)
         registerQueryRoutes(routes, {

@@ -16,6 +16,8 @@ import type { AssignmentChange, RevokeContext, TopicPartitions } from '../kafka/
 import { type KafkaConnectionSecurity, ProducerFencedError } from '../kafka/index.ts'
 import {
   type AppMetrics,
+  type AppStatus,
+  buildAppStatus,
   createAppMetrics,
   createLogger,
   type HttpServer,
@@ -42,6 +44,7 @@ import { type ErrorHandlerConfig, planTopology, type Topology, type TopologyPlan
 import { startAppHttpServer } from './app-http-server.ts'
 import { appMetricsSource } from './app-metrics-source.ts'
 import { AppLifecycle, type AppState, type StateListener } from './app-state.ts'
+import { type AppStatusFeed, appStatusSource } from './app-status-source.ts'
 import { resolveConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts'
 import { commitSettled, inFlightWaitMs } from './in-flight-commit.ts'
 import { instanceStatus } from './instance-status.ts'
@@ -89,6 +92,7 @@ export class StreamlaneApp {
   readonly #errorListeners = new Set<(error: Error) => void>()
   readonly #restoreListeners = new Set<(progress: TaskRestoreProgress) => void>()
   readonly #metrics: AppMetrics
+  readonly #status: AppStatusFeed
   #httpServer: HttpServer | undefined
   /** TLS and SASL options of every Kafka connection, certificates read; holds secrets, so it is never logged. */
   readonly #kafkaSecurity: KafkaConnectionSecurity
@@ -103,15 +107,24 @@ export class StreamlaneApp {
     this.#statefulSubtopologies = new Set(this.plan.subtopologies.filter((s) => s.stores.length > 0).map((s) => s.id))
     this.#options = options
     this.#log = options.logger ?? createLogger({ app: this.config.applicationId, client: this.config.clientId })
+    const description = topology.describe().toString()
     this.#metrics = createAppMetrics(
       appMetricsSource(this, () => this.#running),
       {
         applicationId: this.config.applicationId,
-        topologyHash: topologyHash(topology.describe().toString()),
+        topologyHash: topologyHash(description),
         partitionSeries: this.config.metricsPartitionSeries
       }
     )
+    this.#status = appStatusSource({
+      applicationId: this.config.applicationId,
+      topologyHash: topologyHash(description),
+      topology: description,
+      processId: () => this.processId,
+      running: () => this.#running
+    })
     this.onRestoreProgress(restoreProgressLogger(this.#log))
+    this.onRestoreProgress((progress) => this.#status.onRestoreProgress(progress))
     this.#guard = new MembershipGuard({
       sessionTimeoutMs: this.config.sessionTimeoutMs,
       heartbeatIntervalMs: this.config.heartbeatIntervalMs,
@@ -234,6 +247,11 @@ export class StreamlaneApp {
     return this.#metrics.registry
   }
 
+  /** What this instance is doing, as `GET /status` answers and the status page shows (docs/observability.md). */
+  status(): AppStatus {
+    return buildAppStatus(this.#status.source, this.#metrics)
+  }
+
   /** Port of GET /metrics, /healthz and /ready once start() opened it (`metricsPort`; the bound port for 0). */
   httpPort(): number | undefined {
     return this.#httpServer?.port
@@ -256,6 +274,7 @@ export class StreamlaneApp {
           running: () => this.#running,
           hostMap: () => this.#hostMap
         },
+        report: () => this.status(),
         logger: this.#log
       })
       const running = await connectRunningApp({

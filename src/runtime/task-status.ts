@@ -4,7 +4,6 @@
  * tasks with their lag; and, when the group publishes endpoints (applicationServer), which instance holds the
  * active and the standby copies of which partitions, as of the last assignment.
  */
-import type { FastifyInstance } from 'fastify'
 import type { AppState } from '../observe/index.ts'
 import type { GroupHostMap } from '../query/index.ts'
 import type { RunningApp } from './running-app.ts'
@@ -34,9 +33,4 @@ export function taskStatus(source: TaskStatusSource): Record<string, unknown> {
     })),
     group: hostMap ? { active: hosts(hostMap.active), standby: hosts(hostMap.standby) } : null
   }
-}
-
-/** Registers GET /status (behind the metrics token, like /metrics). */
-export function registerStatusRoute(server: FastifyInstance, source: TaskStatusSource): void {
-  server.get('/status', async () => taskStatus(source))
 }

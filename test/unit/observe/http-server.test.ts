@@ -106,3 +106,29 @@ test('the app endpoint reads no large body: without the token 401 before reading
     await server.close()
   }
 })
+
+test('/status needs the token like /metrics; the status page (no data in it) is open, with a strict CSP', async () => {
+  const server = buildHttpServer({
+    registry: new Registry(),
+    health: () => running,
+    status: () => ({ totals: { processed: 7 } }),
+    ...httpSecurity({ metricsToken: 'page-token' })
+  })
+  try {
+    assert.equal((await server.inject({ url: '/status' })).statusCode, 401)
+    const status = await server.inject({ url: '/status', headers: { authorization: 'Bearer page-token' } })
+    assert.equal(status.statusCode, 200)
+    assert.deepEqual(status.json(), { totals: { processed: 7 } })
+    assert.equal(status.headers['cache-control'], 'no-store')
+    const page = await server.inject({ url: '/status/page' })
+    assert.equal(page.statusCode, 200)
+    assert.match(page.headers['content-type'] as string, /^text\/html/)
+    assert.match(page.headers['content-security-policy'] as string, /default-src 'none'/)
+    assert.match(page.body, /fetch\("\/status"/)
+  } finally {
+    await server.close()
+  }
+  const withoutStatus = buildHttpServer({ registry: new Registry(), health: () => running })
+  assert.equal((await withoutStatus.inject({ url: '/status/page' })).statusCode, 404)
+  await withoutStatus.close()
+})

@@ -1,0 +1,142 @@
+/**
+ * `GET /status/page`: one self-contained HTML page (no build step, no CDN, no dependency: it works offline and behind
+ * any proxy) that polls `GET /status` every second and shows this instance's tasks, lag, rates, restoration and
+ * recent rebalances. Rates are the differences between two answers over their `time`.
+ *
+ * The page itself carries no data; `/status` is guarded like `/metrics`. When the endpoint requires a token, the page
+ * takes it from the address's fragment (`#token=...`, never sent to the server, so it stays out of access logs) or
+ * from a form, keeps it for the tab (sessionStorage) and sends it as a bearer token.
+ */
+export const STATUS_PAGE_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Streamlane status</title>
+<link rel="icon" href="data:,">
+<style>
+  :root { font-family: system-ui, sans-serif; color: #1d2330; background: #f6f7f9; }
+  body { margin: 0 auto; max-width: 1100px; padding: 1rem 1.5rem 3rem; }
+  h1 { font-size: 1.3rem; margin: 0.3rem 0; }
+  h2 { font-size: 1rem; margin: 1.6rem 0 0.5rem; }
+  .meta { color: #5b6475; font-size: 0.85rem; }
+  .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 0.6rem; margin-top: 1rem; }
+  .card { background: #fff; border: 1px solid #dde1e8; border-radius: 6px; padding: 0.6rem 0.8rem; }
+  .card .label { color: #5b6475; font-size: 0.75rem; text-transform: uppercase; letter-spacing: 0.03em; }
+  .card .value { font-size: 1.35rem; font-variant-numeric: tabular-nums; margin-top: 0.2rem; }
+  table { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid #dde1e8; font-size: 0.85rem; }
+  th, td { text-align: left; padding: 0.35rem 0.6rem; border-bottom: 1px solid #eef0f4; vertical-align: top; }
+  td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+  .state { display: inline-block; padding: 0.1rem 0.5rem; border-radius: 4px; background: #e3e7ee; font-weight: 600; }
+  .state.RUNNING { background: #d5f2dd; color: #14632c; }
+  .state.REBALANCING { background: #fdf0c8; color: #7a5a00; }
+  .state.ERROR, .state.NOT_RUNNING { background: #f9d6d6; color: #8a1c1c; }
+  .kind-restoring { color: #7a5a00; } .kind-standby, .kind-warmup { color: #5b6475; }
+  progress { width: 8rem; vertical-align: middle; }
+  pre { background: #fff; border: 1px solid #dde1e8; padding: 0.6rem; overflow-x: auto; font-size: 0.8rem; }
+  #error { color: #8a1c1c; margin-top: 0.6rem; }
+  form { margin-top: 0.6rem; } input { font: inherit; width: 22rem; }
+  .empty { color: #5b6475; font-style: italic; }
+</style>
+</head>
+<body>
+<h1>Streamlane <span id="app-id"></span> <span id="state" class="state">…</span></h1>
+<div class="meta" id="meta">loading /status…</div>
+<div id="error" hidden></div>
+<form id="token-form" hidden><label>Bearer token for this endpoint: <input id="token" type="password" autocomplete="off"></label> <button>Use</button></form>
+<div class="cards">
+  <div class="card"><div class="label">processed / s</div><div class="value" id="processed-rate">–</div></div>
+  <div class="card"><div class="label">processed</div><div class="value" id="total-processed">–</div></div>
+  <div class="card"><div class="label">committed</div><div class="value" id="total-committed">–</div></div>
+  <div class="card"><div class="label">lag (max partition)</div><div class="value" id="lag-max">–</div></div>
+  <div class="card"><div class="label">lag (sum)</div><div class="value" id="lag-sum">–</div></div>
+  <div class="card"><div class="label">sent / s</div><div class="value" id="sent-rate">–</div></div>
+  <div class="card"><div class="label">restore left</div><div class="value" id="restore-remaining">–</div></div>
+  <div class="card"><div class="label">skipped · dropped</div><div class="value" id="bad-records">–</div></div>
+</div>
+<h2>Tasks</h2>
+<table id="tasks"><thead><tr><th>task</th><th>kind</th><th>partitions (lag)</th><th class="num">processed</th><th class="num">per s</th><th>restoration</th></tr></thead><tbody></tbody></table>
+<h2>Recent rebalances</h2>
+<table id="rebalances"><thead><tr><th>started</th><th>cause</th><th>reason</th><th class="num">took</th><th class="num">generation</th><th class="num">tasks</th></tr></thead><tbody></tbody></table>
+<h2>State stores</h2>
+<table id="stores"><thead><tr><th>store</th><th class="num">entries</th><th class="num">cache hit ratio</th></tr></thead><tbody></tbody></table>
+<h2>Topology</h2>
+<pre id="topology"></pre>
+<script>
+"use strict";
+const REFRESH_MS = Number(new URLSearchParams(location.search).get("refresh")) || 1000;
+const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
+if (fromHash) { sessionStorage.setItem("streamlane-token", fromHash); history.replaceState(null, "", location.pathname + location.search); }
+const $ = (id) => document.getElementById(id);
+const fmt = (n) => n === null || n === undefined ? "–" : Math.round(n).toLocaleString("en-US");
+let previous = null;
+function cell(text, className) { const td = document.createElement("td"); td.textContent = text; if (className) td.className = className; return td; }
+function fill(tbody, rows, empty, columns) {
+  tbody.replaceChildren();
+  if (rows.length === 0) { const tr = document.createElement("tr"); const td = cell(empty, "empty"); td.colSpan = columns; tr.append(td); tbody.append(tr); }
+  for (const row of rows) tbody.append(row);
+}
+function rate(now, before, pick) {
+  if (!before || now.time <= before.time) return null;
+  return Math.max(0, (pick(now) - pick(before)) * 1000 / (now.time - before.time));
+}
+function render(s) {
+  $("app-id").textContent = s.application.id;
+  $("state").textContent = s.application.state; $("state").className = "state " + s.application.state;
+  $("meta").textContent = "version " + s.application.version + " · topology " + s.application.topologyHash + " · process " + s.application.processId +
+    " · generation " + (s.membership.generation ?? "–") + (s.membership.rebalanceInProgress ? " · rebalancing" : "") + " · updated " + new Date(s.time).toLocaleTimeString();
+  $("total-processed").textContent = fmt(s.totals.processed);
+  $("total-committed").textContent = fmt(s.totals.committed);
+  $("lag-max").textContent = fmt(s.lag.max);
+  $("lag-sum").textContent = fmt(s.lag.sum);
+  $("processed-rate").textContent = fmt(rate(s, previous, (x) => x.totals.processed));
+  $("sent-rate").textContent = fmt(rate(s, previous, (x) => x.totals.sent));
+  $("restore-remaining").textContent = fmt(s.totals.restoreRemaining);
+  $("bad-records").textContent = fmt(s.totals.skipped) + " · " + fmt(s.totals.dropped);
+  const before = new Map((previous?.tasks ?? []).map((t) => [t.id, t]));
+  fill($("tasks").tBodies[0], s.tasks.map((t) => {
+    const tr = document.createElement("tr"); tr.dataset.task = t.id;
+    const partitions = t.kind === "standby" || t.kind === "warmup" ? "changelog lag " + fmt(t.changelogLag) : t.partitions.map((p) => p.topic + "-" + p.partition + " (" + fmt(p.lag) + ")").join(", ");
+    const old = before.get(t.id);
+    const perSecond = t.processed === null || !old || old.processed === null ? null : rate({ time: s.time, v: t.processed }, { time: previous.time, v: old.processed }, (x) => x.v);
+    const restoring = cell("");
+    if (t.restore) {
+      const bar = document.createElement("progress"); bar.max = Math.max(1, t.restore.recordsTotal); bar.value = t.restore.recordsDone;
+      restoring.append(bar, " " + fmt(t.restore.recordsDone) + " / " + fmt(t.restore.recordsTotal) + (t.restore.finished ? " done" : " at " + fmt(t.restore.recordsPerSecond) + "/s"));
+    }
+    tr.append(cell(t.id, "task"), cell(t.kind, "kind kind-" + t.kind), cell(partitions, "partitions"), cell(fmt(t.processed), "num processed"), cell(fmt(perSecond), "num rate"), restoring);
+    return tr;
+  }), "no tasks assigned", 6);
+  fill($("rebalances").tBodies[0], s.rebalances.map((r) => {
+    const tr = document.createElement("tr");
+    tr.append(cell(new Date(r.startedAt).toLocaleTimeString()), cell(r.cause), cell(r.reason), cell(r.durationMs === undefined ? "…" : (r.durationMs / 1000).toFixed(2) + " s", "num"), cell(r.generation ?? "–", "num"), cell(r.tasks ?? "–", "num"));
+    return tr;
+  }), "none yet", 6);
+  fill($("stores").tBodies[0], s.stores.map((st) => {
+    const tr = document.createElement("tr"); const reads = st.cacheHits + st.cacheMisses;
+    tr.append(cell(st.store), cell(fmt(st.entries), "num"), cell(reads === 0 ? "–" : (100 * st.cacheHits / reads).toFixed(1) + " %", "num"));
+    return tr;
+  }), "no state stores", 3);
+  $("topology").textContent = s.topology;
+  previous = s;
+}
+async function refresh() {
+  const token = sessionStorage.getItem("streamlane-token");
+  try {
+    const response = await fetch("/status", { headers: token ? { authorization: "Bearer " + token } : {}, cache: "no-store" });
+    if (response.status === 401 || response.status === 403) { $("token-form").hidden = false; throw new Error("/status needs a token (" + response.status + ")"); }
+    if (!response.ok) throw new Error("/status answered " + response.status);
+    render(await response.json());
+    $("error").hidden = true; $("token-form").hidden = true;
+  } catch (error) {
+    $("error").textContent = String(error.message ?? error); $("error").hidden = false;
+  } finally {
+    setTimeout(refresh, REFRESH_MS);
+  }
+}
+$("token-form").addEventListener("submit", (event) => { event.preventDefault(); sessionStorage.setItem("streamlane-token", $("token").value); $("token").value = ""; });
+refresh();
+</script>
+</body>
+</html>
+`
