@@ -6,9 +6,6 @@
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -18,7 +15,7 @@ import { StreamlaneApp } from '../../../src/runtime/streamlane-app.ts'
 import { testBrokers, uniqueName } from '../../support/kafka.ts'
 import { waitFor } from '../../support/wait.ts'
 import { createTopics, readTopic } from '../runtime/support.ts'
-import { freePort } from './free-port.ts'
+import { createQueryGroup } from './query-group.ts'
 
 // A window store keeps a window for its size plus grace behind stream time (as Kafka Streams): a 10-minute grace
 // keeps the test's five minutes of windows queryable while they are all open. The example reads it at import.
@@ -40,26 +37,20 @@ test('the windows of page-views answered over HTTP are the windows of the output
     { name: topics.views, partitions: PARTITIONS },
     { name: topics.perMinute, partitions: PARTITIONS }
   ])
-  const dirs: string[] = []
-  const apps: StreamlaneApp[] = []
-  const hosts: string[] = []
+  const group = await createQueryGroup(
+    2,
+    ({ stateDir, applicationServer }) =>
+      new StreamlaneApp(pageViews(), {
+        applicationId: appId,
+        bootstrapServers: testBrokers(),
+        stateDir,
+        applicationServer,
+        metricsToken: TOKEN,
+        commitIntervalMs: 200
+      })
+  )
+  const { apps, hosts } = group
   try {
-    for (let i = 0; i < 2; i++) {
-      const host = `127.0.0.1:${await freePort()}`
-      const stateDir = mkdtempSync(join(tmpdir(), 'streamlane-pvq-'))
-      dirs.push(stateDir)
-      hosts.push(host)
-      apps.push(
-        new StreamlaneApp(pageViews(), {
-          applicationId: appId,
-          bootstrapServers: testBrokers(),
-          stateDir,
-          applicationServer: host,
-          metricsToken: TOKEN,
-          commitIntervalMs: 200
-        })
-      )
-    }
     await Promise.all(apps.map((app) => app.start()))
     await waitFor('both instances run with a 2-host map', () =>
       apps.every((app) => app.state === 'RUNNING' && app.metadataForAllStreamsClients().length === 2)
@@ -180,8 +171,7 @@ test('the windows of page-views answered over HTTP are the windows of the output
     })
     assert.deepEqual(output, expected, 'the output topic has every closed window with its count')
   } finally {
-    await Promise.allSettled(apps.map((app) => app.close()))
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+    await group.close()
   }
 })
 

@@ -6,9 +6,6 @@
  * same query is forwarded to the owner. The in-process view with `enableStaleStores` reads the copy too.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { test } from 'node:test'
 import { topics, wordCount } from '../../../examples/word-count/app.ts'
 import { createProducer } from '../../../src/kafka/producer.ts'
@@ -18,7 +15,7 @@ import { Serdes } from '../../../src/serde/index.ts'
 import { testBrokers, uniqueName } from '../../support/kafka.ts'
 import { waitFor } from '../../support/wait.ts'
 import { createTopics, readTopic } from '../runtime/support.ts'
-import { freePort } from './free-port.ts'
+import { createQueryGroup } from './query-group.ts'
 
 const PARTITIONS = 4
 const WORDS = Array.from({ length: 20 }, (_, i) => `s${i}`)
@@ -32,27 +29,21 @@ test('a stale query is answered by the standby copy with its lag; metadata names
     { name: topics.lines, partitions: PARTITIONS },
     { name: topics.counts, partitions: PARTITIONS }
   ])
-  const dirs: string[] = []
-  const apps: StreamlaneApp[] = []
-  const hosts: string[] = []
+  const group = await createQueryGroup(
+    2,
+    ({ stateDir, applicationServer }) =>
+      new StreamlaneApp(wordCount(), {
+        applicationId: appId,
+        bootstrapServers: testBrokers(),
+        stateDir,
+        applicationServer,
+        metricsToken: TOKEN,
+        commitIntervalMs: 200,
+        numStandbyReplicas: 1
+      })
+  )
+  const { apps, hosts } = group
   try {
-    for (let i = 0; i < 2; i++) {
-      const host = `127.0.0.1:${await freePort()}`
-      const stateDir = mkdtempSync(join(tmpdir(), 'streamlane-sbq-'))
-      dirs.push(stateDir)
-      hosts.push(host)
-      apps.push(
-        new StreamlaneApp(wordCount(), {
-          applicationId: appId,
-          bootstrapServers: testBrokers(),
-          stateDir,
-          applicationServer: host,
-          metricsToken: TOKEN,
-          commitIntervalMs: 200,
-          numStandbyReplicas: 1
-        })
-      )
-    }
     await Promise.all(apps.map((app) => app.start()))
     // Every key has its active host and one standby host, the other instance.
     await waitFor(
@@ -109,7 +100,6 @@ test('a stale query is answered by the standby copy with its lag; metadata names
     const client = new QueryClient({ url: `http://${hosts[0]}`, token: TOKEN })
     assert.equal(await client.get('counts', WORDS[5], { stale: true }), expected.get(WORDS[5]!))
   } finally {
-    await Promise.allSettled(apps.map((app) => app.close()))
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+    await group.close()
   }
 })

@@ -6,9 +6,6 @@
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -22,7 +19,7 @@ import { testBrokers, uniqueName } from '../../support/kafka.ts'
 import { waitFor } from '../../support/wait.ts'
 import { createTopics, readTopic } from '../runtime/support.ts'
 import { WordCounts } from '../runtime/word-counts.ts'
-import { freePort } from './free-port.ts'
+import { createQueryGroup } from './query-group.ts'
 
 const PARTITIONS = 6
 const WORDS = 300
@@ -41,26 +38,20 @@ test('any of 3 word-count instances answers every word with the output topic lat
     { name: topics.lines, partitions: PARTITIONS },
     { name: topics.counts, partitions: PARTITIONS }
   ])
-  const dirs: string[] = []
-  const apps: StreamlaneApp[] = []
-  const hosts: string[] = []
+  const group = await createQueryGroup(
+    3,
+    ({ stateDir, applicationServer }) =>
+      new StreamlaneApp(wordCount(), {
+        applicationId: appId,
+        bootstrapServers: testBrokers(),
+        stateDir,
+        applicationServer,
+        metricsToken: TOKEN,
+        commitIntervalMs: 200
+      })
+  )
+  const { apps, hosts } = group
   try {
-    for (let i = 0; i < 3; i++) {
-      const host = `127.0.0.1:${await freePort()}`
-      const stateDir = mkdtempSync(join(tmpdir(), 'streamlane-query-'))
-      dirs.push(stateDir)
-      hosts.push(host)
-      apps.push(
-        new StreamlaneApp(wordCount(), {
-          applicationId: appId,
-          bootstrapServers: testBrokers(),
-          stateDir,
-          applicationServer: host,
-          metricsToken: TOKEN,
-          commitIntervalMs: 200
-        })
-      )
-    }
     await Promise.all(apps.map((app) => app.start()))
     await waitFor('every instance runs with the same 3-host map', () =>
       apps.every((app) => app.state === 'RUNNING' && app.metadataForAllStreamsClients().length === 3)
@@ -179,7 +170,6 @@ test('any of 3 word-count instances answers every word with the output topic lat
     assert.equal(missing.status, 404)
     assert.equal((missing.body.error as { code: string }).code, 'STREAMLANE_QUERY_KEY_NOT_FOUND')
   } finally {
-    await Promise.allSettled(apps.map((app) => app.close()))
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+    await group.close()
   }
 })
