@@ -4,6 +4,7 @@
  * benchmarks. No Docker: the jars land in `.kafka/lib` once and are reused.
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
@@ -47,8 +48,9 @@ export function checkJava(): void {
 /** Downloads the broker's jars with Maven when they are missing or the pom changed since the last download. */
 export function ensureKafkaJars(): string {
   checkJava()
-  const pomTime = String(statSync(pomFile).mtimeMs)
-  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === pomTime) return libDir
+  // The pom's content, not its mtime: a fresh clone or a git worktree gives the same pom a new mtime.
+  const pomHash = createHash('sha256').update(readFileSync(pomFile)).digest('hex')
+  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === pomHash) return libDir
   if (commandVersion('mvn', ['-v']) === undefined) {
     throw new BrokerSetupError(
       'Maven is needed to fetch the Kafka broker from Maven Central: install it (e.g. `apt-get install maven`) or set KAFKA_BROKERS to an existing cluster'
@@ -68,7 +70,7 @@ export function ensureKafkaJars(): string {
     ],
     { stdio: ['ignore', 'inherit', 'inherit'] }
   )
-  writeFileSync(stampFile, pomTime)
+  writeFileSync(stampFile, pomHash)
   return libDir
 }
 
