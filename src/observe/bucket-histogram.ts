@@ -25,13 +25,14 @@ export class BucketHistogram {
     this.#counts = new Float64Array(bounds.length + 1)
   }
 
-  observe(value: number): void {
+  /** `weight`: how many observations this one stands for (a sampled measurement). */
+  observe(value: number, weight = 1): void {
     const bounds = this.bounds
     let i = 0
     while (i < bounds.length && value > (bounds[i] as number)) i++
-    this.#counts[i] = (this.#counts[i] as number) + 1
-    this.sum += value
-    this.count++
+    this.#counts[i] = (this.#counts[i] as number) + weight
+    this.sum += value * weight
+    this.count += weight
   }
 
   /** Observations at or below each bound, then the total (+Inf): the Prometheus `_bucket` series. */

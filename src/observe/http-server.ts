@@ -27,7 +27,7 @@ import {
   tokenChecker
 } from '../endpoint/index.ts'
 import { StreamlaneError } from '../errors.ts'
-import { STATUS_PAGE_HTML } from './status-page.ts'
+import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.ts'
 
 /** What the probes read from the app at each request. */
 export interface AppHealth {
@@ -92,14 +92,7 @@ export function buildHttpServer(
   if (status) {
     app.get('/status', async (_request, reply) => reply.header('cache-control', 'no-store').send(status()))
     app.get('/status/page', async (_request, reply) =>
-      reply
-        .type('text/html; charset=utf-8')
-        // The page runs only its own inline script and talks only to this server (no favicon request: data: icon).
-        .header(
-          'content-security-policy',
-          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:"
-        )
-        .send(STATUS_PAGE_HTML)
+      reply.type('text/html; charset=utf-8').header('content-security-policy', STATUS_PAGE_CSP).send(STATUS_PAGE_HTML)
     )
   }
   options.routes?.(app)

@@ -18,4 +18,12 @@ export {
 } from './metrics.ts'
 export { QUERY_METRIC_NAME, type QueryRequestLabels, queryRequestMetrics } from './query-metrics.ts'
 export { type InfoLogger, type RestoreProgressReport, restoreProgressLogger } from './restore-progress-log.ts'
-export { type AppStatus, type AppStatusSource, buildAppStatus, type TaskRestoreStatus } from './status-report.ts'
+export { STATUS_PAGE_CSP } from './status-page.ts'
+export {
+  type AppStatus,
+  type AppStatusSource,
+  buildAppStatus,
+  type StoreStatus,
+  type TaskRestoreStatus
+} from './status-report.ts'
+export { type TopologyGraph, type TopologyGraphNode, topologyGraph } from './topology-graph.ts'

@@ -233,6 +233,8 @@ const stateGroup: MetricGroup = {
     'streamlane_state_restore_records_total',
     'streamlane_state_restore_remaining_records',
     'streamlane_state_restoring_tasks',
+    'streamlane_state_store_restored_records_total',
+    'streamlane_state_store_restore_remaining_records',
     'streamlane_state_store_entries',
     'streamlane_state_cache_hits_total',
     'streamlane_state_cache_misses_total'
@@ -255,6 +257,21 @@ const stateGroup: MetricGroup = {
       name: 'streamlane_state_restoring_tasks',
       help: 'Active tasks restoring their stores from the changelogs (they process nothing until done)',
       read: () => source.restoringTasks()
+    })
+    const byStore = () => source.restoreByStore?.() ?? []
+    scrapedCounter({
+      registry,
+      name: 'streamlane_state_store_restored_records_total',
+      help: 'Changelog records restored into each store (listed from its first restore)',
+      label: 'store',
+      read: () => Object.fromEntries(byStore().map((s) => [s.store, s.restored]))
+    })
+    scrapedGauge({
+      registry,
+      name: 'streamlane_state_store_restore_remaining_records',
+      help: 'Changelog records of each store the restoring tasks still have to read',
+      label: 'store',
+      read: () => Object.fromEntries(byStore().map((s) => [s.store, s.remaining]))
     })
     scrapedGauge({
       registry,

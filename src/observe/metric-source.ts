@@ -57,4 +57,15 @@ export interface AppMetricsSource {
   standbyAppliedRecords?(): number
   /** Rebalances this instance asked for because its warm-ups caught up or the probing interval passed. */
   probingRebalances?(): number
+  /**
+   * Restoration by store: changelog records restored since start (a store is listed from its first restore), and
+   * what the restoring tasks still have to read of it; absent for apps without state.
+   */
+  restoreByStore?(): readonly StoreRestore[]
+}
+
+export interface StoreRestore {
+  store: string
+  restored: number
+  remaining: number
 }

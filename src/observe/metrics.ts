@@ -11,8 +11,9 @@ import { APP_METRIC_GROUPS, type MetricOptions } from './metric-groups.ts'
 import type { AppMetricsSource } from './metric-source.ts'
 import { withProcessMetrics } from './process-metrics.ts'
 import { RebalanceHistory } from './rebalance-history.ts'
+import { StoreOperationMetrics } from './store-operation-metrics.ts'
 
-export type { AppMetricsSource, PartitionLag, ProducerStats, StoreStats } from './metric-source.ts'
+export type { AppMetricsSource, PartitionLag, ProducerStats, StoreRestore, StoreStats } from './metric-source.ts'
 
 export interface AppMetrics {
   /** The app's registry: its own metrics and the process metrics. */
@@ -23,6 +24,8 @@ export interface AppMetrics {
   readonly loop: LoopMetrics
   /** Rebalances: count by cause, duration, the last few. */
   readonly rebalances: RebalanceHistory
+  /** Sampled put/get/range latency of the active tasks' stores (the state layer's StoreMetering). */
+  readonly storeOperations: StoreOperationMetrics
   /** Starts timing a commit; call the result when it is done (or failed). */
   commitTimer(): () => void
 }
@@ -30,7 +33,8 @@ export interface AppMetrics {
 /** Names of every metric the app registers besides the process metrics, for docs and tests. */
 export const APP_METRIC_NAMES: readonly string[] = [
   ...APP_METRIC_GROUPS.flatMap((group) => group.names),
-  'streamlane_app_commit_duration_seconds'
+  'streamlane_app_commit_duration_seconds',
+  'streamlane_state_store_operation_duration_seconds'
 ]
 
 /** A short, stable hash of a topology's description (`topology.describe().toString()`). */
@@ -48,6 +52,8 @@ export function createAppMetrics(source: AppMetricsSource, options: Partial<Metr
     partitionSeries: options.partitionSeries ?? 0
   }
   for (const group of APP_METRIC_GROUPS) group.register({ registry, source, loop, rebalances, options: resolved })
+  const storeOperations = new StoreOperationMetrics()
+  storeOperations.register(registry)
   const commitDuration = new Histogram({
     name: 'streamlane_app_commit_duration_seconds',
     help: 'Commits: outputs and changelogs acknowledged, stores checkpointed, input offsets committed',
@@ -59,6 +65,7 @@ export function createAppMetrics(source: AppMetricsSource, options: Partial<Metr
     source,
     loop,
     rebalances,
+    storeOperations,
     commitTimer: () => {
       const end = commitDuration.startTimer()
       return () => void end()

@@ -1,12 +1,17 @@
 /**
  * `GET /status/page`: one self-contained HTML page (no build step, no CDN, no dependency: it works offline and behind
- * any proxy) that polls `GET /status` every second and shows this instance's tasks, lag, rates, restoration and
- * recent rebalances. Rates are the differences between two answers over their `time`.
+ * any proxy) that polls `GET /status` every second and shows this instance's tasks, lag, rates, restoration, recent
+ * rebalances, its stores and the topology as a graph (an inline SVG drawn from `topologyGraph`). Rates are the
+ * differences between two answers over their `time`.
  *
  * The page itself carries no data; `/status` is guarded like `/metrics`. When the endpoint requires a token, the page
  * takes it from the address's fragment (`#token=...`, never sent to the server, so it stays out of access logs) or
  * from a form, keeps it for the tab (sessionStorage) and sends it as a bearer token.
  */
+/** The pages run only their own inline script and talk only to their server (no favicon request: a data: icon). */
+export const STATUS_PAGE_CSP =
+  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:"
+
 export const STATUS_PAGE_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -37,6 +42,11 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   #error { color: #8a1c1c; margin-top: 0.6rem; }
   form { margin-top: 0.6rem; } input { font: inherit; width: 22rem; }
   .empty { color: #5b6475; font-style: italic; }
+  #topology-graph { background: #fff; border: 1px solid #dde1e8; max-width: 100%; }
+  #topology-graph text { font-size: 11px; fill: #1d2330; } #topology-graph text.detail { fill: #5b6475; } #topology-graph text.band { font-weight: 600; }
+  #topology-graph rect { fill: #fff; stroke: #9aa3b5; rx: 5; } #topology-graph .node-source rect { fill: #e6efff; } #topology-graph .node-sink rect { fill: #e5f6ea; }
+  #topology-graph path { fill: none; stroke: #8a93a6; } #topology-graph path.link { stroke: #b07d00; stroke-dasharray: 5 4; }
+  details summary { cursor: pointer; color: #5b6475; font-size: 0.85rem; margin-top: 0.4rem; }
 </style>
 </head>
 <body>
@@ -59,9 +69,10 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <h2>Recent rebalances</h2>
 <table id="rebalances"><thead><tr><th>started</th><th>cause</th><th>reason</th><th class="num">took</th><th class="num">generation</th><th class="num">tasks</th></tr></thead><tbody></tbody></table>
 <h2>State stores</h2>
-<table id="stores"><thead><tr><th>store</th><th class="num">entries</th><th class="num">cache hit ratio</th></tr></thead><tbody></tbody></table>
+<table id="stores"><thead><tr><th>store</th><th class="num">entries</th><th class="num">cache hit ratio</th><th class="num">restored</th><th class="num">restore left</th><th class="num">gets / s</th><th class="num">puts / s</th><th class="num">get µs</th><th class="num">put µs</th></tr></thead><tbody></tbody></table>
 <h2>Topology</h2>
-<pre id="topology"></pre>
+<svg id="topology-graph" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="topology graph"></svg>
+<details><summary>as text</summary><pre id="topology"></pre></details>
 <script>
 "use strict";
 const REFRESH_MS = Number(new URLSearchParams(location.search).get("refresh")) || 1000;
@@ -112,13 +123,60 @@ function render(s) {
     tr.append(cell(new Date(r.startedAt).toLocaleTimeString()), cell(r.cause), cell(r.reason), cell(r.durationMs === undefined ? "…" : (r.durationMs / 1000).toFixed(2) + " s", "num"), cell(r.generation ?? "–", "num"), cell(r.tasks ?? "–", "num"));
     return tr;
   }), "none yet", 6);
+  const storesBefore = new Map((previous?.stores ?? []).map((st) => [st.store, st]));
   fill($("stores").tBodies[0], s.stores.map((st) => {
-    const tr = document.createElement("tr"); const reads = st.cacheHits + st.cacheMisses;
-    tr.append(cell(st.store), cell(fmt(st.entries), "num"), cell(reads === 0 ? "–" : (100 * st.cacheHits / reads).toFixed(1) + " %", "num"));
+    const tr = document.createElement("tr"); tr.dataset.store = st.store; const reads = st.cacheHits + st.cacheMisses;
+    const old = storesBefore.get(st.store)?.operations; const ops = st.operations;
+    const perSecond = (op) => !ops || !old ? null : rate({ time: s.time, v: ops[op].count }, { time: previous.time, v: old[op].count }, (x) => x.v);
+    // Mean since the last answer when there were operations in between, else since start.
+    const micros = (op) => { if (!ops) return "–"; const n = ops[op].count - (old ? old[op].count : 0), t = ops[op].seconds - (old ? old[op].seconds : 0);
+      const [count, seconds] = n > 0 ? [n, t] : [ops[op].count, ops[op].seconds]; return count > 0 ? (1e6 * seconds / count).toFixed(1) : "–"; };
+    tr.append(cell(st.store, "store"), cell(fmt(st.entries), "num entries"), cell(reads === 0 ? "–" : (100 * st.cacheHits / reads).toFixed(1) + " %", "num"),
+      cell(fmt(st.restored), "num restored"), cell(fmt(st.restoreRemaining), "num restore-left"), cell(fmt(perSecond("get")), "num"), cell(fmt(perSecond("put")), "num"),
+      cell(micros("get"), "num get-micros"), cell(micros("put"), "num put-micros"));
     return tr;
-  }), "no state stores", 3);
+  }), "no state stores", 9);
   $("topology").textContent = s.topology;
+  drawGraph(s.topologyGraph);
   previous = s;
+}
+const SVG_NS = "http://www.w3.org/2000/svg";
+function svg(tag, attributes, text) {
+  const element = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+const clip = (text, max) => text.length > max ? text.slice(0, max - 1) + "…" : text;
+let drawnGraph = "";
+// The topology does not change while the app runs: drawn on the first answer (again only if it differs).
+function drawGraph(g) {
+  const key = JSON.stringify(g); if (key === drawnGraph) return; drawnGraph = key;
+  const W = 190, H = 40, GX = 44, GY = 12, BAND = 24, PAD = 8;
+  const root = $("topology-graph"); root.replaceChildren();
+  const marker = svg("marker", { id: "arrow", viewBox: "0 0 8 8", refX: 8, refY: 4, markerWidth: 7, markerHeight: 7, orient: "auto" });
+  marker.append(svg("path", { d: "M0,0 L8,4 L0,8 z", fill: "#8a93a6" })); const defs = svg("defs", {}); defs.append(marker); root.append(defs);
+  const at = new Map(); let top = PAD, width = 0;
+  for (const sub of g.subtopologies) {
+    root.append(svg("text", { x: PAD, y: top + 14, class: "band" }, "sub-topology " + sub.id));
+    for (const n of g.nodes.filter((n) => n.subtopology === sub.id)) at.set(n.name, { x: PAD + n.column * (W + GX), y: top + BAND + n.row * (H + GY), node: n });
+    top += BAND + sub.rows * (H + GY) + PAD; width = Math.max(width, PAD * 2 + sub.columns * (W + GX) - GX);
+  }
+  root.setAttribute("width", width); root.setAttribute("height", top); root.setAttribute("viewBox", "0 0 " + width + " " + top);
+  const curve = (a, b) => { const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2, dx = Math.max(30, Math.abs(x2 - x1) / 2);
+    return "M" + x1 + "," + y1 + " C" + (x1 + dx) + "," + y1 + " " + (x2 - dx) + "," + y2 + " " + x2 + "," + y2; };
+  for (const e of g.edges) if (at.has(e.from) && at.has(e.to)) root.append(svg("path", { d: curve(at.get(e.from), at.get(e.to)), "marker-end": "url(#arrow)" }));
+  for (const l of g.links) if (at.has(l.from) && at.has(l.to)) {
+    const path = svg("path", { d: curve(at.get(l.from), at.get(l.to)), class: "link", "marker-end": "url(#arrow)", "data-topic": l.topic });
+    path.append(svg("title", {}, "topic " + l.topic)); root.append(path);
+  }
+  for (const { x, y, node } of at.values()) {
+    const group = svg("g", { class: "node node-" + node.kind, "data-node": node.name, transform: "translate(" + x + "," + y + ")" });
+    const detail = node.kind === "processor" ? (node.stores.length ? "stores: " + node.stores.join(", ") : "") : node.topics.join(", ");
+    group.append(svg("title", {}, node.kind + " " + node.name + (detail ? " · " + detail : "")), svg("rect", { width: W, height: H }),
+      svg("text", { x: 8, y: 16 }, clip(node.name, 30)), svg("text", { x: 8, y: 31, class: "detail" }, clip(detail || node.kind, 32)));
+    root.append(group);
+  }
 }
 async function refresh() {
   const token = sessionStorage.getItem("streamlane-token");

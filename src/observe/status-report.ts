@@ -6,6 +6,8 @@
 import type { PartitionLag, StoreStats } from './metric-source.ts'
 import type { AppMetrics } from './metrics.ts'
 import type { RebalanceRecord } from './rebalance-history.ts'
+import type { StoreOperationTotals } from './store-operation-metrics.ts'
+import type { TopologyGraph } from './topology-graph.ts'
 import { STREAMLANE_VERSION } from './version.ts'
 
 /** How far a restoring task is (the latest restore progress report of the task). */
@@ -32,6 +34,14 @@ export interface TaskStatus {
   restore: TaskRestoreStatus | null
 }
 
+/** A store over this instance's tasks: size, cache reads, restoration and its operations' counts and seconds. */
+export interface StoreStatus extends StoreStats {
+  restored: number
+  restoreRemaining: number
+  /** Estimated from the sampled timings; rates and mean latencies are differences between two answers. */
+  operations: StoreOperationTotals | null
+}
+
 export interface AppStatus {
   /** Epoch milliseconds when this was built: rates are differences between two answers over their time. */
   time: number
@@ -51,10 +61,12 @@ export interface AppStatus {
   }
   lag: { max: number; sum: number }
   tasks: TaskStatus[]
-  stores: StoreStats[]
+  stores: StoreStatus[]
   rebalances: RebalanceRecord[]
   /** `topology.describe()` as text. */
   topology: string
+  /** The same as a graph laid out in columns, drawn by the status page. */
+  topologyGraph: TopologyGraph
 }
 
 /** What the status report reads from the app, besides what its metrics already read. */
@@ -62,6 +74,8 @@ export interface AppStatusSource {
   applicationId: string
   topologyHash: string
   topology: string
+  /** Computed once: `topologyGraph(topology.describe())`. */
+  topologyGraph: TopologyGraph
   processId(): string
   membership(): AppStatus['membership']
   /** Active tasks: id, whether restoring, input partitions, records processed. */
@@ -80,7 +94,21 @@ function sum(values: Readonly<Record<string, number>>): number {
   return Object.values(values).reduce((a, b) => a + b, 0)
 }
 
-export function buildAppStatus(source: AppStatusSource, metrics: Pick<AppMetrics, 'source' | 'rebalances'>): AppStatus {
+function storeStatus(metrics: Pick<AppMetrics, 'source' | 'storeOperations'>): StoreStatus[] {
+  const restores = new Map((metrics.source.restoreByStore?.() ?? []).map((r) => [r.store, r]))
+  const operations = metrics.storeOperations.totals()
+  return metrics.source.stores().map((stats) => ({
+    ...stats,
+    restored: restores.get(stats.store)?.restored ?? 0,
+    restoreRemaining: restores.get(stats.store)?.remaining ?? 0,
+    operations: operations.get(stats.store) ?? null
+  }))
+}
+
+export function buildAppStatus(
+  source: AppStatusSource,
+  metrics: Pick<AppMetrics, 'source' | 'rebalances' | 'storeOperations'>
+): AppStatus {
   const app = metrics.source
   const counters = app.taskCounters()
   const producer = app.producer()
@@ -133,8 +161,9 @@ export function buildAppStatus(source: AppStatusSource, metrics: Pick<AppMetrics
     },
     lag: { max: lags.reduce((m, l) => Math.max(m, l.lag), 0), sum: lags.reduce((s, l) => s + l.lag, 0) },
     tasks,
-    stores: [...app.stores()],
+    stores: storeStatus(metrics),
     rebalances: [...metrics.rebalances.recent()].reverse(),
-    topology: source.topology
+    topology: source.topology,
+    topologyGraph: source.topologyGraph
   }
 }

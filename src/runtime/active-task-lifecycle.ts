@@ -8,7 +8,7 @@ import type { GroupMember } from '../kafka/group/index.ts'
 import { type KafkaPartitionReader, OFFSET_EARLIEST, type TopicPartition } from '../kafka/index.ts'
 import type { Logger } from '../observe/index.ts'
 import { Headers } from '../serde/index.ts'
-import { type ChangelogSink, type StateDirectory, TaskStateManager } from '../state/index.ts'
+import { type ChangelogSink, type StateDirectory, type StoreMetering, TaskStateManager } from '../state/index.ts'
 import { topicPartitionKey } from '../topic-partition.ts'
 import { TaskId } from '../topology/index.ts'
 import type { ProducerRecordCollector } from './producer-collector.ts'
@@ -31,6 +31,8 @@ export interface TaskLifecycleOptions {
   stateDir: StateDirectory | undefined
   restorer: StateRestorer | undefined
   logger: Logger
+  /** Times the active tasks' store operations (sampled) for the metrics. */
+  storeMetering?: StoreMetering | undefined
 }
 
 export class TaskLifecycle {
@@ -187,6 +189,7 @@ export class TaskLifecycle {
       changelogSink: sink,
       cacheMaxBytes: this.#o.cacheMaxBytes,
       logger: this.#o.logger,
+      metering: this.#o.storeMetering ?? null,
       // The timestamp the extractor gave the record being processed (stream time inside punctuators).
       currentTimestamp: () => graph?.currentTimestampMs ?? Date.now()
     })

@@ -32,6 +32,16 @@ export function appMetricsSource(
     standbyLagRecords: () => running()?.replicas?.standbys.totalLag() ?? 0,
     standbyAppliedRecords: () => running()?.replicas?.standbys.appliedTotal ?? 0,
     probingRebalances: () => running()?.replicas?.probingRebalances ?? 0,
+    restoreByStore: () => {
+      const restorer = running()?.restorer
+      if (!restorer) return []
+      const remaining = restorer.remainingByStore()
+      return [...restorer.restoredByStore].map(([store, restored]) => ({
+        store,
+        restored,
+        remaining: remaining.get(store) ?? 0
+      }))
+    },
     producer: () => {
       const collector = running()?.collector
       return {

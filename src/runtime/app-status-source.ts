@@ -2,7 +2,8 @@
  * The running app as its status page reads it (observe's AppStatusSource): the group membership, the active and
  * standby tasks, and each task's latest restore progress, which this source keeps from the app's progress reports.
  */
-import type { AppStatusSource, TaskRestoreStatus } from '../observe/index.ts'
+import { type AppStatusSource, type TaskRestoreStatus, topologyGraph } from '../observe/index.ts'
+import type { TopologyDescription } from '../topology/index.ts'
 import type { RunningApp } from './running-app.ts'
 import type { TaskRestoreProgress } from './state-restorer.ts'
 
@@ -15,7 +16,7 @@ export interface AppStatusFeed {
 export function appStatusSource(options: {
   applicationId: string
   topologyHash: string
-  topology: string
+  topology: TopologyDescription
   processId: () => string
   running: () => RunningApp | undefined
 }): AppStatusFeed {
@@ -23,7 +24,8 @@ export function appStatusSource(options: {
   const source: AppStatusSource = {
     applicationId: options.applicationId,
     topologyHash: options.topologyHash,
-    topology: options.topology,
+    topology: options.topology.toString(),
+    topologyGraph: topologyGraph(options.topology),
     processId: options.processId,
     membership: () => {
       const member = options.running()?.member

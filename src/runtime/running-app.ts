@@ -17,7 +17,7 @@ import {
   type KafkaProducer
 } from '../kafka/index.ts'
 import type { Logger } from '../observe/index.ts'
-import { StateDirectory } from '../state/index.ts'
+import { StateDirectory, type StoreMetering } from '../state/index.ts'
 import type { ErrorHandlerConfig, TopologyPlan } from '../topology/index.ts'
 import { TaskLifecycle } from './active-task-lifecycle.ts'
 import { Committer } from './committer.ts'
@@ -59,6 +59,8 @@ export interface RunningAppOptions {
   guard: MembershipGuard
   logger: Logger
   hooks: RunningAppHooks
+  /** Sampled store operation timings for the active tasks (the app's metrics). */
+  storeMetering?: StoreMetering
 }
 
 /** The source topics of each subtopology and the partition count of every topic, as checked at start. */
@@ -354,7 +356,8 @@ export async function connectRunningApp(options: RunningAppOptions): Promise<Run
       statefulSubtopologies,
       stateDir,
       restorer,
-      logger: log
+      logger: log,
+      storeMetering: options.storeMetering
     })
     const committer = new Committer({
       applicationId: config.applicationId,

@@ -14,6 +14,7 @@ const RESTORE_CHUNK_RECORDS = 4_000
 interface PartitionRestore {
   readonly taskId: string
   readonly manager: TaskStateManager
+  readonly store: string
   readonly topic: string
   readonly partition: number
   /** Restoration of this partition is done once the reader's position reaches this offset. */
@@ -63,6 +64,7 @@ export interface TaskRestoreProgress {
 
 /** Where one changelog partition of a restoring task starts and ends; `finished` once the reader reached `end`. */
 interface PartitionSpan {
+  readonly store: string
   readonly topic: string
   readonly partition: number
   readonly start: bigint
@@ -84,6 +86,8 @@ export class StateRestorer {
   readonly #started = new Map<string, TaskRestore>()
   /** Records restored since start, over every task. */
   totalRestored = 0
+  /** The same by store (Kafka Streams' restore-total is per store); a store is listed from its first restore plan. */
+  readonly restoredByStore = new Map<string, number>()
   /** Called with each restoring task's progress: at its start, after each batch that moved it, when it finishes. */
   onProgress: ((progress: TaskRestoreProgress) => void) | undefined
 
@@ -102,6 +106,18 @@ export class StateRestorer {
     for (const [taskId, task] of this.#started) {
       const { recordsTotal, recordsDone } = this.#progressOf(taskId, task, false)
       remaining += recordsTotal - recordsDone
+    }
+    return remaining
+  }
+
+  /** `remainingRecords` by store, for every store with a partition still restoring. */
+  remainingByStore(): Map<string, number> {
+    const remaining = new Map<string, number>()
+    for (const task of this.#started.values()) {
+      for (const span of task.spans) {
+        const left = Number(spanLength(span) - this.#spanDone(span))
+        remaining.set(span.store, (remaining.get(span.store) ?? 0) + left)
+      }
     }
     return remaining
   }
@@ -135,7 +151,7 @@ export class StateRestorer {
     )
     const toRead = []
     const plan: RestorePlanEntry[] = []
-    for (const { topic, partition, checkpointOffset } of partitions) {
+    for (const { store, topic, partition, checkpointOffset } of partitions) {
       const endOffset = ends.get(topic)?.get(partition) ?? 0n
       const upToDate = endOffset === 0n || (checkpointOffset !== null && checkpointOffset >= endOffset)
       plan.push({
@@ -146,9 +162,11 @@ export class StateRestorer {
         from: upToDate ? null : String(checkpointOffset ?? 0n)
       })
       if (upToDate) continue
+      if (!this.restoredByStore.has(store)) this.restoredByStore.set(store, 0)
       this.#partitions.set(topicPartitionKey(topic, partition), {
         taskId,
         manager,
+        store,
         topic,
         partition,
         endOffset,
@@ -164,8 +182,8 @@ export class StateRestorer {
       // starts, so the total is what will really be read.
       for (const { topic, partition, offset } of toRead) {
         const start = this.#reader.position(topic, partition) ?? (offset < 0n ? 0n : offset)
-        const end = this.#partitions.get(topicPartitionKey(topic, partition))!.endOffset
-        task.spans.push({ topic, partition, start, end, finished: false })
+        const { store, endOffset: end } = this.#partitions.get(topicPartitionKey(topic, partition))!
+        task.spans.push({ store, topic, partition, start, end, finished: false })
       }
       this.onProgress?.(this.#progressOf(taskId, task, false))
     }
@@ -192,6 +210,7 @@ export class StateRestorer {
         current.manager.restore(current.topic, batch)
         current.restored += batch.length
         this.totalRestored += batch.length
+        this.restoredByStore.set(current.store, (this.restoredByStore.get(current.store) ?? 0) + batch.length)
       }
       batch = []
     }
@@ -255,13 +274,8 @@ export class StateRestorer {
     let total = 0n
     let done = 0n
     for (const span of task.spans) {
-      const length = span.end > span.start ? span.end - span.start : 0n
-      total += length
-      if (span.finished) done += length
-      else {
-        const read = (this.#reader.position(span.topic, span.partition) ?? span.start) - span.start
-        done += read < 0n ? 0n : read > length ? length : read
-      }
+      total += spanLength(span)
+      done += this.#spanDone(span)
     }
     const elapsedMs = Date.now() - task.at
     return {
@@ -275,4 +289,18 @@ export class StateRestorer {
       finished
     }
   }
+
+  /** Offsets of the span read: all of a finished one, else up to the reader's position (next offset to hand out). */
+  #spanDone(span: PartitionSpan): bigint {
+    const length = spanLength(span)
+    if (span.finished) return length
+    const read = (this.#reader.position(span.topic, span.partition) ?? span.start) - span.start
+    if (read < 0n) return 0n
+    if (read > length) return length
+    return read
+  }
+}
+
+function spanLength(span: PartitionSpan): bigint {
+  return span.end > span.start ? span.end - span.start : 0n
 }

@@ -107,7 +107,8 @@ export class StreamlaneApp {
     this.#statefulSubtopologies = new Set(this.plan.subtopologies.filter((s) => s.stores.length > 0).map((s) => s.id))
     this.#options = options
     this.#log = options.logger ?? createLogger({ app: this.config.applicationId, client: this.config.clientId })
-    const description = topology.describe().toString()
+    const described = topology.describe()
+    const description = described.toString()
     this.#metrics = createAppMetrics(
       appMetricsSource(this, () => this.#running),
       {
@@ -119,7 +120,7 @@ export class StreamlaneApp {
     this.#status = appStatusSource({
       applicationId: this.config.applicationId,
       topologyHash: topologyHash(description),
-      topology: description,
+      topology: described,
       processId: () => this.processId,
       running: () => this.#running
     })
@@ -286,6 +287,7 @@ export class StreamlaneApp {
         errorHandlers: this.#options.errorHandlers,
         guard: this.#guard,
         logger: this.#log,
+        storeMetering: this.#metrics.storeOperations,
         hooks: {
           draining: () => this.#draining,
           onAssigned: (running, change) => this.#locked(running, () => this.#onAssigned(running, change)),

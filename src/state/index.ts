@@ -30,6 +30,7 @@ export {
   type StoreServices
 } from './managed-store.ts'
 export { MemoryBackend } from './memory-backend.ts'
+export type { StoreMetering, StoreOperation, StoreOperationTimings } from './metered-layer.ts'
 export { readOnlyKeyValueStore, readOnlySessionStore, readOnlyWindowStore } from './read-only-views.ts'
 export { ENTRY_OVERHEAD_BYTES, RecordCache } from './record-cache.ts'
 export { LayeredSessionStore } from './session-store.ts'

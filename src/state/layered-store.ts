@@ -5,6 +5,7 @@ import { ChangeLoggingLayer } from './change-logging.ts'
 import { InvalidStoreArgumentError, StateLifecycleError, StoreNotAttachedError, StoreNotOpenError } from './errors.ts'
 import type { ManagedStateStore, RestoreRecord, StoreServices } from './managed-store.ts'
 import { MemoryBackend } from './memory-backend.ts'
+import { MeteredLayer } from './metered-layer.ts'
 import { PendingWrites } from './pending-writes.ts'
 
 export interface LayeredStoreOptions {
@@ -93,6 +94,7 @@ export abstract class LayeredStore implements ManagedStateStore {
       this.#caching = new CachingLayer(top, cache, `${context.taskId}/${this.name}`)
       top = this.#caching
     }
+    if (services?.metering) top = new MeteredLayer(top, services.metering, this.name)
     this.#top = top
     // A logged store's data is only as good as the changelog offset it is known to match. Data without one (it was
     // written unlogged, or for another changelog) cannot be reconciled with the changelog, so it is restored anew.

@@ -1,6 +1,7 @@
 import type { StateStore } from '../topology/index.ts'
 import type { BytesBackend } from './bytes-store.ts'
 import type { ChangelogSink } from './change-logging.ts'
+import type { StoreMetering } from './metered-layer.ts'
 import type { RecordCache } from './record-cache.ts'
 import type { StateLogger } from './state-logger.ts'
 
@@ -29,6 +30,8 @@ export interface StoreServices {
   /** `null` when `cacheMaxBytes` is 0: stores then write through and processors forward every update. */
   readonly recordCache: RecordCache | null
   readonly logger: StateLogger
+  /** Sampled put/get/range timings (active tasks of an app); absent: stores are not timed. */
+  readonly metering?: StoreMetering | null
   /** The timestamp changelog records and cache entries carry when the value has none: the current record's. */
   currentTimestamp(): number
   /** The LMDB backend of a persistent store, in the task's environment. */

@@ -7,6 +7,7 @@ import { checkpointPath, writeCheckpointFile } from './checkpoint-file.ts'
 import { StateLifecycleError, StoreCorruptedError } from './errors.ts'
 import { LMDB_FILE, LmdbEnvironment, type LmdbOptions } from './lmdb-environment.ts'
 import { isManagedStateStore, type ManagedStateStore, type RestoreRecord, type StoreServices } from './managed-store.ts'
+import type { StoreMetering } from './metered-layer.ts'
 import { RecordCache } from './record-cache.ts'
 import { OPEN_MARKER, type TaskDirectoryLease } from './state-directory.ts'
 import { type StateLogger, stderrStateLogger } from './state-logger.ts'
@@ -27,6 +28,8 @@ export interface TaskStateManagerOptions {
   readonly lmdb?: LmdbOptions
   /** Rewrite the checkpoint file after this many changelog records were committed (and on close). Default 10 000. */
   readonly checkpointFileDeltaRecords?: number
+  /** Sampled operation timings for the task's stores (active tasks); none by default. */
+  readonly metering?: StoreMetering | null
 }
 
 /** A changelog partition to restore before the task processes anything. */
@@ -64,6 +67,7 @@ export class TaskStateManager implements StoreServices {
   readonly changelogSink: ChangelogSink | null
   readonly recordCache: RecordCache | null
   readonly logger: StateLogger
+  readonly metering: StoreMetering | null
   readonly #lease: TaskDirectoryLease | null
   readonly #options: TaskStateManagerOptions
   readonly #stores: StateStore[] = []
@@ -82,6 +86,7 @@ export class TaskStateManager implements StoreServices {
     const cacheMaxBytes = options.cacheMaxBytes ?? 0
     this.recordCache = cacheMaxBytes > 0 ? new RecordCache(cacheMaxBytes) : null
     this.logger = options.logger ?? stderrStateLogger
+    this.metering = options.metering ?? null
   }
 
   currentTimestamp(): number {

@@ -80,6 +80,13 @@ const valueSets: Record<string, object> = {
     },
     autoscaling: { authenticationRef: { name: 'streamlane-scaler-tls', kind: 'TriggerAuthentication' } }
   },
+  'Prometheus Operator monitoring and the Grafana dashboard': {
+    metrics: {
+      serviceMonitor: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+      prometheusRule: { enabled: true },
+      grafanaDashboard: { enabled: true }
+    }
+  },
   'a shared scaler, own HPA behaviour': {
     scaler: { enabled: false },
     autoscaling: {
@@ -118,7 +125,7 @@ for (const [name, values] of Object.entries(valueSets)) {
     assert.deepEqual(strict.errors, [])
     assert.equal(strict.ok.length + strict.skipped.length, rendered.objects.length)
     assert.ok(
-      strict.skipped.every((what) => what.startsWith('keda.sh/v1alpha1 ScaledObject ')),
+      strict.skipped.every((what) => /^(keda\.sh\/v1alpha1 ScaledObject|monitoring\.coreos\.com\/v1) /.test(what)),
       strict.skipped.join()
     )
     const linted = await lint(values)

@@ -2,6 +2,7 @@ import type { SignalCollector } from '../signals/collector.ts'
 import { LruMap } from '../signals/lru-map.ts'
 import type { GroupSignals } from '../signals/types.ts'
 import { groupAllowed, type ScalerAccess } from './access-policy.ts'
+import { DecisionHistory } from './decision-history.ts'
 import type { ScalingPolicy } from './policy-port.ts'
 import { parseTriggerMetadata, type ScalerTrigger } from './trigger-metadata.ts'
 
@@ -86,6 +87,8 @@ export class ScalerService {
   readonly #defaultBrokers: string[]
   readonly #access: ScalerAccess
   readonly #objects: LruMap<string, ObjectState>
+  /** Every evaluation, bounded, for the status page (GET /status of the HTTP port). */
+  readonly history = new DecisionHistory()
 
   constructor(options: ScalerServiceOptions) {
     this.#collector = options.collector
@@ -228,6 +231,7 @@ export class ScalerService {
       )
     }
     state.last = evaluation
+    this.history.record(evaluation, trigger.groupId)
     return evaluation
   }
 

@@ -6,6 +6,7 @@ import { ScalerInputError, ScalerNotAllowedError } from '../signals/errors.ts'
 import type { InstanceReportStore } from '../signals/report-store.ts'
 import type { TaskCount } from '../signals/types.ts'
 import { DEFAULT_BODY_LIMIT, httpStatusOf, registerReportRoute, sendSignalError } from './report-route.ts'
+import { registerStatusRoutes } from './status-routes.ts'
 
 export { httpStatusOf }
 
@@ -16,7 +17,7 @@ export interface MetricsApiOptions {
   /** 0 picks a free port (tests). */
   port: number
   logger?: ScalerLogger
-  /** Required on GET /metrics and /metrics/:group when given (KEDA's metrics-api trigger, Prometheus). */
+  /** Required on GET /metrics, /metrics/:group and /status when given (KEDA's metrics-api trigger, Prometheus). */
   readTokens?: BearerToken[]
   /** Required on POST /reports; without any, reports are refused (a report steers scaling). */
   reportTokens?: BearerToken[]
@@ -82,7 +83,7 @@ export async function startMetricsApi(options: MetricsApiOptions): Promise<Metri
     // By the route matched, not the raw URL: `/%72eports` or a query string must not pick another rule.
     rule: (request) => {
       const path = request.routeOptions.url
-      if (path === '/healthz') return undefined
+      if (path === '/healthz' || path === '/status/page') return undefined
       if (path === '/reports') return reportCheck
       return readCheck
     },
@@ -116,6 +117,8 @@ export async function startMetricsApi(options: MetricsApiOptions): Promise<Metri
       }
     }
   )
+
+  registerStatusRoutes(app, service)
 
   registerReportRoute(app, {
     reports,

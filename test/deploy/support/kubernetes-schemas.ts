@@ -1,16 +1,18 @@
 /**
  * Offline schema validation of rendered objects, two ways:
- * - the Kubernetes OpenAPI schemas (kubernetes-models) and KEDA's CRD schema (@kubernetes-models/keda), compiled to
+ * - the Kubernetes OpenAPI schemas (kubernetes-models), KEDA's and the Prometheus Operator's CRD schemas
+ *   (@kubernetes-models/keda, @kubernetes-models/prometheus-operator), compiled to
  *   validators that throw with the failing path (types, required fields, enums); a kind the chart renders but the
  *   table below lacks is an error, so a new template cannot go unchecked;
  * - `kubestrict` (deploy/tools/kubestrict): built-in kinds decoded into k8s.io/api's Go types with unknown fields
  *   refused, which the schemas above allow (they have no additionalProperties: false).
  */
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1'
+import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1'
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1'
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1'
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1'
-import { Secret, Service } from 'kubernetes-models/v1'
+import { ConfigMap, Secret, Service } from 'kubernetes-models/v1'
 import { ensureGoTool, run } from '../../../scripts/deploy/go-tools.ts'
 
 export interface KubernetesObject {
@@ -28,9 +30,12 @@ const models: Record<string, new (data: never) => Validated> = {
   'apps/v1 Deployment': Deployment,
   'v1 Service': Service,
   'v1 Secret': Secret,
+  'v1 ConfigMap': ConfigMap,
   'policy/v1 PodDisruptionBudget': PodDisruptionBudget,
   'networking.k8s.io/v1 NetworkPolicy': NetworkPolicy,
-  'keda.sh/v1alpha1 ScaledObject': ScaledObject
+  'keda.sh/v1alpha1 ScaledObject': ScaledObject,
+  'monitoring.coreos.com/v1 ServiceMonitor': ServiceMonitor,
+  'monitoring.coreos.com/v1 PrometheusRule': PrometheusRule
 }
 
 /** Throws an error naming the object and the schema path that failed. */

@@ -1,5 +1,5 @@
 /**
- * The Grafana dashboard (deploy/grafana/streamlane-dashboard.json) queries only metrics an app really serves: every
+ * The Grafana dashboard (deploy/helm/streamlane/files/streamlane-dashboard.json) queries only metrics an app really serves: every
  * metric name in every panel's PromQL is checked against the /metrics text of an app running on the broker.
  */
 import assert from 'node:assert/strict'
@@ -18,7 +18,7 @@ interface Panel {
 }
 
 const dashboard = JSON.parse(
-  readFileSync(new URL('../../../deploy/grafana/streamlane-dashboard.json', import.meta.url), 'utf8')
+  readFileSync(new URL('../../../deploy/helm/streamlane/files/streamlane-dashboard.json', import.meta.url), 'utf8')
 ) as { uid: string; panels: Panel[]; templating: { list: { name: string }[] } }
 
 /** Series names /metrics serves: each `# TYPE` name, and a histogram's `_bucket`, `_sum` and `_count` series. */

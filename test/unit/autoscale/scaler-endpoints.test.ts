@@ -58,6 +58,17 @@ test('HTTP: tokens on reads and reports, reports only for served groups, bounded
     assert.equal(read.status, 200, read.text)
     assert.equal(JSON.parse(read.text).lag, 50)
     assert.equal((await get('/metrics/elsewhere', 'reader')).status, 403)
+    // The decisions behind the status page: guarded like /metrics; the page itself holds no data and is open.
+    assert.equal((await get('/status')).status, 401)
+    const status = JSON.parse((await get('/status', 'reader')).text)
+    assert.deepEqual(
+      status.objects.map((o: { key: string; group: string; points: unknown[] }) => [o.key, o.group, o.points.length]),
+      [['metrics-api/orders', 'orders', 1]]
+    )
+    const page = await fetch(`${base}/status/page`)
+    assert.equal(page.status, 200)
+    assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'/)
+    assert.match(await page.text(), /<title>Streamlane scaler<\/title>/)
 
     const rebalance = JSON.stringify({ groupId: 'orders', instanceId: 'forger', rebalanceInProgress: true })
     const rate = JSON.stringify({ groupId: 'orders', instanceId: 'forger', trueProcessingRate: 0.001 })

@@ -6,6 +6,7 @@ import {
   type AppMetricsSource,
   createAppMetrics,
   type PartitionLag,
+  type StoreRestore,
   type StoreStats
 } from '../../../src/observe/metrics.ts'
 import type { AppState } from '../../../src/runtime/app-state.ts'
@@ -29,6 +30,7 @@ function fakeApp() {
     fencings: 0,
     lags: [] as PartitionLag[],
     stores: [] as StoreStats[],
+    restoreByStore: [] as StoreRestore[],
     producer: { sent: 0, sendErrors: 0, unacknowledged: 0 }
   }
   const source: AppMetricsSource = {
@@ -42,7 +44,8 @@ function fakeApp() {
     producerFencings: () => values.fencings,
     partitionLags: () => values.lags,
     stores: () => values.stores,
-    producer: () => values.producer
+    producer: () => values.producer,
+    restoreByStore: () => values.restoreByStore
   }
   return {
     counters,
@@ -63,7 +66,11 @@ test('every metric reads the app when scraped', async () => {
     restored: 7,
     remaining: 9,
     tasks: 4,
-    fencings: 1
+    fencings: 1,
+    restoreByStore: [
+      { store: 'counts', restored: 5, remaining: 9 },
+      { store: 'totals', restored: 2, remaining: 0 }
+    ]
   })
   metrics.rebalances.started('initial join', 1_000)
   metrics.rebalances.completed(1, 4, 1_500)
@@ -88,6 +95,10 @@ test('every metric reads the app when scraped', async () => {
   assert.equal(series(text, 'streamlane_task_records_dropped_total{reason="null-key"}'), 0)
   assert.equal(series(text, 'streamlane_state_restore_records_total'), 7)
   assert.equal(series(text, 'streamlane_state_restore_remaining_records'), 9)
+  assert.equal(series(text, 'streamlane_state_store_restored_records_total{store="counts"}'), 5)
+  assert.equal(series(text, 'streamlane_state_store_restored_records_total{store="totals"}'), 2)
+  assert.equal(series(text, 'streamlane_state_store_restore_remaining_records{store="counts"}'), 9)
+  assert.equal(series(text, 'streamlane_state_store_restore_remaining_records{store="totals"}'), 0)
   for (const name of APP_METRIC_NAMES) assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'))
 
   // The next scrape sees the new values, not a sum with the old ones.

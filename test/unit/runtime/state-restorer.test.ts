@@ -108,6 +108,9 @@ test('progress counts offsets from checkpoint or log start to end and finishes a
   assert.equal(events[0]!.recordsDone, 0)
   assert.equal(events[0]!.recordsTotal, 90 + 20)
   assert.equal(restorer.remainingRecords, 110)
+  // By store (each changelog here is its store's): listed from the plan, 0 restored so far.
+  assert.deepEqual(Object.fromEntries(restorer.remainingByStore()), { a: 90, b: 20 })
+  assert.deepEqual(Object.fromEntries(restorer.restoredByStore), { a: 0, b: 0 })
 
   await restorer.step(0)
   const remainingAfterOne = restorer.remainingRecords
@@ -122,6 +125,8 @@ test('progress counts offsets from checkpoint or log start to end and finishes a
   assert.equal(events.filter((e) => e.finished).length, 1)
   for (let i = 1; i < events.length; i++) assert.ok(events[i]!.recordsDone >= events[i - 1]!.recordsDone)
   assert.equal(restorer.remainingRecords, 0)
+  assert.deepEqual(Object.fromEntries(restorer.remainingByStore()), {})
+  assert.deepEqual(Object.fromEntries(restorer.restoredByStore), { a: 60, b: 20 })
 })
 
 test('a task with nothing to restore reports nothing and counts nothing as remaining', async () => {
