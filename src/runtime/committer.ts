@@ -8,7 +8,7 @@
  * again from the committed offsets; a fenced producer is replaced and the member rejoins.
  */
 import { StreamlaneError } from '../errors.ts'
-import { type GroupMember, RebalanceInProgressError } from '../kafka/group/index.ts'
+import { type CommitGeneration, type GroupMember, RebalanceInProgressError } from '../kafka/group/index.ts'
 import { type KafkaProducer, OffsetCommitRejectedError, ProducerFencedError } from '../kafka/index.ts'
 import type { Logger } from '../observe/index.ts'
 import type { StateDirectory } from '../state/index.ts'
@@ -23,7 +23,10 @@ export interface CommitterOptions {
   exactlyOnce: boolean
   tasks: Pick<TaskManager, 'taskIds' | 'offsetsToCommit' | 'commitState' | 'markCommitted' | 'processedTotal'>
   collector: Pick<ProducerRecordCollector, 'flush' | 'acknowledgedOffset' | 'discardUnsent'>
-  group: Pick<GroupMember, 'commitOffsets' | 'generation' | 'requestRejoin' | 'rebalanceInProgress'>
+  group: Pick<
+    GroupMember,
+    'commitOffsets' | 'generation' | 'requestRejoin' | 'rebalanceInProgress' | 'generationAfterJoin'
+  >
   /** The producer in use right now: under exactly-once the transactional one, replaced after a fencing. */
   producer: () => KafkaProducer
   /** Starts a new producer (a new epoch) in place of the fenced one, in the collector too. */
@@ -169,13 +172,23 @@ export class Committer {
         if (!generation) {
           throw new StreamlaneError('STREAMLANE_NOT_IN_GROUP', `not a member of group ${applicationId} right now`)
         }
-        await producer.sendOffsetsToTransaction({
-          groupId: applicationId,
-          generationId: generation.generationId,
-          memberId: generation.memberId,
-          groupInstanceId: generation.groupInstanceId ?? undefined,
-          offsets
-        })
+        const send = (g: CommitGeneration) =>
+          producer.sendOffsetsToTransaction({
+            groupId: applicationId,
+            generationId: g.generationId,
+            memberId: g.memberId,
+            groupInstanceId: g.groupInstanceId ?? undefined,
+            offsets
+          })
+        try {
+          await send(generation)
+        } catch (error) {
+          // At close, refused because the group moved on during the member's join round: sent again, in the same
+          // transaction, with the generation that round brought (GroupMember.generationAfterJoin).
+          const next = await group.generationAfterJoin(error, generation)
+          if (!next) throw error
+          await send(next)
+        }
       }
       if (this.#withheld()) return
       await producer.commitTransaction()

@@ -425,13 +425,9 @@ export class StreamlaneApp {
         return
       }
     }
-    // Records already fetched and buffered are processed by nobody after this point: commit what was processed,
-    // unless the app failed (the group member did), in which case close() closes the tasks without committing.
-    // Without waiting for records in flight: the revocation at close waits for them, then commits again.
-    if (!this.#error)
-      await this.#locked(running, async () => {
-        await this.#commitSettled(running, running.tasks.taskIds, 0)
-      })
+    // What was processed is committed once, by the revocation at close (member.close, onRevoke 'close'), which waits
+    // for records in flight. Not here too: a commit refused here, while the member's join round is in flight, would
+    // mark the tasks as lost and withhold that last commit (every record since the previous one processed again).
   }
 
   /**

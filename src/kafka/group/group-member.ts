@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { backoffMs, pause } from '../deadline.ts'
+import { KafkaError } from '../errors.ts'
 import { runCallback } from './callbacks.ts'
 import { encodeSubscription } from './consumer-protocol.ts'
 import { GroupCoordinator } from './coordinator.ts'
@@ -63,6 +64,10 @@ export class GroupMember extends EventEmitter<GroupMemberEvents> {
   #failure: Error | undefined
   #closing = false
   #closed: Promise<void> | undefined
+  /** The last join round (JoinGroup, then SyncGroup); settles with its assignment, or undefined when it failed. */
+  #lastRound: Promise<MemberAssignment | undefined> | undefined
+  /** A revocation, an assignment or a loss the loop is running callbacks for; close waits for it. */
+  #applying: Promise<void> | undefined
   /** The view of this member the join round works on (see join-round.ts). */
   readonly #round: JoinRoundMember
 
@@ -89,7 +94,9 @@ export class GroupMember extends EventEmitter<GroupMemberEvents> {
         self.#memberId = id
       },
       subscription: () => this.#subscription(),
-      loseAssignment: (reason) => this.#loseAssignment(reason),
+      // A closing member's round only finishes the requests in flight: it neither loses its tasks nor starts over.
+      loseAssignment: (reason) =>
+        this.#closing ? Promise.reject(new GroupClosedError(this.groupId, 'join')) : this.#loseAssignment(reason),
       backoff: (attempt, deadline, what, error) => this.#backoff(attempt, deadline, what, error)
     }
     // join() hands this promise out; a member nobody awaits must not raise an unhandled rejection.
@@ -145,7 +152,11 @@ export class GroupMember extends EventEmitter<GroupMemberEvents> {
     this.#wake?.resolve()
   }
 
-  /** Commits for the current generation, or for `generation` (a snapshot taken when the records were read). */
+  /**
+   * Commits for the current generation, or for `generation` (a snapshot taken when the records were read). At close,
+   * a commit refused because the group moved on during this member's join round is repeated once that round has
+   * ended, with the generation it brought (see `generationAfterJoin`).
+   */
   async commitOffsets(
     offsets: readonly OffsetToCommit[],
     options: { generation?: CommitGeneration } = {}
@@ -154,13 +165,51 @@ export class GroupMember extends EventEmitter<GroupMemberEvents> {
     const generation = options.generation ?? this.#commitGeneration()
     if (!generation)
       throw new RebalanceInProgressError(this.groupId, 'offset commit (the member has no generation yet)')
-    await commitGroupOffsets(
-      this.#coordinator,
-      generation,
-      offsets,
-      Date.now() + this.#options.offsetTimeoutMs,
-      this.#lifeAbort.signal
-    )
+    const deadline = Date.now() + this.#options.offsetTimeoutMs
+    const signal = this.#lifeAbort.signal
+    try {
+      await commitGroupOffsets(this.#coordinator, generation, offsets, deadline, signal)
+    } catch (error) {
+      const next = options.generation ? undefined : await this.generationAfterJoin(error, generation, deadline)
+      if (!next) throw error
+      await commitGroupOffsets(this.#coordinator, next, offsets, deadline, signal)
+    }
+  }
+
+  /**
+   * For a member that is closing: a commit was refused because the group moved on while this member's JoinGroup or
+   * SyncGroup was in flight (ILLEGAL_GENERATION once the broker completed the join with this member in it,
+   * REBALANCE_IN_PROGRESS while it waits for the SyncGroups). Waits for that round to end, until `deadline` and at
+   * most a session timeout (the broker answers the round at once once the generation moved; a member it has not
+   * answered by then was removed), and returns the generation it brought, with which the commit may be sent again;
+   * undefined when there is none.
+   * Safe for the same offsets: the round's subscription claimed every partition this member owns (close applies no
+   * assignment in between), so the leader gave none of them to another member in the new generation.
+   * Without this, the commit at close fails and every record processed since the last commit is processed again.
+   */
+  async generationAfterJoin(
+    refusal: unknown,
+    refused: Pick<CommitGeneration, 'generationId'>,
+    deadline = Date.now() + this.#options.offsetTimeoutMs
+  ): Promise<CommitGeneration | undefined> {
+    const round = this.#lastRound
+    if (!this.#closing || !round) return undefined
+    const code = refusal instanceof KafkaError ? refusal.kafkaCode : undefined
+    const moved = code === 'ILLEGAL_GENERATION'
+    if (!moved && code !== 'REBALANCE_IN_PROGRESS' && !(refusal instanceof RebalanceInProgressError)) return undefined
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<undefined>((resolve) => {
+      timer = setTimeout(
+        () => resolve(undefined),
+        Math.max(0, Math.min(deadline - Date.now(), this.#options.sessionTimeoutMs))
+      )
+    })
+    const received = await Promise.race([round, timedOut])
+    clearTimeout(timer)
+    const next = received && this.#commitGeneration()
+    if (!next || next.generationId < refused.generationId || (moved && next.generationId === refused.generationId))
+      return undefined
+    return next
   }
 
   /** Committed offsets of the partitions (-1n where none). `requireStable` waits out pending transactional offsets. */
@@ -195,11 +244,12 @@ export class GroupMember extends EventEmitter<GroupMemberEvents> {
     }
     this.#closing = true
     this.#setState('leaving')
-    this.#loopAbort.abort()
     this.#firstAssignment.reject(new GroupClosedError(this.groupId, 'join'))
-    await this.#coordinator.closeJoinLane()
     this.#wake?.resolve()
-    await this.#loop
+    // Callbacks the loop is running finish first; once closing it starts none. A join round in flight is not cut
+    // short before the revocation: the broker may complete it with this member in a new generation, and only its
+    // answer tells the generation the commit at close needs (see generationAfterJoin).
+    while (this.#applying) await this.#applying
     let callbackError: unknown
     const owned = this.#assignment?.partitions ?? []
     if (owned.length > 0 && this.#memberId) {
@@ -212,6 +262,9 @@ export class GroupMember extends EventEmitter<GroupMemberEvents> {
       }
     }
     this.#assignment = undefined
+    this.#loopAbort.abort()
+    await this.#coordinator.closeJoinLane()
+    await this.#loop
     await this.#heartbeat.stop()
     if (leave && this.#memberId) await this.#leave('closing')
     this.#lifeAbort.abort()
@@ -251,7 +304,12 @@ export class GroupMember extends EventEmitter<GroupMemberEvents> {
       // Cleared before JoinGroup goes out: a signal seen before it is answered by this very join.
       this.#rejoinReason = undefined
       if (this.#lostReason !== undefined) await this.#loseAssignment(this.#lostReason)
-      const received = await this.#joinAndSync(reason, deadline)
+      const round = this.#joinAndSync(reason, deadline)
+      // Kept after the round ends: a commit sent before may be refused after (see generationAfterJoin).
+      this.#lastRound = round.catch(() => undefined)
+      const received = await round
+      // Closing: the round only told the new generation (for the commit at close); its assignment is not applied.
+      if (this.#closing) return
       if (received) {
         await this.#apply(received)
         break
@@ -278,7 +336,11 @@ export class GroupMember extends EventEmitter<GroupMemberEvents> {
   }
 
   /** Revoke exactly what was lost (awaited), then take the new assignment; retained partitions never stop. */
-  async #apply(received: MemberAssignment): Promise<void> {
+  #apply(received: MemberAssignment): Promise<void> {
+    return this.#whileApplying(() => this.#applyAssignment(received))
+  }
+
+  async #applyAssignment(received: MemberAssignment): Promise<void> {
     const previous = this.#assignment?.partitions ?? []
     const diff = diffAssignment(previous, received.partitions)
     const generationId = this.#generationId
@@ -304,7 +366,11 @@ export class GroupMember extends EventEmitter<GroupMemberEvents> {
   }
 
   /** Ownership ended without a rebalance handing it over (session expired, fenced generation): onLost, no commit. */
-  async #loseAssignment(reason: string): Promise<void> {
+  #loseAssignment(reason: string): Promise<void> {
+    return this.#whileApplying(() => this.#lose(reason))
+  }
+
+  async #lose(reason: string): Promise<void> {
     this.#lostReason = undefined
     this.#rejoinReason ??= reason
     const lost = this.#assignment?.partitions ?? []
@@ -363,6 +429,18 @@ export class GroupMember extends EventEmitter<GroupMemberEvents> {
     if (problem) this.emit('warning', problem)
     this.#memberId = ''
     this.#generationId = -1
+  }
+
+  /** Runs callbacks of the loop (a revocation and assignment, a loss) as one unit that close waits for. */
+  async #whileApplying(work: () => Promise<void>): Promise<void> {
+    const running = work()
+    const settled = running.catch(() => {})
+    this.#applying = settled
+    try {
+      await running
+    } finally {
+      if (this.#applying === settled) this.#applying = undefined
+    }
   }
 
   #callback(name: string, run: () => void | Promise<void>): Promise<void> {

@@ -10,7 +10,9 @@
  *   member.commitOffsets([...])                // on the commit interval; RebalanceInProgressError -> retry later
  *   member.generation                          // generation + member id for TxnOffsetCommit (exactly-once)
  *   member.on('state' | 'rebalance' | ...)     // the autoscaler watches rebalanceInProgress
- *   await member.close()                       // onRevoke(all, 'close'), then LeaveGroup unless static
+ *   await member.close()                       // onRevoke(all, 'close'), then LeaveGroup unless static; a join
+ *                                              // round in flight finishes first if the commit there needs its
+ *                                              // generation (generationAfterJoin)
  *
  * Why cooperative on top of the classic (eager) wire protocol: JoinGroup / SyncGroup are unchanged, but a member
  * never revokes before rejoining. It reports what it owns in its subscription (consumer protocol v3: owned

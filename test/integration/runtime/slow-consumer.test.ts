@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { createAdmin } from '../../../src/kafka/admin.ts'
+import type { ConsumedRecord } from '../../../src/kafka/types.ts'
 import { testBrokers, uniqueName } from '../../support/kafka.ts'
 import { waitFor } from '../../support/wait.ts'
 import { AppInstance, killAll } from './instances.ts'
@@ -80,9 +81,24 @@ test('a 1 s-per-record app under constant scaling processes every record exactly
     for (const instance of running) assert.equal(await instance.exited, 0)
     const keys = records.map((r) => r.key!.toString())
     assert.equal(new Set(keys).size, RECORDS, 'every input record produced an output')
-    assert.equal(await outputCount(), RECORDS, 'no record was processed twice')
+    const total = await outputCount()
+    if (total !== RECORDS) assert.fail(await duplicatesReport(output, total, all))
   } finally {
     await killAll(all)
     await admin.close()
   }
 })
+
+/** Which records were output twice, by which instances (the output value names the pid), and every instance's log. */
+async function duplicatesReport(output: string, total: number, instances: AppInstance[]): Promise<string> {
+  const byKey = new Map<string, ConsumedRecord[]>()
+  for (const r of await readTopic(output, PARTITIONS, (rs) => rs.length >= total, 30_000))
+    byKey.set(r.key!.toString(), [...(byKey.get(r.key!.toString()) ?? []), r])
+  const twice = [...byKey]
+    .filter(([, rs]) => rs.length > 1)
+    .map(
+      ([key, rs]) => `${key}: ${rs.map((r) => `${r.value} (partition ${r.partition} offset ${r.offset})`).join(', ')}`
+    )
+  const logs = instances.map((i) => `--- ${i.name} (pid ${i.child.pid}):\n${i.log}`)
+  return `no record was processed twice: ${total} outputs for ${RECORDS} records\n${twice.join('\n')}\n${logs.join('\n')}`
+}

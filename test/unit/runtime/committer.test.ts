@@ -13,7 +13,7 @@ const OFFSETS: OffsetToCommit[] = [{ topic: 'in', partition: 0, offset: 5n }]
 function setup(
   exactlyOnce: boolean,
   failures: { sendOffsets?: Error; commitOffsets?: Error } = {},
-  doubt: { reason?: string; rebalancing?: boolean } = {}
+  doubt: { reason?: string; rebalancing?: boolean; generationAfterJoin?: number } = {}
 ) {
   const calls: string[] = []
   let inTransaction = exactlyOnce
@@ -27,7 +27,7 @@ function setup(
     },
     async sendOffsetsToTransaction(request: { generationId: number; offsets: OffsetToCommit[] }) {
       calls.push(`sendOffsetsToTransaction generation ${request.generationId}`)
-      if (failures.sendOffsets) throw failures.sendOffsets
+      if (failures.sendOffsets && request.generationId === 3) throw failures.sendOffsets
     },
     async commitTransaction() {
       calls.push('commitTransaction')
@@ -65,7 +65,12 @@ function setup(
         calls.push('commitOffsets')
         if (failures.commitOffsets) throw failures.commitOffsets
       },
-      requestRejoin: (reason: string) => calls.push(`rejoin: ${reason}`)
+      requestRejoin: (reason: string) => calls.push(`rejoin: ${reason}`),
+      generationAfterJoin: async (_refusal, refused) => {
+        const next = doubt.generationAfterJoin
+        calls.push(`generationAfterJoin ${refused.generationId} -> ${next}`)
+        return next === undefined ? undefined : { generationId: next, memberId: 'm', groupInstanceId: null }
+      }
     },
     producer: () => producer,
     replaceProducer: async () => {
@@ -135,11 +140,27 @@ test('exactly-once: a refused offset commit aborts, restarts every task from com
   await committer.commit()
   assert.deepEqual(calls.slice(2), [
     'sendOffsetsToTransaction generation 3',
+    'generationAfterJoin 3 -> undefined',
     'abortTransaction',
     'restart 0_0,0_1',
     'rejoin: the offset commit was refused'
   ])
   assert.equal(committer.committedRecords, 0)
+})
+
+test('exactly-once, closing: offsets refused while the join round was in flight go again with its generation', async () => {
+  const refused = new OffsetCommitRejectedError('app', 3, 'm', 'ILLEGAL_GENERATION')
+  const { committer, calls } = setup(true, { sendOffsets: refused }, { generationAfterJoin: 4 })
+  await committer.commit()
+  assert.deepEqual(calls.slice(2), [
+    'sendOffsetsToTransaction generation 3',
+    'generationAfterJoin 3 -> 4',
+    'sendOffsetsToTransaction generation 4',
+    'commitTransaction',
+    'commitState',
+    'markCommitted'
+  ])
+  assert.equal(committer.committedRecords, 7)
 })
 
 test('exactly-once: lost tasks abort the transaction and only the others restart', async () => {
