@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Serdes } from '../../src/index.ts'
 import { TopologyTestDriver } from '../../src/testing/index.ts'
-import { GRACE_MS, outputKey, PageView, pageViews, topics, WINDOW_MS } from './app.ts'
+import { GRACE_MS, outputKey, PageView, pageViews, SESSION_GAP_MS, sessionKey, topics, WINDOW_MS } from './app.ts'
 
 const MINUTE = WINDOW_MS
 
@@ -163,5 +163,30 @@ test('with the record cache and commits only on the interval, windows that expir
     )
   } finally {
     d.close()
+  }
+})
+
+test('sessions: views with pauses up to the gap are one visit, written once it has closed', async () => {
+  const { d, view } = driver()
+  try {
+    const sessions = d.createOutputTopic(topics.sessions, Serdes.string(), Serdes.long())
+    const later = 60_000 + SESSION_GAP_MS + 1 // more than the gap after ann's second view: a new visit
+    await view('ann', 0)
+    await view('bob', 1_000)
+    await view('ann', 60_000) // merges with ann's first view: one session [0, 60000]
+    assert.equal(sessions.isEmpty(), true, 'no session has closed yet')
+    await view('ann', later)
+    await view('cy', later + 10 * (SESSION_GAP_MS + GRACE_MS)) // closes every session but its own
+    assert.deepEqual(
+      new Map(sessions.readKeyValuesToList().map(({ key, value }) => [key, value])),
+      new Map([
+        [sessionKey('ann', 0, 60_000), 2n],
+        [sessionKey('bob', 1_000, 1_000), 1n],
+        [sessionKey('ann', later, later), 1n]
+      ]),
+      'each closed session once, the merged one not at all'
+    )
+  } finally {
+    await d.close()
   }
 })

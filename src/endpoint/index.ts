@@ -8,3 +8,11 @@ export { EndpointSecretError } from './errors.ts'
 export { type AccessRule, grantOf, guardRequests, type TokenGuardOptions } from './request-guard.ts'
 export { readPemFile, readSecret } from './secret-file.ts'
 export { httpsOptions, loadServerTls, type ServerTls, type ServerTlsFiles } from './server-tls.ts'
+export {
+  type FileWatch,
+  type ReloadableTlsServer,
+  reloadTlsOnChange,
+  TLS_RELOAD_INTERVAL_MS,
+  type TlsReloadOutcome,
+  watchFiles
+} from './tls-reload.ts'

@@ -6,7 +6,12 @@ export type AccessRule = (request: FastifyRequest) => ((presented: string | unde
 
 export interface TokenGuardOptions {
   rule: AccessRule
-  /** Called once per refused request (a metric); never given the token. */
+  /**
+   * Every token the endpoint takes on some route: a token the route's rule refuses but this one knows is valid yet
+   * not allowed here, answered 403 (STREAMLANE_ENDPOINT_FORBIDDEN) instead of 401.
+   */
+  known?: (presented: string | undefined) => TokenMatch | null
+  /** Called once per request refused with 401 (a metric); never given the token. */
   onRefused?: (reason: 'token-missing' | 'token-wrong', request: FastifyRequest) => void
 }
 
@@ -19,7 +24,8 @@ export function grantOf(request: FastifyRequest): TokenMatch | undefined {
 
 /**
  * Checks the bearer token in `onRequest`, before fastify reads the body: a caller without the token cannot make the
- * server buffer anything. A refusal is 401 with `WWW-Authenticate: Bearer` and the usual JSON error shape.
+ * server buffer anything. A refusal is 401 with `WWW-Authenticate: Bearer` and the usual JSON error shape; 403 for a
+ * token the endpoint knows (`known`) that this route does not take.
  */
 export function guardRequests(app: FastifyInstance, options: TokenGuardOptions): void {
   app.addHook('onRequest', async (request, reply) => {
@@ -31,6 +37,15 @@ export function guardRequests(app: FastifyInstance, options: TokenGuardOptions):
       grants.set(request, match)
       return
     }
+    const route = `${request.method} ${request.routeOptions.url ?? 'this route'}`
+    if (presented !== undefined && options.known?.(presented)) {
+      return reply.code(403).send({
+        error: {
+          code: 'STREAMLANE_ENDPOINT_FORBIDDEN',
+          message: `${route}: the bearer token is valid on this endpoint but not for this route`
+        }
+      })
+    }
     const reason = presented === undefined ? 'token-missing' : 'token-wrong'
     options.onRefused?.(reason, request)
     return reply
@@ -41,8 +56,8 @@ export function guardRequests(app: FastifyInstance, options: TokenGuardOptions):
           code: 'STREAMLANE_ENDPOINT_UNAUTHORIZED',
           message:
             reason === 'token-missing'
-              ? `${request.method} ${request.routeOptions.url ?? 'this route'}: an Authorization: Bearer token is required`
-              : `${request.method} ${request.routeOptions.url ?? 'this route'}: the bearer token is not valid here`
+              ? `${route}: an Authorization: Bearer token is required`
+              : `${route}: the bearer token is not valid here`
         }
       })
   })

@@ -22,8 +22,12 @@ import {
   httpsOptions,
   loadServerTls,
   parseTokens,
+  type ReloadableTlsServer,
   readSecret,
+  reloadTlsOnChange,
   type ServerTls,
+  type ServerTlsFiles,
+  type TlsReloadOutcome,
   tokenChecker
 } from '../endpoint/index.ts'
 import { StreamlaneError } from '../errors.ts'
@@ -48,10 +52,19 @@ export interface HttpServerOptions {
   /** Required on every route but the probes (/healthz, /ready) when given. */
   tokens?: BearerToken[]
   tls?: ServerTls
+  /** The files `tls` was read from: watched, and a renewed certificate is served without a restart. */
+  tlsFiles?: ServerTlsFiles
+  /** Each reload of the TLS files, or why the old certificate stays (for the log). */
+  onTlsReload?: (outcome: TlsReloadOutcome) => void
   /** What `GET /status` answers; without it there is no /status nor /status/page. */
   status?: () => unknown
   /** More routes on the same server and behind the same token (the runtime adds the query endpoint). */
   routes?: (server: FastifyInstance) => void
+  /**
+   * Tokens of the `routes` only (the query endpoint's `queryToken`): given, those routes take these and no other,
+   * while the server's own routes keep `tokens`; a token of one presented to the other is answered 403.
+   */
+  routeTokens?: BearerToken[]
 }
 
 /**
@@ -67,14 +80,24 @@ export interface HttpServer {
 
 /** The routes, without listening (tests call `inject`). */
 export function buildHttpServer(
-  options: Pick<HttpServerOptions, 'registry' | 'health' | 'tokens' | 'tls' | 'routes' | 'status'>
+  options: Pick<HttpServerOptions, 'registry' | 'health' | 'tokens' | 'tls' | 'routes' | 'status' | 'routeTokens'>
 ): FastifyInstance {
   // Fastify's request logging stays off: probes every few seconds would drown the app's own log. Nothing here takes a
   // body, so the limit is small.
   const app = Fastify({ logger: false, bodyLimit: 1024, ...(options.tls ? { https: httpsOptions(options.tls) } : {}) })
-  if (options.tokens && options.tokens.length > 0) {
-    const check = tokenChecker(options.tokens)
-    guardRequests(app, { rule: (request) => (PROBES.has(request.routeOptions.url ?? '') ? undefined : check) })
+  const own = options.tokens?.length ? tokenChecker(options.tokens) : undefined
+  const extra = options.routeTokens?.length ? tokenChecker(options.routeTokens) : undefined
+  /** The URLs `routes` registers, which take `routeTokens` when given. */
+  const extraUrls = new Set<string>()
+  if (own || extra) {
+    guardRequests(app, {
+      rule: (request) => {
+        const url = request.routeOptions.url ?? ''
+        if (PROBES.has(url)) return undefined
+        return extraUrls.has(url) ? (extra ?? own) : own
+      },
+      ...(own && extra ? { known: (presented: string | undefined) => own(presented) ?? extra(presented) } : {})
+    })
   }
   app.get('/metrics', async (_request, reply) => {
     const text = await options.registry.metrics()
@@ -95,7 +118,12 @@ export function buildHttpServer(
       reply.type('text/html; charset=utf-8').header('content-security-policy', STATUS_PAGE_CSP).send(STATUS_PAGE_HTML)
     )
   }
-  options.routes?.(app)
+  if (options.routes) {
+    app.addHook('onRoute', (route) => {
+      extraUrls.add(route.url)
+    })
+    options.routes(app)
+  }
   return app
 }
 
@@ -103,18 +131,31 @@ export function buildHttpServer(
 export interface HttpSecuritySettings {
   metricsToken?: string | undefined
   metricsTokenFile?: string | undefined
+  queryToken?: string | undefined
+  queryTokenFile?: string | undefined
   metricsTlsCertFile?: string | undefined
   metricsTlsKeyFile?: string | undefined
 }
 
+const TLS_SETTINGS = {
+  certFile: 'metricsTlsCertFile',
+  keyFile: 'metricsTlsKeyFile',
+  clientCaFile: 'metricsTlsClientCaFile'
+}
+
 /** Reads the token and TLS files the settings name; errors name the setting and the path, never a secret. */
-export function httpSecurity(settings: HttpSecuritySettings): Pick<HttpServerOptions, 'tokens' | 'tls'> {
+export function httpSecurity(
+  settings: HttpSecuritySettings
+): Pick<HttpServerOptions, 'tokens' | 'tls' | 'tlsFiles' | 'routeTokens'> {
   const token = readSecret('metricsTokenFile', settings.metricsToken, settings.metricsTokenFile)
-  const tls = loadServerTls(
-    { certFile: settings.metricsTlsCertFile, keyFile: settings.metricsTlsKeyFile },
-    { certFile: 'metricsTlsCertFile', keyFile: 'metricsTlsKeyFile', clientCaFile: 'metricsTlsClientCaFile' }
-  )
-  return { ...(token ? { tokens: parseTokens(token) } : {}), ...(tls ? { tls } : {}) }
+  const queryToken = readSecret('queryTokenFile', settings.queryToken, settings.queryTokenFile)
+  const tlsFiles = { certFile: settings.metricsTlsCertFile, keyFile: settings.metricsTlsKeyFile }
+  const tls = loadServerTls(tlsFiles, TLS_SETTINGS)
+  return {
+    ...(token ? { tokens: parseTokens(token) } : {}),
+    ...(queryToken ? { routeTokens: parseTokens(queryToken) } : {}),
+    ...(tls ? { tls, tlsFiles } : {})
+  }
 }
 
 /** Starts listening; a port that is taken is an error naming `metricsPort`. */
@@ -132,5 +173,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   }
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : options.port
-  return { port, close: () => app.close() }
+  const reload =
+    options.tls && options.tlsFiles
+      ? reloadTlsOnChange(app.server as unknown as ReloadableTlsServer, options.tlsFiles, TLS_SETTINGS, {
+          ...(options.onTlsReload ? { onReload: options.onTlsReload } : {})
+        })
+      : undefined
+  return {
+    port,
+    close: () => {
+      reload?.close()
+      return app.close()
+    }
+  }
 }

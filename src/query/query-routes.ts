@@ -20,10 +20,12 @@ import {
   type KeyQueryMetadata,
   metadataForAllStreamsClients,
   partitionOfKey,
-  queryMetadataForKey
+  queryMetadataForKey,
+  storePartitioning
 } from './key-metadata.ts'
 import { localKeyValueStore, localSessionStore, localWindowStore } from './local-stores.ts'
-import { integerParam, type ParsedKey, parseKey, parseKeyFormat, toJson } from './query-json.ts'
+import { peerClient } from './peer-client.ts'
+import { answerEncoding, integerParam, type ParsedKey, parseKey, parseKeyFormat, toJson } from './query-json.ts'
 import { ConcurrencyGate, DEFAULT_MAX_CONCURRENT, MAX_PAGE, pageLimit, smallest } from './query-limits.ts'
 import type { QuerySource } from './query-source.ts'
 
@@ -43,6 +45,8 @@ export interface QueryRoutesOptions {
   stores: readonly string[]
   /** How peers are reached: `https` when this server has TLS (peers then share its configuration). */
   scheme: 'http' | 'https'
+  /** The CA (PEM) that signed the peers' certificates (`queryPeerCaFile`), read at each forward; else the system's. */
+  peerCa?: (() => Buffer | undefined) | undefined
   /** Default 5 s: shorter than the client's own timeout, so a caller gets the clear 502 rather than timing out. */
   forwardTimeoutMs?: number
   /** Queries in progress at once (forwarded ones included); more get a retriable 429. Default 16. */
@@ -68,9 +72,19 @@ function fail(reply: FastifyReply, error: unknown): FastifyReply {
   return send(reply, 500, { error: { code: 'STREAMLANE_ILLEGAL_STATE', message } })
 }
 
-function keyOf(request: QueryRequest): ParsedKey {
-  return parseKey(request.params.key ?? '', parseKeyFormat(request.query.keyFormat))
+/** The key in the path, by `keyFormat` (`base64`: its bytes, read with the store's key serde). */
+function keyOf(source: QuerySource, request: QueryRequest): ParsedKey {
+  const format = parseKeyFormat(request.query.keyFormat)
+  return parseKey(
+    request.params.key ?? '',
+    format,
+    format === 'base64' ? storePartitioning(source, request.params.store) : undefined
+  )
 }
+
+/** How the answer writes keys and values: `format=base64` gives the bytes of the store's serdes. */
+const encodingOf = (source: QuerySource, request: QueryRequest) =>
+  answerEncoding(request.query.format, storePartitioning(source, request.params.store))
 
 const isForwarded = (request: FastifyRequest) => request.headers[FORWARDED_HEADER] !== undefined
 /** `stale=true`: a standby copy may answer (Kafka Streams' enableStaleStores), with its lag. */
@@ -90,6 +104,7 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
   const { source } = options
   const timeoutMs = options.forwardTimeoutMs ?? 5_000
   const gate = new ConcurrencyGate(options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT)
+  const peerGet = peerClient({ scheme: options.scheme, peerCa: options.peerCa, timeoutMs })
   type Outcome = 'local' | 'forwarded'
 
   /** A route's handler in a concurrency slot, its error answered as JSON, its outcome reported. */
@@ -119,11 +134,7 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
     const headers: Record<string, string> = { accept: 'application/json', [FORWARDED_HEADER]: '1' }
     if (request.headers.authorization) headers.authorization = request.headers.authorization
     try {
-      const response = await fetch(`${options.scheme}://${host}${path}`, {
-        headers,
-        signal: AbortSignal.timeout(timeoutMs)
-      })
-      return { status: response.status, body: await response.text() }
+      return await peerGet(host, path, headers)
     } catch (error) {
       throw new QueryError(
         'STREAMLANE_QUERY_FORWARD_FAILED',
@@ -143,7 +154,7 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
     answer: (key: ParsedKey, request: QueryRequest) => Promise<Record<string, unknown> | undefined>
   ) {
     return serve(route, async (request, reply) => {
-      const parsed = keyOf(request)
+      const parsed = keyOf(source, request)
       const { store } = request.params
       const stale = isStale(request)
       const send200 = (partition: number, result: Record<string, unknown> | undefined, extra = {}) => {
@@ -212,7 +223,8 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
         keySerde: serde,
         enableStaleStores: isStale(request)
       }).get(key)
-      return value === null ? undefined : { key, value }
+      const encoding = encodingOf(source, request)
+      return value === null ? undefined : { key: encoding.key(key), value: encoding.value(value) }
     })
   )
 
@@ -223,6 +235,7 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
       const to = integerParam('to', request.query.to, Number.MAX_SAFE_INTEGER)
       const limit = pageLimit(request.query.limit, MAX_PAGE)
       const backward = request.query.backward === 'true'
+      const encoding = encodingOf(source, request)
       const view = localWindowStore(source, request.params.store, {
         keySerde: serde,
         enableStaleStores: isStale(request)
@@ -237,9 +250,9 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
           next = start
           break
         }
-        page.push({ start, value })
+        page.push({ start, value: encoding.value(value) })
       }
-      return { key, windows: page, next }
+      return { key: encoding.key(key), windows: page, next }
     })
   )
 
@@ -247,6 +260,7 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
     '/stores/:store/sessions/:key',
     byKey('sessions', async ({ key, serde }, request) => {
       const limit = pageLimit(request.query.limit, MAX_PAGE)
+      const encoding = encodingOf(source, request)
       const view = localSessionStore(source, request.params.store, {
         keySerde: serde,
         enableStaleStores: isStale(request)
@@ -258,9 +272,9 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
           truncated = true
           break
         }
-        sessions.push({ start: session.window.start, end: session.window.end, value })
+        sessions.push({ start: session.window.start, end: session.window.end, value: encoding.value(value) })
       }
-      return { key, sessions, truncated }
+      return { key: encoding.key(key), sessions, truncated }
     })
   )
 
@@ -311,6 +325,10 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
   server.get<{ Params: Params; Querystring: Query }>(
     '/stores/:store/keys',
     serve('range', async (request, reply) => {
+      if ((request.query.format ?? 'json') !== 'json' || request.query.keyFormat === 'base64') {
+        // Pages merge the instances' entries in key order, which bytes do not keep for every key type.
+        throw new QueryError('STREAMLANE_QUERY_REQUEST_INVALID', 'a range answers JSON keys and values only')
+      }
       const limit = pageLimit(request.query.limit)
       if (isForwarded(request)) {
         // One more than the page, so the asking instance can tell whether a next page exists.

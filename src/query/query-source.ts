@@ -1,3 +1,4 @@
+import type { Serde } from '../serde/index.ts'
 import type { StoreKind } from '../state/index.ts'
 import type { StateStore } from '../topology/index.ts'
 
@@ -20,6 +21,8 @@ export interface StorePartitioning {
   topic: string
   partitions: number
   kind: StoreKind | undefined
+  /** The store's key and (plain) value serdes, for answers in raw bytes; undefined when the store does not say. */
+  serdes?: { key: Serde<unknown>; value: Serde<unknown> } | undefined
 }
 
 /**

@@ -3,6 +3,7 @@
  * publishes `applicationServer`. It listens on `metricsPort`, or on the port of `applicationServer` when only that
  * is set; without either there is none.
  */
+import { readPemFile, watchFiles } from '../endpoint/index.ts'
 import { ConfigError } from '../errors.ts'
 import { type HttpServer, httpSecurity, type Logger, queryRequestMetrics, startHttpServer } from '../observe/index.ts'
 import { type QuerySource, registerQueryRoutes } from '../query/index.ts'
@@ -26,12 +27,19 @@ export async function startAppHttpServer(options: AppHttpServerOptions): Promise
   const { config, lifecycle } = options
   const port = config.metricsPort ?? applicationServerPort(config.applicationServer)
   if (port === undefined) return undefined
+  const { logger } = options
   const security = httpSecurity(config)
   const scheme = security.tls ? 'https' : 'http'
+  const peerCa = config.applicationServer ? peerCaFile(config, security.tls !== undefined, logger) : undefined
   const server = await startHttpServer({
     registry: options.registry,
     health: () => ({ state: lifecycle.state, live: lifecycle.live, ready: lifecycle.ready }),
     ...security,
+    onTlsReload: (outcome) => {
+      if (outcome.loaded) logger.info({}, 'endpoint TLS files changed: new connections get the new certificate')
+      else
+        logger.warn({ reason: outcome.error.message }, 'endpoint TLS files changed but do not load: kept the old ones')
+    },
     // GET /status and the status page that shows it (GET /status/page).
     status: () => ({ ...taskStatus(options.status), ...options.report() }),
     routes: (routes) => {
@@ -41,6 +49,7 @@ export async function startAppHttpServer(options: AppHttpServerOptions): Promise
           source: options.query,
           stores: options.stores,
           scheme,
+          peerCa: peerCa?.current,
           maxConcurrent: config.queryMaxConcurrent,
           onAnswer: queryRequestMetrics(options.registry)
         })
@@ -48,8 +57,42 @@ export async function startAppHttpServer(options: AppHttpServerOptions): Promise
     port,
     host: config.metricsHost
   })
-  options.logger.info({ port: server.port }, 'metrics and health endpoint listening')
-  return server
+  logger.info({ port: server.port }, 'metrics and health endpoint listening')
+  if (!peerCa) return server
+  return {
+    port: server.port,
+    close: () => {
+      peerCa.close()
+      return server.close()
+    }
+  }
+}
+
+/**
+ * `queryPeerCaFile`: the CA the instances' endpoint certificates are signed by, trusted when forwarding a query (read
+ * again when the file changes). Only over TLS: without it peers are asked over plain HTTP.
+ */
+function peerCaFile(config: StreamsConfig, tls: boolean, logger: Logger) {
+  const file = config.queryPeerCaFile
+  if (file === undefined) return undefined
+  if (!tls)
+    throw new ConfigError(
+      'queryPeerCaFile',
+      'needs metricsTlsCertFile and metricsTlsKeyFile: peers are asked over HTTPS only when this endpoint has TLS'
+    )
+  let ca = readPemFile('queryPeerCaFile', file)
+  const watch = watchFiles([file], () => {
+    try {
+      ca = readPemFile('queryPeerCaFile', file)
+      logger.info({ file }, 'queryPeerCaFile changed: forwarded queries trust the new CA')
+    } catch (error) {
+      logger.warn(
+        { reason: error instanceof Error ? error.message : String(error) },
+        'queryPeerCaFile changed but does not load: kept the old CA'
+      )
+    }
+  })
+  return { current: () => ca, close: () => watch.close() }
 }
 
 /** The port of `host:port` (the HTTP server listens there when `metricsPort` is not set). */

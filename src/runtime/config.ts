@@ -103,7 +103,15 @@ export const streamsConfigSchema = z
     /** Lag series per input partition for at most this many partitions, the most lagging first; 0: totals only. */
     metricsPartitionSeries: z.number().int().min(0).max(10_000).default(0),
     /** Interactive queries in progress at once on this instance; more are answered 429 (retriable). */
-    queryMaxConcurrent: z.number().int().min(1).default(16)
+    queryMaxConcurrent: z.number().int().min(1).default(16),
+    /**
+     * Bearer token(s) of the query endpoint only (docs/interactive-queries.md); the file wins. Given, queries take
+     * these and not `metricsToken` (a metrics scraper's token cannot read data: 403), and /metrics not these.
+     */
+    queryToken: z.string().min(1).optional(),
+    queryTokenFile: z.string().min(1).optional(),
+    /** PEM CA that signed the other instances' endpoint certificates: trusted when forwarding queries over HTTPS. */
+    queryPeerCaFile: z.string().min(1).optional()
   })
   .strict()
 
@@ -173,7 +181,10 @@ const environmentOptions: Record<string, { field: keyof StreamsConfigInput; pars
   STREAMLANE_METRICS_PARTITION_SERIES: { field: 'metricsPartitionSeries', parse: Number },
   STREAMLANE_SCALER_REPORT_TOKEN: { field: 'scalerReportToken', parse: String },
   STREAMLANE_SCALER_REPORT_TOKEN_FILE: { field: 'scalerReportTokenFile', parse: String },
-  STREAMLANE_QUERY_MAX_CONCURRENT: { field: 'queryMaxConcurrent', parse: Number }
+  STREAMLANE_QUERY_MAX_CONCURRENT: { field: 'queryMaxConcurrent', parse: Number },
+  STREAMLANE_QUERY_TOKEN: { field: 'queryToken', parse: String },
+  STREAMLANE_QUERY_TOKEN_FILE: { field: 'queryTokenFile', parse: String },
+  STREAMLANE_QUERY_PEER_CA_FILE: { field: 'queryPeerCaFile', parse: String }
 }
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Partial<StreamsConfigInput> {

@@ -3,7 +3,7 @@
  * store is partitioned, and its active tasks' stores. Kept apart from the app so the app only stores the host maps.
  */
 import { murmur2Partition } from '../kafka/index.ts'
-import type { GroupHostMap, QuerySource } from '../query/index.ts'
+import type { GroupHostMap, QuerySource, StorePartitioning } from '../query/index.ts'
 import type { StoreKind } from '../state/index.ts'
 import { TaskId, type TopologyPlan } from '../topology/index.ts'
 import type { StandbyTasks } from './standby-tasks.ts'
@@ -34,7 +34,8 @@ export function queryAccess(options: QueryAccessOptions): QuerySource {
       const topic = sub && options.sourceTopics()?.get(sub.id)?.[0]
       const partitions = topic === undefined ? undefined : options.partitionCounts()?.get(topic)
       if (!builder || topic === undefined || partitions === undefined) return undefined
-      return { topic, partitions, kind: (builder as { kind?: StoreKind }).kind }
+      const { kind, serdes } = builder as { kind?: StoreKind; serdes?: StorePartitioning['serdes'] }
+      return { topic, partitions, kind, serdes }
     },
     partitionFor: (keyBytes, partitions) => murmur2Partition(keyBytes, partitions),
     localStore(store, partition) {

@@ -61,6 +61,8 @@ export interface StreamlaneStoreBuilder<S extends StateStore> extends StoreBuild
   readonly cachingEnabled: boolean
   /** For window and session stores: how long entries stay; the changelog keeps them a day longer. */
   readonly retentionMs: number | null
+  /** The key's and the (plain) value's serdes: interactive queries answer raw bytes with them. */
+  readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> }
 }
 
 /** Kafka Streams' windowstore.changelog.additional.retention.ms default: the changelog outlives the store by a day. */
@@ -100,6 +102,7 @@ function builder<S extends StateStore>(
     persistent,
     cachingEnabled: caching,
     retentionMs,
+    serdes: { key: options.keySerde, value: options.valueSerde },
     build: () => build(persistent, logging !== false, caching)
   }
 }

@@ -56,7 +56,10 @@ export function registerQuery(program: Command): void {
     .option('-c, --config <file>', 'JSON file with configuration options (as for run)')
     .action(async (modulePath: string, options: QueryOptions) => {
       const { config } = await loadAppModule(modulePath, { configFile: options.config, withConfig: true })
-      const token = readSecret('metricsTokenFile', config!.metricsToken, config!.metricsTokenFile)
+      // The query endpoint's own token when the app has one, else the endpoint's.
+      const token =
+        readSecret('queryTokenFile', config!.queryToken, config!.queryTokenFile) ??
+        readSecret('metricsTokenFile', config!.metricsToken, config!.metricsTokenFile)
       const client = new QueryClient({ url: endpointUrl(config!, options.url), token })
       const keyFormat = options.keyFormat
       const stale = options.stale

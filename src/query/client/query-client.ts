@@ -9,7 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { ERROR_CODES, type StreamlaneErrorCode } from '../../error-codes.ts'
 import { StreamlaneError } from '../../errors.ts'
 
-export type KeyFormat = 'string' | 'long' | 'int' | 'json'
+export type KeyFormat = 'string' | 'long' | 'int' | 'json' | 'base64'
 
 export interface QueryClientOptions {
   /** Base URL of an instance's HTTP server or a Service in front of them, e.g. `http://word-count:8080`. */
@@ -110,6 +110,25 @@ export class QueryClient {
         stale: options.stale ? 'true' : undefined
       })
       return body.value as V
+    } catch (error) {
+      if (error instanceof QueryAnswerError && error.code === 'STREAMLANE_QUERY_KEY_NOT_FOUND') return null
+      throw error
+    }
+  }
+
+  /**
+   * Raw bytes, for a service without the app's serdes: the value of the key whose bytes (as written to Kafka) are
+   * `key`, as the bytes the store's value serde makes, or null when the store has none.
+   */
+  async getBytes(store: string, key: Uint8Array, options: Omit<KeyOptions, 'keyFormat'> = {}): Promise<Buffer | null> {
+    try {
+      const base64 = Buffer.from(key).toString('base64')
+      const body = await this.#get(`/stores/${encodeURIComponent(store)}/keys/${encodeURIComponent(base64)}`, {
+        keyFormat: 'base64',
+        format: 'base64',
+        stale: options.stale ? 'true' : undefined
+      })
+      return Buffer.from(body.value as string, 'base64')
     } catch (error) {
       if (error instanceof QueryAnswerError && error.code === 'STREAMLANE_QUERY_KEY_NOT_FOUND') return null
       throw error

@@ -1,8 +1,9 @@
 /**
- * Windowed queries end to end (issue 19): two instances of the page-views example (views per user per one-minute
- * window) over a real broker. Once the windows have closed, the windows the query endpoint returns for each user and
- * time range (through the typed client, a page at a time, forward and backward, and through the CLI) are the windows
- * the output topic has, with the same counts.
+ * Windowed and session queries end to end (issue 19): two instances of the page-views example (views per user per
+ * one-minute window, and per session of views no more than a gap apart) over a real broker. The windows the query
+ * endpoint returns for each user and time range (through the typed client, a page at a time, forward and backward,
+ * and through the CLI) and the sessions it returns for each user are, once they have closed, the windows and sessions
+ * the output topics have, with the same counts.
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
@@ -20,7 +21,11 @@ import { createQueryGroup } from './query-group.ts'
 // A window store keeps a window for its size plus grace behind stream time (as Kafka Streams): a 10-minute grace
 // keeps the test's five minutes of windows queryable while they are all open. The example reads it at import.
 process.env.PAGE_VIEWS_GRACE_MS ??= String(10 * 60_000)
-const { GRACE_MS, pageViews, topics, WINDOW_MS } = await import('../../../examples/page-views/app.ts')
+// Sessions of views at most 20 s apart: the random views of each minute make a few sessions per user.
+process.env.PAGE_VIEWS_SESSION_GAP_MS ??= '20000'
+const { GRACE_MS, pageViews, SESSION_GAP_MS, sessionKey, topics, WINDOW_MS } = await import(
+  '../../../examples/page-views/app.ts'
+)
 
 const PARTITIONS = 4
 const USERS = Array.from({ length: 12 }, (_, i) => `u${i}`)
@@ -33,9 +38,11 @@ test('the windows of page-views answered over HTTP are the windows of the output
   const appId = uniqueName('pvq')
   topics.views = uniqueName('pvq-views')
   topics.perMinute = uniqueName('pvq-per-minute')
+  topics.sessions = uniqueName('pvq-sessions')
   await createTopics([
     { name: topics.views, partitions: PARTITIONS },
-    { name: topics.perMinute, partitions: PARTITIONS }
+    { name: topics.perMinute, partitions: PARTITIONS },
+    { name: topics.sessions, partitions: PARTITIONS }
   ])
   const group = await createQueryGroup(
     2,
@@ -116,6 +123,34 @@ test('the windows of page-views answered over HTTP are the windows of the output
       )
     }
 
+    // Every user's sessions, from the input: views sorted by time, a new session after a pause longer than the gap.
+    const expectedSessions = new Map<string, { start: number; end: number; value: number }[]>()
+    for (const user of USERS) {
+      const times = records
+        .filter((r) => r.key.toString().startsWith(`${user}-`))
+        .map((r) => r.timestamp)
+        .sort((a, b) => a - b)
+      const sessions: { start: number; end: number; value: number }[] = []
+      for (const t of times) {
+        const last = sessions.at(-1)
+        if (last && t - last.end <= SESSION_GAP_MS) {
+          last.end = t
+          last.value++
+        } else sessions.push({ start: t, end: t, value: 1 })
+      }
+      expectedSessions.set(user, sessions)
+    }
+    // The sessions are queried while open too, from the other instance (answered there or forwarded).
+    const other = new QueryClient({ url: `http://${hosts[1]}`, token: TOKEN })
+    for (const user of USERS) {
+      const sessions = await other.sessions<number>('view-sessions', user)
+      assert.deepEqual(
+        [...sessions].sort((a, b) => a.start - b.start),
+        expectedSessions.get(user),
+        `${user}'s sessions`
+      )
+    }
+
     // One page over HTTP: `limit` windows and where the next page starts.
     const busy = USERS.find((u) => expected.get(u)!.size >= 3)!
     const starts = [...expected.get(busy)!.keys()].sort((a, b) => a - b)
@@ -170,6 +205,20 @@ test('the windows of page-views answered over HTTP are the windows of the output
       return [...output.values()].reduce((sum, m) => sum + m.size, 0) >= windowCount
     })
     assert.deepEqual(output, expected, 'the output topic has every closed window with its count')
+
+    // And every closed session with its count: the sessions the queries answered.
+    const sessionCount = [...expectedSessions.values()].reduce((sum, s) => sum + s.length, 0)
+    const writtenSessions = new Map<string, number>()
+    await readTopic(topics.sessions, PARTITIONS, (read) => {
+      for (const r of read.splice(0)) writtenSessions.set(r.key!.toString(), Number(r.value!.readBigInt64BE()))
+      return writtenSessions.size >= sessionCount
+    })
+    const wantSessions = new Map(
+      [...expectedSessions].flatMap(([user, sessions]) =>
+        sessions.map((s) => [sessionKey(user, s.start, s.end), s.value] as const)
+      )
+    )
+    assert.deepEqual(writtenSessions, wantSessions, 'the sessions topic has every closed session with its count')
   } finally {
     await group.close()
   }

@@ -157,6 +157,20 @@ test('any of 3 word-count instances answers every word with the output topic lat
     )
     assert.equal(stdout.trim(), firstCount.toString())
 
+    // Raw bytes, for a client without the serdes: the key's bytes in, the value's 8-byte long out.
+    const rawValue = await client.getBytes('counts', Buffer.from(firstWord))
+    assert.equal(rawValue?.readBigInt64BE(), firstCount)
+    assert.equal(await client.getBytes('counts', Buffer.from('never-said')), null)
+    const raw = await get(
+      hosts[0]!,
+      `/stores/counts/keys/${encodeURIComponent(Buffer.from(firstWord).toString('base64'))}?keyFormat=base64&format=base64`
+    )
+    assert.equal(raw.status, 200, JSON.stringify(raw.body))
+    assert.equal(raw.body.key, Buffer.from(firstWord).toString('base64'))
+    assert.equal(Buffer.from(raw.body.value as string, 'base64').readBigInt64BE(), firstCount)
+    const rawRange = await get(hosts[0]!, '/stores/counts/keys?format=base64')
+    assert.equal(rawRange.status, 400, 'ranges answer JSON only')
+
     // Errors: token, unknown store, missing key.
     const path = `/stores/counts/keys/${[...expected.keys()][0]}`
     assert.equal((await get(hosts[0]!, path, null)).status, 401)

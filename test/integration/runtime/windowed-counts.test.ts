@@ -51,9 +51,11 @@ test('emit-final windowed counts equal the input, in and out of order within gra
   const output = uniqueName('views-per-minute')
   topics.views = input
   topics.perMinute = output
+  topics.sessions = uniqueName('view-sessions') // the example's other output
   await createTopics([
     { name: input, partitions: 1 },
-    { name: output, partitions: 1 }
+    { name: output, partitions: 1 },
+    { name: topics.sessions, partitions: 1 }
   ])
   const producer = createProducer({ brokers: testBrokers() })
   await producer.send(

@@ -132,3 +132,45 @@ test('/status needs the token like /metrics; the status page (no data in it) is 
   assert.equal((await withoutStatus.inject({ url: '/status/page' })).statusCode, 404)
   await withoutStatus.close()
 })
+
+test('with a query token, the routes take it and the server routes the metrics token: the other one is 403', async () => {
+  const registry = new Registry()
+  const server = buildHttpServer({
+    registry,
+    health: () => running,
+    ...httpSecurity({ metricsToken: 'scrape-me', queryToken: 'read-data' }),
+    routes: (routes) => routes.get('/stores/:store/keys/:key', async () => ({ value: 1 }))
+  })
+  try {
+    const get = (url: string, token?: string) =>
+      server.inject({ url, headers: token ? { authorization: `Bearer ${token}` } : {} })
+    assert.equal((await get('/stores/counts/keys/a', 'read-data')).statusCode, 200)
+    assert.equal((await get('/metrics', 'scrape-me')).statusCode, 200)
+    const forbidden = await get('/stores/counts/keys/a', 'scrape-me')
+    assert.equal(forbidden.statusCode, 403)
+    assert.equal(forbidden.json().error.code, 'STREAMLANE_ENDPOINT_FORBIDDEN')
+    assert.equal((await get('/metrics', 'read-data')).statusCode, 403)
+    for (const token of [undefined, 'neither']) {
+      const refused = await get('/stores/counts/keys/a', token)
+      assert.equal(refused.statusCode, 401)
+      assert.equal(refused.json().error.code, 'STREAMLANE_ENDPOINT_UNAUTHORIZED')
+    }
+    assert.equal((await get('/ready')).statusCode, 200, 'the probes stay open')
+  } finally {
+    await server.close()
+  }
+  // Without a query token the routes take the endpoint's token, as before.
+  const shared = buildHttpServer({
+    registry,
+    health: () => running,
+    ...httpSecurity({ metricsToken: 'scrape-me' }),
+    routes: (routes) => routes.get('/stores/:store/keys/:key', async () => ({ value: 1 }))
+  })
+  try {
+    const ok = await shared.inject({ url: '/stores/c/keys/a', headers: { authorization: 'Bearer scrape-me' } })
+    assert.equal(ok.statusCode, 200)
+    assert.equal((await shared.inject({ url: '/stores/c/keys/a' })).statusCode, 401)
+  } finally {
+    await shared.close()
+  }
+})
