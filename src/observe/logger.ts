@@ -6,9 +6,12 @@ import { type Logger, pino } from 'pino'
 
 export type { Logger }
 
-export function createLogger(bindings: Record<string, unknown> = {}): Logger {
+export function createLogger(
+  bindings: Record<string, unknown> = {},
+  level: string = process.env.STREAMLANE_LOG_LEVEL ?? 'info'
+): Logger {
   return pino(
-    { level: process.env.STREAMLANE_LOG_LEVEL ?? 'info', base: { pid: process.pid, ...bindings } },
+    { level, base: { pid: process.pid, ...bindings } },
     // Synchronous: the runtime logs events, not records, and an asynchronous write could be lost at process.exit or
     // land after the CLI's final error line.
     pino.destination({ fd: 2, sync: true })

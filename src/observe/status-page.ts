@@ -166,8 +166,11 @@ function drawGraph(g) {
   const curve = (a, b) => { const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2, dx = Math.max(30, Math.abs(x2 - x1) / 2);
     return "M" + x1 + "," + y1 + " C" + (x1 + dx) + "," + y1 + " " + (x2 - dx) + "," + y2 + " " + x2 + "," + y2; };
   for (const e of g.edges) if (at.has(e.from) && at.has(e.to)) root.append(svg("path", { d: curve(at.get(e.from), at.get(e.to)), "marker-end": "url(#arrow)" }));
+  // A link goes down from a sink to the source of a later sub-topology that reads its topic (up for an earlier one).
+  const drop = (a, b) => { const down = b.y > a.y, x1 = a.x + W / 2, y1 = down ? a.y + H : a.y, x2 = b.x + W / 2, y2 = down ? b.y : b.y + H, dy = (y2 - y1) / 2;
+    return "M" + x1 + "," + y1 + " C" + x1 + "," + (y1 + dy) + " " + x2 + "," + (y2 - dy) + " " + x2 + "," + y2; };
   for (const l of g.links) if (at.has(l.from) && at.has(l.to)) {
-    const path = svg("path", { d: curve(at.get(l.from), at.get(l.to)), class: "link", "marker-end": "url(#arrow)", "data-topic": l.topic });
+    const path = svg("path", { d: drop(at.get(l.from), at.get(l.to)), class: "link", "marker-end": "url(#arrow)", "data-topic": l.topic });
     path.append(svg("title", {}, "topic " + l.topic)); root.append(path);
   }
   for (const { x, y, node } of at.values()) {

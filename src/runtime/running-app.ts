@@ -344,7 +344,9 @@ export async function connectRunningApp(options: RunningAppOptions): Promise<Run
         : undefined
     member.on('rebalance', (reason) => hooks.onRebalance(reason))
     member.on('heartbeat', (_generation, sentAtMs) => guard.confirmed(sentAtMs))
-    member.on('warning', (error) => log.warn({ err: error }, 'group member warning'))
+    // The warning's message already names its cause (`heartbeat ... failed: <Kafka error>`); pino's err serializer would
+    // repeat the cause in the message and again in the stack, three times per failed heartbeat during an outage.
+    member.on('warning', (error) => log.warn({ code: (error as { code?: string }).code }, error.message))
     member.on('failed', (error) => hooks.onFailed(error))
     const taskLifecycle = new TaskLifecycle({
       applicationId: config.applicationId,

@@ -4,12 +4,16 @@ export interface StateLogger {
   info(fields: Record<string, unknown>, message: string): void
 }
 
-/** One JSON line per message on stderr, the project's log format, when no logger is injected. */
+/** One JSON line per message on stderr in the app logger's shape (pino's: numeric level, time, pid), when none is injected. */
 export const stderrStateLogger: StateLogger = {
   warn(fields, message) {
-    process.stderr.write(`${JSON.stringify({ level: 'warn', time: Date.now(), msg: message, ...fields })}\n`)
+    process.stderr.write(
+      `${JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, ...fields, msg: message })}\n`
+    )
   },
   info(fields, message) {
-    process.stderr.write(`${JSON.stringify({ level: 'info', time: Date.now(), msg: message, ...fields })}\n`)
+    process.stderr.write(
+      `${JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, ...fields, msg: message })}\n`
+    )
   }
 }

@@ -13,6 +13,11 @@ export interface ErrorContext {
   readonly nodeName: string
   /** The record as consumed, bytes untouched; null when a punctuator failed. */
   readonly sourceRecord: RawRecord | null
+  /**
+   * The running app's logger: a handler given none of its own logs through it, so its lines carry the app's fields
+   * like every other line of the app.
+   */
+  readonly logger?: WarnLogger
 }
 
 /** Fail the task, or skip the record (after sending the given dead-letter records). */
@@ -39,10 +44,12 @@ export interface WarnLogger {
   warn(fields: Record<string, unknown>, message: string): void
 }
 
-/** Writes one JSON line to stderr, the project's log format, when no logger is given. */
+/** Writes one JSON line to stderr in the app logger's shape (pino's: numeric level, time, pid), when none is given. */
 export const stderrLogger: WarnLogger = {
   warn(fields, message) {
-    process.stderr.write(`${JSON.stringify({ level: 'warn', time: Date.now(), msg: message, ...fields })}\n`)
+    process.stderr.write(
+      `${JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, ...fields, msg: message })}\n`
+    )
   }
 }
 
@@ -70,7 +77,6 @@ export interface LogAndContinueHandler extends ErrorHandler {
 
 /** Log a warning and skip the record. Tasks count skips per stage too, for metrics. */
 export function logAndContinue(options: { logger?: WarnLogger } = {}): LogAndContinueHandler {
-  const logger = options.logger ?? stderrLogger
   let skipped = 0
   return {
     name: 'logAndContinue',
@@ -79,7 +85,7 @@ export function logAndContinue(options: { logger?: WarnLogger } = {}): LogAndCon
     },
     handle(context) {
       skipped++
-      logger.warn(
+      ;(options.logger ?? context.logger ?? stderrLogger).warn(
         describeFailure(context),
         `skipping a record after a ${context.stage} error: ${context.error.message}`
       )
@@ -93,13 +99,12 @@ export function logAndContinue(options: { logger?: WarnLogger } = {}): LogAndCon
  * skip it. A punctuator failure has no record to keep: it is logged and skipped.
  */
 export function deadLetter(topic: string, options: { logger?: WarnLogger } = {}): ErrorHandler {
-  const logger = options.logger ?? stderrLogger
   return {
     name: `deadLetter(${topic})`,
     deadLetterTopic: topic,
     handle(context) {
       if (context.sourceRecord === null) {
-        logger.warn(
+        ;(options.logger ?? context.logger ?? stderrLogger).warn(
           describeFailure(context),
           `a punctuator failed and has no record for dead-letter topic ${topic}; skipping`
         )

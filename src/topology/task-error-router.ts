@@ -1,6 +1,6 @@
 import { StreamlaneError } from '../errors.ts'
 import type { TaskId } from '../task-id.ts'
-import { type ErrorHandler, type ErrorHandlerConfig, type ErrorStage, fail } from './error-handlers.ts'
+import { type ErrorHandler, type ErrorHandlerConfig, type ErrorStage, fail, type WarnLogger } from './error-handlers.ts'
 import type { RawRecord } from './record.ts'
 import type { RecordCollector, TaskActivity } from './record-collector.ts'
 import type { TaskCounters } from './task-counters.ts'
@@ -27,9 +27,17 @@ export class TaskErrorRouter {
   readonly #counters: TaskCounters
   readonly #handlers: Record<ErrorStage, ErrorHandler>
   readonly #fatalErrors = new WeakSet<object>()
+  readonly #logger: WarnLogger | undefined
 
-  constructor(taskId: TaskId, collector: RecordCollector, counters: TaskCounters, configured: ErrorHandlerConfig = {}) {
+  constructor(
+    taskId: TaskId,
+    collector: RecordCollector,
+    counters: TaskCounters,
+    configured: ErrorHandlerConfig = {},
+    logger?: WarnLogger
+  ) {
     this.#taskId = taskId
+    this.#logger = logger
     this.#collector = collector
     this.#counters = counters
     this.#handlers = {
@@ -54,7 +62,8 @@ export class TaskErrorRouter {
     const handler = this.#handlers[stage]
     let response: ReturnType<ErrorHandler['handle']>
     try {
-      response = handler.handle({ stage, error: cause, taskId: this.#taskId, nodeName, sourceRecord })
+      const context = { stage, error: cause, taskId: this.#taskId, nodeName, sourceRecord }
+      response = handler.handle(this.#logger ? { ...context, logger: this.#logger } : context)
     } catch (handlerError) {
       throw this.fatal(
         new StreamlaneError(

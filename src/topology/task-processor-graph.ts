@@ -97,7 +97,7 @@ export class TaskProcessorGraph implements TaskEnvironment {
     const subtopology = plan.subtopologies[taskId.subtopology]
     if (!subtopology) throw new TopologyError(`task ${taskId}: the topology has no sub-topology ${taskId.subtopology}`)
     this.subtopology = subtopology
-    this.#errors = new TaskErrorRouter(taskId, options.collector, this.counters, options.errorHandlers)
+    this.#errors = new TaskErrorRouter(taskId, options.collector, this.counters, options.errorHandlers, options.logger)
     this.#wallClock = options.wallClock ?? Date.now
     this.#createStore = options.createStore ?? ((builder) => builder.build())
     this.#globalStores = options.globalStores

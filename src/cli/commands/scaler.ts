@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander'
-import pino from 'pino'
 import { startScaler } from '../../autoscale/index.ts'
 import { type BearerToken, loadServerTls, parseTokens, readSecret } from '../../endpoint/index.ts'
+import { createLogger } from '../../observe/index.ts'
 import { addKafkaSecurityOptions, cliKafkaSecurity } from '../kafka-security-options.ts'
 
 interface ScalerCliOptions {
@@ -177,7 +177,8 @@ export function registerScaler(program: Command): void {
         .default('info')
     )
     .action(async (options: ScalerCliOptions, cmd: Command) => {
-      const logger = pino({ name: 'streamlane-scaler', level: options.logLevel })
+      // The app's log shape (src/observe/logger.ts: stderr, numeric level, time, pid), tagged with the component.
+      const logger = createLogger({ component: 'scaler' }, options.logLevel)
       const kafkaSecurity = cliKafkaSecurity(options, cmd)
       const allowAnyBrokers =
         options.allowAnyBrokers === true || envFlag(cmd, 'STREAMLANE_SCALER_ALLOW_ANY_BROKERS', process.env)

@@ -15,9 +15,9 @@ import { waitFor } from '../../support/wait.ts'
 import { type KnownLag, setUpKnownLag } from './fixtures/known-lag.ts'
 
 const TOKEN = 'scaler-page-token'
-const EVALUATIONS = 4
+const EVALUATIONS = 6
 /** Records added to partition 0 before each evaluation after the first. */
-const MORE = 40
+const MORE = 200
 
 let known: KnownLag
 let scaler: RunningScaler
@@ -50,7 +50,7 @@ async function status(): Promise<ScalerStatus> {
 
 /** Asks the scaler as KEDA's metrics-api trigger would, until it has made `count` evaluations of the group. */
 async function evaluateUntil(count: number): Promise<void> {
-  const query = `/metrics/${known.groups.busy}?topics=${known.topic}&minReplicas=1&maxReplicas=6&lagDrainTargetSeconds=1`
+  const query = `/metrics/${known.groups.busy}?topics=${known.topic}&minReplicas=1&maxReplicas=6&lagDrainTargetSeconds=1&rateWindowSeconds=4`
   await waitFor(`${count} evaluations`, async () => {
     const response = await fetch(`${base}${query}`, { headers: { authorization: `Bearer ${TOKEN}` } })
     assert.equal(response.status, 200, await response.text())

@@ -46,14 +46,15 @@ function topology(): Topology {
     .addSink('out', 'out', { keySerde: Serdes.string(), valueSerde: Serdes.int32() as never }, 'double')
 }
 
-function run(records: RawRecord[], errorHandlers: ErrorHandlerConfig = {}) {
+function run(records: RawRecord[], errorHandlers: ErrorHandlerConfig = {}, appLogger?: WarnLogger) {
   const sent: ProducedRecord[] = []
   const collector: RecordCollector = { send: (r) => sent.push(r), partitionCount: () => 1 }
   const task = new TaskProcessorGraph({
     plan: planTopology(topology(), 'app'),
     taskId: new TaskId(0, 1),
     collector,
-    errorHandlers
+    errorHandlers,
+    ...(appLogger ? { logger: appLogger } : {})
   })
   task.init()
   task.addRecords(records)
@@ -133,6 +134,15 @@ describe('logAndContinue', () => {
     assert.equal(logger.lines.length, 3)
     assert.match(logger.lines[1]!, /skipping a record after a processing error: unlucky number/)
     assert.deepEqual(task.consumedOffsets(), [{ topic: 'in', partition: 1, offset: 4 }])
+  })
+
+  test("without a logger of its own it logs through the app's, so its lines have the app's shape", () => {
+    const app = quietLogger()
+    const handler = logAndContinue()
+    const { error } = run([record(0, int(13)), record(1, int(5))], { processing: handler }, app)
+    assert.equal(error, undefined)
+    assert.equal(app.lines.length, 1)
+    assert.match(app.lines[0]!, /skipping a record after a processing error: unlucky number/)
   })
 })
 
