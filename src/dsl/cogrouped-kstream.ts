@@ -1,19 +1,33 @@
 import type { Serde } from '../serde/index.ts'
-import { timeWindowedSerde } from '../serde/index.ts'
+import { sessionWindowedSerde, timeWindowedSerde } from '../serde/index.ts'
 import type { Windowed } from '../state/index.ts'
 import type { ProcessorSupplier, StoreBuilder } from '../topology/index.ts'
 import { TopologyError } from '../topology/index.ts'
 import { streamAggregateProcessor } from './aggregate-processors.ts'
-import type { Aggregator, Initializer } from './aggregators.ts'
-import { addDslStore, requireSerde, storeNameFor, tableStoreBuilder, windowedStoreBuilder } from './dsl-stores.ts'
+import type { Aggregator, Initializer, Merger } from './aggregators.ts'
+import {
+  addDslStore,
+  requireSerde,
+  sessionWindowStoreBuilder,
+  storeNameFor,
+  tableStoreBuilder,
+  windowedStoreBuilder
+} from './dsl-stores.ts'
 import type { KGroupedStream } from './kgrouped-stream.ts'
 import type { KnownSerdes } from './kstream.ts'
 import { KTable } from './ktable.ts'
 import type { Materialized } from './materialized.ts'
+import { sessionRetentionMs } from './session-windowed-kstream.ts'
 import { slidingWindowAggregateProcessor } from './sliding-window-aggregate-processor.ts'
 import { passThrough } from './stateless-processors.ts'
-import { timeWindowAggregateProcessor } from './window-aggregate-processors.ts'
-import { type SlidingWindows, type TimeWindows, type WindowedTableInfo, windowedTableInfo } from './windows.ts'
+import { sessionWindowAggregateProcessor, timeWindowAggregateProcessor } from './window-aggregate-processors.ts'
+import {
+  type SessionWindows,
+  type SlidingWindows,
+  type TimeWindows,
+  type WindowedTableInfo,
+  windowedTableInfo
+} from './windows.ts'
 
 type Inputs<K, VA> = ReadonlyArray<readonly [KGroupedStream<K, unknown>, Aggregator<K, unknown, VA>]>
 
@@ -66,10 +80,54 @@ export class CogroupedKStream<K, VA> {
 
   /**
    * Aggregates per window (Kafka Streams' `TimeWindowedCogroupedKStream`): tumbling or hopping `TimeWindows`, or
-   * `SlidingWindows`, with the windowed aggregations' semantics (late records, grace, null values passed on).
+   * `SlidingWindows`, with the windowed aggregations' semantics (late records, grace, null values passed on); or per
+   * session with `SessionWindows` (Kafka Streams' `SessionWindowedCogroupedKStream`).
    */
-  windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedCogroupedKStream<K, VA> {
+  windowedBy(windows: SessionWindows): SessionWindowedCogroupedKStream<K, VA>
+  windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedCogroupedKStream<K, VA>
+  windowedBy(
+    windows: TimeWindows | SlidingWindows | SessionWindows
+  ): TimeWindowedCogroupedKStream<K, VA> | SessionWindowedCogroupedKStream<K, VA> {
+    if (windows.kind === 'session') return new SessionWindowedCogroupedKStream(this.#inputs, windows)
     return new TimeWindowedCogroupedKStream(this.#inputs, windows)
+  }
+}
+
+/**
+ * Cogrouped streams aggregated per session into a `KTable<Windowed<K>, VA>` with `Serdes.sessionWindowed(keySerde)`
+ * keys: each input's records open, extend and merge the sessions of its key as a session-windowed aggregation does
+ * (each input with its own stream time), `merger` combining the aggregates of sessions a record joins.
+ */
+export class SessionWindowedCogroupedKStream<K, VA> {
+  readonly #inputs: Inputs<K, VA>
+  readonly #windows: SessionWindows
+
+  /** @internal Made by `CogroupedKStream.windowedBy()`. */
+  constructor(inputs: Inputs<K, VA>, windows: SessionWindows) {
+    this.#inputs = inputs
+    this.#windows = windows
+  }
+
+  aggregate(
+    initializer: Initializer<VA>,
+    merger: Merger<K, VA>,
+    materialized: Materialized<K, VA> = {}
+  ): KTable<Windowed<K>, VA> {
+    const windows = this.#windows
+    return buildCogroup<K, VA, Windowed<K>>(this.#inputs, materialized, {
+      processor: (storeName, aggregator) =>
+        sessionWindowAggregateProcessor(storeName, windows, initializer, aggregator, merger as Merger<K, VA | null>),
+      store: (storeName, keySerde, valueSerde) =>
+        sessionWindowStoreBuilder(
+          storeName,
+          keySerde,
+          valueSerde,
+          sessionRetentionMs(windows),
+          materialized as Materialized<unknown, unknown>
+        ),
+      resultKeySerde: (keySerde) => sessionWindowedSerde(keySerde),
+      windowInfo: windowedTableInfo(windows)
+    })
   }
 }
 

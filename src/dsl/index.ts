@@ -2,8 +2,13 @@ export type { ValueAndTimestamp, Windowed } from '../state/index.ts'
 export type { Aggregator, Initializer, Merger, Reducer } from './aggregators.ts'
 export { BranchedKStream } from './branched-kstream.ts'
 export { type Change, changeSerde } from './change.ts'
-export { CogroupedKStream, TimeWindowedCogroupedKStream } from './cogrouped-kstream.ts'
+export {
+  CogroupedKStream,
+  SessionWindowedCogroupedKStream,
+  TimeWindowedCogroupedKStream
+} from './cogrouped-kstream.ts'
 export type { Consumed, Grouped, Produced, Repartitioned } from './dsl-options.ts'
+export { EmitStrategy } from './emit-strategy.ts'
 export type { ForeignKeyExtractor, TableJoined } from './foreign-key-join.ts'
 export { GlobalKTable } from './global-ktable.ts'
 export { JoinWindows } from './join-windows.ts'

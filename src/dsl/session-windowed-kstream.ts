@@ -14,9 +14,11 @@ import {
   reduceMerger
 } from './aggregators.ts'
 import { requireSerde, sessionWindowStoreBuilder } from './dsl-stores.ts'
+import { EmitStrategy } from './emit-strategy.ts'
 import type { KGroupedStream } from './kgrouped-stream.ts'
 import type { KTable } from './ktable.ts'
 import type { Materialized } from './materialized.ts'
+import { storeMaterialized } from './time-windowed-kstream.ts'
 import { sessionWindowAggregateProcessor } from './window-aggregate-processors.ts'
 import { type SessionWindows, windowedTableInfo } from './windows.ts'
 
@@ -29,11 +31,21 @@ import { type SessionWindows, windowedTableInfo } from './windows.ts'
 export class SessionWindowedKStream<K, V> {
   readonly #grouped: KGroupedStream<K, V>
   readonly #windows: SessionWindows
+  #emit: EmitStrategy = EmitStrategy.onWindowUpdate()
 
   /** @internal Made by `KGroupedStream.windowedBy()`. */
   constructor(grouped: KGroupedStream<K, V>, windows: SessionWindows) {
     this.#grouped = grouped
     this.#windows = windows
+  }
+
+  /**
+   * When the aggregations made after this call emit (KIP-825): every update (the default), or each session once
+   * when it closes (`EmitStrategy.onWindowClose()`: stream time passed its end plus gap plus grace).
+   */
+  emitStrategy(strategy: EmitStrategy): this {
+    this.#emit = strategy
+    return this
   }
 
   count(materialized: Materialized<K, bigint> = {}): KTable<Windowed<K>, bigint> {
@@ -69,13 +81,23 @@ export class SessionWindowedKStream<K, V> {
     merger: Merger<K, VA | null>
   ): KTable<Windowed<K>, VA> {
     const windows = this.#windows
+    const emit = this.#emit
     let valueSerde: Serde<VA> | undefined
     return this.#grouped.addAggregation<Windowed<K>, VA>({
       operation,
       processorPrefix: 'KSTREAM-SESSIONWINDOWAGGREGATE',
       materialized: materialized as Materialized<unknown, unknown>,
       storePrefix: 'KSTREAM-AGGREGATE-STATE-STORE',
-      supplier: (storeName) => sessionWindowAggregateProcessor(storeName, windows, initializer, aggregator, merger),
+      supplier: (storeName) =>
+        sessionWindowAggregateProcessor(
+          storeName,
+          windows,
+          initializer,
+          aggregator,
+          merger,
+          emit,
+          materialized.retentionMs
+        ),
       store: (storeName, keySerde) => {
         valueSerde = requireSerde(
           materialized.valueSerde,
@@ -89,7 +111,7 @@ export class SessionWindowedKStream<K, V> {
           materialized.keySerde ?? keySerde,
           valueSerde,
           sessionRetentionMs(windows),
-          materialized as Materialized<unknown, unknown>
+          storeMaterialized(materialized, emit, (retentionMs) => closedSessionsRetentionMs(windows, retentionMs))
         )
       },
       resultSerdes: (keySerde) => ({ keySerde: sessionWindowedSerde(keySerde), valueSerde: valueSerde! }),
@@ -105,4 +127,19 @@ export class SessionWindowedKStream<K, V> {
  */
 export function sessionRetentionMs(windows: SessionWindows): number {
   return windows.inactivityGapMs + windows.graceMs + 1
+}
+
+/**
+ * Kafka Streams' session store for emit-on-window-close keeps closed sessions until their whole segment expires
+ * (segments of max(retention / 2, 60 s)), and emits them only then: the store is built to keep them that long, and
+ * the processor reads it as Kafka Streams' would (`sessionWindowAggregateProcessor`).
+ */
+export function closedSessionsRetentionMs(windows: SessionWindows, retentionMs: number | undefined): number {
+  const kafkaStreamsRetention = retentionMs ?? windows.inactivityGapMs + windows.graceMs
+  return kafkaStreamsRetention + 2 * sessionSegmentIntervalMs(kafkaStreamsRetention) + 1
+}
+
+/** Kafka Streams' segment interval of a session store. */
+export function sessionSegmentIntervalMs(retentionMs: number): number {
+  return Math.max(Math.floor(retentionMs / 2), 60_000)
 }

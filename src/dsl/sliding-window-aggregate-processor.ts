@@ -2,6 +2,7 @@ import type { KeyValue, TimestampedWindowStore, ValueAndTimestamp, Windowed } fr
 import type { ProcessorContext, ProcessorSupplier, StreamRecord } from '../topology/index.ts'
 import type { Aggregator, Initializer } from './aggregators.ts'
 import type { Change } from './change.ts'
+import { EmitStrategy, WindowCloseEmitter, windowsByStart } from './emit-strategy.ts'
 import { type TableForward, tableForwarder, unwrapTimestamped } from './table-forwarder.ts'
 import { checkAggregatable, lateMessage } from './window-aggregate-processors.ts'
 import type { SlidingWindows } from './windows.ts'
@@ -39,15 +40,23 @@ export function slidingWindowAggregateProcessor<K, V, VA>(
   storeName: string,
   windows: SlidingWindows,
   initializer: Initializer<VA | null>,
-  aggregator: Aggregator<K, V, VA | null>
+  aggregator: Aggregator<K, V, VA | null>,
+  emit: EmitStrategy = EmitStrategy.onWindowUpdate()
 ): ProcessorSupplier<K, V, Windowed<K>, Change<VA>> {
   return () => {
     let step: Step<K, VA>
+    let closer: WindowCloseEmitter<K, VA> | null = null
     let observedStreamTime = -1
     return {
       init(c) {
         const store = c.getStateStore<TimestampedWindowStore<K, VA>>(storeName)
-        const forward = tableForwarder(store, c, unwrapTimestamped)
+        let forward: TableForward<Windowed<K>, VA>
+        if (emit.type === 'onWindowClose') {
+          forward = () => undefined
+          closer = new WindowCloseEmitter(c, slidingWindowsClosing(windows, store))
+        } else {
+          forward = tableForwarder(store, c, unwrapTimestamped)
+        }
         step = { context: c, store, forward, storeName, windows, initializer, aggregator: aggregator as never }
       },
       process(record) {
@@ -71,8 +80,20 @@ export function slidingWindowAggregateProcessor<K, V, VA>(
         if (t < d) processEarly(step, arrival)
         else processLatestFirst(step, arrival)
         if (arrival.late !== null) step.context.recordDropped('late', arrival.late)
+        return closer?.maybeEmit(record, arrival.closeTime)
       }
     }
+  }
+}
+
+/** Kafka Streams' KStreamSlidingWindowAggregate bounds: windows [start, start + d] with their (inclusive) end closed. */
+function slidingWindowsClosing<K, VA>(windows: SlidingWindows, store: TimestampedWindowStore<K, VA>) {
+  const d = windows.timeDifferenceMs
+  return {
+    lower: (last: number) => (last === -1 ? 0 : Math.max(0, last - d)),
+    upper: (closeTime: number) => closeTime - d - 1,
+    worthFetching: () => true,
+    fetch: (lower: number, upper: number) => windowsByStart(store.fetchAll(lower, upper))
   }
 }
 

@@ -1,5 +1,5 @@
 import { bytesSerde } from '../serde/index.ts'
-import type { StateStore, StoreBuilder } from '../topology/index.ts'
+import type { ProcessorSupplier, StateStore, StoreBuilder } from '../topology/index.ts'
 import { Topology, TopologyError } from '../topology/index.ts'
 import { DslContext } from './dsl-context.ts'
 import type { Consumed } from './dsl-options.ts'
@@ -115,6 +115,33 @@ export class StreamsBuilder {
     })
     this.dsl.topology.addGlobalStore(builder, topic)
     return new GlobalKTable<K, V>(this.dsl, storeName, { keySerde, valueSerde })
+  }
+
+  /**
+   * A global store of your own (Kafka Streams' `addGlobalStore`): `processor` gets every record of every partition of
+   * `topic`, deserialized with `consumed`'s serdes, and writes the store (`context.getStateStore(builder.name)`); it
+   * forwards nothing. Every processor of the app may read the store, and interactive queries find it on every
+   * instance. The builder must have logging off (the topic is the changelog); the store is filled again from the
+   * beginning of the topic, through the processor, at each start.
+   */
+  addGlobalStore<K = Buffer, V = Buffer>(
+    builder: StoreBuilder,
+    topic: string,
+    consumed: Consumed<K, V>,
+    processor: ProcessorSupplier<K, V, void, void>
+  ): this {
+    // Names as Kafka Streams gives them (a source, then a KTABLE-SOURCE processor), so later generated names match.
+    const sourceName = this.dsl.nameOr(consumed.name, 'KSTREAM-SOURCE')
+    const processorName = this.dsl.newName('KTABLE-SOURCE')
+    this.dsl.topology.addGlobalStore<K, V>(builder, topic, {
+      processor,
+      sourceName,
+      processorName,
+      ...(consumed.keySerde ? { keySerde: consumed.keySerde } : {}),
+      ...(consumed.valueSerde ? { valueSerde: consumed.valueSerde } : {}),
+      ...(consumed.timestampExtractor ? { timestampExtractor: consumed.timestampExtractor } : {})
+    })
+    return this
   }
 
   /** Adds a store that `KStream.process(supplier, storeName)` can then use. */

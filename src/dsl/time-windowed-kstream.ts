@@ -11,6 +11,7 @@ import {
   reduceInitializer
 } from './aggregators.ts'
 import { requireSerde, windowedStoreBuilder } from './dsl-stores.ts'
+import { EmitStrategy } from './emit-strategy.ts'
 import type { KGroupedStream } from './kgrouped-stream.ts'
 import type { KTable } from './ktable.ts'
 import type { Materialized } from './materialized.ts'
@@ -27,11 +28,21 @@ import { type SlidingWindows, type TimeWindows, windowedTableInfo } from './wind
 export class TimeWindowedKStream<K, V> {
   readonly #grouped: KGroupedStream<K, V>
   readonly #windows: TimeWindows | SlidingWindows
+  #emit: EmitStrategy = EmitStrategy.onWindowUpdate()
 
   /** @internal Made by `KGroupedStream.windowedBy()`. */
   constructor(grouped: KGroupedStream<K, V>, windows: TimeWindows | SlidingWindows) {
     this.#grouped = grouped
     this.#windows = windows
+  }
+
+  /**
+   * When the aggregations made after this call emit (KIP-825): every update (`EmitStrategy.onWindowUpdate()`, the
+   * default), or each window once when it closes (`EmitStrategy.onWindowClose()`), see `EmitStrategy`.
+   */
+  emitStrategy(strategy: EmitStrategy): this {
+    this.#emit = strategy
+    return this
   }
 
   count(materialized: Materialized<K, bigint> = {}): KTable<Windowed<K>, bigint> {
@@ -64,6 +75,7 @@ export class TimeWindowedKStream<K, V> {
     aggregator: Aggregator<K, V, VA | null>
   ): KTable<Windowed<K>, VA> {
     const windows = this.#windows
+    const emit = this.#emit
     const sliding = windows.kind === 'sliding'
     const windowSizeMs = sliding ? windows.timeDifferenceMs : windows.sizeMs
     const minRetentionMs = sliding ? 2 * windows.timeDifferenceMs + windows.graceMs : windows.sizeMs + windows.graceMs
@@ -75,8 +87,8 @@ export class TimeWindowedKStream<K, V> {
       storePrefix: 'KSTREAM-AGGREGATE-STATE-STORE',
       supplier: (storeName) =>
         sliding
-          ? slidingWindowAggregateProcessor(storeName, windows, initializer, aggregator)
-          : timeWindowAggregateProcessor(storeName, windows, initializer, aggregator),
+          ? slidingWindowAggregateProcessor(storeName, windows, initializer, aggregator, emit)
+          : timeWindowAggregateProcessor(storeName, windows, initializer, aggregator, emit),
       store: (storeName, keySerde) => {
         valueSerde = requireSerde(
           materialized.valueSerde,
@@ -91,11 +103,26 @@ export class TimeWindowedKStream<K, V> {
           valueSerde,
           windowSizeMs,
           minRetentionMs,
-          materialized as Materialized<unknown, unknown>
+          storeMaterialized(materialized, emit, (retentionMs) => (retentionMs ?? minRetentionMs) + 1)
         )
       },
       resultSerdes: (keySerde) => ({ keySerde: timeWindowedSerde(keySerde, windowSizeMs), valueSerde: valueSerde! }),
       windowInfo: windowedTableInfo(windows)
     })
   }
+}
+
+/**
+ * The store's materialization under `emit`. Emitting on window close reads the closed windows from the store itself
+ * (its record cache would only hold them), and sees them as Kafka Streams' time-ordered store does, which keeps a
+ * window one millisecond longer than its retention (`closeRetentionMs` gives the retention to build with).
+ */
+export function storeMaterialized<K, VA>(
+  materialized: Materialized<K, VA>,
+  emit: EmitStrategy,
+  closeRetentionMs: (retentionMs: number | undefined) => number
+): Materialized<unknown, unknown> {
+  const store = materialized as Materialized<unknown, unknown>
+  if (emit.type !== 'onWindowClose') return store
+  return { ...store, caching: false, retentionMs: closeRetentionMs(materialized.retentionMs) }
 }

@@ -3,6 +3,8 @@ import type { ProcessorContext, ProcessorSupplier, StreamRecord } from '../topol
 import { andThen, forEachInOrder } from '../topology/index.ts'
 import type { Aggregator, Initializer, Merger } from './aggregators.ts'
 import type { Change } from './change.ts'
+import { EmitStrategy, WindowCloseEmitter, windowsByStart } from './emit-strategy.ts'
+import { sessionSegmentIntervalMs } from './session-windowed-kstream.ts'
 import { type TableForward, tableForwarder, unwrapTimestamped } from './table-forwarder.ts'
 import type { SessionWindows, TimeWindows } from './windows.ts'
 
@@ -50,18 +52,25 @@ export function timeWindowAggregateProcessor<K, V, VA>(
   storeName: string,
   windows: TimeWindows,
   initializer: Initializer<VA | null>,
-  aggregator: Aggregator<K, V, VA | null>
+  aggregator: Aggregator<K, V, VA | null>,
+  emit: EmitStrategy = EmitStrategy.onWindowUpdate()
 ): ProcessorSupplier<K, V, Windowed<K>, Change<VA>> {
   return () => {
     let context: ProcessorContext<Windowed<K>, Change<VA>>
     let store: TimestampedWindowStore<K, VA>
     let forward: WindowedForward<K, VA>
+    let closer: WindowCloseEmitter<K, VA> | null = null
     let observedStreamTime = -1
     return {
       init(c) {
         context = c
         store = c.getStateStore<TimestampedWindowStore<K, VA>>(storeName)
-        forward = tableForwarder(store, c, unwrapTimestamped)
+        if (emit.type === 'onWindowClose') {
+          forward = () => undefined
+          closer = new WindowCloseEmitter(c, timeWindowsClosing(windows, store))
+        } else {
+          forward = tableForwarder(store, c, unwrapTimestamped)
+        }
       },
       process(record) {
         if (!checkAggregatable(context, storeName, record, 'aggregate')) return
@@ -91,10 +100,23 @@ export function timeWindowAggregateProcessor<K, V, VA>(
             }),
           () => {
             if (late !== null) context.recordDropped('late', late)
+            return closer?.maybeEmit(record, closeTime)
           }
         )
       }
     }
+  }
+}
+
+/** Kafka Streams' KStreamWindowAggregate bounds: windows whose end is at most the close time, by start. */
+function timeWindowsClosing<K, VA>(windows: TimeWindows, store: TimestampedWindowStore<K, VA>) {
+  const sameWindows = (a: number, b: number) => windows.windowStartsFor(a).join() === windows.windowStartsFor(b).join()
+  return {
+    // Window ends are exclusive: the first window not emitted yet starts one past the last emitted close - size.
+    lower: (last: number) => (last === -1 ? 0 : Math.max(0, last - windows.sizeMs) + 1),
+    upper: (closeTime: number) => closeTime - windows.sizeMs,
+    worthFetching: (lower: number, upper: number, last: number) => last === -1 || !sameWindows(upper, lower - 1),
+    fetch: (lower: number, upper: number) => windowsByStart(store.fetchAll(lower, upper))
   }
 }
 
@@ -111,18 +133,35 @@ export function sessionWindowAggregateProcessor<K, V, VA>(
   windows: SessionWindows,
   initializer: Initializer<VA | null>,
   aggregator: Aggregator<K, V, VA | null>,
-  merger: Merger<K, VA | null>
+  merger: Merger<K, VA | null>,
+  emit: EmitStrategy = EmitStrategy.onWindowUpdate(),
+  retentionMs?: number
 ): ProcessorSupplier<K, V, Windowed<K>, Change<VA>> {
+  // Emitting on close, the store keeps sessions longer than it is read here (see closedSessionsRetentionMs): reads
+  // see what the store would with its usual retention, and the closed sessions Kafka Streams' store still holds.
+  const readRetentionMs = windows.inactivityGapMs + windows.graceMs + 1
+  const kafkaStreamsRetentionMs = retentionMs ?? windows.inactivityGapMs + windows.graceMs
   return () => {
     let context: ProcessorContext<Windowed<K>, Change<VA>>
     let store: SessionStore<K, VA>
     let forward: WindowedForward<K, VA>
+    let closer: WindowCloseEmitter<K, VA> | null = null
     let observedStreamTime = -1
+    /** The largest session end put (the store's stream time). */
+    let storeTime = -1
     return {
       init(c) {
         context = c
         store = c.getStateStore<SessionStore<K, VA>>(storeName)
-        forward = tableForwarder(store, c, (aggregate: VA) => aggregate, sessionEnd)
+        if (emit.type === 'onWindowClose') {
+          forward = () => undefined
+          closer = new WindowCloseEmitter(
+            c,
+            sessionsClosing(store, kafkaStreamsRetentionMs, () => storeTime)
+          )
+        } else {
+          forward = tableForwarder(store, c, (aggregate: VA) => aggregate, sessionEnd)
+        }
       },
       process(record) {
         if (!checkAggregatable(context, storeName, record, 'aggregate')) return
@@ -130,7 +169,8 @@ export function sessionWindowAggregateProcessor<K, V, VA>(
         observedStreamTime = Math.max(observedStreamTime, timestamp)
         const gap = windows.inactivityGapMs
         const closeTime = observedStreamTime - windows.graceMs - gap
-        const merged = [...store.findSessions(key, timestamp - gap, timestamp + gap)]
+        let merged = [...store.findSessions(key, timestamp - gap, timestamp + gap)]
+        if (closer !== null) merged = merged.filter((s) => s.key.window.end > storeTime - readRetentionMs)
         let start = timestamp
         let end = timestamp
         let aggregate: VA | null = initializer()
@@ -144,7 +184,7 @@ export function sessionWindowAggregateProcessor<K, V, VA>(
             'late',
             sessionLateMessage(storeName, timestamp, start, end, observedStreamTime, windows)
           )
-          return
+          return closer?.maybeEmit(record, closeTime)
         }
         const retired = start === timestamp && end === timestamp ? [] : merged
         return andThen(
@@ -162,10 +202,43 @@ export function sessionWindowAggregateProcessor<K, V, VA>(
             const result = aggregator(key, value, aggregate)
             const sessionKey: Windowed<K> = { key, window: { start, end } }
             store.put(sessionKey, result)
-            return forward({ ...record, key: sessionKey, value: { newValue: result, oldValue: null }, timestamp: end })
+            storeTime = Math.max(storeTime, end)
+            return andThen(
+              () =>
+                forward({ ...record, key: sessionKey, value: { newValue: result, oldValue: null }, timestamp: end }),
+              () => closer?.maybeEmit(record, closeTime)
+            )
           }
         )
       }
+    }
+  }
+}
+
+/**
+ * Kafka Streams' KStreamSessionWindowAggregate bounds: sessions whose (inclusive) end is before the close time, in
+ * its time-ordered session store's order (end, then start, then key), timestamped with their end.
+ */
+function sessionsClosing<K, VA>(store: SessionStore<K, VA>, retentionMs: number, storeTime: () => number) {
+  const intervalMs = sessionSegmentIntervalMs(retentionMs)
+  // Kafka Streams' store drops whole segments once their end is out of retention; the others it still reads.
+  const live = (end: number) => Math.floor(end / intervalMs) >= Math.floor((storeTime() - retentionMs) / intervalMs)
+  return {
+    lower: (last: number) => Math.max(0, last),
+    upper: (closeTime: number) => closeTime - 1,
+    worthFetching: (lower: number, upper: number) => upper >= lower,
+    fetch(lower: number, upper: number) {
+      const found: { key: Windowed<K>; value: VA; timestamp: number }[] = []
+      const iterator = store.all()
+      try {
+        for (const { key, value } of iterator) {
+          const { end } = key.window
+          if (end >= lower && end <= upper && live(end)) found.push({ key, value, timestamp: key.window.end })
+        }
+      } finally {
+        iterator.close()
+      }
+      return found.sort((a, b) => a.key.window.end - b.key.window.end || a.key.window.start - b.key.window.start)
     }
   }
 }

@@ -14,6 +14,7 @@ import {
   type ReadOnlySessionStore,
   type ReadOnlyWindowStore,
   type StoreFamily,
+  type StoreKind,
   sessionView,
   storeFamily,
   type WindowStoreIterator,
@@ -71,6 +72,27 @@ class LocalPartitions<S> {
   }
 }
 
+/**
+ * The view of a global store, when `store` is one: it is whole on every instance, so every read is answered here.
+ * undefined when it is no global store.
+ */
+function globalView<S>(
+  source: QuerySource,
+  store: string,
+  expected: StoreFamily,
+  view: (store: StateStore, kind: StoreKind | undefined) => S
+): S | undefined {
+  const global = source.globalStore?.(store)
+  if (global === undefined) return undefined
+  if (global.kind !== undefined && storeFamily(global.kind) !== expected) {
+    throw new QueryError(
+      'STREAMLANE_QUERY_STORE_KIND',
+      `store ${store} is a ${global.kind} store, not a ${expected} store`
+    )
+  }
+  return view(global.store, global.kind)
+}
+
 function checkFamily(source: QuerySource, store: string, expected: StoreFamily): void {
   const { kind } = storePartitioning(source, store)
   if (kind !== undefined && storeFamily(kind) !== expected) {
@@ -116,6 +138,8 @@ export function localKeyValueStore<K, V>(
   store: string,
   options: LocalStoreOptions<K> = {}
 ): ReadOnlyKeyValueStore<K, V> {
+  const global = globalView(source, store, 'key-value', (s, kind) => keyValueView<K, V>(s as never, kind))
+  if (global !== undefined) return global
   checkFamily(source, store, 'key-value')
   const { kind } = storePartitioning(source, store)
   const local = partitions(source, store, options, (s) => keyValueView<K, V>(s as never, kind))
@@ -144,6 +168,8 @@ export function localWindowStore<K, V>(
   store: string,
   options: LocalStoreOptions<K> = {}
 ): ReadOnlyWindowStore<K, V> {
+  const global = globalView(source, store, 'window', (s, kind) => windowView<K, V>(s as never, kind))
+  if (global !== undefined) return global
   checkFamily(source, store, 'window')
   const { kind } = storePartitioning(source, store)
   const local = partitions(source, store, options, (s) => windowView<K, V>(s as never, kind))
@@ -176,6 +202,8 @@ export function localSessionStore<K, AGG>(
   store: string,
   options: LocalStoreOptions<K> = {}
 ): ReadOnlySessionStore<K, AGG> {
+  const global = globalView(source, store, 'session', (s) => sessionView<K, AGG>(s as never))
+  if (global !== undefined) return global
   checkFamily(source, store, 'session')
   const local = partitions(source, store, options, (s) => sessionView<K, AGG>(s as never))
   const { keySerde } = options

@@ -168,6 +168,11 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
         }
         return send(reply, 200, { store, partition, host: source.localHost, ...extra, ...result })
       }
+      if (source.globalStore?.(store) !== undefined) {
+        // A global store is whole on every instance: this one answers.
+        send200(0, await answer(parsed, request), { partition: null, global: true })
+        return 'local'
+      }
       if (stale) {
         // A stale read may be answered by a standby copy held here, even while the group rebalances.
         const partition = partitionOfKey(source, store, parsed.key, parsed.serde)
@@ -335,10 +340,14 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
         send(reply, 200, { entries: (await localRange(request, limit + 1)).items })
         return 'local'
       }
-      const hosts = [...currentHostMap(source).active.keys()]
+      // A global store is whole here: no other instance is asked.
+      const global = source.globalStore?.(request.params.store) !== undefined
+      const hosts = global ? [undefined] : [...currentHostMap(source).active.keys()]
       const pages = await Promise.all(
         hosts.map(async (host) =>
-          host === source.localHost ? (await localRange(request, limit + 1)).items : peerRange(host, request)
+          host === undefined || host === source.localHost
+            ? (await localRange(request, limit + 1)).items
+            : peerRange(host, request)
         )
       )
       const merged = pages.flat().sort((a, b) => compareKeys(a.key, b.key))

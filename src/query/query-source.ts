@@ -53,4 +53,9 @@ export interface QuerySource {
    * records (undefined until its reader has fetched each changelog partition once); undefined when none is here.
    */
   standbyStore(store: string, partition: number): { store: StateStore; lag: bigint | undefined } | undefined
+  /**
+   * The global store of that name (a `GlobalKTable` or `addGlobalStore`), whole on every instance, once filled;
+   * undefined when the topology has none of that name or before it is filled.
+   */
+  globalStore?(store: string): { store: StateStore; kind: StoreKind | undefined } | undefined
 }

@@ -7,9 +7,10 @@ import {
   UnknownTopicError
 } from '../kafka/index.ts'
 import type { Logger } from '../observe/index.ts'
+import { Headers } from '../serde/index.ts'
 import { GlobalStores } from '../state/index.ts'
 import type { StateStore, TopologyPlan } from '../topology/index.ts'
-import { TopologyError } from '../topology/index.ts'
+import { GlobalStoreProcessors, TopologyError } from '../topology/index.ts'
 
 export interface GlobalStateUpdaterOptions {
   readonly plan: TopologyPlan
@@ -33,6 +34,8 @@ export interface GlobalStateUpdaterOptions {
 export class GlobalStateUpdater {
   readonly #options: GlobalStateUpdaterOptions
   readonly #stores: GlobalStores
+  /** The update processors of stores added with one (`addGlobalStore`); the other stores take the bytes as read. */
+  readonly #processors: GlobalStoreProcessors
   /** Topic -> global store name. */
   readonly #storeOf: ReadonlyMap<string, string>
   #loop: Promise<void> | null = null
@@ -46,6 +49,12 @@ export class GlobalStateUpdater {
       plan.applicationId,
       [...plan.globalStores.values()].map((g) => g.builder)
     )
+    this.#processors = new GlobalStoreProcessors({
+      applicationId: plan.applicationId,
+      definitions: plan.globalStores,
+      stores: this.#stores.stores,
+      wallClock: Date.now
+    })
   }
 
   /** Bootstraps every global store, then keeps them updated; on failure closes what it opened and throws. */
@@ -69,6 +78,7 @@ export class GlobalStateUpdater {
     this.#closed = true
     await this.#options.reader.close()
     await this.#loop
+    await this.#processors.close()
     await this.#stores.close()
   }
 
@@ -102,7 +112,7 @@ export class GlobalStateUpdater {
       targets.some(({ topic, partition, end }) => end > 0n && (reader.drainedPosition(topic, partition) ?? -1n) < end)
     while (behind()) {
       if (this.#closed) return
-      records += this.#apply(await reader.poll(500))
+      records += await this.#apply(await reader.poll(500))
     }
     logger.info(
       { stores: [...this.#storeOf.values()], partitions: targets.length, records, ms: Date.now() - started },
@@ -115,21 +125,36 @@ export class GlobalStateUpdater {
     try {
       for await (const batch of this.#options.reader.batches(500)) {
         if (this.#closed) return
-        this.#apply(batch)
+        await this.#apply(batch)
       }
     } catch (error) {
       if (!this.#closed) this.#options.onFailed(error instanceof Error ? error : new Error(String(error)))
     }
   }
 
-  #apply(records: readonly ConsumedRecord[]): number {
+  async #apply(records: readonly ConsumedRecord[]): Promise<number> {
     const byTopic = new Map<string, ConsumedRecord[]>()
     for (const record of records) {
       const list = byTopic.get(record.topic)
       if (list) list.push(record)
       else byTopic.set(record.topic, [record])
     }
-    for (const [topic, batch] of byTopic) this.#stores.apply(this.#storeOf.get(topic)!, batch)
+    for (const [topic, batch] of byTopic) {
+      const store = this.#storeOf.get(topic)!
+      if (!this.#processors.has(store)) {
+        this.#stores.apply(store, batch)
+        continue
+      }
+      await this.#processors.process(
+        store,
+        batch.map((record) => ({
+          ...record,
+          offset: Number(record.offset),
+          headers: record.headers.length === 0 ? Headers.empty : Headers.from(record.headers)
+        }))
+      )
+      this.#stores.commit()
+    }
     return records.length
   }
 }

@@ -5,7 +5,7 @@
 import { murmur2Partition } from '../kafka/index.ts'
 import type { GroupHostMap, QuerySource, StorePartitioning } from '../query/index.ts'
 import type { StoreKind } from '../state/index.ts'
-import { TaskId, type TopologyPlan } from '../topology/index.ts'
+import { type StateStore, TaskId, type TopologyPlan } from '../topology/index.ts'
 import type { StandbyTasks } from './standby-tasks.ts'
 import type { TaskManager } from './task-manager.ts'
 
@@ -20,6 +20,8 @@ export interface QueryAccessOptions {
   standbys: () => StandbyTasks | undefined
   /** undefined before the first assignment and while the group rebalances. */
   hostMap: () => GroupHostMap | undefined
+  /** The process's global stores once bootstrapped; undefined before (or without any). */
+  globalStores?: () => ReadonlyMap<string, StateStore> | undefined
 }
 
 export function queryAccess(options: QueryAccessOptions): QuerySource {
@@ -38,6 +40,11 @@ export function queryAccess(options: QueryAccessOptions): QuerySource {
       return { topic, partitions, kind, serdes }
     },
     partitionFor: (keyBytes, partitions) => murmur2Partition(keyBytes, partitions),
+    globalStore(store) {
+      const definition = plan.globalStores.get(store)
+      const open = definition && options.globalStores?.()?.get(store)
+      return open && { store: open, kind: (definition.builder as { kind?: StoreKind }).kind }
+    },
     localStore(store, partition) {
       const sub = subtopologyOf(store)
       if (!sub) return undefined

@@ -148,7 +148,8 @@ export class StreamlaneApp {
       partitionCounts: () => this.#running?.topicLayout.partitionCounts,
       tasks: () => this.#running?.tasks,
       standbys: () => this.#running?.replicas?.standbys,
-      hostMap: () => (this.#running?.member.rebalanceInProgress === false ? this.#hostMap : undefined)
+      hostMap: () => (this.#running?.member.rebalanceInProgress === false ? this.#hostMap : undefined),
+      globalStores: () => this.#running?.globalState?.stores
     })
   }
 

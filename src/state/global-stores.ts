@@ -42,6 +42,11 @@ export class GlobalStores {
     store.restoreBatch(keyed)
   }
 
+  /** Makes the writes of update processors (`addGlobalStore` with a processor) part of the stores' committed data. */
+  commit(): void {
+    this.#manager.commit(new Map())
+  }
+
   async close(): Promise<void> {
     await this.#manager.close()
   }

@@ -21,6 +21,7 @@ import type {
 import {
   andThen,
   forEachInOrder,
+  GlobalStoreProcessors,
   isPromiseLike,
   planTopology,
   TaskId,
@@ -81,6 +82,8 @@ export class TopologyTestDriver {
   readonly #state: DriverState
   /** The global stores (GlobalKTables), filled as their topics are piped, and their topics -> store names. */
   readonly #global: GlobalStores | null
+  /** The update processors of global stores added with one (`addGlobalStore`). */
+  readonly #globalProcessors: GlobalStoreProcessors | null
   readonly #globalTopics: ReadonlyMap<string, string>
   readonly #commitIntervalMs: number | null
   #lastCommitMs: number
@@ -109,6 +112,15 @@ export class TopologyTestDriver {
     this.#globalTopics = globalTopics
     const builders = [...this.plan.globalStores.values()].map((g) => g.builder)
     this.#global = builders.length === 0 ? null : new GlobalStores(config.applicationId, builders)
+    this.#globalProcessors =
+      this.#global === null
+        ? null
+        : new GlobalStoreProcessors({
+            applicationId: config.applicationId,
+            definitions: this.plan.globalStores,
+            stores: this.#global.stores,
+            wallClock: () => this.#wallClockMs
+          })
     const collector: RecordCollector = {
       send: (record) => this.#collect(record),
       partitionCount: () => 1
@@ -279,7 +291,11 @@ export class TopologyTestDriver {
   close(): void | Promise<void> {
     return this.#operations.run(() =>
       andThen(
-        () => forEachInOrder([...this.#tasks.values()], (task) => task.close()),
+        () =>
+          andThen(
+            () => forEachInOrder([...this.#tasks.values()], (task) => task.close()),
+            () => this.#globalProcessors?.close()
+          ),
         () => Promise.all([this.#state.close(), this.#global?.close()]).then(() => undefined),
         (error) =>
           Promise.all([this.#state.close(), this.#global?.close()]).then(() => {
@@ -300,8 +316,16 @@ export class TopologyTestDriver {
       const globalStore = this.#globalTopics.get(topic)
       if (globalStore !== undefined) {
         // As Kafka Streams' driver: a global topic's record updates its global store at once.
-        this.#global!.apply(globalStore, [{ key, value, timestamp, offset: BigInt(this.#topics.takeOffset(topic)) }])
-        return
+        const offset = this.#topics.takeOffset(topic)
+        if (!this.#globalProcessors!.has(globalStore)) {
+          this.#global!.apply(globalStore, [{ key, value, timestamp, offset: BigInt(offset) }])
+          return
+        }
+        const raw = { topic, partition: 0, offset, timestamp, key, value, headers }
+        return andThen(
+          () => this.#globalProcessors!.process(globalStore, [raw]),
+          () => this.#global!.commit()
+        )
       }
       this.#loopBack.push({
         topic,

@@ -24,6 +24,7 @@ export {
   type TimestampExtractor,
   type TopicNameExtractor
 } from './extractors.ts'
+export { GlobalStoreProcessors, type GlobalStoreProcessorsOptions } from './global-store-processors.ts'
 export { changelogTopicName, isInternalTopicOf, repartitionTopicName } from './internal-topics.ts'
 export { andThen, forEachInOrder, forEachOfIterable, isPromiseLike, type MaybePromise } from './maybe-async.ts'
 export { type BufferedCount, PartitionGroup, type PartitionGroupOptions } from './partition-group.ts'
@@ -49,6 +50,8 @@ export {
 } from './task-processor-graph.ts'
 export {
   type GlobalStoreDefinition,
+  type GlobalStoreOptions,
+  type GlobalStoreProcessorDefinition,
   isTopology,
   type NodeDefinition,
   type ProcessorDefinition,

@@ -72,6 +72,49 @@ export interface RepartitionTopicDefinition {
 export interface GlobalStoreDefinition {
   readonly builder: StoreBuilder
   readonly topic: string
+  /** The processor that updates the store from the topic's records; absent: the records' bytes go in as they are. */
+  readonly processor?: GlobalStoreProcessorDefinition
+}
+
+/** A global store's own source (serdes, timestamps) and update processor (`Topology.addGlobalStore` with options). */
+export interface GlobalStoreProcessorDefinition {
+  readonly source: SourceDefinition
+  readonly name: string
+  readonly supplier: ProcessorSupplier<unknown, unknown, void, void>
+}
+
+/** `Topology.addGlobalStore`'s update processor, with the serdes and timestamp extractor of the records it gets. */
+export interface GlobalStoreOptions<K, V> extends SourceOptions<K, V> {
+  /**
+   * Kafka Streams' state update processor: gets every record of the topic, deserialized, from every partition, and
+   * writes the store (`context.getStateStore(storeName)`); it forwards nothing. It also fills the store at each
+   * start, reading the topic from the beginning (Kafka Streams' reprocess-on-restore).
+   */
+  readonly processor: ProcessorSupplier<K, V, void, void>
+  /** Default: `<store>-global-source` and `<store>-global-processor`. */
+  readonly sourceName?: string
+  readonly processorName?: string
+}
+
+function globalStoreProcessor<K, V>(
+  store: string,
+  topic: string,
+  options: GlobalStoreOptions<K, V>
+): GlobalStoreProcessorDefinition {
+  return {
+    source: {
+      kind: 'source',
+      name: options.sourceName ?? `${store}-global-source`,
+      topics: [topic],
+      pattern: null,
+      keySerde: (options.keySerde ?? bytesSerde()) as Serde<unknown>,
+      valueSerde: (options.valueSerde ?? bytesSerde()) as Serde<unknown>,
+      timestampExtractor: (options.timestampExtractor ?? recordTimestamp) as TimestampExtractor,
+      successors: []
+    },
+    name: options.processorName ?? `${store}-global-processor`,
+    supplier: options.processor as ProcessorSupplier<unknown, unknown, void, void>
+  }
 }
 
 /** Shared by every copy of Streamlane loaded in a process (`Symbol.for`), unlike the class itself. */
@@ -184,10 +227,15 @@ export class Topology {
   /**
    * Adds a global store (Kafka Streams' `addGlobalStore` for a `GlobalKTable`): filled from every partition of
    * `topic` in every instance, before processing starts and while it runs, and readable by every processor through
-   * `getStateStore(name)`. The topic is its changelog: the builder must have logging off. Its records go into the
-   * store as they are (key and value bytes, timestamp), as a restore does; records without a key are skipped.
+   * `getStateStore(name)`. The topic is its changelog: the builder must have logging off. Without `options`, its
+   * records go into the store as they are (key and value bytes, timestamp), as a restore does, and records without a
+   * key are skipped (a `GlobalKTable`); with `options.processor`, that processor writes the store from each record.
    */
-  addGlobalStore(builder: StoreBuilder, topic: string): this {
+  addGlobalStore<K = Buffer, V = Buffer>(
+    builder: StoreBuilder,
+    topic: string,
+    options?: GlobalStoreOptions<K, V>
+  ): this {
     if (this.#stores.has(builder.name) || this.#globalStores.has(builder.name)) {
       throw new TopologyError(`a state store named ${builder.name} was already added`)
     }
@@ -196,14 +244,27 @@ export class Topology {
     }
     if (typeof topic !== 'string' || topic.length === 0)
       throw new TopologyError(`global store ${builder.name} needs a topic`)
+    if ((builder as { persistent?: boolean }).persistent === true) {
+      throw new TopologyError(
+        `global store ${builder.name} must be in memory (persistent: false): global stores are filled from their ` +
+          `topic ${topic} at each start`
+      )
+    }
     const other = this.#topicToSource.get(topic)
     if (other !== undefined) {
       throw new TopologyError(
         `topic ${topic} is already read by ${other}; a topic can feed only one source (global store ${builder.name})`
       )
     }
+    if (options !== undefined && typeof options.processor !== 'function') {
+      throw new TopologyError(`global store ${builder.name} needs a processor supplier function`)
+    }
     this.#topicToSource.set(topic, `global store ${builder.name}`)
-    this.#globalStores.set(builder.name, { builder, topic })
+    this.#globalStores.set(builder.name, {
+      builder,
+      topic,
+      ...(options === undefined ? {} : { processor: globalStoreProcessor(builder.name, topic, options) })
+    })
     return this
   }
 

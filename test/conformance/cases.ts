@@ -223,5 +223,17 @@ export function catalogue(): ConformanceCase[] {
     add('cogroup-windowed-hopping', { size: 5000, advance: 2000, grace: 1000 }, cache, JOIN_SHAPE)
     add('cogroup-windowed-sliding', { diff: 3000, grace: 1000 }, cache, JOIN_SHAPE)
   }
+  // Emit on window close (KIP-825): each window kind's settings, with and without the record cache.
+  for (const cache of [CACHE_ON, CACHE_OFF]) {
+    for (const [kind, settings] of Object.entries(WINDOWS)) {
+      for (const params of settings) add(`${kind}-aggregate`, { ...params, emit: 1 }, cache, STREAM_SHAPE)
+    }
+    add('tumbling-count', { ...WINDOWS.tumbling![0]!, emit: 1 }, cache, STREAM_SHAPE)
+  }
+  // Session-windowed cogroup: sessions of both inputs merge in one store.
+  for (const cache of [CACHE_ON, CACHE_OFF]) {
+    add('cogroup-windowed-session', { gap: 3000, grace: 2000 }, cache, JOIN_SHAPE)
+    add('cogroup-windowed-session', { gap: 1000, grace: 0 }, cache, JOIN_SHAPE)
+  }
   return cases
 }

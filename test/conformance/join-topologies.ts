@@ -5,8 +5,8 @@
  * Streams: the stream `in` joined with `in2` read as a table or as a stream; the joiner concatenates "value+other"
  * (a missing side shows as "null", as Java's string concatenation does).
  */
-import { JoinWindows, SlidingWindows, type StreamsBuilder, TimeWindows } from '../../src/dsl/index.ts'
-import { timeWindowedSerde } from '../../src/serde/index.ts'
+import { JoinWindows, SessionWindows, SlidingWindows, type StreamsBuilder, TimeWindows } from '../../src/dsl/index.ts'
+import { sessionWindowedSerde, timeWindowedSerde } from '../../src/serde/index.ts'
 import { longSerde, stringSerde } from '../../src/serde/primitive-serdes.ts'
 import type { ProcessorContext } from '../../src/topology/processor.ts'
 import type { Params } from './topologies.ts'
@@ -28,6 +28,17 @@ export function joinTopology(b: StreamsBuilder, name: string, p: Params): unknow
         ? in2.groupBy((_k, v) => first(v) as string, { keySerde: S, valueSerde: S })
         : in2.groupByKey()
     const cogrouped = g1.cogroup<string>((_k, v, a) => `${a}|${v}`).cogroup(g2, (_k, v, a) => `${a}/${v}`)
+    if (name === 'cogroup-windowed-session') {
+      return cogrouped
+        .windowedBy(SessionWindows.ofInactivityGapAndGrace(p.gap!, p.grace ?? 0))
+        .aggregate(
+          () => '',
+          (_k, a1, a2) => `${a1}&${a2}`,
+          { keySerde: S, valueSerde: S }
+        )
+        .toStream()
+        .to('out', { keySerde: sessionWindowedSerde(S), valueSerde: S })
+    }
     if (name.startsWith('cogroup-windowed')) {
       const sliding = name.endsWith('sliding')
       const size = sliding ? p.diff! : p.size!

@@ -8,6 +8,7 @@
 
 import type { KGroupedStream, KStream, KTable, Windowed } from '../../src/dsl/index.ts'
 import {
+  EmitStrategy,
   Materialized,
   SessionWindows,
   SlidingWindows,
@@ -175,6 +176,7 @@ function windowed(b: StreamsBuilder, name: string, p: Params, topics: WindowedTo
   let keySerde: Serde<Windowed<string>>
   if (kind === 'session') {
     const w = grouped.windowedBy(SessionWindows.ofInactivityGapAndGrace(p.gap!, grace))
+    if (p.emit === 1) w.emitStrategy(EmitStrategy.onWindowClose())
     keySerde = sessionWindowedSerde(S)
     if (op === 'count') table = w.count() as never
     else if (op === 'reduce') table = w.reduce((a, v) => `${a}+${v}`) as never
@@ -198,6 +200,7 @@ function windowed(b: StreamsBuilder, name: string, p: Params, topics: WindowedTo
       if (kind === 'hopping') windows = windows.advanceBy(p.advance!)
     }
     const w = grouped.windowedBy(windows)
+    if (p.emit === 1) w.emitStrategy(EmitStrategy.onWindowClose())
     keySerde = timeWindowedSerde(S, size)
     if (op === 'count') table = w.count() as never
     else if (op === 'reduce') table = w.reduce((a, v) => `${a}+${v}`) as never

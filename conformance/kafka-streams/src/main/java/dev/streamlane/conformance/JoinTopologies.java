@@ -17,6 +17,7 @@ import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.SessionWindows;
 import org.apache.kafka.streams.kstream.SlidingWindows;
 import org.apache.kafka.streams.kstream.StreamJoined;
 import org.apache.kafka.streams.kstream.TimeWindows;
@@ -55,6 +56,13 @@ final class JoinTopologies {
           ? in2.groupBy((k, v) -> Topologies.first(v), Grouped.with(S, S)) : in2.groupByKey();
       final CogroupedKStream<String, String> cogrouped =
           g1.<String>cogroup((k, v, a) -> a + "|" + v).cogroup(g2, (k, v, a) -> a + "/" + v);
+      if (name.equals("cogroup-windowed-session")) {
+        cogrouped.windowedBy(SessionWindows.ofInactivityGapAndGrace(
+                Duration.ofMillis(p.get("gap")), Duration.ofMillis(p.getOrDefault("grace", 0L))))
+            .aggregate(() -> "", (k, a1, a2) -> a1 + "&" + a2, Materialized.with(S, S))
+            .toStream().to("out", Produced.with(new WindowedSerdes.SessionWindowedSerde<>(S), S));
+        return;
+      }
       if (name.startsWith("cogroup-windowed")) {
         final long grace = p.getOrDefault("grace", 0L);
         final long size = name.endsWith("sliding") ? p.get("diff") : p.get("size");

@@ -11,6 +11,7 @@ import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.EmitStrategy;
 import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KStream;
@@ -151,6 +152,7 @@ final class Topologies {
     if (kind.equals("session")) {
       final SessionWindowedKStream<String, String> w = grouped.windowedBy(
           SessionWindows.ofInactivityGapAndGrace(Duration.ofMillis(p.get("gap")), Duration.ofMillis(grace)));
+      if (p.getOrDefault("emit", 0L) == 1L) w.emitStrategy(EmitStrategy.onWindowClose());
       keySerde = new WindowedSerdes.SessionWindowedSerde<>(S);
       table = switch (op) {
         case "count" -> w.count();
@@ -172,6 +174,7 @@ final class Topologies {
         if (kind.equals("hopping")) windows = windows.advanceBy(Duration.ofMillis(p.get("advance")));
         w = grouped.windowedBy(windows);
       }
+      if (p.getOrDefault("emit", 0L) == 1L) w.emitStrategy(EmitStrategy.onWindowClose());
       keySerde = new WindowedSerdes.TimeWindowedSerde<>(S, size);
       table = switch (op) {
         case "count" -> w.count();
