@@ -19,6 +19,7 @@ import type { Suppressed } from './suppressed.ts'
 import { tableFilterProcessor, tableMapValuesProcessor, toStreamProcessor } from './table-processors.ts'
 import { tableTableJoin } from './table-table-join.ts'
 import { tableTransformValuesProcessor, type ValueTransformerWithKeySupplier } from './table-transform-values.ts'
+import { timeLimitSuppressProcessor } from './time-limit-suppress-processor.ts'
 import type { WindowedTableInfo } from './windows.ts'
 
 /**
@@ -204,12 +205,13 @@ export class KTable<K, V> {
   }
 
   /**
-   * Emits each window's final result once, when the window closes (`Suppressed.untilWindowCloses()`), instead of
-   * every update. Only for windowed aggregation results (`windowedBy(...).count()` & co).
+   * Emits each window's final result once, when the window closes (`Suppressed.untilWindowCloses()`, only for
+   * windowed aggregation results: `windowedBy(...).count()` & co), or each key's latest update once per time limit
+   * (`Suppressed.untilTimeLimit(ms)`, any table), instead of every update.
    */
   suppress(suppressed: Suppressed<K, V>): KTable<K, V> {
     const info = this.windowInfo
-    if (info === null) {
+    if (info === null && suppressed.kind !== 'untilTimeLimit') {
       throw new TopologyError(
         'suppress(Suppressed.untilWindowCloses()) needs a windowed table, the result of windowedBy(...).count(), ' +
           '.reduce() or .aggregate(): other tables have no windows that close'
@@ -239,16 +241,28 @@ export class KTable<K, V> {
         throw new TopologyError(`${where}: ${limit} must be a positive integer, got ${String(value)}`)
       }
     }
-    const processor = suppressProcessor(
-      storeName,
-      info.closesAfterEndMs,
-      keySerde as unknown as Serde<Windowed<unknown>>,
-      valueSerde,
-      {
-        ...(suppressed.maxRecords === undefined ? {} : { maxRecords: suppressed.maxRecords }),
-        ...(suppressed.maxBytes === undefined ? {} : { maxBytes: suppressed.maxBytes })
+    const limits = {
+      ...(suppressed.maxRecords === undefined ? {} : { maxRecords: suppressed.maxRecords }),
+      ...(suppressed.maxBytes === undefined ? {} : { maxBytes: suppressed.maxBytes })
+    }
+    let processor: ProcessorSupplier<never, never, unknown, unknown>
+    if (suppressed.kind === 'untilTimeLimit') {
+      const wait = suppressed.timeToWaitMs
+      if (!Number.isSafeInteger(wait) || wait! < 0) {
+        throw new TopologyError(`${where}: timeToWaitMs must be an integer >= 0, got ${String(wait)}`)
       }
-    )
+      // As Kafka Streams: the suppressed table sends old values, materializing an unnamed source.
+      this.oldValues.enable(true)
+      processor = timeLimitSuppressProcessor(storeName, wait!, keySerde, valueSerde, limits, suppressed.whenFull)
+    } else {
+      processor = suppressProcessor(
+        storeName,
+        info!.closesAfterEndMs,
+        keySerde as unknown as Serde<Windowed<unknown>>,
+        valueSerde,
+        limits
+      ) as never
+    }
     this.dsl.topology.addProcessor(nodeName, processor, this.nodeName)
     const buffer = keyValueStoreBuilder({
       name: storeName,

@@ -7,7 +7,15 @@ import type { Serde } from '../serde/index.ts'
  * unbounded, and on disk (LMDB) by default.
  */
 export interface Suppressed<K, V> {
-  readonly kind: 'untilWindowCloses'
+  readonly kind: 'untilWindowCloses' | 'untilTimeLimit'
+  /** `untilTimeLimit`: how long (stream time) a key's first held update waits for more before the latest goes on. */
+  readonly timeToWaitMs?: number
+  /**
+   * `untilTimeLimit` with `maxRecords` / `maxBytes`: a full buffer forwards its oldest updates early (`emitEarly`,
+   * the default, Kafka Streams' `emitEarlyWhenFull`) or fails the task (`shutDown`). `untilWindowCloses` always
+   * fails, since emitting early would break its promise of final results.
+   */
+  readonly whenFull?: 'emitEarly' | 'shutDown'
   /** Names the suppress node and its buffer store (`<name>-store`); default `KTABLE-SUPPRESS-<n>`. */
   readonly name?: string
   /** The windowed key serde for the buffer; default: the table's (known after `windowedBy(...).count()` & co). */
@@ -26,7 +34,20 @@ export interface Suppressed<K, V> {
 }
 
 export const Suppressed = {
-  untilWindowCloses<K = never, V = never>(options: Omit<Suppressed<K, V>, 'kind'> = {}): Suppressed<K, V> {
+  untilWindowCloses<K = never, V = never>(
+    options: Omit<Suppressed<K, V>, 'kind' | 'timeToWaitMs' | 'whenFull'> = {}
+  ): Suppressed<K, V> {
     return { ...options, kind: 'untilWindowCloses' }
+  },
+  /**
+   * Rate-limits a table's updates (Kafka Streams' `Suppressed.untilTimeLimit`): the first update of a key is held
+   * until stream time passes its timestamp plus `timeToWaitMs`; later updates of the key replace it meanwhile, and
+   * the latest is forwarded then (tombstones too). For any table, windowed or not.
+   */
+  untilTimeLimit<K = never, V = never>(
+    timeToWaitMs: number,
+    options: Omit<Suppressed<K, V>, 'kind' | 'timeToWaitMs'> = {}
+  ): Suppressed<K, V> {
+    return { ...options, kind: 'untilTimeLimit', timeToWaitMs }
   }
 } as const

@@ -230,6 +230,13 @@ export function catalogue(): ConformanceCase[] {
     }
     add('tumbling-count', { ...WINDOWS.tumbling![0]!, emit: 1 }, cache, STREAM_SHAPE)
   }
+  // Suppress until a time limit (tables, with and without a bound that emits early; a windowed count).
+  for (const cache of [CACHE_ON, CACHE_OFF]) {
+    for (const topology of ['table-suppress-time', 'table-suppress-time-bounded', 'table-unnamed-suppress-time']) {
+      add(topology, {}, cache, TABLE_SHAPE)
+    }
+    add('tumbling-count', { ...WINDOWS.tumbling![0]!, suppress: 2 }, cache, STREAM_SHAPE)
+  }
   // Session-windowed cogroup: sessions of both inputs merge in one store.
   for (const cache of [CACHE_ON, CACHE_OFF]) {
     add('cogroup-windowed-session', { gap: 3000, grace: 2000 }, cache, JOIN_SHAPE)

@@ -212,7 +212,12 @@ function windowed(b: StreamsBuilder, name: string, p: Params, topics: WindowedTo
       ) as never
     else throw new Error(`unknown topology ${name}`)
   }
-  const result = p.suppress === 1 ? table.suppress(Suppressed.untilWindowCloses()) : table
+  const result =
+    p.suppress === 1
+      ? table.suppress(Suppressed.untilWindowCloses())
+      : p.suppress === 2
+        ? table.suppress(Suppressed.untilTimeLimit(1000))
+        : table
   result.toStream().to(topics.output, { keySerde, valueSerde: (op === 'count' ? L : S) as never })
 }
 
@@ -229,6 +234,8 @@ function table(b: StreamsBuilder, name: string): unknown {
         .toStream()
         .to('out')
     if (name === 'table-unnamed-groupBy-count') return u.groupBy(byFirst, strings).count().toStream().to('out', counts)
+    if (name === 'table-unnamed-suppress-time')
+      return u.suppress(Suppressed.untilTimeLimit(2000)).toStream().to('out', strings)
     throw new Error(`unknown topology ${name}`)
   }
   const t = b.table<string, string>('in', strings, Materialized.as('t'))
@@ -262,6 +269,13 @@ function table(b: StreamsBuilder, name: string): unknown {
         .to('out', strings)
     case 'table-groupBy-count':
       return t.groupBy(byFirst, strings).count().toStream().to('out', counts)
+    case 'table-suppress-time':
+      return t.suppress(Suppressed.untilTimeLimit(2000)).toStream().to('out', strings)
+    case 'table-suppress-time-bounded':
+      return t
+        .suppress(Suppressed.untilTimeLimit(3000, { maxRecords: 2 }))
+        .toStream()
+        .to('out', strings)
     case 'table-filter-groupBy-count':
       return t
         .filter((_k, v) => even(v))

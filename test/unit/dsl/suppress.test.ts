@@ -154,3 +154,59 @@ describe('suppress buffer limits', () => {
     assert.throws(() => build({ maxBytes: 0 }), /maxBytes must be a positive integer/)
   })
 })
+
+describe('suppress(untilTimeLimit)', () => {
+  const text = Serdes.string()
+  function limited(options: { maxRecords?: number; whenFull?: 'emitEarly' | 'shutDown' } = {}) {
+    const b = new StreamsBuilder()
+    b.table<string, string>('in', { keySerde: text, valueSerde: text })
+      .suppress(Suppressed.untilTimeLimit(10, options))
+      .toStream()
+      .to('out', { keySerde: text, valueSerde: text })
+    const d = new TopologyTestDriver(b.build(), { applicationId: 'app' })
+    const input = d.createInputTopic('in', text, text)
+    const output = d.createOutputTopic('out', text, text)
+    return {
+      d,
+      pipe: (key: string, value: string | null, timestamp: number) => input.pipeInput(key, value as string, timestamp),
+      read: () => output.readRecordsToList().map((r) => [r.key, r.value, r.timestamp])
+    }
+  }
+
+  test("a key's latest update goes on once stream time passes its first held update plus the limit", async () => {
+    const { d, pipe, read } = limited()
+    try {
+      await pipe('a', 'a1', 0)
+      await pipe('b', 'b1', 3)
+      await pipe('a', 'a2', 8) // replaces a1, keeps its place (held since 0)
+      assert.deepEqual(read(), [])
+      await pipe('c', 'c1', 10) // stream time 10: a's wait is over
+      assert.deepEqual(read(), [['a', 'a2', 8]])
+      await pipe('b', null, 12) // a tombstone replaces b1, and goes on too
+      await pipe('c', 'c2', 13)
+      assert.deepEqual(read(), [['b', null, 12]])
+    } finally {
+      await d.close()
+    }
+  })
+
+  test('a full buffer emits its oldest updates early, or fails the task', async () => {
+    const early = limited({ maxRecords: 2 })
+    try {
+      await early.pipe('a', 'a1', 0)
+      await early.pipe('b', 'b1', 1)
+      await early.pipe('c', 'c1', 2)
+      assert.deepEqual(early.read(), [['a', 'a1', 0]])
+    } finally {
+      await early.d.close()
+    }
+    const strict = limited({ maxRecords: 2, whenFull: 'shutDown' })
+    try {
+      await strict.pipe('a', 'a1', 0)
+      await strict.pipe('b', 'b1', 1)
+      await assert.rejects(async () => strict.pipe('c', 'c1', 2), /STREAMLANE_SUPPRESS_BUFFER_FULL|over its capacity/)
+    } finally {
+      await strict.d.close()
+    }
+  })
+})

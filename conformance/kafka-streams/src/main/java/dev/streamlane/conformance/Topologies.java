@@ -183,14 +183,17 @@ final class Topologies {
         default -> throw new IllegalArgumentException("unknown topology " + name);
       };
     }
-    windowedOutput(table, keySerde, op.equals("count"), p.getOrDefault("suppress", 0L) == 1L);
+    windowedOutput(table, keySerde, op.equals("count"), p.getOrDefault("suppress", 0L));
   }
 
   @SuppressWarnings("unchecked")
   private static <V> void windowedOutput(final KTable<Windowed<String>, V> table,
-      final Serde<Windowed<String>> keySerde, final boolean counts, final boolean suppress) {
-    final KTable<Windowed<String>, V> result =
-        suppress ? table.suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded())) : table;
+      final Serde<Windowed<String>> keySerde, final boolean counts, final long suppress) {
+    final KTable<Windowed<String>, V> result = suppress == 1L
+        ? table.suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
+        : suppress == 2L
+            ? table.suppress(Suppressed.untilTimeLimit(Duration.ofMillis(1000), Suppressed.BufferConfig.unbounded()))
+            : table;
     result.toStream().to("out", Produced.with(keySerde, (Serde<V>) (counts ? L : S)));
   }
 
@@ -203,6 +206,8 @@ final class Topologies {
         case "table-unnamed-filter" -> u.filter((k, v) -> even(v)).toStream().to("out", Produced.with(S, S));
         case "table-unnamed-groupBy-count" -> u.groupBy((k, v) -> KeyValue.pair(first(v), v), Grouped.with(S, S))
             .count().toStream().to("out", Produced.with(S, L));
+        case "table-unnamed-suppress-time" -> u.suppress(Suppressed.untilTimeLimit(Duration.ofMillis(2000),
+            Suppressed.BufferConfig.unbounded())).toStream().to("out", Produced.with(S, S));
         default -> throw new IllegalArgumentException("unknown topology " + name);
       }
       return;
@@ -221,6 +226,10 @@ final class Topologies {
           .toStream().to("out", strings);
       case "table-groupBy-count" -> t.groupBy((k, v) -> KeyValue.pair(first(v), v), Grouped.with(S, S)).count()
           .toStream().to("out", Produced.with(S, L));
+      case "table-suppress-time" -> t.suppress(Suppressed.untilTimeLimit(Duration.ofMillis(2000),
+          Suppressed.BufferConfig.unbounded())).toStream().to("out", strings);
+      case "table-suppress-time-bounded" -> t.suppress(Suppressed.untilTimeLimit(Duration.ofMillis(3000),
+          Suppressed.BufferConfig.maxRecords(2))).toStream().to("out", strings);
       case "table-filter-groupBy-count" -> t.filter((k, v) -> even(v))
           .groupBy((k, v) -> KeyValue.pair(first(v), v), Grouped.with(S, S)).count().toStream()
           .to("out", Produced.with(S, L));
