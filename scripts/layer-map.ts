@@ -4,8 +4,11 @@
  * it into rules (run by `npm run lint`); docs/development.md shows the same table (a unit test compares them).
  */
 
-/** Small shared modules every folder may import: the base error class and its codes, the task id, the topic-partition. */
-export const shared: readonly string[] = ['errors', 'error-codes', 'task-id', 'topic-partition']
+/**
+ * Small shared modules every folder may import: the base error class and its codes, the task id, the topic-partition,
+ * the names of internal topics.
+ */
+export const shared: readonly string[] = ['errors', 'error-codes', 'task-id', 'topic-partition', 'internal-topic-names']
 
 export const mayImport: Readonly<Record<string, readonly string[]>> = {
   kafka: [],

@@ -16,32 +16,19 @@ export function changelogTopicName(applicationId: string, storeName: string): st
   return `${applicationId}-${storeName}-changelog`
 }
 
-/**
- * How internal topic names end: repartition topics, and a foreign-key join's subscription and response topics
- * (`<app.id>-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000003-topic`, or `<app.id>-<name>-subscription-response-topic`
- * when named), as Kafka Streams names them.
- */
-export const INTERNAL_TOPIC_SUFFIXES = [
-  '-repartition',
-  '-subscription-registration-topic',
-  '-subscription-response-topic'
-] as const
-const FOREIGN_KEY_JOIN_TOPIC = /-FK-JOIN-SUBSCRIPTION-(REGISTRATION|RESPONSE)-\d{10}-topic$/
-
-/** Whether a short name (without the application id) is one an internal topic may have. */
-export function isInternalTopicName(topic: string): boolean {
-  return INTERNAL_TOPIC_SUFFIXES.some((suffix) => topic.endsWith(suffix)) || FOREIGN_KEY_JOIN_TOPIC.test(topic)
-}
+export { INTERNAL_TOPIC_SUFFIXES, isInternalTopicName } from '../internal-topic-names.ts'
 
 /** The full name of an internal topic (`<app.id>-<short name>`). */
 export function internalTopicName(applicationId: string, shortName: string): string {
   return `${applicationId}-${shortName}`
 }
 
+import { isInternalInputTopicOf } from '../internal-topic-names.ts'
+
 /** Whether `topic` is one of the internal topics of `applicationId` (pattern sources must never match those). */
 export function isInternalTopicOf(applicationId: string, topic: string): boolean {
   return (
-    topic.startsWith(`${applicationId}-`) &&
-    (topic.endsWith('-changelog') || isInternalTopicName(topic.slice(applicationId.length + 1)))
+    (topic.startsWith(`${applicationId}-`) && topic.endsWith('-changelog')) ||
+    isInternalInputTopicOf(applicationId, topic)
   )
 }

@@ -1,3 +1,4 @@
+import { isInternalInputTopicOf } from '../../internal-topic-names.ts'
 import { UnknownTopicError as KafkaUnknownTopicError } from '../../kafka/index.ts'
 import { topicPartitionKey } from '../../topic-partition.ts'
 import type { SignalAdmin } from './admin-port.ts'
@@ -9,7 +10,8 @@ export interface SnapshotTarget {
   groupId: string
   /**
    * Topics to measure; empty or absent = every topic the group has committed on or is assigned. The group's own
-   * repartition topics that it committed on or is assigned are measured in both cases.
+   * internal inputs that it committed on or is assigned (repartition topics, a foreign-key join's subscription and
+   * response topics) are measured in both cases.
    */
   topics?: string[]
   /**
@@ -38,7 +40,7 @@ export async function readGroupSnapshot(
   const explicitTopics = [...new Set((target.topics ?? []).filter(Boolean))]
   try {
     const [described] = await describeGroup(admin, groupId)
-    // Every topic the group committed on, also with explicit topics: its repartition topics are measured with them.
+    // Every topic the group committed on, also with explicit topics: its internal inputs are measured with them.
     const committed = await admin.fetchGroupOffsets(groupId)
     const members: MemberSignal[] = (described?.members ?? []).map((m) => ({
       memberId: m.memberId,
@@ -58,13 +60,14 @@ export async function readGroupSnapshot(
       ...validCommits.map((c) => c.topic),
       ...members.flatMap((m) => m.assignment.map((a) => a.topic))
     ])
-    // A Streamlane app's repartition topics are inputs of the same group: their tasks hold work, their lag is backlog,
-    // and the instances' true rate counts the records read from them, so the arrivals must count them too.
+    // A Streamlane app's internal inputs (repartition topics, foreign-key join subscription and response topics) are
+    // inputs of the same group: their tasks hold work, their lag is backlog, and the instances' true rate counts the
+    // records read from them, so the arrivals must count them too.
     const topics =
       explicitTopics.length > 0
         ? [
             ...explicitTopics,
-            ...[...groupTopics].filter((t) => isRepartitionTopicOf(groupId, t) && !explicitTopics.includes(t))
+            ...[...groupTopics].filter((t) => isInternalInputTopicOf(groupId, t) && !explicitTopics.includes(t))
           ]
         : [...groupTopics]
     if (topics.length === 0) throw new NoTopicsError(groupId)
@@ -111,17 +114,6 @@ export async function readGroupSnapshot(
   } catch (error) {
     throw classify(error, groupId, explicitTopics, brokers)
   }
-}
-
-/**
- * `<application.id>-<name>-repartition`, the name Streamlane (and Kafka Streams) give an app's repartition topics; the
- * application id is the group id.
- */
-export function isRepartitionTopicOf(groupId: string, topic: string): boolean {
-  const prefix = `${groupId}-`
-  const suffix = '-repartition'
-  // A name between the two: `<group>-repartition` alone is not one.
-  return topic.startsWith(prefix) && topic.endsWith(suffix) && topic.length > prefix.length + suffix.length
 }
 
 /** Lag for one partition, with the basis spelled out (see LagBasis). */

@@ -18,8 +18,9 @@ import { createRateEstimator } from '../../../src/autoscale/policy/rate-window.t
 import type { ScalingSignals } from '../../../src/autoscale/policy/signals.ts'
 import { SignalCollector } from '../../../src/autoscale/signals/collector.ts'
 import { InstanceReportStore } from '../../../src/autoscale/signals/report-store.ts'
-import { isRepartitionTopicOf, readGroupSnapshot } from '../../../src/autoscale/signals/snapshot.ts'
+import { readGroupSnapshot } from '../../../src/autoscale/signals/snapshot.ts'
 import { taskCountOf, tasksFromMembers } from '../../../src/autoscale/signals/tasks.ts'
+import { isInternalInputTopicOf } from '../../../src/internal-topic-names.ts'
 import { type FakeCluster, fakeAdmin, fakeCluster } from './signals-fake-admin.ts'
 
 /*
@@ -161,6 +162,23 @@ test('a repartition topic: its sub-topology has a task per partition, and its la
   await service.close()
 })
 
+test('a foreign-key join: its subscription and response topics are measured with explicit topics, changelogs not', async () => {
+  // Sub-topology 0 reads orders and the response topic, 1 reads customers and the subscription topic (3 each).
+  const subscription = `${APP}-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000006-topic`
+  const response = `${APP}-KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000012-topic`
+  const changelog = `${APP}-customers-STATE-STORE-0000000003-changelog`
+  const counts = { orders: 3, customers: 3, [subscription]: 3, [response]: 3 }
+  const subs = [
+    { id: 0, topics: ['orders', response], stateful: true },
+    { id: 1, topics: ['customers', subscription], stateful: true }
+  ]
+  const cluster = clusterFor({ ...counts, [changelog]: 3 }, streamlaneMembers(subs, counts, 2))
+  const snap = await readGroupSnapshot(fakeAdmin(cluster), { groupId: APP, topics: ['orders', 'customers'] }, ['k:1'])
+  assert.deepEqual(snap.topics, [subscription, response, 'customers', 'orders'].sort())
+  assert.equal(snap.totalLag, 12 * 10_000)
+  assert.deepEqual(snap.tasks, { count: 6, basis: 'assignment', subtopologies: { 0: 3, 1: 3 } })
+})
+
 test('partition-aware rounding counts in tasks: 5.5 replicas of work on 12 tasks is 6, not the 8 of 16 partitions', () => {
   const config = parseScalingPolicyConfig({ scaleInStabilizationSeconds: 0, hpaTolerance: 0, perReplicaRate: 100 })
   const base: ScalingSignals = {
@@ -252,9 +270,12 @@ test('tasks from members: a handed-over task is in its old owner’s subscriptio
   assert.deepEqual(taskCountOf(null, 12), { count: 12, basis: 'partitions' })
 })
 
-test('repartition topics are recognised by the app id (= the group id)', () => {
-  assert.equal(isRepartitionTopicOf('app', 'app-by-customer-repartition'), true)
-  assert.equal(isRepartitionTopicOf('app', 'app-repartition'), false)
-  assert.equal(isRepartitionTopicOf('app', 'other-by-customer-repartition'), false)
-  assert.equal(isRepartitionTopicOf('app', 'app-counts-changelog'), false)
+test('internal input topics are recognised by the app id (= the group id)', () => {
+  assert.equal(isInternalInputTopicOf('app', 'app-by-customer-repartition'), true)
+  assert.equal(isInternalInputTopicOf('app', 'app-repartition'), false)
+  assert.equal(isInternalInputTopicOf('app', 'other-by-customer-repartition'), false)
+  assert.equal(isInternalInputTopicOf('app', 'app-counts-changelog'), false)
+  assert.equal(isInternalInputTopicOf('app', 'app-KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000012-topic'), true)
+  assert.equal(isInternalInputTopicOf('app', 'app-by-region-subscription-registration-topic'), true)
+  assert.equal(isInternalInputTopicOf('app', 'other-by-region-subscription-registration-topic'), false)
 })
