@@ -76,6 +76,14 @@ export {
   type WindowedKey
 } from './serde/index.ts'
 export {
+  type KeyValueStore,
+  type SessionStore,
+  Stores,
+  type TimestampedKeyValueStore,
+  type TimestampedWindowStore,
+  type WindowStore
+} from './state/index.ts'
+export {
   type Cancellable,
   type ChangelogTopicPlan,
   type ConsumedRecord,
