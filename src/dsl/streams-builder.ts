@@ -101,9 +101,9 @@ export class StreamsBuilder {
     if (typeof topic !== 'string' || topic.length === 0)
       throw new TopologyError('globalTable() reads one topic, given by name')
     // Names as Kafka Streams numbers them (source, store, table source), so later generated names match.
-    this.dsl.nameOr(consumed.name, 'KSTREAM-SOURCE')
+    const sourceName = this.dsl.nameOr(consumed.name, 'KSTREAM-SOURCE')
     const storeName = storeNameFor(this.dsl, materialized as Materialized<unknown, unknown>, `${topic}-STATE-STORE`)
-    this.dsl.newName('KTABLE-SOURCE')
+    const processorName = this.dsl.newName('KTABLE-SOURCE')
     const keySerde = consumed.keySerde ?? (bytesSerde() as never)
     const valueSerde = consumed.valueSerde ?? (bytesSerde() as never)
     // The topic's bytes go into the store as they are: the store has the topic's serdes.
@@ -113,7 +113,7 @@ export class StreamsBuilder {
       logging: false,
       persistent: false
     })
-    this.dsl.topology.addGlobalStore(builder, topic)
+    this.dsl.topology.addGlobalStore(builder, topic, { sourceName, processorName })
     return new GlobalKTable<K, V>(this.dsl, storeName, { keySerde, valueSerde })
   }
 

@@ -62,7 +62,12 @@ export {
   type SourceOptions,
   Topology
 } from './topology.ts'
-export type { NodeDescription, SubtopologyDescription, TopologyDescription } from './topology-description.ts'
+export type {
+  GlobalStoreDescription,
+  NodeDescription,
+  SubtopologyDescription,
+  TopologyDescription
+} from './topology-description.ts'
 export {
   CopartitioningError,
   InvalidTimestampError,

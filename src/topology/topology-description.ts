@@ -1,5 +1,5 @@
 import type { Subtopology } from './subtopologies.ts'
-import type { NodeDefinition } from './topology.ts'
+import type { GlobalStoreDefinition, NodeDefinition } from './topology.ts'
 
 /**
  * What `Topology.describe()` returns: the structure as data, and as text through `toString()` in the layout Kafka
@@ -7,7 +7,15 @@ import type { NodeDefinition } from './topology.ts'
  */
 export interface TopologyDescription {
   readonly subtopologies: readonly SubtopologyDescription[]
+  /** Global stores: a source and the processor that fills the store, numbered after the sub-topologies. */
+  readonly globalStores: readonly GlobalStoreDescription[]
   toString(): string
+}
+
+export interface GlobalStoreDescription {
+  readonly id: number
+  readonly source: { readonly name: string; readonly topic: string }
+  readonly processor: { readonly name: string; readonly store: string }
 }
 
 export interface SubtopologyDescription {
@@ -37,12 +45,22 @@ export type NodeDescription =
       readonly predecessors: readonly string[]
     }
 
-export function describeTopology(subtopologies: readonly Subtopology[]): TopologyDescription {
+export function describeTopology(
+  subtopologies: readonly Subtopology[],
+  globalStores: readonly (readonly [string, GlobalStoreDefinition])[] = []
+): TopologyDescription {
   const described: SubtopologyDescription[] = subtopologies.map((sub) => ({
     id: sub.id,
     nodes: sub.nodes.map(describeNode)
   }))
-  return { subtopologies: described, toString: () => render(described) }
+  const globals = globalStores.map(
+    ([store, g], i): GlobalStoreDescription => ({
+      id: subtopologies.length + i,
+      source: { name: g.sourceName, topic: g.topic },
+      processor: { name: g.processorName, store }
+    })
+  )
+  return { subtopologies: described, globalStores: globals, toString: () => render(described, globals) }
 }
 
 function describeNode(node: NodeDefinition): NodeDescription {
@@ -58,7 +76,10 @@ function describeNode(node: NodeDefinition): NodeDescription {
   return { kind: 'sink', name: node.name, topic, predecessors: node.predecessors }
 }
 
-function render(subtopologies: readonly SubtopologyDescription[]): string {
+function render(
+  subtopologies: readonly SubtopologyDescription[],
+  globalStores: readonly GlobalStoreDescription[]
+): string {
   const lines = ['Topologies:']
   for (const sub of subtopologies) {
     lines.push(`   Sub-topology: ${sub.id}`)
@@ -83,6 +104,16 @@ function render(subtopologies: readonly SubtopologyDescription[]): string {
           break
       }
     }
+    lines.push('')
+  }
+  // As Kafka Streams prints a global store: its own sub-topology, which makes no tasks.
+  for (const g of globalStores) {
+    lines.push(`   Sub-topology: ${g.id} for global store (will not generate tasks)`)
+    lines.push(`    Source: ${g.source.name} (topics: [${g.source.topic}])`)
+    lines.push(`      --> ${g.processor.name}`)
+    lines.push(`    Processor: ${g.processor.name} (stores: [${g.processor.store}])`)
+    lines.push('      --> none')
+    lines.push(`      <-- ${g.source.name}`)
     lines.push('')
   }
   return `${lines.join('\n')}\n`

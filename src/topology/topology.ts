@@ -74,6 +74,9 @@ export interface GlobalStoreDefinition {
   readonly topic: string
   /** The processor that updates the store from the topic's records; absent: the records' bytes go in as they are. */
   readonly processor?: GlobalStoreProcessorDefinition
+  /** The source and processor names `describe()` shows (Kafka Streams' global sub-topology). */
+  readonly sourceName: string
+  readonly processorName: string
 }
 
 /** A global store's own source (serdes, timestamps) and update processor (`Topology.addGlobalStore` with options). */
@@ -88,23 +91,26 @@ export interface GlobalStoreOptions<K, V> extends SourceOptions<K, V> {
   /**
    * Kafka Streams' state update processor: gets every record of the topic, deserialized, from every partition, and
    * writes the store (`context.getStateStore(storeName)`); it forwards nothing. It also fills the store at each
-   * start, reading the topic from the beginning (Kafka Streams' reprocess-on-restore).
+   * start, reading the topic from the beginning (Kafka Streams' reprocess-on-restore). Absent: the records' bytes go
+   * into the store as they are (a `GlobalKTable`), and the serdes are not used.
    */
-  readonly processor: ProcessorSupplier<K, V, void, void>
+  readonly processor?: ProcessorSupplier<K, V, void, void>
   /** Default: `<store>-global-source` and `<store>-global-processor`. */
   readonly sourceName?: string
   readonly processorName?: string
 }
 
 function globalStoreProcessor<K, V>(
-  store: string,
+  sourceName: string,
+  name: string,
   topic: string,
-  options: GlobalStoreOptions<K, V>
+  supplier: ProcessorSupplier<K, V, void, void>,
+  options: SourceOptions<K, V>
 ): GlobalStoreProcessorDefinition {
   return {
     source: {
       kind: 'source',
-      name: options.sourceName ?? `${store}-global-source`,
+      name: sourceName,
       topics: [topic],
       pattern: null,
       keySerde: (options.keySerde ?? bytesSerde()) as Serde<unknown>,
@@ -112,8 +118,8 @@ function globalStoreProcessor<K, V>(
       timestampExtractor: (options.timestampExtractor ?? recordTimestamp) as TimestampExtractor,
       successors: []
     },
-    name: options.processorName ?? `${store}-global-processor`,
-    supplier: options.processor as ProcessorSupplier<unknown, unknown, void, void>
+    name,
+    supplier: supplier as ProcessorSupplier<unknown, unknown, void, void>
   }
 }
 
@@ -256,14 +262,20 @@ export class Topology {
         `topic ${topic} is already read by ${other}; a topic can feed only one source (global store ${builder.name})`
       )
     }
-    if (options !== undefined && typeof options.processor !== 'function') {
+    if (options?.processor !== undefined && typeof options.processor !== 'function') {
       throw new TopologyError(`global store ${builder.name} needs a processor supplier function`)
     }
     this.#topicToSource.set(topic, `global store ${builder.name}`)
+    const sourceName = options?.sourceName ?? `${builder.name}-global-source`
+    const processorName = options?.processorName ?? `${builder.name}-global-processor`
     this.#globalStores.set(builder.name, {
       builder,
       topic,
-      ...(options === undefined ? {} : { processor: globalStoreProcessor(builder.name, topic, options) })
+      sourceName,
+      processorName,
+      ...(options?.processor === undefined
+        ? {}
+        : { processor: globalStoreProcessor(sourceName, processorName, topic, options.processor, options) })
     })
     return this
   }
@@ -375,7 +387,7 @@ export class Topology {
   }
 
   describe(): TopologyDescription {
-    return describeTopology(this.subtopologies())
+    return describeTopology(this.subtopologies(), [...this.#globalStores.entries()])
   }
 
   #checkNewName(name: string): void {

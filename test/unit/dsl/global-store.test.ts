@@ -85,6 +85,28 @@ describe('addGlobalStore', () => {
     assert.equal(plan.globalStores.get('prices')!.processor!.name, 'KTABLE-SOURCE-0000000001')
   })
 
+  test('describe() shows each global store as Kafka Streams does: a sub-topology of its own that makes no tasks', () => {
+    const b = pricesApp()
+    b.globalTable('products', strings, { storeName: 'products' })
+    const text = b.build().describe().toString()
+    assert.ok(
+      text.includes(
+        [
+          '   Sub-topology: 1 for global store (will not generate tasks)',
+          '    Source: KSTREAM-SOURCE-0000000000 (topics: [price-updates])',
+          '      --> KTABLE-SOURCE-0000000001',
+          '    Processor: KTABLE-SOURCE-0000000001 (stores: [prices])',
+          '      --> none',
+          '      <-- KSTREAM-SOURCE-0000000000',
+          '',
+          '   Sub-topology: 2 for global store (will not generate tasks)',
+          '    Source: KSTREAM-SOURCE-0000000005 (topics: [products])'
+        ].join('\n')
+      ),
+      text
+    )
+  })
+
   test('refuses a logged or persistent store, naming it', () => {
     assert.throws(() => pricesApp({ logging: true }), TopologyError)
     assert.throws(() => pricesApp({ persistent: true }), /global store prices must be in memory/)
