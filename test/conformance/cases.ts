@@ -237,6 +237,8 @@ export function catalogue(): ConformanceCase[] {
     }
     add('tumbling-count', { ...WINDOWS.tumbling![0]!, suppress: 2 }, cache, STREAM_SHAPE)
   }
+  // addGlobalStore: a global store filled by a processor of its own, read by a stream processor.
+  add('global-store', {}, CACHE_ON, JOIN_SHAPE)
   // Session-windowed cogroup: sessions of both inputs merge in one store.
   for (const cache of [CACHE_ON, CACHE_OFF]) {
     add('cogroup-windowed-session', { gap: 3000, grace: 2000 }, cache, JOIN_SHAPE)

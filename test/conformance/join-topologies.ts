@@ -8,7 +8,9 @@
 import { JoinWindows, SessionWindows, SlidingWindows, type StreamsBuilder, TimeWindows } from '../../src/dsl/index.ts'
 import { sessionWindowedSerde, timeWindowedSerde } from '../../src/serde/index.ts'
 import { longSerde, stringSerde } from '../../src/serde/primitive-serdes.ts'
+import { type KeyValueStore, Stores } from '../../src/state/index.ts'
 import type { ProcessorContext } from '../../src/topology/processor.ts'
+import type { StreamRecord } from '../../src/topology/record.ts'
 import type { Params } from './topologies.ts'
 
 const S = stringSerde()
@@ -93,6 +95,7 @@ export function joinTopology(b: StreamsBuilder, name: string, p: Params): unknow
       .toStream()
       .to('out', { keySerde: S, valueSerde: longSerde() })
   }
+  if (name === 'global-store') return globalStore(b)
   if (name === 'stream-toTable') return b.stream<string, string>('in', strings).toTable().toStream().to('out', strings)
   if (name === 'stream-toTable-rekeyed') {
     return b
@@ -167,4 +170,44 @@ function foreignKey(b: StreamsBuilder, name: string): unknown {
     default:
       throw new Error(`unknown topology ${name}`)
   }
+}
+
+/** A global store of its own: its processor keeps the upper-cased values of in2; `in` reads it by first letter. */
+function globalStore(b: StreamsBuilder): unknown {
+  const inp = b.stream<string, Value>('in', strings)
+  const builder = Stores.keyValueStoreBuilder({
+    name: 'g',
+    keySerde: S,
+    valueSerde: S,
+    persistent: false,
+    logging: false
+  })
+  b.addGlobalStore(builder, 'in2', strings, () => {
+    let store: KeyValueStore<string, string>
+    return {
+      init(context) {
+        store = context.getStateStore('g')
+      },
+      process(r: StreamRecord<string | null, string | null>) {
+        if (r.key === null) return
+        if (r.value === null) store.delete(r.key)
+        else store.put(r.key, r.value.toUpperCase())
+      }
+    }
+  })
+  return inp
+    .process<string, string>(() => {
+      let context: ProcessorContext<string, string>
+      return {
+        init(c) {
+          context = c
+        },
+        process(r) {
+          const f = first(r.value)
+          const found = f === null ? null : context.getStateStore<KeyValueStore<string, string>>('g').get(f)
+          return context.forward({ ...r, value: `${r.value}+${found}` })
+        }
+      }
+    })
+    .to('out', strings)
 }

@@ -45,8 +45,9 @@ export function buildTopology(
   topics: WindowedTopics = { input: 'in', output: 'out' }
 ): Topology {
   const b = new StreamsBuilder()
-  if (/^(join-|stream-toTable|stream-processValues|transformValues|cogroup)/.test(name)) joinTopology(b, name, params)
-  else if (name.startsWith('table-')) table(b, name)
+  if (/^(join-|stream-toTable|stream-processValues|transformValues|cogroup|global-store)/.test(name)) {
+    joinTopology(b, name, params)
+  } else if (name.startsWith('table-')) table(b, name)
   else if (/^(tumbling|hopping|sliding|session)-/.test(name)) windowed(b, name, params, topics)
   else stream(b, name)
   return b.build()

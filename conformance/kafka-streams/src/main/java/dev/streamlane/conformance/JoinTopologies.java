@@ -28,8 +28,12 @@ import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.kstream.WindowedSerdes;
 import org.apache.kafka.streams.processor.ProcessorContext;
 import org.apache.kafka.streams.processor.api.ContextualFixedKeyProcessor;
+import org.apache.kafka.streams.processor.api.ContextualProcessor;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
 
 /**
  * The catalogue's join topologies ("join-...") and stream-table conversions ("stream-toTable...",
@@ -115,6 +119,39 @@ final class JoinTopologies {
           context().forward(r.withValue(r.value() + "!"));
         }
       }).groupByKey().count().toStream().to("out", Produced.with(S, Serdes.Long()));
+      return;
+    }
+    if (name.equals("global-store")) {
+      // A global store of its own: its processor keeps the upper-cased values of in2; `in` reads it by first letter.
+      b.addGlobalStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("g"), S, S).withLoggingDisabled(),
+          "in2", Consumed.with(S, S), () -> new Processor<String, String, Void, Void>() {
+            private KeyValueStore<String, String> store;
+
+            @Override
+            public void init(final org.apache.kafka.streams.processor.api.ProcessorContext<Void, Void> c) {
+              store = c.getStateStore("g");
+            }
+
+            @Override
+            public void process(final Record<String, String> r) {
+              if (r.key() == null) {
+                return;
+              }
+              if (r.value() == null) {
+                store.delete(r.key());
+              } else {
+                store.put(r.key(), r.value().toUpperCase());
+              }
+            }
+          });
+      in.process(() -> new ContextualProcessor<String, String, String, String>() {
+        @Override
+        public void process(final Record<String, String> r) {
+          final KeyValueStore<String, String> g = context().getStateStore("g");
+          final String f = Topologies.first(r.value());
+          context().forward(r.withValue(r.value() + "+" + (f == null ? null : g.get(f))));
+        }
+      }).to("out", Produced.with(S, S));
       return;
     }
     if (name.equals("stream-toTable")) {

@@ -81,7 +81,7 @@ final class Topologies {
   static Topology build(final String name, final Map<String, Long> p) {
     final StreamsBuilder b = new StreamsBuilder();
     if (name.startsWith("join-") || name.startsWith("stream-toTable") || name.equals("stream-processValues")
-        || name.startsWith("transformValues") || name.startsWith("cogroup")) {
+        || name.startsWith("transformValues") || name.startsWith("cogroup") || name.equals("global-store")) {
       JoinTopologies.build(b, name, p);
     } else if (name.startsWith("table-")) {
       table(b, name, p);
