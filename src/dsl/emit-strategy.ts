@@ -1,4 +1,4 @@
-import type { KeyValue, KeyValueIterator, ValueAndTimestamp, Windowed } from '../state/index.ts'
+import type { CachedStore, KeyValue, KeyValueIterator, ValueAndTimestamp, Windowed } from '../state/index.ts'
 import type { ProcessorContext, StreamRecord } from '../topology/index.ts'
 import { forEachInOrder } from '../topology/index.ts'
 import type { Change } from './change.ts'
@@ -34,8 +34,21 @@ export interface ClosedWindows<K, VA> {
   upper(closeTime: number): number
   /** False when the new bounds cover no window that was not emitted (time windows skip the fetch then). */
   worthFetching(lower: number, upper: number, lastCloseTime: number): boolean
-  /** The closed windows in Kafka Streams' time-ordered store order, with the aggregate and the timestamp to emit. */
-  fetch(lower: number, upper: number): readonly { key: Windowed<K>; value: VA | null; timestamp: number }[]
+  /**
+   * The closed windows in Kafka Streams' time-ordered store order, with the aggregate and the timestamp to emit, as
+   * Kafka Streams' store shows them when its stream time (the largest window start or session end written to it) is
+   * `storeTime`: it no longer shows what fell out of its retention.
+   */
+  fetch(
+    lower: number,
+    upper: number,
+    storeTime: number
+  ): readonly { key: Windowed<K>; value: VA | null; timestamp: number }[]
+}
+
+/** The largest window start or session end written to one of Streamlane's window or session stores. */
+function storeTimeOf(store: unknown): number {
+  return (store as { observedStreamTime?: number }).observedStreamTime ?? -1
 }
 
 /**
@@ -48,12 +61,32 @@ export interface ClosedWindows<K, VA> {
 export class WindowCloseEmitter<K, VA> {
   readonly #context: ProcessorContext<Windowed<K>, Change<VA>>
   readonly #windows: ClosedWindows<K, VA>
+  readonly #store: unknown
+  readonly #cached: boolean
   #lastCloseTime = NONE
   #nextTimeToEmit = 0
+  #storeTimeBefore = -1
 
-  constructor(context: ProcessorContext<Windowed<K>, Change<VA>>, windows: ClosedWindows<K, VA>) {
+  /**
+   * `store` is the aggregation's; `cached` whether it has a record cache. Kafka Streams' cached store writes a
+   * record's updates down at the next commit, so while the record is processed its store time is that of the records
+   * before (its test driver commits after every record, which this follows).
+   */
+  constructor(
+    context: ProcessorContext<Windowed<K>, Change<VA>>,
+    windows: ClosedWindows<K, VA>,
+    store: CachedStore<unknown, unknown>
+  ) {
     this.#context = context
     this.#windows = windows
+    this.#store = store
+    // Nothing to forward on flush: the emitter forwards; the answer says whether there is a cache.
+    this.#cached = store.setFlushListener(() => {}, false)
+  }
+
+  /** Call before a record's windows are updated. */
+  recordStarts(): void {
+    this.#storeTimeBefore = storeTimeOf(this.#store)
   }
 
   /** Call after each record with a key, whether it updated windows or was late. */
@@ -63,7 +96,8 @@ export class WindowCloseEmitter<K, VA> {
     if (upper < 0) return
     const lower = this.#windows.lower(this.#lastCloseTime)
     if (!this.#windows.worthFetching(lower, upper, this.#lastCloseTime)) return
-    const closed = this.#windows.fetch(lower, upper)
+    const storeTime = this.#cached ? this.#storeTimeBefore : storeTimeOf(this.#store)
+    const closed = this.#windows.fetch(lower, upper, storeTime)
     this.#lastCloseTime = closeTime
     return forEachInOrder(closed, ({ key, value, timestamp }) =>
       this.#context.forward({ ...record, key, value: { newValue: value, oldValue: null }, timestamp })
@@ -79,15 +113,17 @@ export class WindowCloseEmitter<K, VA> {
 }
 
 /**
- * Windows of a window store between two start times, ordered by start then key as Kafka Streams' time-ordered store
- * gives them (the store orders a segment by key, then start: a stable sort by start keeps the key order).
+ * Windows of a window store between two start times, from `visibleFrom` on (Kafka Streams' time-ordered store shows
+ * windows starting at its stream time minus its retention or later), ordered by start then key as that store gives
+ * them (Streamlane's orders a segment by key, then start: a stable sort by start keeps the key order).
  */
 export function windowsByStart<K, VA>(
-  iterator: KeyValueIterator<Windowed<K>, ValueAndTimestamp<VA>>
+  iterator: KeyValueIterator<Windowed<K>, ValueAndTimestamp<VA>>,
+  visibleFrom: number
 ): { key: Windowed<K>; value: VA; timestamp: number }[] {
   const found: KeyValue<Windowed<K>, ValueAndTimestamp<VA>>[] = []
   try {
-    for (const entry of iterator) found.push(entry)
+    for (const entry of iterator) if (entry.key.window.start >= visibleFrom) found.push(entry)
   } finally {
     iterator.close()
   }
@@ -95,3 +131,10 @@ export function windowsByStart<K, VA>(
     .sort((a, b) => a.key.window.start - b.key.window.start)
     .map(({ key, value }) => ({ key, value: value.value, timestamp: value.timestamp }))
 }
+
+/**
+ * Kafka Streams' store for emit-on-window-close still shows windows Streamlane's would have expired (it looks at its
+ * own stream time, which lags under a cache, and keeps sessions until a whole segment expires): built with this much
+ * more retention, Streamlane's store still holds them, and the emitter shows only what Kafka Streams' would.
+ */
+export const CLOSED_WINDOWS_EXTRA_RETENTION_MS = 5 * 60_000

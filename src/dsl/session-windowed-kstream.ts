@@ -14,7 +14,7 @@ import {
   reduceMerger
 } from './aggregators.ts'
 import { requireSerde, sessionWindowStoreBuilder } from './dsl-stores.ts'
-import { EmitStrategy } from './emit-strategy.ts'
+import { CLOSED_WINDOWS_EXTRA_RETENTION_MS, EmitStrategy } from './emit-strategy.ts'
 import type { KGroupedStream } from './kgrouped-stream.ts'
 import type { KTable } from './ktable.ts'
 import type { Materialized } from './materialized.ts'
@@ -136,7 +136,7 @@ export function sessionRetentionMs(windows: SessionWindows): number {
  */
 export function closedSessionsRetentionMs(windows: SessionWindows, retentionMs: number | undefined): number {
   const kafkaStreamsRetention = retentionMs ?? windows.inactivityGapMs + windows.graceMs
-  return kafkaStreamsRetention + 2 * sessionSegmentIntervalMs(kafkaStreamsRetention) + 1
+  return kafkaStreamsRetention + sessionSegmentIntervalMs(kafkaStreamsRetention) + CLOSED_WINDOWS_EXTRA_RETENTION_MS
 }
 
 /** Kafka Streams' segment interval of a session store. */

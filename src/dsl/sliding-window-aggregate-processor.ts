@@ -41,7 +41,8 @@ export function slidingWindowAggregateProcessor<K, V, VA>(
   windows: SlidingWindows,
   initializer: Initializer<VA | null>,
   aggregator: Aggregator<K, V, VA | null>,
-  emit: EmitStrategy = EmitStrategy.onWindowUpdate()
+  emit: EmitStrategy = EmitStrategy.onWindowUpdate(),
+  retentionMs: number = 2 * windows.timeDifferenceMs + windows.graceMs
 ): ProcessorSupplier<K, V, Windowed<K>, Change<VA>> {
   return () => {
     let step: Step<K, VA>
@@ -53,7 +54,7 @@ export function slidingWindowAggregateProcessor<K, V, VA>(
         let forward: TableForward<Windowed<K>, VA>
         if (emit.type === 'onWindowClose') {
           forward = () => undefined
-          closer = new WindowCloseEmitter(c, slidingWindowsClosing(windows, store))
+          closer = new WindowCloseEmitter(c, slidingWindowsClosing(windows, store, retentionMs), store)
         } else {
           forward = tableForwarder(store, c, unwrapTimestamped)
         }
@@ -61,6 +62,7 @@ export function slidingWindowAggregateProcessor<K, V, VA>(
       },
       process(record) {
         if (!checkAggregatable(step.context, storeName, record)) return
+        closer?.recordStarts()
         const t = record.timestamp
         const d = windows.timeDifferenceMs
         observedStreamTime = Math.max(observedStreamTime, t)
@@ -87,13 +89,18 @@ export function slidingWindowAggregateProcessor<K, V, VA>(
 }
 
 /** Kafka Streams' KStreamSlidingWindowAggregate bounds: windows [start, start + d] with their (inclusive) end closed. */
-function slidingWindowsClosing<K, VA>(windows: SlidingWindows, store: TimestampedWindowStore<K, VA>) {
+function slidingWindowsClosing<K, VA>(
+  windows: SlidingWindows,
+  store: TimestampedWindowStore<K, VA>,
+  retentionMs: number
+) {
   const d = windows.timeDifferenceMs
   return {
     lower: (last: number) => (last === -1 ? 0 : Math.max(0, last - d)),
     upper: (closeTime: number) => closeTime - d - 1,
     worthFetching: () => true,
-    fetch: (lower: number, upper: number) => windowsByStart(store.fetchAll(lower, upper))
+    fetch: (lower: number, upper: number, storeTime: number) =>
+      windowsByStart(store.fetchAll(lower, upper), storeTime - retentionMs)
   }
 }
 

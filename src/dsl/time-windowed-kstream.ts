@@ -11,7 +11,7 @@ import {
   reduceInitializer
 } from './aggregators.ts'
 import { requireSerde, windowedStoreBuilder } from './dsl-stores.ts'
-import { EmitStrategy } from './emit-strategy.ts'
+import { CLOSED_WINDOWS_EXTRA_RETENTION_MS, EmitStrategy } from './emit-strategy.ts'
 import type { KGroupedStream } from './kgrouped-stream.ts'
 import type { KTable } from './ktable.ts'
 import type { Materialized } from './materialized.ts'
@@ -85,10 +85,12 @@ export class TimeWindowedKStream<K, V> {
       processorPrefix: sliding ? 'KSTREAM-SLIDINGWINDOWAGGREGATE' : 'KSTREAM-WINDOWAGGREGATE',
       materialized: materialized as Materialized<unknown, unknown>,
       storePrefix: 'KSTREAM-AGGREGATE-STATE-STORE',
-      supplier: (storeName) =>
-        sliding
-          ? slidingWindowAggregateProcessor(storeName, windows, initializer, aggregator, emit)
-          : timeWindowAggregateProcessor(storeName, windows, initializer, aggregator, emit),
+      supplier: (storeName) => {
+        const retentionMs = materialized.retentionMs ?? minRetentionMs
+        return sliding
+          ? slidingWindowAggregateProcessor(storeName, windows, initializer, aggregator, emit, retentionMs)
+          : timeWindowAggregateProcessor(storeName, windows, initializer, aggregator, emit, retentionMs)
+      },
       store: (storeName, keySerde) => {
         valueSerde = requireSerde(
           materialized.valueSerde,
@@ -103,7 +105,11 @@ export class TimeWindowedKStream<K, V> {
           valueSerde,
           windowSizeMs,
           minRetentionMs,
-          storeMaterialized(materialized, emit, (retentionMs) => (retentionMs ?? minRetentionMs) + 1)
+          storeMaterialized(
+            materialized,
+            emit,
+            (retentionMs) => (retentionMs ?? minRetentionMs) + CLOSED_WINDOWS_EXTRA_RETENTION_MS
+          )
         )
       },
       resultSerdes: (keySerde) => ({ keySerde: timeWindowedSerde(keySerde, windowSizeMs), valueSerde: valueSerde! }),
@@ -113,9 +119,8 @@ export class TimeWindowedKStream<K, V> {
 }
 
 /**
- * The store's materialization under `emit`. Emitting on window close reads the closed windows from the store itself
- * (its record cache would only hold them), and sees them as Kafka Streams' time-ordered store does, which keeps a
- * window one millisecond longer than its retention (`closeRetentionMs` gives the retention to build with).
+ * The store's materialization under `emit`: emitting on window close, the store keeps windows longer than Kafka
+ * Streams' would (`closeRetentionMs`), and the emitter shows only what Kafka Streams' would (see emit-strategy.ts).
  */
 export function storeMaterialized<K, VA>(
   materialized: Materialized<K, VA>,
@@ -124,5 +129,5 @@ export function storeMaterialized<K, VA>(
 ): Materialized<unknown, unknown> {
   const store = materialized as Materialized<unknown, unknown>
   if (emit.type !== 'onWindowClose') return store
-  return { ...store, caching: false, retentionMs: closeRetentionMs(materialized.retentionMs) }
+  return { ...store, retentionMs: closeRetentionMs(materialized.retentionMs) }
 }

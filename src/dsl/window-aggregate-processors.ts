@@ -53,7 +53,8 @@ export function timeWindowAggregateProcessor<K, V, VA>(
   windows: TimeWindows,
   initializer: Initializer<VA | null>,
   aggregator: Aggregator<K, V, VA | null>,
-  emit: EmitStrategy = EmitStrategy.onWindowUpdate()
+  emit: EmitStrategy = EmitStrategy.onWindowUpdate(),
+  retentionMs: number = windows.sizeMs + windows.graceMs
 ): ProcessorSupplier<K, V, Windowed<K>, Change<VA>> {
   return () => {
     let context: ProcessorContext<Windowed<K>, Change<VA>>
@@ -67,13 +68,14 @@ export function timeWindowAggregateProcessor<K, V, VA>(
         store = c.getStateStore<TimestampedWindowStore<K, VA>>(storeName)
         if (emit.type === 'onWindowClose') {
           forward = () => undefined
-          closer = new WindowCloseEmitter(c, timeWindowsClosing(windows, store))
+          closer = new WindowCloseEmitter(c, timeWindowsClosing(windows, store, retentionMs), store)
         } else {
           forward = tableForwarder(store, c, unwrapTimestamped)
         }
       },
       process(record) {
         if (!checkAggregatable(context, storeName, record, 'aggregate')) return
+        closer?.recordStarts()
         const { key, value, timestamp } = record
         observedStreamTime = Math.max(observedStreamTime, timestamp)
         const closeTime = observedStreamTime - windows.graceMs
@@ -109,14 +111,15 @@ export function timeWindowAggregateProcessor<K, V, VA>(
 }
 
 /** Kafka Streams' KStreamWindowAggregate bounds: windows whose end is at most the close time, by start. */
-function timeWindowsClosing<K, VA>(windows: TimeWindows, store: TimestampedWindowStore<K, VA>) {
+function timeWindowsClosing<K, VA>(windows: TimeWindows, store: TimestampedWindowStore<K, VA>, retentionMs: number) {
   const sameWindows = (a: number, b: number) => windows.windowStartsFor(a).join() === windows.windowStartsFor(b).join()
   return {
     // Window ends are exclusive: the first window not emitted yet starts one past the last emitted close - size.
     lower: (last: number) => (last === -1 ? 0 : Math.max(0, last - windows.sizeMs) + 1),
     upper: (closeTime: number) => closeTime - windows.sizeMs,
     worthFetching: (lower: number, upper: number, last: number) => last === -1 || !sameWindows(upper, lower - 1),
-    fetch: (lower: number, upper: number) => windowsByStart(store.fetchAll(lower, upper))
+    fetch: (lower: number, upper: number, storeTime: number) =>
+      windowsByStart(store.fetchAll(lower, upper), storeTime - retentionMs)
   }
 }
 
@@ -155,16 +158,14 @@ export function sessionWindowAggregateProcessor<K, V, VA>(
         store = c.getStateStore<SessionStore<K, VA>>(storeName)
         if (emit.type === 'onWindowClose') {
           forward = () => undefined
-          closer = new WindowCloseEmitter(
-            c,
-            sessionsClosing(store, kafkaStreamsRetentionMs, () => storeTime)
-          )
+          closer = new WindowCloseEmitter(c, sessionsClosing(store, kafkaStreamsRetentionMs), store)
         } else {
           forward = tableForwarder(store, c, (aggregate: VA) => aggregate, sessionEnd)
         }
       },
       process(record) {
         if (!checkAggregatable(context, storeName, record, 'aggregate')) return
+        closer?.recordStarts()
         const { key, value, timestamp } = record
         observedStreamTime = Math.max(observedStreamTime, timestamp)
         const gap = windows.inactivityGapMs
@@ -219,15 +220,16 @@ export function sessionWindowAggregateProcessor<K, V, VA>(
  * Kafka Streams' KStreamSessionWindowAggregate bounds: sessions whose (inclusive) end is before the close time, in
  * its time-ordered session store's order (end, then start, then key), timestamped with their end.
  */
-function sessionsClosing<K, VA>(store: SessionStore<K, VA>, retentionMs: number, storeTime: () => number) {
+function sessionsClosing<K, VA>(store: SessionStore<K, VA>, retentionMs: number) {
   const intervalMs = sessionSegmentIntervalMs(retentionMs)
-  // Kafka Streams' store drops whole segments once their end is out of retention; the others it still reads.
-  const live = (end: number) => Math.floor(end / intervalMs) >= Math.floor((storeTime() - retentionMs) / intervalMs)
   return {
     lower: (last: number) => Math.max(0, last),
     upper: (closeTime: number) => closeTime - 1,
     worthFetching: (lower: number, upper: number) => upper >= lower,
-    fetch(lower: number, upper: number) {
+    fetch(lower: number, upper: number, storeTime: number) {
+      // Kafka Streams' store drops whole segments once their end is out of retention; the others it still reads.
+      const liveSegment = Math.floor((storeTime - retentionMs) / intervalMs)
+      const live = (end: number) => Math.floor(end / intervalMs) >= liveSegment
       const found: { key: Windowed<K>; value: VA; timestamp: number }[] = []
       const iterator = store.all()
       try {

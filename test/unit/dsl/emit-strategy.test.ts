@@ -15,7 +15,7 @@ const strings = { keySerde: str, valueSerde: str }
 type Windows = TimeWindows | SlidingWindows | SessionWindows
 
 /** Counts per window of `windows`, emitted when each window closes; output "key@start-end" -> count. */
-function closingCounts(windows: Windows) {
+function closingCounts(windows: Windows, cacheMaxBytes?: number) {
   const b = new StreamsBuilder()
   const grouped = b.stream<string, string>('in', strings).groupByKey()
   const counts =
@@ -26,7 +26,10 @@ function closingCounts(windows: Windows) {
     .toStream()
     .map((k, v) => [`${k.key}@${k.window.start}-${k.window.end}` as string, v] as const)
     .to('out', { keySerde: str, valueSerde: Serdes.long() })
-  const d = new TopologyTestDriver(b.build(), { applicationId: 'app' })
+  const d = new TopologyTestDriver(b.build(), {
+    applicationId: 'app',
+    ...(cacheMaxBytes === undefined ? {} : { cacheMaxBytes })
+  })
   const input = d.createInputTopic('in', str, str)
   const output = d.createOutputTopic('out', str, Serdes.long())
   return {
@@ -73,14 +76,19 @@ describe('emitStrategy(onWindowClose)', () => {
   })
 
   test('a jump in stream time past the retention loses the windows it closes, as in Kafka Streams', async () => {
-    const { d, pipe, read } = closingCounts(TimeWindows.ofSizeAndGrace(10, 5))
-    try {
-      await pipe('a', 1)
-      await d.advanceWallClockTime(1000)
-      await pipe('a', 40) // the store keeps windows starting from 40 - (10 + 5): [0, 10) is gone
-      assert.deepEqual(read(), [])
-    } finally {
-      await d.close()
+    for (const [cacheMaxBytes, expected] of [
+      [0, []], // the store keeps windows starting from 40 - (10 + 5): [0, 10) is gone
+      [1024, [['a@0-10', 1, 1]]] // a cached store's time moves on at the next commit: [0, 10) is still there
+    ] as const) {
+      const { d, pipe, read } = closingCounts(TimeWindows.ofSizeAndGrace(10, 5), cacheMaxBytes)
+      try {
+        await pipe('a', 1)
+        await d.advanceWallClockTime(1000)
+        await pipe('a', 40)
+        assert.deepEqual(read(), expected, `cacheMaxBytes ${cacheMaxBytes}`)
+      } finally {
+        await d.close()
+      }
     }
   })
 
