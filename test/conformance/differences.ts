@@ -93,7 +93,7 @@ export const DELIBERATE_DIFFERENCES: readonly DeliberateDifference[] = [
       "Kafka Streams' store does too, but its record cache may still hold the session, and a record within the gap " +
       'of it and of an open session then merges the closed one (whose final result may have been emitted) into the ' +
       'new session.',
-    appliesTo: (c) => kind(c) === 'session' && c.cacheMaxBytes > 0,
+    appliesTo: (c) => (kind(c) === 'session' || c.topology === 'cogroup-windowed-session') && c.cacheMaxBytes > 0,
     explains: ({ c, index, kafkaStreams, streamlane }) => {
       const theirs = session(kafkaStreams[index])
       const ours = session(streamlane[index])
