@@ -19,10 +19,12 @@ export const EmitStrategy = {
 
 /**
  * How often, at most, closed windows are looked for, by the wall clock: Kafka Streams' internal
- * `emit.interval.ms.kstreams.windowed.aggregation` default. Closing windows are emitted by the first record after the
- * interval, so results come in batches at most once a second.
+ * `emit.interval.ms.kstreams.windowed.aggregation`, 1000 ms (closing windows come out in batches, at most once a
+ * second), 0 in the test driver, as in Kafka Streams' (the task's `windowCloseEmitIntervalMs`).
  */
-export const WINDOW_CLOSE_EMIT_INTERVAL_MS = 1000
+function emitIntervalMs(context: ProcessorContext<unknown, unknown>): number {
+  return (context as { windowCloseEmitIntervalMs?: number }).windowCloseEmitIntervalMs ?? 1000
+}
 
 /** Kafka Streams' ConsumerRecord.NO_TIMESTAMP: nothing emitted yet. */
 const NONE = -1
@@ -107,7 +109,7 @@ export class WindowCloseEmitter<K, VA> {
   #due(closeTime: number): boolean {
     const now = this.#context.currentSystemTimeMs()
     if (now < this.#nextTimeToEmit) return false
-    this.#nextTimeToEmit = now + WINDOW_CLOSE_EMIT_INTERVAL_MS
+    this.#nextTimeToEmit = now + emitIntervalMs(this.#context as ProcessorContext<unknown, unknown>)
     return this.#lastCloseTime === NONE || this.#lastCloseTime < closeTime
   }
 }

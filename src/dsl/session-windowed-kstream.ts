@@ -111,7 +111,7 @@ export class SessionWindowedKStream<K, V> {
           materialized.keySerde ?? keySerde,
           valueSerde,
           sessionRetentionMs(windows),
-          storeMaterialized(materialized, emit, (retentionMs) => closedSessionsRetentionMs(windows, retentionMs))
+          storeMaterialized(materialized, emit, (retentionMs) => closedSessionsRetentionMs(windows, retentionMs), true)
         )
       },
       resultSerdes: (keySerde) => ({ keySerde: sessionWindowedSerde(keySerde), valueSerde: valueSerde! }),

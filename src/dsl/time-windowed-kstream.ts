@@ -108,7 +108,8 @@ export class TimeWindowedKStream<K, V> {
           storeMaterialized(
             materialized,
             emit,
-            (retentionMs) => (retentionMs ?? minRetentionMs) + CLOSED_WINDOWS_EXTRA_RETENTION_MS
+            (retentionMs) => (retentionMs ?? minRetentionMs) + CLOSED_WINDOWS_EXTRA_RETENTION_MS,
+            sliding
           )
         )
       },
@@ -121,13 +122,19 @@ export class TimeWindowedKStream<K, V> {
 /**
  * The store's materialization under `emit`: emitting on window close, the store keeps windows longer than Kafka
  * Streams' would (`closeRetentionMs`), and the emitter shows only what Kafka Streams' would (see emit-strategy.ts).
+ * Kafka Streams caches a time window store then as usual, but not a sliding window or session store (`uncached`).
  */
 export function storeMaterialized<K, VA>(
   materialized: Materialized<K, VA>,
   emit: EmitStrategy,
-  closeRetentionMs: (retentionMs: number | undefined) => number
+  closeRetentionMs: (retentionMs: number | undefined) => number,
+  uncached: boolean
 ): Materialized<unknown, unknown> {
   const store = materialized as Materialized<unknown, unknown>
   if (emit.type !== 'onWindowClose') return store
-  return { ...store, retentionMs: closeRetentionMs(materialized.retentionMs) }
+  return {
+    ...store,
+    retentionMs: closeRetentionMs(materialized.retentionMs),
+    ...(uncached ? { caching: false } : {})
+  }
 }

@@ -135,6 +135,8 @@ export class TopologyTestDriver {
         logger,
         createStore: this.#state.storeFactory(taskId, () => this.#tasks.get(sub.id)),
         ...(this.#global === null ? {} : { globalStores: this.#global.stores }),
+        // As Kafka Streams' driver: emit-on-window-close looks for closed windows after every record.
+        windowCloseEmitIntervalMs: 0,
         ...(config.errorHandlers ? { errorHandlers: config.errorHandlers } : {})
       })
       this.#tasks.set(sub.id, task)

@@ -24,6 +24,8 @@ export interface TaskEnvironment {
   /** What the task is doing, for error messages. */
   readonly currentActivity: TaskActivity | undefined
   readonly streamTimeMs: number
+  /** See `TaskProcessorGraphOptions.windowCloseEmitIntervalMs`. */
+  readonly windowCloseEmitIntervalMs: number
   wallClockMs(): number
   resolveTopic(topic: string): string
   /** Remembers an un-awaited forward so the task waits for it before the next record. */
@@ -147,6 +149,11 @@ class NodeContext implements ProcessorContext {
 
   get processorName(): string {
     return this.#node.name
+  }
+
+  /** Not part of `ProcessorContext`: what the DSL's emit-on-window-close reads (emit-strategy.ts). */
+  get windowCloseEmitIntervalMs(): number {
+    return this.#env.windowCloseEmitIntervalMs
   }
 
   forward(record: AnyRecord, childName?: string): void | Promise<void> {

@@ -33,6 +33,11 @@ export interface TaskProcessorGraphOptions {
   readonly logger?: WarnLogger
   /** The process's global stores (`plan.globalStores`), open and filled, shared by every task. */
   readonly globalStores?: ReadonlyMap<string, StateStore>
+  /**
+   * How often, at most (wall clock), windowed aggregations emitting on window close look for closed windows: Kafka
+   * Streams' internal `emit.interval.ms.kstreams.windowed.aggregation`, 1000 by default, 0 in its test driver.
+   */
+  readonly windowCloseEmitIntervalMs?: number
 }
 
 /**
@@ -66,6 +71,7 @@ export class TaskProcessorGraph implements TaskEnvironment {
   readonly collector: RecordCollector
   readonly subtopology: SubtopologyPlan
   readonly counters: TaskCounters = newTaskCounters()
+  readonly windowCloseEmitIntervalMs: number
   readonly #plan: TopologyPlan
   readonly #errors: TaskErrorRouter
   readonly #wallClock: () => number
@@ -101,6 +107,7 @@ export class TaskProcessorGraph implements TaskEnvironment {
     this.#wallClock = options.wallClock ?? Date.now
     this.#createStore = options.createStore ?? ((builder) => builder.build())
     this.#globalStores = options.globalStores
+    this.windowCloseEmitIntervalMs = options.windowCloseEmitIntervalMs ?? 1000
     this.#logger = options.logger ?? stderrLogger
 
     const byName = new Map<string, TaskNode>()

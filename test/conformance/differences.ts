@@ -107,8 +107,8 @@ export const DELIBERATE_DIFFERENCES: readonly DeliberateDifference[] = [
   {
     name: 'a window its store has expired is not updated from the record cache',
     why:
-      'In a windowed cogroup each input keeps its own stream time, but the inputs share one window store, whose ' +
-      'retention (size + grace) follows the largest time of all inputs: a window still open for one input may be ' +
+      'In a windowed cogroup each input keeps its own stream time, but the inputs share one window (or session) ' +
+      'store, whose retention (size + grace) follows the largest time of all inputs: a window still open for one input may be ' +
       "expired in the store. Kafka Streams' store no longer returns it either, but its record cache may still hold " +
       'it, and then the record updates the expired window (one more result). Streamlane does not depend on what the ' +
       'cache holds: the window is gone, as it is in Kafka Streams without a cache.',
@@ -123,10 +123,15 @@ export const DELIBERATE_DIFFERENCES: readonly DeliberateDifference[] = [
         Buffer.compare(a.value ?? Buffer.alloc(0), b.value ?? Buffer.alloc(0)) === 0
       // Kafka Streams emitted one more record, for a window older than the store's retention; the rest goes on.
       if (!sameRecord(next, ours)) return false
+      const storeTime = streamTimeAfter(c, theirs.readAfter ?? theirs.after)
+      const grace = c.params.grace ?? 0
+      const closed = session(theirs)
+      // A session's store keeps it gap + grace after its end; a window's, size (sliding: 2 x difference) + grace.
+      if (c.topology === 'cogroup-windowed-session')
+        return closed !== null && closed.end < storeTime - c.params.gap! - grace
       const start = Number(theirs.key.readBigInt64BE(theirs.key.length - 8))
       const retention = c.params.diff === undefined ? c.params.size! : 2 * c.params.diff
-      const storeTime = streamTimeAfter(c, theirs.readAfter ?? theirs.after)
-      return start < storeTime - retention - (c.params.grace ?? 0)
+      return start < storeTime - retention - grace
     }
   }
 ]
