@@ -8,7 +8,8 @@ import type { TaskSpec } from './tasks.ts'
  *
  *   1. Sticky: a task stays with its previous owner if that member may still receive tasks.
  *   2. Orphans (owner gone, draining, or a new task) go to a caught-up member, preferring one with room, then one
- *      holding a standby (the scale-in handover path). If nobody is caught up, to the most caught-up member.
+ *      holding a standby (the scale-in handover path), then the least lag. If nobody is caught up, to the most
+ *      caught-up member. Stateful orphans are placed before stateless ones.
  *   3. Quotas: every member gets floor(T/n) tasks, and the T mod n extra slots go to the members holding the most now,
  *      so the fewest tasks move.
  *   4. Balance: members under quota pull tasks from members over quota, but only tasks they are caught up on. A slot
@@ -75,24 +76,31 @@ function keepStickyOwners(view: GroupView, draft: Draft): void {
   }
 }
 
-/** 2. Orphans go to a caught-up member (room first, then a standby holder), else to the most caught-up one. */
+/**
+ * 2. Orphans go to a caught-up member (room first, then a standby holder, then the least lag), else to the most
+ * caught-up one. Stateful tasks are placed first: a stateless task can run anywhere at no cost, so it must not take
+ * the room of a member whose disk holds a stateful task's state (a pod restarted with its volume gets its tasks back).
+ */
 function placeOrphans(view: GroupView, draft: Draft): number {
   const { tasks, eligible: members } = view
   const { owner, load } = draft
   const ceil = Math.ceil(tasks.length / members.length)
   let orphans = 0
-  for (const task of tasks) {
+  for (const task of [...tasks.filter((t) => t.stateful), ...tasks.filter((t) => !t.stateful)]) {
     if (owner.has(task.id)) continue
     orphans++
     const full = (member: MemberView) => (load.get(member.memberId)! >= ceil ? 1 : 0)
+    // Among caught-up members the least lag wins before the least load: every one of them restores at most
+    // acceptableRecoveryLag records, but the one holding the freshest copy (typically the task's previous owner,
+    // restarted with its state dir) restores least. Balance moves tasks on afterwards, to caught-up members only.
     const chosen = view.anyCaughtUp(task)
       ? best(
           members.filter((member) => view.isCaughtUp(member, task)),
           (member) => [
             full(member),
             member.ownedStandby.has(task.id) ? 0 : 1,
-            load.get(member.memberId)!,
             view.lag(member, task),
+            load.get(member.memberId)!,
             member.memberId
           ]
         )

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { type AssignorMember, assignTasks, type TaskIdText } from '../../../src/assignment/index.ts'
-import { lags, member, nextRound, ownerOf, rebalanceUntilStable, simpleTasks } from './support.ts'
+import { type AssignorMember, assignTasks, deriveTasks, type TaskIdText } from '../../../src/assignment/index.ts'
+import { activeCounts, lags, member, nextRound, ownerOf, rebalanceUntilStable, simpleTasks } from './support.ts'
 
 const tasks = simpleTasks(12)
 
@@ -141,4 +141,48 @@ test('standbys count as caught up: losing an active owner fails over to its stan
     assert.equal(ownerOf(after).get(task), standbyOf.get(task), `${task} fails over to its standby`)
   }
   assert.equal(after.followupRebalanceNeeded, false)
+})
+
+test('a pod restarted with its volume gets its stateful tasks back, though another member has older copies', () => {
+  // The word-count shape: split (stateless, 0_x) -> count (stateful, 1_x), 4 partitions, 3 pods. a was stopped and
+  // comes back on a fresh volume, b was killed and comes back with its volume; neither runs anything yet. c kept
+  // running and still has directories of 1_1 and 1_3 from before they moved to b: within acceptableRecoveryLag,
+  // but older than b's copies.
+  const wordCount = deriveTasks([
+    { subtopologyId: 0, sourceTopics: ['lines'], partitions: 4, stateful: false },
+    { subtopologyId: 1, sourceTopics: ['words'], partitions: 4, stateful: true }
+  ])
+  const members = [
+    member('a'),
+    member('b', { taskLags: lags({ '1_1': 2_000, '1_3': 2_500 }) }),
+    member('c', {
+      ownedActive: ['0_2', '1_2'] as TaskIdText[],
+      taskLags: lags({ '1_2': 0, '1_1': 6_000, '1_3': 7_000 })
+    })
+  ]
+  for (const cooperative of [true, false]) {
+    const result = assignTasks({ tasks: wordCount, members, config: { cooperative } })
+    const b = result.perMember.get('b')!
+    assert.deepEqual(
+      b.activeTasks.filter((task) => task.startsWith('1_')),
+      ['1_1', '1_3'],
+      'b restores only the delta since its checkpoints'
+    )
+    assert.deepEqual(b.warmupTasks, [])
+    assert.deepEqual(result.perMember.get('c')!.activeTasks.includes('1_2' as TaskIdText), true, 'c keeps its task')
+    assert.deepEqual([...activeCounts(result).values()].sort(), [2, 3, 3], 'balanced')
+  }
+})
+
+test('an orphan goes to the caught-up member with the least lag, unless another holds a standby of it', () => {
+  const five = simpleTasks(5)
+  const members = [
+    member('a', { ownedActive: ['0_1', '0_2'] as TaskIdText[], taskLags: lags({ '0_0': 100 }) }),
+    member('b', { ownedActive: ['0_3'] as TaskIdText[], taskLags: lags({ '0_0': 9_000 }) })
+  ]
+  const owner = (ms: AssignorMember[]) => ownerOf(assignTasks({ tasks: five, members: ms })).get('0_0' as TaskIdText)
+  assert.equal(owner(members), 'a', 'a restores 100 records, b would restore 9,000')
+  // A standby is kept up to date continuously: its holder is preferred (the scale-in handover path).
+  const withStandby = [members[0]!, { ...members[1]!, ownedStandby: ['0_0' as TaskIdText] }]
+  assert.equal(owner(withStandby), 'b')
 })
