@@ -155,21 +155,32 @@ function balance(
   let moved = 0
   while (open.size > 0) {
     for (const [receiver, slots] of open) {
+      const rank = (task: TaskSpec) => [
+        // Leave tasks being warmed up elsewhere for the member warming them.
+        warmups.has(task.id) && warmups.get(task.id) !== receiver.memberId ? 1 : 0,
+        // Spread every sub-topology over the members (as Kafka Streams does): otherwise a newcomer takes the
+        // cheapest tasks (stateless ones have no lag) and one member is left with all the stateful work.
+        ownedOf(receiver.memberId, task.subtopologyId),
+        -ownedOf(owner.get(task.id)!, task.subtopologyId),
+        view.lag(receiver, task),
+        -excess(owner.get(task.id)!),
+        view.taskIndex.get(task.id)!
+      ]
+      const overQuota = tasks.filter((task) => excess(owner.get(task.id)!) > 0)
       const movable = best(
-        tasks.filter((task) => excess(owner.get(task.id)!) > 0 && canMove(view, task, owner.get(task.id)!, receiver)),
-        (task) => [
-          // Leave tasks being warmed up elsewhere for the member warming them.
-          warmups.has(task.id) && warmups.get(task.id) !== receiver.memberId ? 1 : 0,
-          // Spread every sub-topology over the members (as Kafka Streams does): otherwise a newcomer takes the
-          // cheapest tasks (stateless ones have no lag) and one member is left with all the stateful work.
-          ownedOf(receiver.memberId, task.subtopologyId),
-          -ownedOf(owner.get(task.id)!, task.subtopologyId),
-          view.lag(receiver, task),
-          -excess(owner.get(task.id)!),
-          view.taskIndex.get(task.id)!
-        ]
+        overQuota.filter((task) => canMove(view, task, owner.get(task.id)!, receiver)),
+        rank
       )
-      if (movable) {
+      // The task the spread wants here, caught up or not. When the receiver is not caught up on it, taking another
+      // (a stateless one) instead would fill the slot and leave the sub-topology unspread for good: warm it up.
+      const wanted = best(overQuota, rank)
+      const spreadWanted =
+        wanted !== undefined &&
+        movable !== undefined &&
+        wanted.stateful &&
+        !canMove(view, wanted, owner.get(wanted.id)!, receiver) &&
+        ownedOf(receiver.memberId, wanted.subtopologyId) < ownedOf(receiver.memberId, movable.subtopologyId)
+      if (movable && !spreadWanted) {
         assign(draft, movable, receiver)
         moved++
         if (warmups.get(movable.id) === receiver.memberId) {
@@ -179,7 +190,9 @@ function balance(
       } else {
         postponedMoves++
         if (budget > 0) {
-          const warmup = warmupFor(view, receiver, draft, warmups, warmingFrom, excess)
+          const warmup = spreadWanted
+            ? warmupTarget(view, receiver, wanted, draft, warmups)
+            : warmupFor(view, receiver, draft, warmups, warmingFrom, excess)
           if (warmup) {
             const holder = owner.get(warmup.id)!
             warmups.set(warmup.id, receiver.memberId)
@@ -193,6 +206,18 @@ function balance(
     }
   }
   return { warmups, moved, postponedMoves }
+}
+
+/** `task` itself, if the receiver may warm it up: no warm-up elsewhere yet, held on another process. */
+function warmupTarget(
+  view: GroupView,
+  receiver: MemberView,
+  task: TaskSpec,
+  draft: Draft,
+  warmups: ReadonlyMap<TaskIdText, string>
+): TaskSpec | undefined {
+  const holder = view.byId.get(draft.owner.get(task.id)!)!
+  return !warmups.has(task.id) && holder.processId !== receiver.processId ? task : undefined
 }
 
 /** The stateful task a receiver should warm up, from a holder over quota on another process; none if there is none. */

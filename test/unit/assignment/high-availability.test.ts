@@ -186,3 +186,35 @@ test('an orphan goes to the caught-up member with the least lag, unless another 
   const withStandby = [members[0]!, { ...members[1]!, ownedStandby: ['0_0' as TaskIdText] }]
   assert.equal(owner(withStandby), 'b')
 })
+
+test('a late joiner warms up a stateful task rather than taking only stateless ones: every member gets state', () => {
+  // Two pods formed the group and split everything; the third joins late. Balance by count alone would give it two
+  // stateless tasks (it is caught up on those only) and leave it without any count task for good.
+  const wordCount = deriveTasks([
+    { subtopologyId: 0, sourceTopics: ['lines'], partitions: 4, stateful: false },
+    { subtopologyId: 1, sourceTopics: ['words'], partitions: 4, stateful: true }
+  ])
+  const held = (ids: string[]) => ({
+    ownedActive: ids as TaskIdText[],
+    taskLags: lags(Object.fromEntries(ids.map((id) => [id, 0])))
+  })
+  const members = [
+    member('a'),
+    member('b', held(['0_0', '0_2', '1_0', '1_2'])),
+    member('c', held(['0_1', '0_3', '1_1', '1_3']))
+  ]
+  const first = assignTasks({ tasks: wordCount, members, config: { cooperative: false } })
+  const a = first.perMember.get('a')!
+  assert.equal(a.activeTasks.length, 1, 'one stateless task moves at once')
+  assert.equal(a.warmupTasks.length, 1, 'a count task warms up for the other slot')
+  assert.ok(a.warmupTasks[0]!.startsWith('1_'))
+  assert.equal(first.followupRebalanceNeeded, true)
+
+  const { results } = rebalanceUntilStable(wordCount, members)
+  const owners = ownerOf(results.at(-1)!)
+  for (const id of ['a', 'b', 'c']) {
+    const counts = [...owners].filter(([task, owner]) => owner === id && task.startsWith('1_')).length
+    assert.ok(counts >= 1, `${id} runs ${counts} count tasks`)
+  }
+  assert.deepEqual([...activeCounts(results.at(-1)!).values()].sort(), [2, 3, 3])
+})
