@@ -8,7 +8,13 @@ import type { GroupMember } from '../kafka/group/index.ts'
 import { type KafkaPartitionReader, OFFSET_EARLIEST, type TopicPartition } from '../kafka/index.ts'
 import type { Logger } from '../observe/index.ts'
 import { Headers } from '../serde/index.ts'
-import { type ChangelogSink, type StateDirectory, type StoreMetering, TaskStateManager } from '../state/index.ts'
+import {
+  type BytesBackend,
+  type ChangelogSink,
+  type StateDirectory,
+  type StoreMetering,
+  TaskStateManager
+} from '../state/index.ts'
 import { topicPartitionKey } from '../topic-partition.ts'
 import { TaskId } from '../topology/index.ts'
 import type { ProducerRecordCollector } from './producer-collector.ts'
@@ -30,6 +36,8 @@ export interface TaskLifecycleOptions {
   /** Present when the app has stateful sub-topologies. */
   stateDir: StateDirectory | undefined
   restorer: StateRestorer | undefined
+  /** In-memory stores a standby of the task handed over on its promotion here (see StandbyLifecycle). */
+  memoryStoresOf?: (taskId: string) => ReadonlyMap<string, BytesBackend> | undefined
   logger: Logger
   /** Times the active tasks' store operations (sampled) for the metrics. */
   storeMetering?: StoreMetering | undefined
@@ -190,6 +198,7 @@ export class TaskLifecycle {
       cacheMaxBytes: this.#o.cacheMaxBytes,
       logger: this.#o.logger,
       metering: this.#o.storeMetering ?? null,
+      memoryBackends: this.#o.memoryStoresOf?.(taskId.toString()),
       // The timestamp the extractor gave the record being processed (stream time inside punctuators).
       currentTimestamp: () => graph?.currentTimestampMs ?? Date.now()
     })

@@ -358,6 +358,8 @@ export async function connectRunningApp(options: RunningAppOptions): Promise<Run
       statefulSubtopologies,
       stateDir,
       restorer,
+      // A promoted standby's in-memory stores: the active task goes on from their data, not from the beginning.
+      memoryStoresOf: (taskId) => replicas?.takeMemoryStores(taskId),
       logger: log,
       storeMetering: options.storeMetering
     })

@@ -14,9 +14,10 @@
  * Standby work never writes to Kafka and never blocks readiness; a member that may have lost its tasks (see
  * MembershipGuard) applies nothing, and one that lost them closes its standbys too.
  */
-import type { AssignmentInfo } from '../assignment/index.ts'
+import type { AssignmentInfo, TaskIdText } from '../assignment/index.ts'
 import type { GroupMember } from '../kafka/group/index.ts'
 import type { Logger } from '../observe/index.ts'
+import type { BytesBackend } from '../state/index.ts'
 import type { StandbyTasks } from './standby-tasks.ts'
 
 /**
@@ -40,6 +41,8 @@ export class StandbyLifecycle {
   #lastFollowupAt = -Infinity
   /** Rebalances this instance asked for because warm-ups caught up or the probing interval passed. */
   probingRebalances = 0
+  /** In-memory stores of standbys promoted by the assignment being applied, until their active tasks take them. */
+  readonly #handedOver = new Map<TaskIdText, Map<string, BytesBackend>>()
 
   constructor(options: StandbyLifecycleOptions) {
     this.#o = options
@@ -54,12 +57,29 @@ export class StandbyLifecycle {
     return this.#o.standbys.warmupProgress(this.#acceptableRecoveryLag)
   }
 
-  /** Closes the standbys of tasks about to start as active here, so the active task can open their directory. */
+  /**
+   * Closes the standbys of tasks about to start as active here, so the active task can open their directory; the
+   * data of their in-memory stores is kept for the active task (`takeMemoryStores`), which then restores only the
+   * records the standby had not applied, as for persistent stores.
+   */
   async beforeActiveStart(info: AssignmentInfo): Promise<void> {
+    this.#handedOver.clear()
     const promoted = info.activeTasks.filter((id) => this.#o.standbys.has(id))
     if (promoted.length === 0) return
-    await this.#o.standbys.release(promoted)
-    this.#o.logger.info({ tasks: promoted }, 'standby tasks promoted to active')
+    for (const [id, stores] of await this.#o.standbys.release(promoted, { handOver: true })) {
+      this.#handedOver.set(id, stores)
+    }
+    this.#o.logger.info(
+      { tasks: promoted, inMemoryKept: [...this.#handedOver.keys()] },
+      'standby tasks promoted to active'
+    )
+  }
+
+  /** The in-memory stores a promoted standby of `taskId` left for its active task (once). */
+  takeMemoryStores(taskId: string): ReadonlyMap<string, BytesBackend> | undefined {
+    const stores = this.#handedOver.get(taskId as TaskIdText)
+    this.#handedOver.delete(taskId as TaskIdText)
+    return stores
   }
 
   /** Opens and closes standbys and warm-ups as the assignment says; schedules the rebalances it asks for. */

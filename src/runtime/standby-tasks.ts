@@ -14,7 +14,7 @@ import type { TaskIdText } from '../assignment/index.ts'
 import type { KafkaPartitionReader } from '../kafka/index.ts'
 import { OFFSET_EARLIEST } from '../kafka/index.ts'
 import type { Logger } from '../observe/index.ts'
-import { type StateDirectory, TaskStateManager } from '../state/index.ts'
+import { type BytesBackend, type StateDirectory, TaskStateManager } from '../state/index.ts'
 import { topicPartitionKey } from '../topic-partition.ts'
 import { openStores, type StateStore, TaskId, type TopologyPlan } from '../topology/index.ts'
 
@@ -136,19 +136,32 @@ export class StandbyTasks {
    * when they are no longer assigned here. `clean: false` when the member lost its tasks: no checkpoint file is
    * written; LMDB keeps only what was applied together with its offset.
    */
-  async release(ids: Iterable<TaskIdText>, { clean = true }: { clean?: boolean } = {}): Promise<void> {
+  /**
+   * Closes the standbys of `ids`. With `handOver` (a promotion), the data of their in-memory stores is returned by
+   * task and store name instead of dropped, for the active task to go on from (persistent stores stay on disk).
+   */
+  async release(
+    ids: Iterable<TaskIdText>,
+    { clean = true, handOver = false }: { clean?: boolean; handOver?: boolean } = {}
+  ): Promise<Map<TaskIdText, Map<string, BytesBackend>>> {
+    const handed = new Map<TaskIdText, Map<string, BytesBackend>>()
     for (const id of ids) {
       const task = this.#tasks.get(id)
       if (!task) continue
       this.#tasks.delete(id)
       this.#o.reader.unassign([...task.changelogs])
       for (const tp of task.changelogs) this.#byPartition.delete(topicPartitionKey(tp.topic, tp.partition))
+      if (handOver && clean) {
+        const memory = task.manager.handOverMemoryStores()
+        if (memory.size > 0) handed.set(id, memory)
+      }
       try {
         await task.manager.close({ clean })
       } catch (error) {
         this.#o.logger.warn({ err: error, task: id }, 'standby task did not close cleanly')
       }
     }
+    return handed
   }
 
   async closeAll(options: { clean?: boolean } = {}): Promise<void> {

@@ -41,6 +41,8 @@ export abstract class LayeredStore implements ManagedStateStore {
   #caching: CachingLayer | null = null
   #logging: ChangeLoggingLayer | null = null
   #top: BytesLayer | null = null
+  /** The in-memory backend was given to the task's next incarnation: closing must not clear it. */
+  #handedOver = false
   #partition = 0
 
   constructor(options: LayeredStoreOptions) {
@@ -65,7 +67,8 @@ export abstract class LayeredStore implements ManagedStateStore {
       if (services === null) throw new StoreNotAttachedError(this.name)
       backend = services.persistentBackend(this.name)
     } else {
-      backend = new MemoryBackend(`memory store ${this.name} of task ${context.taskId}`)
+      const location = `memory store ${this.name} of task ${context.taskId}`
+      backend = services?.memoryBackend?.(this.name, location) ?? new MemoryBackend(location)
     }
     this.#backend = backend
     const layout = backend.layout()
@@ -239,12 +242,20 @@ export abstract class LayeredStore implements ManagedStateStore {
     this.onOpen()
   }
 
+  handOverMemory(): BytesBackend | null {
+    if (this.persistent || this.#state !== 'open' || this.#backend === null) return null
+    // Only committed data travels: what a standby applied (restore batches are committed as they are written).
+    this.#pending?.abort()
+    this.#handedOver = true
+    return this.#backend
+  }
+
   close(): void {
     if (this.#state === 'closed') return
     this.#state = 'closed'
     this.#caching?.close()
     this.#pending?.abort()
-    this.#backend?.close()
+    if (!this.#handedOver) this.#backend?.close()
     this.#top = null
   }
 }

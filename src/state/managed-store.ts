@@ -36,6 +36,11 @@ export interface StoreServices {
   currentTimestamp(): number
   /** The LMDB backend of a persistent store, in the task's environment. */
   persistentBackend(storeName: string): BytesBackend
+  /**
+   * The backend of an in-memory store: the one a standby of the task handed over on its promotion (with its data and
+   * checkpoint), else a new, empty one. Absent: always a new one.
+   */
+  memoryBackend?(storeName: string, location: string): BytesBackend
 }
 
 export interface ManagedStateStore extends StateStore {
@@ -56,6 +61,12 @@ export interface ManagedStateStore extends StateStore {
   wipe(): void
   /** Bytes of uncommitted writes this store holds in memory. */
   readonly pendingBytes: number
+  /**
+   * An in-memory store gives its backend (data and checkpoint) away, so that the task's next incarnation in this
+   * process (a standby promoted to active) starts from it instead of the changelog's beginning; closing the store
+   * then leaves it intact. `null` for a persistent store (its data is on disk anyway) or one that is not open.
+   */
+  handOverMemory?(): BytesBackend | null
 }
 
 export function isManagedStateStore(store: StateStore): store is ManagedStateStore {

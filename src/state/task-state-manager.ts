@@ -7,6 +7,7 @@ import { checkpointPath, writeCheckpointFile } from './checkpoint-file.ts'
 import { StateLifecycleError, StoreCorruptedError } from './errors.ts'
 import { LMDB_FILE, LmdbEnvironment, type LmdbOptions } from './lmdb-environment.ts'
 import { isManagedStateStore, type ManagedStateStore, type RestoreRecord, type StoreServices } from './managed-store.ts'
+import { MemoryBackend } from './memory-backend.ts'
 import type { StoreMetering } from './metered-layer.ts'
 import { RecordCache } from './record-cache.ts'
 import { OPEN_MARKER, type TaskDirectoryLease } from './state-directory.ts'
@@ -30,6 +31,11 @@ export interface TaskStateManagerOptions {
   readonly checkpointFileDeltaRecords?: number
   /** Sampled operation timings for the task's stores (active tasks); none by default. */
   readonly metering?: StoreMetering | null
+  /**
+   * In-memory backends by store name that a standby of this task handed over (`handOverMemoryStores`) when it was
+   * promoted: the active task's in-memory stores start from their data and checkpoint, restoring only the rest.
+   */
+  readonly memoryBackends?: ReadonlyMap<string, BytesBackend>
 }
 
 /** A changelog partition to restore before the task processes anything. */
@@ -115,6 +121,23 @@ export class TaskStateManager implements StoreServices {
       )
     }
     return this.#environment().backend(storeName)
+  }
+
+  memoryBackend(storeName: string, location: string): BytesBackend {
+    return this.#options.memoryBackends?.get(storeName) ?? new MemoryBackend(location)
+  }
+
+  /**
+   * Gives the data of the task's in-memory stores away, by store name, for the task's next incarnation in this
+   * process (`memoryBackends`); closing this manager then leaves them intact. Persistent stores stay on disk.
+   */
+  handOverMemoryStores(): Map<string, BytesBackend> {
+    const handed = new Map<string, BytesBackend>()
+    for (const store of this.#managed()) {
+      const backend = store.handOverMemory?.() ?? null
+      if (backend !== null) handed.set(store.name, backend)
+    }
+    return handed
   }
 
   /**
