@@ -110,6 +110,11 @@ test('word count in containers: graceful stop, SIGKILL, restarts with and withou
     if (!port) return false
     return (await fetch(`http://127.0.0.1:${port}/ready`)).status === 200
   }
+  const status = async (instance: ContainerInstance) =>
+    (await (await fetch(`http://127.0.0.1:${instance.metricsPort()}/status`)).json()) as {
+      active: { task: string }[]
+      replicas: { task: string; kind: string }[]
+    }
   const allConsumed = async () => (await committedInput(admin, appId, lines)) === (await topicEnd(admin, lines))
   const running: ContainerInstance[] = []
 
@@ -125,6 +130,17 @@ test('word count in containers: graceful stop, SIGKILL, restarts with and withou
     await waitFor('the first input consumed', allConsumed, { timeoutMs: 180_000, intervalMs: 500 })
     console.log(
       `${FIRST_LINES} lines counted ${((Date.now() - running[0]!.startedAt) / 1000).toFixed(1)} s after start`
+    )
+    // High availability moves a count task to a container only once a warm-up copy there caught up: the containers
+    // started one after another, so wait until each runs a count task and no warm-up is in flight. Then the killed
+    // container surely had state of its own to come back to.
+    await waitFor(
+      'every container runs a count task, no warm-up in flight',
+      async () => {
+        const statuses = await Promise.all(running.map(status))
+        return statuses.every((s) => s.active.some((t) => t.task.startsWith('1_')) && s.replicas.length === 0)
+      },
+      { timeoutMs: 120_000, intervalMs: 500 }
     )
 
     // Input keeps flowing through the stop, the kill and the restarts.
@@ -160,7 +176,10 @@ test('word count in containers: graceful stop, SIGKILL, restarts with and withou
       const deltaEntries = withVolume.entries('task restored')
       const delta = restoredRecords(deltaEntries)
       const withCheckpoint = planEntries(withVolume).filter((p) => p.checkpoint !== null).length
-      assert.ok(withCheckpoint > 0, 'the container restarted with its volume found its checkpoints')
+      assert.ok(
+        withCheckpoint > 0,
+        `the container restarted with its volume found its checkpoints; what it was given:\n${assignmentLog(withVolume)}`
+      )
       assert.ok(
         delta < changelogBefore * 0.1,
         `restart with its volume restored ${delta} of ${changelogBefore} changelog records: not only the delta`
@@ -211,6 +230,15 @@ test('word count in containers: graceful stop, SIGKILL, restarts with and withou
     await admin.close()
   }
 })
+
+/** The instance's log lines about what it was assigned, restored and warmed up: to explain a failed assertion. */
+function assignmentLog(instance: ContainerInstance): string {
+  const relevant = /"msg":"(assignment running|restore plan|standby and warm-up tasks assigned|probing rebalance)"/
+  return instance.log
+    .split('\n')
+    .filter((line) => relevant.test(line))
+    .join('\n')
+}
 
 /**
  * `/ready` turned 200 only once every store the container restored before was restored, and answered 503 while
