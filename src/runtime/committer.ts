@@ -112,9 +112,7 @@ export class Committer {
     } catch (error) {
       // The group moved on (rebalance, fenced generation): the commit is retried by the owner after the rebalance,
       // and records are replayed at worst, never skipped.
-      // A generation that moved on while this member is rejoining: the rebalance under way says what it owns.
-      const rejoining = error instanceof OffsetCommitRejectedError && error.kafkaCode === 'ILLEGAL_GENERATION'
-      if (error instanceof RebalanceInProgressError || (rejoining && this.#o.group.rebalanceInProgress)) {
+      if (this.#refusedByRebalanceUnderWay(error)) {
         this.#o.logger.warn({ err: error, partitions: offsets.length }, 'offset commit deferred')
         return
       }
@@ -128,6 +126,17 @@ export class Committer {
       }
       throw error
     }
+  }
+
+  /**
+   * An offset commit refused because a rebalance is under way (REBALANCE_IN_PROGRESS), or refused for a generation
+   * that moved on while this member is rejoining (ILLEGAL_GENERATION): the round in flight says what it owns, so
+   * neither guarantee asks for another rejoin.
+   */
+  #refusedByRebalanceUnderWay(error: unknown): boolean {
+    if (error instanceof RebalanceInProgressError) return true
+    const rejoining = error instanceof OffsetCommitRejectedError && error.kafkaCode === 'ILLEGAL_GENERATION'
+    return rejoining && this.#o.group.rebalanceInProgress
   }
 
   /**
@@ -205,8 +214,12 @@ export class Committer {
       )
       await this.#abortAndRewind(() => true)
       // The group moved on without us (Kafka Streams' TaskMigratedException): rejoin now rather than at the next
-      // heartbeat, so the tasks we no longer own stop being restarted here.
-      if (error instanceof OffsetCommitRejectedError) group.requestRejoin('the offset commit was refused')
+      // heartbeat, so the tasks we no longer own stop being restarted here. Not when this member is already
+      // rejoining: a second request would start yet another round once this one ends, each round refusing the next
+      // transaction's offsets again (a storm of generations, each aborting a transaction).
+      if (error instanceof OffsetCommitRejectedError && !this.#refusedByRebalanceUnderWay(error)) {
+        group.requestRejoin('the offset commit was refused')
+      }
       return
     }
     tasks.commitState((topic, partition) => collector.acknowledgedOffset(topic, partition))

@@ -207,3 +207,16 @@ test('at-least-once: an old generation refused while the member rejoins is defer
   await committer.commit()
   assert.deepEqual(calls.slice(-1), ['commitOffsets'], 'no doubt raised: the rebalance says what the member owns')
 })
+
+test('exactly-once: an old generation refused while the member rejoins aborts without asking for another rejoin', async () => {
+  const refused = new OffsetCommitRejectedError('app', 3, 'm', 'ILLEGAL_GENERATION')
+  const { committer, calls } = setup(true, { sendOffsets: refused }, { rebalancing: true })
+  await committer.commit()
+  assert.deepEqual(calls.slice(2), [
+    'sendOffsetsToTransaction generation 3',
+    'generationAfterJoin 3 -> undefined',
+    'abortTransaction',
+    'restart 0_0,0_1'
+  ])
+  assert.equal(committer.committedRecords, 0)
+})
