@@ -18,6 +18,11 @@ export interface AssignTasksInput {
   config?: Partial<AssignorConfig>
   /** The member running this assignment; it schedules the probing rebalance when one is needed. */
   leaderMemberId?: string
+  /**
+   * Per stateful task, the sum of its changelog partitions' end offsets, read by the leader: the lag of a member
+   * with no local copy. A task left out (or all of them, when absent) counts as never caught up without state.
+   */
+  changelogEndOffsets?: ReadonlyMap<TaskIdText, bigint>
 }
 
 export interface MemberTaskAssignment {
@@ -51,7 +56,13 @@ export interface TaskAssignmentResult {
 export function assignTasks(input: AssignTasksInput): TaskAssignmentResult {
   const config = resolveAssignorConfig(input.config)
   const tasks = [...input.tasks].sort((a, b) => compareIndex(a, b))
-  const view = buildGroupView(tasks, input.members, config.acceptableRecoveryLag, config.highAvailability)
+  const view = buildGroupView(
+    tasks,
+    input.members,
+    config.acceptableRecoveryLag,
+    config.highAvailability,
+    input.changelogEndOffsets
+  )
   const log = [...view.notes]
 
   const placement = placeActiveTasks(view, config)

@@ -31,7 +31,10 @@ export interface MemberView {
   ownedStandby: ReadonlySet<TaskIdText>
 }
 
-/** Lag of a member with no local copy of a task: above every int64 lag, so "no state" always ranks last. */
+/**
+ * Lag of a member with no local copy of a task when the changelogs' end offsets are not known: above every int64
+ * lag, so "no state" always ranks last and is never caught up.
+ */
 export const NO_STATE = 1n << 64n
 
 /**
@@ -51,7 +54,10 @@ export interface GroupView {
   /** The claimant whose claim counts (newest generation): the task's previous owner. */
   previousOwner: ReadonlyMap<TaskIdText, MemberView>
   acceptableRecoveryLag: bigint
-  /** Effective lag: 0 for stateless tasks and on the previous owner's process, NO_STATE without a local copy. */
+  /**
+   * Effective lag: 0 for stateless tasks and on the previous owner's process; without a local copy, the task's
+   * changelog end offset sum (NO_STATE when unknown).
+   */
   lag(member: MemberView, task: TaskSpec): bigint
   isCaughtUp(member: MemberView, task: TaskSpec): boolean
   /** Some eligible member is caught up on the task. */
@@ -67,7 +73,8 @@ export function buildGroupView(
   tasks: readonly TaskSpec[],
   members: readonly AssignorMember[],
   acceptableRecoveryLag: number,
-  highAvailability = true
+  highAvailability = true,
+  changelogEndOffsets?: ReadonlyMap<TaskIdText, bigint>
 ): GroupView {
   const notes: string[] = []
   const taskIndex = new Map(tasks.map((task, index) => [task.id, index]))
@@ -137,7 +144,10 @@ export function buildGroupView(
     // The previous owner's process counts as caught up whatever it reports: its copy is the one being processed
     // (or restored) right now, and moving the task away would start a restore from scratch elsewhere.
     if (previousOwner.get(task.id)?.processId === member.processId) return 0n
-    return processLags.get(member.processId)?.get(task.id) ?? NO_STATE
+    // Without a local copy the whole changelog is to restore (Kafka Streams' ClientState: lag = end offset sum), so
+    // a task whose changelogs are empty, or within acceptableRecoveryLag, is caught up everywhere: a new member
+    // takes it as active at once instead of warming it up first.
+    return processLags.get(member.processId)?.get(task.id) ?? changelogEndOffsets?.get(task.id) ?? NO_STATE
   }
   const isCaughtUp = (member: MemberView, task: TaskSpec): boolean =>
     !highAvailability || lag(member, task) <= threshold

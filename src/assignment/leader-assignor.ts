@@ -1,4 +1,5 @@
 import { StreamlaneError } from '../errors.ts'
+import type { TaskIdText } from '../task-id.ts'
 import { type AssignTasksInput, assignTasks, type TaskAssignmentResult } from './assign-tasks.ts'
 import { AssignmentErrorCode, encodeAssignmentInfo } from './assignment-info.ts'
 import { type AssignorConfig, resolveAssignorConfig } from './config.ts'
@@ -31,9 +32,11 @@ export interface GroupMemberAssignment {
   userData: Buffer
 }
 
-/** The leader's id; structurally a subset of src/kafka/group's AssignorContext. */
+/** The leader's id (structurally a subset of src/kafka/group's AssignorContext), and what it read of the changelogs. */
 export interface LeaderContext {
   leaderId?: string
+  /** Per stateful task, its changelogs' end offset sum (see AssignTasksInput.changelogEndOffsets). */
+  changelogEndOffsets?: ReadonlyMap<TaskIdText, bigint>
 }
 
 /**
@@ -111,6 +114,7 @@ export function createLeaderAssignor<Metadata>(options: LeaderAssignorOptions<Me
 
     const input: AssignTasksInput = { tasks, members: decoded, config }
     if (context?.leaderId !== undefined) input.leaderMemberId = context.leaderId
+    if (context?.changelogEndOffsets !== undefined) input.changelogEndOffsets = context.changelogEndOffsets
     const result = assignTasks(input)
     for (const [memberId, assignment] of result.perMember) {
       assignments.set(memberId, {

@@ -19,6 +19,11 @@ export interface GroupProtocolOptions {
   statefulSubtopologies: ReadonlySet<number>
   config: StreamsConfig
   onAssignment?: (outcome: LeaderAssignmentOutcome) => void
+  /**
+   * Read by the leader before it assigns: per stateful task, its changelogs' end offset sum (see
+   * task-lags.ts changelogEndOffsetSums), so a member without local state counts as caught up on small changelogs.
+   */
+  changelogEndOffsets?: (taskIds: TaskIdText[]) => Promise<ReadonlyMap<TaskIdText, bigint> | undefined>
 }
 
 export function streamlaneAssignor(options: GroupProtocolOptions): Assignor {
@@ -28,8 +33,10 @@ export function streamlaneAssignor(options: GroupProtocolOptions): Assignor {
     stateful: options.statefulSubtopologies.has(subtopologyId)
   }))
   const { config } = options
+  const computeTasks = (counts: Map<string, number>) =>
+    deriveTasks(resolveSubtopologyPartitions(subtopologies, (topic) => counts.get(topic)))
   const leader = createLeaderAssignor<Map<string, number>>({
-    computeTasks: (counts) => deriveTasks(resolveSubtopologyPartitions(subtopologies, (topic) => counts.get(topic))),
+    computeTasks,
     config: {
       numStandbyReplicas: config.numStandbyReplicas,
       maxWarmupReplicas: config.maxWarmupReplicas,
@@ -39,7 +46,26 @@ export function streamlaneAssignor(options: GroupProtocolOptions): Assignor {
     },
     onAssignment: options.onAssignment
   })
-  return (members, partitionCounts, context) => leader(members, partitionCounts, { leaderId: context.leaderId })
+  return async (members, partitionCounts, context) => {
+    const changelogEndOffsets = await endOffsetSums(partitionCounts)
+    return leader(members, partitionCounts, {
+      leaderId: context.leaderId,
+      ...(changelogEndOffsets && { changelogEndOffsets })
+    })
+  }
+
+  async function endOffsetSums(counts: Map<string, number>): Promise<ReadonlyMap<TaskIdText, bigint> | undefined> {
+    if (!options.changelogEndOffsets || !config.highAvailability) return undefined
+    let stateful: TaskIdText[]
+    try {
+      stateful = computeTasks(counts)
+        .filter((task) => task.stateful)
+        .map((task) => task.id)
+    } catch {
+      return undefined // a missing source topic or a co-partition mismatch: the leader reports it to every member
+    }
+    return stateful.length > 0 ? options.changelogEndOffsets(stateful) : undefined
+  }
 }
 
 export interface SubscriptionState {

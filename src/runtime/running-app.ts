@@ -30,7 +30,7 @@ import { productionFailureHandler } from './production-failure-handler.ts'
 import { StandbyLifecycle } from './standby-lifecycle.ts'
 import { StandbyTasks } from './standby-tasks.ts'
 import { StateRestorer, type TaskRestoreProgress } from './state-restorer.ts'
-import { localTaskLags } from './task-lags.ts'
+import { changelogEndOffsetSums, localTaskLags } from './task-lags.ts'
 import { TaskManager } from './task-manager.ts'
 import { prepareTopics } from './topic-setup.ts'
 
@@ -303,7 +303,8 @@ export async function connectRunningApp(options: RunningAppOptions): Promise<Run
         onAssignment: (outcome) => {
           if (outcome.error) log.error({ err: outcome.error }, 'assignment failed')
           for (const line of outcome.result?.log ?? []) log.debug(line)
-        }
+        },
+        changelogEndOffsets: (taskIds) => changelogEndOffsetSums({ plan, admin, taskIds, logger: log })
       }),
       userData: async () =>
         subscriptionUserData({

@@ -79,15 +79,11 @@ export async function localTaskLags(input: LocalTaskLagsInput): Promise<Map<Task
       pending.push({ taskId: dir.taskId, changelogs, checkpoints: [...dir.checkpoints] })
   }
   if (pending.length === 0) return lags
-  const byTopic = new Map<string, Set<number>>()
-  for (const { changelogs } of pending) {
-    for (const { topic, partition } of changelogs) byTopic.set(topic, (byTopic.get(topic) ?? new Set()).add(partition))
-  }
   let ends: Map<string, Map<number, bigint>>
   try {
-    ends = await input.admin.listOffsets(
-      [...byTopic].map(([topic, partitions]) => ({ topic, partitions: [...partitions] })),
-      'latest'
+    ends = await endOffsetsOf(
+      input.admin,
+      pending.flatMap(({ changelogs }) => changelogs)
     )
   } catch (error) {
     input.logger.warn({ err: error }, 'could not read changelog end offsets; task lags left out of the subscription')
@@ -98,4 +94,56 @@ export async function localTaskLags(input: LocalTaskLagsInput): Promise<Map<Task
     if (lag !== undefined) lags.set(taskId as TaskIdText, lag)
   }
   return lags
+}
+
+/** End offsets of the changelog partitions, by topic and partition: one ListOffsets request per leader broker. */
+async function endOffsetsOf(
+  admin: Pick<KafkaAdmin, 'listOffsets'>,
+  changelogs: readonly { topic: string; partition: number }[]
+): Promise<Map<string, Map<number, bigint>>> {
+  const byTopic = new Map<string, Set<number>>()
+  for (const { topic, partition } of changelogs) byTopic.set(topic, (byTopic.get(topic) ?? new Set()).add(partition))
+  return admin.listOffsets(
+    [...byTopic].map(([topic, partitions]) => ({ topic, partitions: [...partitions] })),
+    'latest'
+  )
+}
+
+/**
+ * For the group leader: per task, the sum of its changelog partitions' end offsets, the lag of a member with no
+ * local copy (Kafka Streams' ClientState counts a missing offset sum as 0, so lag = end offset sum; like it, the log
+ * start offset of a compacted or truncated changelog is not subtracted). Tasks without changelogs are left out.
+ * Undefined when the end offsets cannot be read: then a member without state is never caught up, as before.
+ */
+export async function changelogEndOffsetSums(input: {
+  plan: TopologyPlan
+  admin: Pick<KafkaAdmin, 'listOffsets'>
+  taskIds: Iterable<string>
+  logger: Logger
+}): Promise<Map<TaskIdText, bigint> | undefined> {
+  const tasks: { taskId: string; changelogs: { topic: string; partition: number }[] }[] = []
+  for (const taskId of input.taskIds) {
+    const changelogs = changelogPartitionsOf(input.plan, taskId)
+    if (changelogs && changelogs.length > 0) tasks.push({ taskId, changelogs })
+  }
+  const sums = new Map<TaskIdText, bigint>()
+  if (tasks.length === 0) return sums
+  let ends: Map<string, Map<number, bigint>>
+  try {
+    ends = await endOffsetsOf(
+      input.admin,
+      tasks.flatMap(({ changelogs }) => changelogs)
+    )
+  } catch (error) {
+    input.logger.warn(
+      { err: error },
+      'could not read changelog end offsets; members without local state count as not caught up'
+    )
+    return undefined
+  }
+  for (const { taskId, changelogs } of tasks) {
+    const sum = lagFromCheckpoints(changelogs, [], (topic, partition) => ends.get(topic)?.get(partition))
+    if (sum !== undefined) sums.set(taskId as TaskIdText, sum)
+  }
+  return sums
 }

@@ -218,3 +218,55 @@ test('a late joiner warms up a stateful task rather than taking only stateless o
   }
   assert.deepEqual([...activeCounts(results.at(-1)!).values()].sort(), [2, 3, 3])
 })
+
+/** Every task's changelogs at the same end offset sum, as the leader reads them. */
+function endOffsets(sum: number): Map<TaskIdText, bigint> {
+  return new Map(tasks.map((task) => [task.id, BigInt(sum)]))
+}
+
+test('empty changelogs: a member without state is caught up, so a new member takes actives at once, no warm-ups', () => {
+  for (const cooperative of [true, false]) {
+    const changelogEndOffsets = endOffsets(0)
+    const { members } = rebalanceUntilStable(tasks, [member('a'), member('b')])
+    let current = [...members, member('c')]
+    let rounds = 0
+    for (;;) {
+      const result = assignTasks({ tasks, members: current, changelogEndOffsets, config: { cooperative } })
+      rounds++
+      // Only the cooperative handover's own warm-ups (the target prepares while the old owner commits and closes),
+      // none held back waiting to catch up: the move happens in the next round, not after a probing rebalance.
+      for (const [id, assignment] of result.perMember) {
+        const handovers = assignment.warmupTasks.filter((task) => result.pendingHandovers.get(task)?.to === id)
+        assert.deepEqual(assignment.warmupTasks, handovers, `${id} warms nothing but its handovers`)
+      }
+      current = nextRound(current, result)
+      if (!result.followupRebalanceNeeded) break
+    }
+    assert.ok(rounds <= 2, `balanced without probing rounds (cooperative ${cooperative}: ${rounds} rounds)`)
+    const assigned = assignTasks({ tasks, members: current, changelogEndOffsets, config: { cooperative } })
+    assert.deepEqual([...activeCounts(assigned).values()], [4, 4, 4])
+  }
+})
+
+test('a fresh group whose members join one by one spreads the actives at once when the changelogs are small', () => {
+  const changelogEndOffsets = endOffsets(9_000)
+  let current: AssignorMember[] = []
+  for (const id of ['a', 'b', 'c']) {
+    current = [...current, member(id)]
+    const result = assignTasks({ tasks, members: current, changelogEndOffsets, config: { cooperative: false } })
+    for (const assignment of result.perMember.values()) assert.deepEqual(assignment.warmupTasks, [])
+    assert.equal(result.followupRebalanceNeeded, false)
+    assert.deepEqual(
+      [...activeCounts(result).values()],
+      current.map(() => 12 / current.length)
+    )
+    current = nextRound(current, result)
+  }
+})
+
+test('changelogs longer than acceptableRecoveryLag still warm up on a member without state', () => {
+  const members = [...stableGroupOfTwo(), member('c')]
+  const result = assignTasks({ tasks, members, changelogEndOffsets: endOffsets(10_001), leaderMemberId: 'a' })
+  assert.deepEqual(result.perMember.get('c')!.activeTasks, [])
+  assert.equal(result.perMember.get('c')!.warmupTasks.length, 2)
+})
