@@ -50,6 +50,31 @@ describe('checkpoints and durability (LMDB)', () => {
     }
   })
 
+  test('the checkpoint file trails commits below checkpointFileDeltaRecords; a clean close brings it up to date', async () => {
+    const task = new TaskHarness()
+    const fileOffsets = () => task.directory.listTaskDirs()[0]!.checkpoints.map((c) => c.offset)
+    try {
+      const store = task.open(counts())
+      store.put('a', '1')
+      task.commit()
+      assert.deepEqual(fileOffsets(), [], 'one record committed: LMDB has it, the file is not rewritten yet')
+      store.put('b', '2')
+      task.commit()
+      await task.reopenTask({ clean: false })
+      assert.deepEqual(
+        fileOffsets(),
+        [],
+        'a dirty close writes no file: the reported lag overstates, never understates'
+      )
+      task.open(counts()).put('c', '3')
+      task.commit()
+      await task.reopenTask()
+      assert.deepEqual(fileOffsets(), [3n], 'a clean close writes what LMDB committed')
+    } finally {
+      await task.close()
+    }
+  })
+
   test('abort discards; uncommitted writes never reach the disk, even when logged', async () => {
     const task = new TaskHarness()
     try {
