@@ -78,7 +78,12 @@ export class KubeClient {
           path,
           method,
           agent: this.#agent,
-          headers: { accept: 'application/json', ...(payload ? { 'content-type': contentType } : {}) },
+          // Content-Length always with a body: Node sends a DELETE's body neither chunked nor sized otherwise, and
+          // the server would read it as the next request on the kept-alive connection.
+          headers: {
+            accept: 'application/json',
+            ...(payload ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) } : {})
+          },
           timeout: 30_000
         },
         (res) => {
