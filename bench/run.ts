@@ -7,6 +7,7 @@
 import { asyncIo } from './async-io.ts'
 import { exactlyOnce } from './exactly-once.ts'
 import { handover } from './handover.ts'
+import { joins } from './joins.ts'
 import { createBenchContext } from './lib/bench-context.ts'
 import type { Benchmark } from './lib/benchmark.ts'
 import { writeResults } from './lib/report.ts'
@@ -15,7 +16,7 @@ import { restoration } from './restoration.ts'
 import { stateful } from './stateful.ts'
 import { stateless } from './stateless.ts'
 
-const benchmarks: Benchmark[] = [stateless, stateful, restoration, exactlyOnce, asyncIo, queries, handover]
+const benchmarks: Benchmark[] = [stateless, stateful, restoration, exactlyOnce, asyncIo, queries, handover, joins]
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 const unknown = wanted.filter((name) => !benchmarks.some((b) => b.name === name))
