@@ -72,19 +72,23 @@ function fail(reply: FastifyReply, error: unknown): FastifyReply {
   return send(reply, 500, { error: { code: 'STREAMLANE_ILLEGAL_STATE', message } })
 }
 
+/** The store's topic and serdes: a global store's (whole here), else those of its partitioned input. */
+const storeSerdes = (source: QuerySource, store: string) =>
+  source.globalStore?.(store) ?? storePartitioning(source, store)
+
 /** The key in the path, by `keyFormat` (`base64`: its bytes, read with the store's key serde). */
 function keyOf(source: QuerySource, request: QueryRequest): ParsedKey {
   const format = parseKeyFormat(request.query.keyFormat)
   return parseKey(
     request.params.key ?? '',
     format,
-    format === 'base64' ? storePartitioning(source, request.params.store) : undefined
+    format === 'base64' ? storeSerdes(source, request.params.store) : undefined
   )
 }
 
 /** How the answer writes keys and values: `format=base64` gives the bytes of the store's serdes. */
 const encodingOf = (source: QuerySource, request: QueryRequest) =>
-  answerEncoding(request.query.format, storePartitioning(source, request.params.store))
+  answerEncoding(request.query.format, storeSerdes(source, request.params.store))
 
 const isForwarded = (request: FastifyRequest) => request.headers[FORWARDED_HEADER] !== undefined
 /** `stale=true`: a standby copy may answer (Kafka Streams' enableStaleStores), with its lag. */

@@ -57,5 +57,7 @@ export interface QuerySource {
    * The global store of that name (a `GlobalKTable` or `addGlobalStore`), whole on every instance, once filled;
    * undefined when the topology has none of that name or before it is filled.
    */
-  globalStore?(store: string): { store: StateStore; kind: StoreKind | undefined } | undefined
+  globalStore?(
+    store: string
+  ): { store: StateStore; kind: StoreKind | undefined; topic: string; serdes?: StorePartitioning['serdes'] } | undefined
 }

@@ -43,7 +43,9 @@ export function queryAccess(options: QueryAccessOptions): QuerySource {
     globalStore(store) {
       const definition = plan.globalStores.get(store)
       const open = definition && options.globalStores?.()?.get(store)
-      return open && { store: open, kind: (definition.builder as { kind?: StoreKind }).kind }
+      if (!open) return undefined
+      const { kind, serdes } = definition.builder as { kind?: StoreKind; serdes?: StorePartitioning['serdes'] }
+      return { store: open, kind, topic: definition.topic, serdes }
     },
     localStore(store, partition) {
       const sub = subtopologyOf(store)
