@@ -182,8 +182,11 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
         const partition = partitionOfKey(source, store, parsed.key, parsed.serde)
         const standby =
           typeof source.localStore(store, partition) === 'object' ? undefined : source.standbyStore(store, partition)
-        if (standby) {
-          send200(partition, await answer(parsed, request), { standby: true, lag: standby.lag ?? null })
+        // A copy that has not fetched its changelog yet (lag unknown) does not answer, and one that lags does not say
+        // a key is missing (a copy being built from scratch after a move has not seen it yet): the owner answers.
+        const result = standby && standby.lag !== undefined ? await answer(parsed, request) : undefined
+        if (standby && standby.lag !== undefined && (result !== undefined || standby.lag === 0n)) {
+          send200(partition, result, { standby: true, lag: standby.lag })
           return 'local'
         }
       }

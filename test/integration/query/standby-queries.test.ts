@@ -82,7 +82,9 @@ test('a stale query is answered by the standby copy with its lag; metadata names
       // The standby copy applies the changelog after each commit: wait until it has caught up with this word.
       const stale = await waitFor(`${word} from the standby copy`, async () => {
         const answer = await ask(standbyHost, word, true)
-        return answer.status === 200 && answer.body.value === expected.get(word) ? answer : undefined
+        return answer.status === 200 && answer.body.standby === true && answer.body.value === expected.get(word)
+          ? answer
+          : undefined
       })
       assert.equal(stale.body.host, standbyHost, 'answered where it was asked, not forwarded')
       assert.equal(stale.body.standby, true)
