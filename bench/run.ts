@@ -13,10 +13,21 @@ import type { Benchmark } from './lib/benchmark.ts'
 import { writeResults } from './lib/report.ts'
 import { queries } from './queries.ts'
 import { restoration } from './restoration.ts'
+import { shareGroups } from './share-groups.ts'
 import { stateful } from './stateful.ts'
 import { stateless } from './stateless.ts'
 
-const benchmarks: Benchmark[] = [stateless, stateful, restoration, exactlyOnce, asyncIo, queries, handover, joins]
+const benchmarks: Benchmark[] = [
+  stateless,
+  stateful,
+  restoration,
+  exactlyOnce,
+  asyncIo,
+  queries,
+  handover,
+  joins,
+  shareGroups
+]
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
 const unknown = wanted.filter((name) => !benchmarks.some((b) => b.name === name))

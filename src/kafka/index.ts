@@ -57,6 +57,7 @@ export {
   type ShareConsumerOptions,
   type ShareRecord
 } from './share/share-consumer.ts'
+export { describeShareGroup, type ShareGroupDescription, type ShareGroupMember } from './share/share-describe.ts'
 export { describeShareGroupBacklog, type SharePartitionBacklog } from './share/share-offsets.ts'
 export type {
   ConsumedRecord,

@@ -18,6 +18,11 @@ export {
 } from './metrics.ts'
 export { QUERY_METRIC_NAME, type QueryRequestLabels, queryRequestMetrics } from './query-metrics.ts'
 export { type InfoLogger, type RestoreProgressReport, restoreProgressLogger } from './restore-progress-log.ts'
+export {
+  createShareGroupMetrics,
+  SHARE_GROUP_METRIC_NAMES,
+  type ShareGroupMetricsSource
+} from './share-group-metrics.ts'
 export { STATUS_PAGE_CSP } from './status-page.ts'
 export {
   type AppStatus,

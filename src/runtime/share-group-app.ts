@@ -1,16 +1,14 @@
+import { readSecret } from '../endpoint/index.ts'
 import {
   alterShareGroupConfig,
   createProducer,
   createShareConsumer,
   type KafkaProducer,
   type KafkaShareConsumer,
-  type ProducerRecord,
-  type RecordHeader,
   type ShareRecord
 } from '../kafka/index.ts'
-import { createLogger, type Logger } from '../observe/index.ts'
+import { createLogger, createShareGroupMetrics, type HttpServer, type Logger } from '../observe/index.ts'
 import {
-  ERROR_HEADERS,
   type ErrorHandlerConfig,
   type ProducedRecord,
   planTopology,
@@ -20,7 +18,11 @@ import {
 } from '../topology/index.ts'
 import type { StreamsConfig } from './config.ts'
 import { kafkaConnectionOf } from './kafka-connection.ts'
+import { ScalerReporter } from './scaler-reporter.ts'
+import { startShareGroupEndpoint } from './share-group-endpoint.ts'
 import { ShareLane } from './share-lane.ts'
+import { locksDue, renewalIntervalMs } from './share-lock-renewal.ts'
+import { deadLetter, toProducerRecord } from './share-records.ts'
 
 /**
  * A Streamlane app on a share group (KIP-932) instead of a consumer group, for slow, unordered, stateless work:
@@ -38,10 +40,23 @@ export interface ShareGroupAppOptions {
 export interface ShareGroupCounters {
   /** Records taken from the group (redeliveries included). */
   delivered: number
+  /** Of those, records with a delivery count above 1. */
+  redelivered: number
   accepted: number
   released: number
   rejected: number
   deadLettered: number
+  /** Acquisition locks renewed (KIP-1222), and renewals the broker refused (the lock had expired). */
+  renewed: number
+  renewFailed: number
+}
+
+const ACKNOWLEDGED = { accept: 'accepted', release: 'released', reject: 'rejected' } as const
+
+interface InFlight {
+  record: ShareRecord
+  startedAt: number
+  lockedAt: number
 }
 
 /** Refuses what a share group cannot run: state, repartitioning, patterns, exactly-once. Pure. */
@@ -65,7 +80,16 @@ export function checkShareGroupTopology(plan: TopologyPlan, config: StreamsConfi
 export class ShareGroupApp {
   readonly plan: TopologyPlan
   readonly config: StreamsConfig
-  readonly counters: ShareGroupCounters = { delivered: 0, accepted: 0, released: 0, rejected: 0, deadLettered: 0 }
+  readonly counters: ShareGroupCounters = {
+    delivered: 0,
+    redelivered: 0,
+    accepted: 0,
+    released: 0,
+    rejected: 0,
+    deadLettered: 0,
+    renewed: 0,
+    renewFailed: 0
+  }
   readonly #settings: NonNullable<StreamsConfig['shareGroup']>
   readonly #options: ShareGroupAppOptions
   readonly #log: Logger
@@ -73,11 +97,20 @@ export class ShareGroupApp {
   readonly #idle: ShareLane[] = []
   readonly #lanes: ShareLane[] = []
   readonly #inFlight = new Set<Promise<void>>()
+  /** Records being processed, for lock renewal and the scaler's in-flight bound. */
+  readonly #held = new Set<InFlight>()
   #consumer: KafkaShareConsumer | undefined
   #producer: KafkaProducer | undefined
   #loop: Promise<void> | undefined
+  #renewTimer: NodeJS.Timeout | undefined
+  #httpServer: HttpServer | undefined
+  #reporter: ScalerReporter | undefined
   #stopping = false
+  #closed = false
   #error: Error | undefined
+  /** Busy time: wall time with at least one record in flight (the scaler's true rate is records per busy second). */
+  #busyMs = 0
+  #busySince = 0
 
   constructor(topology: Topology, config: StreamsConfig, options: ShareGroupAppOptions = {}) {
     if (!config.shareGroup) throw new TopologyError('ShareGroupApp needs the shareGroup configuration')
@@ -101,6 +134,33 @@ export class ShareGroupApp {
   /** Partitions the share group assigns to this instance (shared with the other instances). */
   assignment(): { topic: string; partition: number }[] {
     return this.#consumer?.assignment() ?? []
+  }
+
+  /** Records being processed now. */
+  get inFlight(): number {
+    return this.#held.size
+  }
+
+  /** Port of GET /metrics, /healthz and /ready once start() opened it (`metricsPort`; the bound port for 0). */
+  httpPort(): number | undefined {
+    return this.#httpServer?.port
+  }
+
+  /**
+   * Liveness and readiness: live until the app failed or closed; ready once it joined the group and has partitions
+   * to fetch from, until it starts shutting down (a share group has no rebalance to wait for).
+   */
+  health(): { state: string; live: boolean; ready: boolean } {
+    const state = this.#error
+      ? 'ERROR'
+      : this.#closed
+        ? 'NOT_RUNNING'
+        : this.#stopping
+          ? 'PENDING_SHUTDOWN'
+          : this.assignment().length > 0
+            ? 'RUNNING'
+            : 'STARTING'
+    return { state, live: state !== 'ERROR' && state !== 'NOT_RUNNING', ready: state === 'RUNNING' }
   }
 
   onError(listener: (error: Error) => void): () => void {
@@ -133,8 +193,81 @@ export class ShareGroupApp {
       this.#lanes.push(lane)
       this.#idle.push(lane)
     }
+    this.#httpServer = await startShareGroupEndpoint({
+      config: this.config,
+      registry: createShareGroupMetrics({
+        applicationId: this.config.applicationId,
+        counters: () => this.counters,
+        inFlight: () => this.#held.size,
+        concurrency,
+        assignedPartitions: () => this.assignment().length
+      }),
+      health: () => this.health(),
+      logger: this.#log
+    })
+    this.#startReporter()
     this.#log.info({ groupId: this.config.applicationId, concurrency }, 'share group app starting')
     this.#loop = this.#run().catch((error: unknown) => this.#fail(error))
+    void this.#startRenewing()
+  }
+
+  #startReporter(): void {
+    const config = this.config
+    if (!config.scalerUrl) return
+    this.#reporter = new ScalerReporter({
+      scalerUrl: config.scalerUrl,
+      token: readSecret('scalerReportTokenFile', config.scalerReportToken, config.scalerReportTokenFile),
+      groupId: config.applicationId,
+      // The local scaler names its workers by STREAMLANE_GROUP_INSTANCE_ID: a report tells it the worker joined.
+      instanceId: config.groupInstanceId ?? this.memberId ?? config.clientId,
+      intervalMs: config.scalerReportIntervalMs,
+      logger: this.#log,
+      status: () => {
+        const oldest = Math.min(...[...this.#held].map((h) => h.startedAt))
+        return {
+          processed: this.counters.accepted + this.counters.rejected + this.counters.released,
+          busyMs: this.#busyMs + (this.#held.size > 0 ? Date.now() - this.#busySince : 0),
+          rebalanceInProgress: false,
+          restoringTasks: 0,
+          ...(this.memberId ? { memberId: this.memberId } : {}),
+          inFlight: { records: this.#held.size, oldestStartedAt: Number.isFinite(oldest) ? oldest : Date.now() }
+        }
+      }
+    })
+    this.#reporter.start()
+  }
+
+  /**
+   * Renews the locks of records in flight every so often (KIP-1222), so a record slower than the lock is not handed to
+   * another instance meanwhile. Brokers before Kafka 4.2 cannot renew: a record must then finish within the lock.
+   */
+  async #startRenewing(): Promise<void> {
+    const consumer = this.#consumer!
+    const supported = await consumer.supportsRenew().catch(() => false)
+    if (!supported) {
+      this.#log.warn(
+        'the brokers cannot renew acquisition locks (Kafka 4.2+): a record slower than the lock is redelivered'
+      )
+      return
+    }
+    const tick = async () => {
+      const lockMs = consumer.acquisitionLockTimeoutMs
+      const due = locksDue(this.#held, lockMs, Date.now())
+      if (due.length > 0 && !this.#closed) {
+        const renewedAt = Date.now()
+        try {
+          const refused = await consumer.renew(due.map((h) => h.record))
+          for (const h of due) h.lockedAt = renewedAt
+          this.counters.renewed += due.length
+          this.counters.renewFailed += refused.length
+          for (const failure of refused) this.#log.warn(failure, 'lock renewal refused: the record may be redelivered')
+        } catch (error) {
+          this.#log.warn({ error: String(error) }, 'lock renewal failed; retried on the next tick')
+        }
+      }
+      if (!this.#closed) this.#renewTimer = setTimeout(tick, renewalIntervalMs(lockMs || 30_000))
+    }
+    this.#renewTimer = setTimeout(tick, renewalIntervalMs(consumer.acquisitionLockTimeoutMs || 30_000))
   }
 
   async #run(): Promise<void> {
@@ -148,6 +281,7 @@ export class ShareGroupApp {
       const records = await consumer.poll(500, this.#idle.length)
       for (const record of records) {
         this.counters.delivered++
+        if (record.deliveryCount > 1) this.counters.redelivered++
         const lane = this.#idle.pop()
         if (!lane) {
           // A broker without hard record limits (Kafka 4.1) sent more than asked: give the extra back at once.
@@ -155,7 +289,13 @@ export class ShareGroupApp {
           this.counters.released++
           continue
         }
+        const now = Date.now()
+        const held: InFlight = { record, startedAt: now, lockedAt: now }
+        if (this.#held.size === 0) this.#busySince = now
+        this.#held.add(held)
         const done: Promise<void> = this.#handle(lane, record).finally(() => {
+          this.#held.delete(held)
+          if (this.#held.size === 0) this.#busyMs += Date.now() - this.#busySince
           this.#idle.push(lane)
           this.#inFlight.delete(done)
         })
@@ -164,8 +304,17 @@ export class ShareGroupApp {
     }
   }
 
+  /**
+   * Acknowledges a record unless the consumer closed meanwhile: a record still running at the shutdown timeout was
+   * released by the close, and whatever its processing ends with no longer counts.
+   */
+  #acknowledge(record: ShareRecord, type: 'accept' | 'release' | 'reject'): void {
+    if (this.#closed) return
+    this.#consumer!.acknowledge(record, type)
+    this.counters[ACKNOWLEDGED[type]]++
+  }
+
   async #handle(lane: ShareLane, record: ShareRecord): Promise<void> {
-    const consumer = this.#consumer!
     let outputs: ProducedRecord[]
     try {
       outputs = await lane.process(record)
@@ -180,23 +329,19 @@ export class ShareGroupApp {
         { topic: record.topic, partition: record.partition, offset: String(record.offset), error: String(error) },
         'writing the outputs of a record failed: releasing it for redelivery'
       )
-      consumer.acknowledge(record, 'release')
-      this.counters.released++
+      this.#acknowledge(record, 'release')
       return
     }
-    consumer.acknowledge(record, 'accept')
-    this.counters.accepted++
+    this.#acknowledge(record, 'accept')
   }
 
   /** A record whose processing failed (the error handler chose to fail): retried until maxDeliveries, then rejected. */
   async #failed(record: ShareRecord, error: unknown): Promise<void> {
-    const consumer = this.#consumer!
     const cause = error instanceof Error ? error : new Error(String(error))
     const where = { topic: record.topic, partition: record.partition, offset: String(record.offset) }
     if (record.deliveryCount < this.#settings.maxDeliveries) {
       this.#log.warn({ ...where, deliveryCount: record.deliveryCount, error: cause.message }, 'record failed: released')
-      consumer.acknowledge(record, 'release')
-      this.counters.released++
+      this.#acknowledge(record, 'release')
       return
     }
     const topic = this.#settings.deadLetterTopic
@@ -206,8 +351,7 @@ export class ShareGroupApp {
         this.counters.deadLettered++
       } catch (sendError) {
         this.#log.warn({ ...where, error: String(sendError) }, `dead-lettering to ${topic} failed: released`)
-        consumer.acknowledge(record, 'release')
-        this.counters.released++
+        this.#acknowledge(record, 'release')
         return
       }
     }
@@ -215,8 +359,7 @@ export class ShareGroupApp {
       { ...where, deliveryCount: record.deliveryCount, error: cause.message },
       `record failed on delivery ${record.deliveryCount} of ${this.#settings.maxDeliveries}: rejected${topic ? ` and written to ${topic}` : ''}`
     )
-    consumer.acknowledge(record, 'reject')
-    this.counters.rejected++
+    this.#acknowledge(record, 'reject')
   }
 
   #fail(error: unknown): void {
@@ -228,7 +371,9 @@ export class ShareGroupApp {
 
   /** Stops fetching, lets records in flight finish (within shutdownTimeoutMs), acknowledges them and leaves the group. */
   async close(): Promise<void> {
+    if (this.#closed) return
     this.#stopping = true
+    this.#reporter?.stop()
     await this.#loop
     let timer: NodeJS.Timeout | undefined
     await Promise.race([
@@ -238,37 +383,16 @@ export class ShareGroupApp {
       })
     ])
     clearTimeout(timer)
+    // Renewals go on while records finish; whatever is still running now is released by the consumer's close.
+    this.#closed = true
+    clearTimeout(this.#renewTimer)
+    if (this.#held.size > 0) {
+      this.#log.warn({ records: this.#held.size }, 'records still in flight at the shutdown timeout: released')
+    }
     await this.#consumer?.close()
     await this.#producer?.close()
     await Promise.allSettled(this.#lanes.map((lane) => lane.close()))
+    await this.#httpServer?.close()
     this.#log.info({ ...this.counters }, 'share group app closed')
   }
-}
-
-function toProducerRecord(record: ProducedRecord): ProducerRecord {
-  const headers: RecordHeader[] = []
-  for (const [key, value] of record.headers) headers.push([key, value ?? Buffer.alloc(0)])
-  return {
-    topic: record.topic,
-    ...(record.partition !== undefined ? { partition: record.partition } : {}),
-    key: record.key,
-    value: record.value,
-    headers,
-    timestamp: record.timestamp
-  }
-}
-
-/** The consumed record, bytes untouched, with the runtime's `streamlane.error.*` headers. */
-function deadLetter(topic: string, record: ShareRecord, error: Error): ProducerRecord {
-  const headers: RecordHeader[] = [
-    ...record.headers,
-    [ERROR_HEADERS.class, Buffer.from(error.name)],
-    [ERROR_HEADERS.message, Buffer.from(error.message)],
-    [ERROR_HEADERS.stage, Buffer.from('processing')],
-    [ERROR_HEADERS.topic, Buffer.from(record.topic)],
-    [ERROR_HEADERS.partition, Buffer.from(String(record.partition))],
-    [ERROR_HEADERS.offset, Buffer.from(String(record.offset))],
-    ['streamlane.error.delivery.count', Buffer.from(String(record.deliveryCount))]
-  ]
-  return { topic, key: record.key, value: record.value, headers, timestamp: record.timestamp }
 }

@@ -53,14 +53,32 @@ export function hpaModelFor(targets: PolicyTargets): HpaModel {
   }
 }
 
+/**
+ * A share group (KIP-932) is not capped by its partitions: every member fetches from every partition and the broker
+ * hands records out one by one, so replicas are bounded by `maxReplicas` only, and partition-aware rounding (which
+ * counts partitions per replica) does not apply.
+ */
+export function forShareGroup(
+  signals: ScalingSignals,
+  targets: PolicyTargets
+): { signals: ScalingSignals; targets: PolicyTargets } {
+  return {
+    signals: {
+      ...signals,
+      partitionCount: Math.max(1, targets.maxReplicas),
+      partitionCountUnit: 'share-group replicas'
+    },
+    targets: { ...targets, partitionAwareRounding: false }
+  }
+}
+
 export const defaultPolicy: ScalingPolicy = {
   targetSize: TARGET_SIZE,
   decide(signals, targets, state, currentReplicas) {
-    const decision = decideReplicas(
-      toScalingSignals(signals, currentReplicas),
-      targets,
-      state as PolicyState | undefined
-    )
+    const scaling = toScalingSignals(signals, currentReplicas)
+    const input =
+      signals.snapshot.groupType === 'share' ? forShareGroup(scaling, targets) : { signals: scaling, targets }
+    const decision = decideReplicas(input.signals, input.targets, state as PolicyState | undefined)
     return { replicas: decision.replicas, reason: decision.reason, state: decision.state }
   },
   metric(replicas, currentReplicas, targets) {

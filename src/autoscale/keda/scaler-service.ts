@@ -181,6 +181,7 @@ export class ScalerService {
         groupId: trigger.groupId,
         topics: trigger.topics,
         allowUnknownGroup: trigger.allowUnknownGroup,
+        groupType: trigger.groupType,
         rateWindowMs: trigger.rateWindowSeconds * 1000
       })
     } catch (error) {

@@ -5,6 +5,7 @@ import { createRateEstimator } from '../policy/rate-window.ts'
 import type { AdminFactory } from '../signals/admin-port.ts'
 import { SignalCollector } from '../signals/collector.ts'
 import { InstanceReportStore } from '../signals/report-store.ts'
+import { withShareGroupApis } from '../signals/share-snapshot.ts'
 import type { ScalerAccess } from './access-policy.ts'
 import { type ExternalScalerServer, startExternalScalerServer } from './grpc-server.ts'
 import { defaultPolicy } from './policy-adapter.ts'
@@ -72,14 +73,16 @@ export async function startScaler(options: ScalerOptions): Promise<RunningScaler
   const limits = options.limits ?? {}
   const adminFactory: AdminFactory =
     options.adminFactory ??
-    ((o) =>
-      createAdmin({
+    ((o) => {
+      const connection = {
         brokers: o.brokers,
         clientId: o.clientId ?? 'streamlane-scaler',
         connectTimeoutMs,
         requestTimeoutMs,
         ...options.kafkaSecurity
-      }))
+      }
+      return withShareGroupApis(createAdmin(connection), connection)
+    })
   const metrics = createScalerMetrics(() => [
     { store: 'reports', entries: reports.size.reports, bytes: reports.size.bytes },
     { store: 'scaled_objects', entries: service.objects },

@@ -17,6 +17,11 @@ export interface ScalerTrigger {
    */
   topics: string[]
   allowUnknownGroup: boolean
+  /**
+   * `consumer` (default) or `share`: a share group (KIP-932) is measured by its backlog of unacknowledged records and
+   * scaled up to maxReplicas, whatever its partition count (docs/share-groups.md).
+   */
+  groupType: 'consumer' | 'share'
   /** Sliding window for the arrival and commit rates. */
   rateWindowSeconds: number
   targets: PolicyTargets
@@ -58,6 +63,7 @@ const KNOWN_KEYS = new Set([
   'consumerGroup',
   'topics',
   'allowUnknownGroup',
+  'groupType',
   'rateWindowSeconds',
   ...POLICY_KEYS
 ])
@@ -121,6 +127,10 @@ export function parseTriggerMetadata(
   }
 
   const allowUnknownGroup = bool(metadata.allowUnknownGroup, `${prefix}.allowUnknownGroup`)
+  const groupType = (metadata.groupType?.trim() || 'consumer').toLowerCase()
+  if (groupType !== 'consumer' && groupType !== 'share') {
+    throw new ScalerInputError(`${prefix}.groupType`, `"${metadata.groupType}" is not consumer or share`)
+  }
   const topics = list(metadata.topics)
   if (allowUnknownGroup && topics.length === 0) {
     throw new ScalerInputError(`${prefix}.topics`, 'required when allowUnknownGroup=true (nothing else names them)')
@@ -130,6 +140,7 @@ export function parseTriggerMetadata(
     groupId,
     topics,
     allowUnknownGroup,
+    groupType,
     rateWindowSeconds,
     targets
   }

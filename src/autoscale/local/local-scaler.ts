@@ -5,6 +5,7 @@ import type { ScalingPolicy } from '../keda/policy-port.ts'
 import { createRateEstimator } from '../policy/rate-window.ts'
 import type { AdminFactory } from '../signals/admin-port.ts'
 import { SignalCollector } from '../signals/collector.ts'
+import { withShareGroupApis } from '../signals/share-snapshot.ts'
 import type { GroupSignals } from '../signals/types.ts'
 import type { WorkerCommandError } from './errors.ts'
 import { LocalReportStore } from './local-report-store.ts'
@@ -68,13 +69,15 @@ export async function startLocalScaler(
   const policy = deps.policy ?? defaultPolicy
   const adminFactory: AdminFactory =
     deps.adminFactory ??
-    ((o) =>
-      createAdmin({
+    ((o) => {
+      const connection = {
         brokers: o.brokers,
         clientId: o.clientId ?? 'streamlane-local-scaler',
         requestTimeoutMs: config.requestTimeoutMs,
         ...deps.kafkaSecurity
-      }))
+      }
+      return withShareGroupApis(createAdmin(connection), connection)
+    })
   const reports = new LocalReportStore({ ttlMs: config.reportTtlMs })
   const collector = new SignalCollector({ adminFactory, estimator: createRateEstimator, reports })
   const stepConfig: LocalStepConfig = {
@@ -153,6 +156,7 @@ export async function startLocalScaler(
     // The scaler creates the group itself: with named topics, a group not yet seen (min 0, first run) is lag from
     // the log start rather than an error.
     allowUnknownGroup: config.topics.length > 0,
+    groupType: config.groupType,
     rateWindowMs: config.rateWindowMs
   }
 
@@ -248,6 +252,7 @@ export async function startLocalScaler(
   logger.info(
     {
       group: config.groupId,
+      groupType: config.groupType,
       topics: config.topics,
       brokers: config.brokers,
       command: config.command,

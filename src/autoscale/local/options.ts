@@ -16,6 +16,11 @@ export const localScalerOptionsSchema = z
      * measured either way.
      */
     topics: z.array(z.string().trim().min(1)).default([]),
+    /**
+     * `share`: the workers form a share group (KIP-932), measured by its backlog and scaled up to the maximum whatever
+     * the partition count (docs/share-groups.md).
+     */
+    groupType: z.enum(['consumer', 'share']).default('consumer'),
     brokers: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')).min(1),
     /** The worker command and its arguments (everything after `--`). */
     command: z.string().min(1),

@@ -45,8 +45,11 @@ export interface ScalingSignals {
    * partition). Defaults to `partitions.length`.
    */
   partitionCount?: number
-  /** What `partitionCount` counts, for the reason: `partitions` (the default) or `tasks`. */
-  partitionCountUnit?: 'partitions' | 'tasks'
+  /**
+   * What `partitionCount` counts, for the reason: `partitions` (the default), `tasks`, or `share-group replicas` (a
+   * share group: every member fetches from every partition, so the cap is the configured maximum).
+   */
+  partitionCountUnit?: 'partitions' | 'tasks' | 'share-group replicas'
   /** Records per second appended to the input partitions over the sliding window; null until the window can say. */
   arrivalRate: number | null
   /** Records per second the group committed over the window (its observed processing rate); null likewise. */

@@ -32,6 +32,25 @@ export interface SignalAdmin {
   >
   fetchGroupOffsets(groupId: string, topics?: string[]): Promise<{ topic: string; partition: number; offset: bigint }[]>
   close(): Promise<void>
+  /** Share groups (share-snapshot.ts): ShareGroupDescribe. Absent from admins that cannot measure share groups. */
+  describeShareGroup?(groupId: string): Promise<ShareGroupView>
+  /** Share groups: DescribeShareGroupOffsets, records not yet acknowledged per share partition (-1: not known). */
+  describeShareGroupBacklog?(
+    groupId: string,
+    topics?: { topic: string; partitions: number[] }[]
+  ): Promise<{ topic: string; partition: number; lag: bigint }[]>
+}
+
+/** What the scaler reads of a share group's description (src/kafka's ShareGroupDescription satisfies it). */
+export interface ShareGroupView {
+  /** `Empty`, `Stable`, `Dead`, or `Unknown` when the coordinator does not know the group. */
+  state: string
+  members: {
+    memberId: string
+    clientId: string
+    clientHost: string
+    assignment: { topic: string; partitions: number[] }[]
+  }[]
 }
 
 export type AdminFactory = (options: { brokers: string[]; clientId?: string }) => SignalAdmin

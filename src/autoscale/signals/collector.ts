@@ -4,6 +4,7 @@ import { KafkaUnavailableError } from './errors.ts'
 import { LruMap } from './lru-map.ts'
 import { GroupRateTracker, type RateEstimatorFactory } from './rate-tracker.ts'
 import type { InstanceReportStore } from './report-store.ts'
+import { readShareGroupSnapshot } from './share-snapshot.ts'
 import { readGroupSnapshot, type SnapshotTarget } from './snapshot.ts'
 import type { GroupSignals, GroupSnapshot, TaskCount } from './types.ts'
 
@@ -11,6 +12,8 @@ export interface CollectTarget extends SnapshotTarget {
   brokers: string[]
   /** Sliding window for the rates; the collector's default when absent. */
   rateWindowMs?: number
+  /** `share`: the group is a share group (KIP-932), read with share-snapshot.ts; a consumer group by default. */
+  groupType?: 'consumer' | 'share'
 }
 
 export interface SignalCollectorOptions {
@@ -77,19 +80,20 @@ export class SignalCollector {
     const admin = this.#admins.get(target.brokers)
     let snapshot: GroupSnapshot
     try {
-      snapshot = await readGroupSnapshot(admin, target, target.brokers, this.#now)
+      const read = target.groupType === 'share' ? readShareGroupSnapshot : readGroupSnapshot
+      snapshot = await read(admin, target, target.brokers, this.#now)
     } catch (error) {
       if (error instanceof KafkaUnavailableError) this.#admins.discard(target.brokers, admin)
       throw error
     }
     const now = this.#now()
     this.#sweep(now)
-    snapshot = this.#withLastTasks(snapshot, target.brokers, now)
+    if (snapshot.groupType !== 'share') snapshot = this.#withLastTasks(snapshot, target.brokers, now)
     // The history belongs to what is measured, not only to who asks: a ScaledObject edited to point at another group
     // or topic list starts afresh instead of mixing two groups' offsets into one rate.
     const windowMs = target.rateWindowMs ?? this.#rateWindowMs
     const brokers = [...target.brokers].sort().join(',')
-    const trackKey = `${key}|${brokers}|${target.groupId}|${snapshot.topics.join(',')}|${windowMs}`
+    const trackKey = `${key}|${brokers}|${target.groupId}|${snapshot.topics.join(',')}|${windowMs}|${target.groupType ?? 'consumer'}`
     let tracked = this.#tracked.get(trackKey)
     if (!tracked) {
       tracked = { tracker: new GroupRateTracker(windowMs, this.#estimator), lastUsed: now, lastAt: 0 }

@@ -69,6 +69,11 @@ export interface GroupSnapshot {
   noCommittedOffsets: boolean
   /** The group was unknown to the coordinator and `allowUnknownGroup` let it through (lag from the log start). */
   unknownGroup: boolean
+  /**
+   * `share` for a share group (share-snapshot.ts): its members all fetch from every partition, so the partition count
+   * caps nothing; absent for a consumer group.
+   */
+  groupType?: 'share'
 }
 
 /** Rates over the sliding window; null until the window holds two samples far enough apart to say anything. */

@@ -9,6 +9,7 @@ interface AutoscaleCliOptions {
   local?: boolean
   group?: string
   topics?: string
+  shareGroup?: boolean
   brokers?: string
   min: number
   max: number
@@ -80,6 +81,10 @@ export function registerAutoscale(program: Command): void {
       '--topics <list>',
       'input topics to measure (default: what the group commits on or is assigned; its repartition topics always)'
     )
+    .option(
+      '--share-group',
+      'the workers form a share group: scale by its backlog up to --max, past the partition count'
+    )
     .addOption(new Option('--brokers <list>', 'bootstrap servers, host:port,...').env('KAFKA_BROKERS'))
     .option('--min <n>', 'fewest workers; 0 allows scaling to zero when idle', whole, 1)
     .option(
@@ -140,6 +145,7 @@ export function registerAutoscale(program: Command): void {
           {
             groupId: options.group ?? '',
             topics: list(options.topics),
+            groupType: options.shareGroup ? 'share' : 'consumer',
             brokers,
             command,
             args,

@@ -13,7 +13,7 @@ import {
  * The KIP-932 share-group protocol APIs, which the client library lists but does not implement, written with the
  * library's own Writer / Reader so they travel over its connections like every other request. Field layouts follow
  * Apache Kafka's message definitions (clients/src/main/resources/common/message/Share*.json) at the versions Kafka
- * 4.1+ brokers speak: ShareGroupHeartbeat v1, ShareFetch v1 / v2, ShareAcknowledge v1 (v0 was the early-access
+ * 4.1+ brokers speak: ShareGroupHeartbeat v1, ShareFetch v1 / v2, ShareAcknowledge v1 / v2 (v0 was the early-access
  * format and is gone). ShareFetch v2 (Kafka 4.2+) adds the acquire mode: `record_limit` makes max_records a hard
  * limit, so a consumer never acquires (and lets expire) more records than it has room to process. All are flexible
  * versions: compact strings and arrays, tagged fields after every struct.
@@ -21,13 +21,15 @@ import {
 
 export const SHARE_GROUP_HEARTBEAT = { key: 76, version: 1 } as const
 export const SHARE_FETCH = { key: 78, version: 1, recordLimitVersion: 2 } as const
-export const SHARE_ACKNOWLEDGE = { key: 79, version: 1 } as const
+export const SHARE_ACKNOWLEDGE = { key: 79, version: 1, renewVersion: 2 } as const
 
 /** Acknowledge types of AcknowledgementBatch.AcknowledgeTypes. A gap is an offset with no record (compaction, markers). */
 export const ACK_GAP = 0
 export const ACK_ACCEPT = 1
 export const ACK_RELEASE = 2
 export const ACK_REJECT = 3
+/** KIP-1222 (ShareAcknowledge v2, Kafka 4.2+): keep the record acquired and restart its acquisition lock. */
+export const ACK_RENEW = 4
 
 export interface AcknowledgementBatch {
   firstOffset: bigint
@@ -83,6 +85,8 @@ export interface ShareFetchResponse {
 export interface ShareAcknowledgeResponse {
   errorCode: number
   errorMessage: string | null
+  /** v2+: the lock a renewal restarted; 0 on v1. */
+  acquisitionLockTimeoutMs: number
   responses: {
     topicId: string
     partitions: { partitionIndex: number; errorCode: number; errorMessage: string | null }[]
@@ -274,41 +278,54 @@ export const shareFetchV1 = shareFetchApi(1)
 export const shareFetchV2 = shareFetchApi(2)
 
 // --- ShareAcknowledge v1: group_id member_id share_session_epoch [topics: topic_id [partitions]] -------------------
+//     v2 (KIP-1222) adds is_renew_ack after the epoch and acquisition_lock_timeout_ms to the response.
 
 export interface ShareAcknowledgeArgs {
   groupId: string
   memberId: string
   shareSessionEpoch: number
+  /** v2 only: the batches carry renewals (type 4), which keep the records acquired and restart their locks. */
+  isRenewAck?: boolean
   topics: ShareTopicRequest[]
 }
 
-export const shareAcknowledge = createAPI<[args: ShareAcknowledgeArgs], ShareAcknowledgeResponse>(
-  SHARE_ACKNOWLEDGE.key,
-  SHARE_ACKNOWLEDGE.version,
-  (a: ShareAcknowledgeArgs) => {
-    const w = Writer.create().appendString(a.groupId).appendString(a.memberId).appendInt32(a.shareSessionEpoch)
-    writeTopics(w, a.topics)
-    return w.appendTaggedFields()
-  },
-  (_correlationId, apiKey, apiVersion, r) => {
-    r.readInt32() // throttle_time_ms
-    const response: ShareAcknowledgeResponse = {
-      errorCode: r.readInt16(),
-      errorMessage: r.readNullableString(),
-      responses: r.readArray((r) => ({
-        topicId: r.readUUID(),
-        partitions: r.readArray((r) => {
-          const p = { partitionIndex: r.readInt32(), errorCode: r.readInt16(), errorMessage: r.readNullableString() }
-          readLeader(r)
-          return p
-        })
-      }))
+function shareAcknowledgeApi(version: 1 | 2) {
+  return createAPI<[args: ShareAcknowledgeArgs], ShareAcknowledgeResponse>(
+    SHARE_ACKNOWLEDGE.key,
+    version,
+    (a: ShareAcknowledgeArgs) => {
+      const w = Writer.create().appendString(a.groupId).appendString(a.memberId).appendInt32(a.shareSessionEpoch)
+      if (version >= 2) w.appendBoolean(a.isRenewAck ?? false)
+      writeTopics(w, a.topics)
+      return w.appendTaggedFields()
+    },
+    (_correlationId, apiKey, apiVersion, r) => {
+      r.readInt32() // throttle_time_ms
+      const errorCode = r.readInt16()
+      const errorMessage = r.readNullableString()
+      const response: ShareAcknowledgeResponse = {
+        errorCode,
+        errorMessage,
+        acquisitionLockTimeoutMs: version >= 2 ? r.readInt32() : 0,
+        responses: r.readArray((r) => ({
+          topicId: r.readUUID(),
+          partitions: r.readArray((r) => {
+            const p = { partitionIndex: r.readInt32(), errorCode: r.readInt16(), errorMessage: r.readNullableString() }
+            readLeader(r)
+            return p
+          })
+        }))
+      }
+      skipNodeEndpoints(r)
+      r.readTaggedFields()
+      if (response.errorCode !== 0) {
+        throw topLevelError(apiKey, apiVersion, response.errorCode, response.errorMessage, response)
+      }
+      return response
     }
-    skipNodeEndpoints(r)
-    r.readTaggedFields()
-    if (response.errorCode !== 0) {
-      throw topLevelError(apiKey, apiVersion, response.errorCode, response.errorMessage, response)
-    }
-    return response
-  }
-)
+  )
+}
+
+/** ShareAcknowledge v1 (Kafka 4.1+) and v2 (4.2+, renewals). */
+export const shareAcknowledge = shareAcknowledgeApi(1)
+export const shareAcknowledgeV2 = shareAcknowledgeApi(2)

@@ -14,10 +14,13 @@ import {
   toAcknowledgementBatches
 } from './acknowledgements.ts'
 import {
+  ACK_RENEW,
   errorName,
+  type ShareAcknowledgeResponse,
   type ShareFetchResponse,
   type ShareTopicRequest,
   shareAcknowledge,
+  shareAcknowledgeV2,
   shareFetchV1,
   shareFetchV2
 } from './share-apis.ts'
@@ -85,7 +88,7 @@ class ShareConsumer implements KafkaShareConsumer {
   #fatal: Error | undefined
   #closed = false
   #lockTimeoutMs = 0
-  #fetchApi: Promise<typeof shareFetchV2> | undefined
+  #apiVersions: Promise<Map<number, number>> | undefined
 
   constructor(options: ShareConsumerOptions) {
     if (!options.groupId) throw new ConfigError('groupId', 'must name the share group')
@@ -169,6 +172,37 @@ class ShareConsumer implements KafkaShareConsumer {
     this.#addPending(delivered.topicId, record.partition, record.offset, code)
   }
 
+  async supportsRenew(): Promise<boolean> {
+    return ((await this.#maxVersions()).get(shareAcknowledgeV2.key) ?? 1) >= 2
+  }
+
+  async renew(records: readonly ShareRecord[]): Promise<AcknowledgementFailure[]> {
+    this.#check('renew')
+    if (!(await this.supportsRenew())) {
+      throw new KafkaRequestError(
+        'renew',
+        'the brokers cannot renew acquisition locks (ShareAcknowledge v2, KIP-1222, needs Apache Kafka 4.2 or newer)'
+      )
+    }
+    const byLeader = new Map<number, Map<string, Map<bigint, number>>>()
+    for (const record of records) {
+      // A record acknowledged meanwhile is no longer acquired: nothing to renew.
+      const delivered = this.#delivered.get(recordKey(record))
+      if (!delivered) continue
+      const leader = this.#leaderOf(delivered.topicId, record.partition)
+      if (leader < 0) continue
+      const partitions = byLeader.get(leader) ?? new Map<string, Map<bigint, number>>()
+      byLeader.set(leader, partitions)
+      const key = sessionPartitionKey(delivered.topicId, record.partition)
+      const offsets = partitions.get(key) ?? new Map<bigint, number>()
+      partitions.set(key, offsets.set(record.offset, ACK_RENEW))
+    }
+    const results = await Promise.all(
+      [...byLeader].map(([leader, partitions]) => this.#acknowledgeTo(leader, partitions, false, true))
+    )
+    return results.flat()
+  }
+
   async commit(): Promise<AcknowledgementFailure[]> {
     this.#check('commit')
     if (this.#mode === 'implicit') this.#acknowledgeDelivered('accept')
@@ -236,12 +270,17 @@ class ShareConsumer implements KafkaShareConsumer {
     this.#metadataStale = false
   }
 
+  /** The leader broker id of a partition, or -1 when the metadata does not say. */
+  #leaderOf(topicId: string, partition: number): number {
+    const name = this.#topicName(topicId)
+    return name ? (this.#metadata?.topics.get(name)?.partitions[partition]?.leader ?? -1) : -1
+  }
+
   /** Assigned partitions and partitions with pending acknowledgements, grouped by leader broker id. */
   #assignedByLeader(): Map<number, Set<string>> {
     const byLeader = new Map<number, Set<string>>()
     const add = (topicId: string, partition: number) => {
-      const name = this.#topicName(topicId)
-      const leader = name ? (this.#metadata?.topics.get(name)?.partitions[partition]?.leader ?? -1) : -1
+      const leader = this.#leaderOf(topicId, partition)
       if (leader < 0) return
       let set = byLeader.get(leader)
       if (!set) {
@@ -321,16 +360,21 @@ class ShareConsumer implements KafkaShareConsumer {
     })
   }
 
-  /** ShareFetch v2 where the broker has it (max_records is then a hard limit), else v1. */
-  #shareFetchApi(): Promise<typeof shareFetchV2> {
-    this.#fetchApi ??= this.#base.listApis().then(
-      (apis) => ((apis.find((a) => a.apiKey === shareFetchV2.key)?.maxVersion ?? 1) >= 2 ? shareFetchV2 : shareFetchV1),
+  /** The highest version of each API the brokers speak, asked once. */
+  #maxVersions(): Promise<Map<number, number>> {
+    this.#apiVersions ??= this.#base.listApis().then(
+      (apis) => new Map(apis.map((a) => [a.apiKey, a.maxVersion])),
       (error: unknown) => {
-        this.#fetchApi = undefined
+        this.#apiVersions = undefined
         throw error
       }
     )
-    return this.#fetchApi
+    return this.#apiVersions
+  }
+
+  /** ShareFetch v2 where the broker has it (max_records is then a hard limit), else v1. */
+  async #shareFetchApi(): Promise<typeof shareFetchV2> {
+    return ((await this.#maxVersions()).get(shareFetchV2.key) ?? 1) >= 2 ? shareFetchV2 : shareFetchV1
   }
 
   /** A failed request: lost sessions and moved leaders heal on the next poll; anything else fails the poll. */
@@ -398,14 +442,27 @@ class ShareConsumer implements KafkaShareConsumer {
     return results.flat()
   }
 
-  #acknowledgeTo(leader: number, partitions: Set<string>, closing: boolean): Promise<AcknowledgementFailure[]> {
+  /**
+   * One ShareAcknowledge to `leader`: the pending acknowledgements of `partitions`, or, for a renewal, the given
+   * renewals (alone in their request: is_renew_ack marks the whole request).
+   */
+  #acknowledgeTo(
+    leader: number,
+    partitions: Set<string> | Map<string, Map<bigint, number>>,
+    closing: boolean,
+    renewing = false
+  ): Promise<AcknowledgementFailure[]> {
     const session = this.#session(leader)
     return session.run(async () => {
       if (!session.open) return []
       const sent = new Map<string, Map<bigint, number>>()
-      for (const key of partitions) {
-        const acks = this.#takePending(key)
-        if (acks) sent.set(key, acks)
+      if (partitions instanceof Map) {
+        for (const [key, acks] of partitions) sent.set(key, acks)
+      } else {
+        for (const key of partitions) {
+          const acks = this.#takePending(key)
+          if (acks) sent.set(key, acks)
+        }
       }
       if (sent.size === 0 && !closing) return []
       const topics = new Map<string, ShareTopicRequest>()
@@ -419,12 +476,16 @@ class ShareConsumer implements KafkaShareConsumer {
       try {
         if (!broker) throw new KafkaRequestError('ShareAcknowledge', `broker ${leader} is not in the metadata`)
         const connection = await getConnection(this.#base, broker)
-        const response = await shareAcknowledge.async(connection, {
+        const args = {
           groupId: this.groupId,
           memberId: this.memberId,
           shareSessionEpoch: closing ? -1 : session.epoch,
           topics: [...topics.values()]
-        })
+        }
+        const response: ShareAcknowledgeResponse = renewing
+          ? await shareAcknowledgeV2.async(connection, { ...args, isRenewAck: true })
+          : await shareAcknowledge.async(connection, args)
+        if (response.acquisitionLockTimeoutMs > 0) this.#lockTimeoutMs = response.acquisitionLockTimeoutMs
         if (closing) session.reset()
         else session.advance()
         const failures: AcknowledgementFailure[] = []
@@ -439,7 +500,7 @@ class ShareConsumer implements KafkaShareConsumer {
         }
         return failures
       } catch (error) {
-        for (const [key, acks] of sent) this.#restore(key, acks)
+        if (!renewing) for (const [key, acks] of sent) this.#restore(key, acks)
         await this.#onRequestFailure('ShareAcknowledge', session, error)
         return []
       }

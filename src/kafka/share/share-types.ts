@@ -42,6 +42,14 @@ export interface KafkaShareConsumer {
   poll(timeoutMs?: number, maxRecords?: number): Promise<ShareRecord[]>
   /** Records how `record` is acknowledged; sent with the next poll() or commit(). */
   acknowledge(record: ShareRecord, type?: AcknowledgeType): void
+  /** Whether the brokers can renew acquisition locks (ShareAcknowledge v2, KIP-1222, Kafka 4.2+). */
+  supportsRenew(): Promise<boolean>
+  /**
+   * Restarts the acquisition locks of records still held (delivered, not acknowledged), at once: Java's
+   * `acknowledge(record, RENEW)` + commit. The records stay delivered and are acknowledged later as usual. Resolves
+   * with the partitions the broker refused (the lock had already expired); throws on brokers without renewal.
+   */
+  renew(records: readonly ShareRecord[]): Promise<AcknowledgementFailure[]>
   /** Sends the pending acknowledgements now (ShareAcknowledge); resolves with the ones the broker refused. */
   commit(): Promise<AcknowledgementFailure[]>
   /** Acknowledges what is pending (see the modes), closes the share sessions and leaves the group. */

@@ -1,0 +1,108 @@
+/**
+ * Metrics of an app on a share group (docs/share-groups.md): records delivered and how each was acknowledged, lock
+ * renewals, redeliveries, records in flight. Read from the app's plain counters at scrape time, like the other
+ * runtime metrics; the process metrics are merged in.
+ */
+import { Registry } from 'prom-client'
+import { withProcessMetrics } from './process-metrics.ts'
+import { scrapedCounter, scrapedGauge } from './scrape-time-metrics.ts'
+import { STREAMLANE_VERSION } from './version.ts'
+
+/** What the metrics read from the app (ShareGroupApp's counters and state). */
+export interface ShareGroupMetricsSource {
+  applicationId: string
+  counters: () => {
+    delivered: number
+    redelivered: number
+    accepted: number
+    released: number
+    rejected: number
+    deadLettered: number
+    renewed: number
+    renewFailed: number
+  }
+  inFlight: () => number
+  concurrency: number
+  /** Partitions the group assigns to this instance (shared with the other members). */
+  assignedPartitions: () => number
+}
+
+export const SHARE_GROUP_METRIC_NAMES = [
+  'streamlane_app_info',
+  'streamlane_share_records_delivered_total',
+  'streamlane_share_records_redelivered_total',
+  'streamlane_share_records_acknowledged_total',
+  'streamlane_share_records_dead_lettered_total',
+  'streamlane_share_lock_renewals_total',
+  'streamlane_share_records_in_flight',
+  'streamlane_share_concurrency',
+  'streamlane_share_assigned_partitions'
+] as const
+
+export function createShareGroupMetrics(source: ShareGroupMetricsSource): Registry {
+  const registry = new Registry()
+  scrapedGauge({
+    registry,
+    name: 'streamlane_app_info',
+    help: 'Always 1; its labels say which app and Streamlane version this instance runs, on which kind of group',
+    labels: ['application_id', 'version', 'group_type'],
+    read: () => [[{ application_id: source.applicationId, version: STREAMLANE_VERSION, group_type: 'share' }, 1]]
+  })
+  scrapedCounter({
+    registry,
+    name: 'streamlane_share_records_delivered_total',
+    help: 'Records the share group handed to this instance, redeliveries included',
+    read: () => source.counters().delivered
+  })
+  scrapedCounter({
+    registry,
+    name: 'streamlane_share_records_redelivered_total',
+    help: 'Records handed to this instance with a delivery count above 1 (released, or their lock expired elsewhere)',
+    read: () => source.counters().redelivered
+  })
+  scrapedCounter({
+    registry,
+    name: 'streamlane_share_records_acknowledged_total',
+    help: 'Records this instance acknowledged, by type: accept (processed), release (redeliver), reject (never again)',
+    label: 'type',
+    read: () => {
+      const c = source.counters()
+      return { accept: c.accepted, release: c.released, reject: c.rejected }
+    }
+  })
+  scrapedCounter({
+    registry,
+    name: 'streamlane_share_records_dead_lettered_total',
+    help: 'Records written to the dead-letter topic after failing their last allowed delivery',
+    read: () => source.counters().deadLettered
+  })
+  scrapedCounter({
+    registry,
+    name: 'streamlane_share_lock_renewals_total',
+    help: 'Acquisition lock renewals of records in flight (KIP-1222), by outcome',
+    label: 'outcome',
+    read: () => {
+      const c = source.counters()
+      return { renewed: c.renewed, refused: c.renewFailed }
+    }
+  })
+  scrapedGauge({
+    registry,
+    name: 'streamlane_share_records_in_flight',
+    help: 'Records being processed now (at most streamlane_share_concurrency)',
+    read: () => source.inFlight()
+  })
+  scrapedGauge({
+    registry,
+    name: 'streamlane_share_concurrency',
+    help: 'Processing slots of this instance (shareGroup.concurrency)',
+    read: () => source.concurrency
+  })
+  scrapedGauge({
+    registry,
+    name: 'streamlane_share_assigned_partitions',
+    help: 'Partitions the share group assigns to this instance (other members share them)',
+    read: () => source.assignedPartitions()
+  })
+  return withProcessMetrics(registry)
+}
