@@ -265,9 +265,9 @@ export class ShareGroupApp {
           this.#log.warn({ error: String(error) }, 'lock renewal failed; retried on the next tick')
         }
       }
-      if (!this.#closed) this.#renewTimer = setTimeout(tick, renewalIntervalMs(lockMs || 30_000))
+      if (!this.#closed) this.#renewTimer = setTimeout(tick, renewalIntervalMs(lockMs))
     }
-    this.#renewTimer = setTimeout(tick, renewalIntervalMs(consumer.acquisitionLockTimeoutMs || 30_000))
+    this.#renewTimer = setTimeout(tick, renewalIntervalMs(consumer.acquisitionLockTimeoutMs))
   }
 
   async #run(): Promise<void> {

@@ -17,7 +17,7 @@ export function locksDue<T extends HeldRecord>(held: Iterable<T>, lockMs: number
   return due
 }
 
-/** How often to look for due locks: a quarter of the lock, between 100 ms and 5 s. */
+/** How often to look for due locks: a quarter of the lock, between 100 ms and 5 s (100 ms while it is not known, 0). */
 export function renewalIntervalMs(lockMs: number): number {
   return Math.min(5_000, Math.max(100, Math.floor(lockMs / 4)))
 }

@@ -18,5 +18,6 @@ test('a lock is due for renewal once half of it has run since it started or was 
 test('renewal ticks every quarter lock, within 100 ms .. 5 s', () => {
   assert.equal(renewalIntervalMs(2_000), 500)
   assert.equal(renewalIntervalMs(100), 100)
+  assert.equal(renewalIntervalMs(0), 100, 'lock not known yet: look again soon')
   assert.equal(renewalIntervalMs(60_000), 5_000)
 })
