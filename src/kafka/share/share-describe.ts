@@ -97,12 +97,12 @@ export async function describeShareGroup(
       Date.now() + resolved.requestTimeoutMs,
       stop.signal
     )
-    if (!group || group.errorCode === GROUP_ID_NOT_FOUND) {
+    // The coordinator answers GROUP_ID_NOT_FOUND also for a consumer group under this id ("... is not a share group").
+    const otherKind = group?.errorMessage?.includes('not a share group') === true
+    if (!group || (group.errorCode === GROUP_ID_NOT_FOUND && !otherKind)) {
       return { groupId, state: 'Unknown', groupEpoch: -1, assignmentEpoch: -1, assignor: '', members: [] }
     }
     if (group.errorCode !== 0) {
-      // A consumer group under this id answers INVALID_GROUP_ID / GROUP_ID_NOT_FOUND depending on the version; both
-      // name the group, and the message says which.
       throw new KafkaRequestError(
         'describe share group',
         `group ${groupId}: ${errorName(group.errorCode)}${group.errorMessage ? ` (${group.errorMessage})` : ''}`
