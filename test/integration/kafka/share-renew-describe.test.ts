@@ -113,7 +113,8 @@ test('ShareGroupDescribe lists the members, their client ids and the partitions 
     return d.members.length === 2 && d.members.every((m) => m.assignment.length > 0) ? d : undefined
   })
   assert.equal(described.state, 'Stable')
-  assert.deepEqual(described.members.map((m) => m.clientId).sort(), ['describe-a-share', 'describe-b-share'])
+  // Members heartbeat on their group coordinator link, whose client id is `<clientId>-group`.
+  assert.deepEqual(described.members.map((m) => m.clientId).sort(), ['describe-a-group', 'describe-b-group'])
   assert.deepEqual(described.members.map((m) => m.memberId).sort(), [a.memberId, b.memberId].sort())
   const assigned = described.members.flatMap((m) =>
     m.assignment.flatMap((t) => t.partitions.map((p) => `${t.topic}-${p}`))
