@@ -2,7 +2,8 @@
  * The worker of the share-groups benchmark, run by the local autoscaler as `streamlane run bench/apps/slow-work.ts`:
  * every record takes PER_RECORD_MS (default 1 s) of asynchronous work, then its value is written to OUTPUT_TOPIC with
  * the worker's pid, so the benchmark can count records processed more than once. With SHARE_GROUP=1 the app runs on
- * a share group (one record at a time per instance), otherwise on a consumer group (tasks run concurrently).
+ * a share group (SHARE_CONCURRENCY records at a time per instance, default 1), otherwise on a consumer group (its tasks
+ * run concurrently, one record in flight per partition).
  */
 import { setTimeout as delay } from 'node:timers/promises'
 import { defineApp, type ProcessorContext, Serdes, StreamsBuilder } from '../../src/index.ts'
@@ -32,7 +33,13 @@ export default defineApp({
   config: {
     commitIntervalMs: 1_000,
     ...(process.env.SHARE_GROUP === '1'
-      ? { shareGroup: { concurrency: 1, autoOffsetReset: 'earliest', recordLockDurationMs: 15_000 } }
+      ? {
+          shareGroup: {
+            concurrency: Number(process.env.SHARE_CONCURRENCY ?? 1),
+            autoOffsetReset: 'earliest',
+            recordLockDurationMs: 15_000
+          }
+        }
       : {})
   }
 })
