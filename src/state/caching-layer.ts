@@ -24,10 +24,11 @@ export class CachingLayer implements BytesLayer {
   #listener: BytesFlushListener | null = null
   #sendOldValues = false
 
-  constructor(inner: BytesLayer, cache: RecordCache, name: string) {
+  /** `storeMadeKeys`: see `RecordCache.createNamedCache`. */
+  constructor(inner: BytesLayer, cache: RecordCache, name: string, storeMadeKeys = false) {
     this.#inner = inner
     this.#owner = cache
-    this.#cache = cache.createNamedCache(name, (entries) => this.#write(entries))
+    this.#cache = cache.createNamedCache(name, (entries) => this.#write(entries), storeMadeKeys)
   }
 
   setFlushListener(listener: BytesFlushListener, sendOldValues: boolean): void {

@@ -16,6 +16,8 @@ export interface LayeredStoreOptions {
   readonly codec: ChangelogCodec
   /** Names the physical layout; see `BytesBackend.layout`. */
   readonly layout: string
+  /** Whether every key handed to the layers is one the store built and never changes (see `CachingLayer`). */
+  readonly storeMadeKeys?: boolean
 }
 
 /**
@@ -94,7 +96,7 @@ export abstract class LayeredStore implements ManagedStateStore {
     }
     const cache = services?.recordCache ?? null
     if (this.#options.caching && cache !== null && cache.maxBytes > 0) {
-      this.#caching = new CachingLayer(top, cache, `${context.taskId}/${this.name}`)
+      this.#caching = new CachingLayer(top, cache, `${context.taskId}/${this.name}`, this.#options.storeMadeKeys)
       top = this.#caching
     }
     if (services?.metering) top = new MeteredLayer(top, services.metering, this.name)

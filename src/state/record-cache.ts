@@ -62,8 +62,13 @@ export class RecordCache {
     return this.#bytes
   }
 
-  createNamedCache(name: string, onDirty: DirtyEntriesHandler): NamedCache {
-    const cache = new NamedCache(name, this, onDirty)
+  /**
+   * `storeMadeKeys`: the store hands the cache only key Buffers it built itself and never changes (window and
+   * session stores' physical keys), so a put of the Buffer the last get was given may reuse that get's key string.
+   * A key-value store with the bytes serde hands over the caller's own Buffers, which the caller might change.
+   */
+  createNamedCache(name: string, onDirty: DirtyEntriesHandler, storeMadeKeys = false): NamedCache {
+    const cache = new NamedCache(name, this, onDirty, storeMadeKeys)
     this.#caches.add(cache)
     return cache
   }
@@ -134,11 +139,20 @@ export class NamedCache {
    */
   #flushedIsBelow = true
   #flushing = false
+  /**
+   * With store-made keys, the key of the last `get` and its string: a windowed aggregation puts the very Buffer it
+   * read, and then needs neither a second string nor its hash (V8 keeps a string's hash on the string). This was
+   * 0.35 of the 2.2 µs CPU per record a cached window store's fetch + put cost (1M records, 16,667 keys).
+   */
+  readonly #storeMadeKeys: boolean
+  #lastKey: Buffer | null = null
+  #lastId = ''
 
-  constructor(name: string, owner: RecordCache, onDirty: DirtyEntriesHandler) {
+  constructor(name: string, owner: RecordCache, onDirty: DirtyEntriesHandler, storeMadeKeys: boolean) {
     this.name = name
     this.#owner = owner
     this.#onDirty = onDirty
+    this.#storeMadeKeys = storeMadeKeys
   }
 
   /** `get` calls that found the key cached, and those that did not (for the cache hit ratio metric). */
@@ -154,7 +168,12 @@ export class NamedCache {
   }
 
   get(key: Buffer): CacheEntry | undefined {
-    const node = this.#entries.get(keyString(key))
+    const id = keyString(key)
+    if (this.#storeMadeKeys) {
+      this.#lastKey = key
+      this.#lastId = id
+    }
+    const node = this.#entries.get(id)
     if (node === undefined) this.misses++
     else this.hits++
     if (node !== undefined && node !== this.#newest) {
@@ -165,7 +184,7 @@ export class NamedCache {
   }
 
   put(key: Buffer, value: Buffer | null, timestamp: number): void {
-    const id = keyString(key)
+    const id = key === this.#lastKey ? this.#lastId : keyString(key)
     const previous = this.#entries.get(id)
     let below: Buffer | null | undefined
     if (previous === undefined) {
@@ -240,6 +259,7 @@ export class NamedCache {
     this.#eldest = this.#newest = null
     this.#dirtyOldest = this.#dirtyNewest = null
     this.#dirtyCount = 0
+    this.#lastKey = null
     // Nothing cached is left to vouch for the store below.
     this.#flushedIsBelow = true
   }

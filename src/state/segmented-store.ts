@@ -31,7 +31,8 @@ export abstract class SegmentedStore<K> extends LayeredStore {
   protected readonly suffixBytes: number
 
   constructor(options: SegmentedStoreOptions<K>) {
-    super(options)
+    // Physical keys (segment || key || suffix) are built here, never the caller's Buffers.
+    super({ ...options, storeMadeKeys: true })
     this.segments = options.segments
     this.keySerde = options.keySerde
     this.suffixBytes = options.suffixBytes

@@ -31,6 +31,11 @@ export class LayeredWindowStore<K, V> extends SegmentedStore<K> implements Windo
   readonly #format: ValueFormat<V>
   readonly #retainDuplicates: boolean
   #sequence = 0
+  /**
+   * The physical key of the last single-window fetch. An aggregation fetches a window and then puts it: the put
+   * reuses this key instead of building another, and the cache below finds its key string already made for it.
+   */
+  #fetched: { windowStart: number; physical: Buffer } | null = null
 
   constructor(options: LayeredWindowStoreOptions<K, V>) {
     super({ ...options, suffixBytes: WINDOW_SUFFIX_BYTES })
@@ -55,7 +60,15 @@ export class LayeredWindowStore<K, V> extends SegmentedStore<K> implements Windo
     }
     const bytes = value === null ? null : this.#format.serialize(this.serdeTopic, value)
     const timestamp = (value === null ? null : this.#format.timestampOf(value)) ?? this.currentTimestamp()
-    this.layer.put(this.#physicalKey(keyBytes, windowStartMs, sequence), bytes, timestamp)
+    const fetched = this.#fetched
+    const physical =
+      !this.#retainDuplicates &&
+      fetched !== null &&
+      fetched.windowStart === windowStartMs &&
+      sameKey(fetched.physical, keyBytes)
+        ? fetched.physical
+        : this.#physicalKey(keyBytes, windowStartMs, sequence)
+    this.layer.put(physical, bytes, timestamp)
   }
 
   fetch(key: K, windowStart: number): V | null
@@ -64,7 +77,10 @@ export class LayeredWindowStore<K, V> extends SegmentedStore<K> implements Windo
     if (timeTo !== undefined) return this.#fetch(key, timeFrom, timeTo, false)
     if (timeFrom < this.segments.minLiveTime()) return null
     if (!this.#retainDuplicates) {
-      const bytes = this.layer.get(this.#physicalKey(this.keyBytes(key), timeFrom, 0))
+      const keyBytes = this.keyBytes(key)
+      const physical = this.#physicalKey(keyBytes, timeFrom, 0)
+      this.#fetched = { windowStart: timeFrom, physical }
+      const bytes = this.layer.get(physical)
       return bytes === undefined ? null : this.#format.deserialize(this.serdeTopic, bytes)
     }
     // With duplicates: the oldest entry of that window.
@@ -148,4 +164,10 @@ export class LayeredWindowStore<K, V> extends SegmentedStore<K> implements Windo
     physical.writeUInt32BE(sequence, SEGMENT_PREFIX_BYTES + keyBytes.length + 8)
     return physical
   }
+}
+
+/** Whether `physical` (a window key without duplicates) holds exactly `keyBytes` (compared, not trusted by identity). */
+function sameKey(physical: Buffer, keyBytes: Buffer): boolean {
+  const end = SEGMENT_PREFIX_BYTES + keyBytes.length
+  return physical.length === end + WINDOW_SUFFIX_BYTES && keyBytes.compare(physical, SEGMENT_PREFIX_BYTES, end) === 0
 }

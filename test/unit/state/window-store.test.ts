@@ -190,6 +190,38 @@ describe('window store options', () => {
     assert.equal(store.fetch('k', 0), 1)
   })
 
+  test('a cached read-modify-write puts under its own key and window, whatever was fetched before', async () => {
+    await task.close()
+    task = new TaskHarness({ cacheMaxBytes: 1 << 20 })
+    const store = task.open(
+      windowStoreBuilder({
+        name: 'rmw',
+        keySerde: Serdes.bytes(),
+        valueSerde: Serdes.int32(),
+        windowSizeMs: MINUTE,
+        retentionMs: 10 * MINUTE,
+        caching: true
+      })
+    )
+    const key = Buffer.from('aa')
+    for (let i = 0; i < 3; i++) store.put(key, (store.fetch(key, 0) ?? 0) + 1, 0)
+    store.fetch(key, 0)
+    store.put(key, 7, MINUTE) // another window of the key just fetched
+    store.fetch(Buffer.from('ab'), MINUTE)
+    store.put(key, 8, 2 * MINUTE) // a window of another key than the one just fetched
+    const changed = store.fetch(key, 0)
+    key[1] = 0x62 // the caller's Buffer changes after the read: the put is for 'ab'
+    store.put(key, changed, 0)
+    task.commit()
+    const stored = collect(store.all()).map((e) => [e.key.key.toString(), e.key.window.start, e.value])
+    assert.deepEqual(stored, [
+      ['aa', 0, 3],
+      ['aa', MINUTE, 7],
+      ['aa', 2 * MINUTE, 8],
+      ['ab', 0, 3]
+    ])
+  })
+
   test('timestamped windows keep the timestamp', () => {
     const store = task.open(
       timestampedWindowStoreBuilder({
