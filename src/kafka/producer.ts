@@ -20,7 +20,7 @@ import {
   recordSize,
   resolveProducerOptions
 } from './producer-options.ts'
-import { sendTransactionOffsets, type TransactionOffsets } from './transaction-offsets.ts'
+import { CoordinatorCache, sendTransactionOffsets, type TransactionOffsets } from './transaction-offsets.ts'
 import type { ProducerRecord, RecordMetadata } from './types.ts'
 
 export type { ProducerOptions } from './producer-options.ts'
@@ -87,6 +87,8 @@ class StreamlaneProducer implements KafkaProducer {
   readonly #batcher: ProduceBatcher<ProducerRecord, RecordMetadata>
   /** Round-robin position per topic for records without key and partition (one partition per request). */
   readonly #nextPartition = new Map<string, number>()
+  /** The transaction and group coordinators that sendOffsetsToTransaction talks to, looked up once. */
+  readonly #coordinators = new CoordinatorCache()
   #transaction: Transaction | undefined
   /** Whether the open transaction holds anything; an empty one ends locally (EndTxn would be refused). */
   #transactionUsed = false
@@ -338,7 +340,8 @@ class StreamlaneProducer implements KafkaProducer {
             offsets,
             Date.now() + deadlineMs,
             this.#resolved.retryDelayMs,
-            () => this.#checkHold(`the offsets of transaction ${transactionalId} are`)
+            () => this.#checkHold(`the offsets of transaction ${transactionalId} are`),
+            this.#coordinators
           ),
         deadlineMs,
         {

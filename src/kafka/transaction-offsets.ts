@@ -1,6 +1,7 @@
 import {
   type addOffsetsToTxnV4,
   type ClusterMetadata,
+  type Connection,
   FindCoordinatorKeyTypes,
   type findCoordinatorV6,
   type txnOffsetCommitV4
@@ -44,6 +45,52 @@ const RETRIABLE = new Set([
   'NETWORK_EXCEPTION'
 ])
 
+/**
+ * Coordinators found earlier, by key type and key. A producer commits a transaction every commit interval (100 ms
+ * by default under exactly-once) to the same two coordinators: asking FindCoordinator before each request cost two
+ * extra round trips per commit. A coordinator is forgotten when a request to it fails, and found again on the retry.
+ */
+export class CoordinatorCache {
+  readonly #found = new Map<string, { host: string; port: number }>()
+
+  get(keyType: number, key: string): { host: string; port: number } | undefined {
+    return this.#found.get(`${keyType}:${key}`)
+  }
+
+  set(keyType: number, key: string, broker: { host: string; port: number }): void {
+    this.#found.set(`${keyType}:${key}`, broker)
+  }
+
+  forget(keyType: number, key: string): void {
+    this.#found.delete(`${keyType}:${key}`)
+  }
+}
+
+/** The coordinator's connection: the cached one, or found (and cached) through FindCoordinator. */
+async function coordinatorConnection(client: AnyClient, keyType: number, key: string, cache: CoordinatorCache) {
+  const known = cache.get(keyType, key)
+  if (known !== undefined) return getConnection(client, known)
+  const broker = await findCoordinator(client, keyType, key, await client.metadata({ topics: [] }))
+  cache.set(keyType, key, broker)
+  return getConnection(client, broker)
+}
+
+/** Runs `work` on the coordinator of `key`; a failure makes the next attempt look the coordinator up again. */
+async function onCoordinator<T>(
+  client: AnyClient,
+  cache: CoordinatorCache,
+  keyType: number,
+  key: string,
+  work: (connection: Connection) => Promise<T>
+): Promise<T> {
+  try {
+    return await work(await coordinatorConnection(client, keyType, key, cache))
+  } catch (error) {
+    cache.forget(keyType, key)
+    throw error
+  }
+}
+
 async function findCoordinator(client: AnyClient, keyType: number, key: string, metadata: ClusterMetadata) {
   const bootstrap = metadata.brokers.values().next().value
   if (!bootstrap) throw new KafkaRequestError('findCoordinator', 'the cluster metadata lists no broker')
@@ -56,7 +103,7 @@ async function findCoordinator(client: AnyClient, keyType: number, key: string, 
   const response = await callApi(api, await getConnection(client, bootstrap), keyType, [key])
   const found = response.coordinators.find((c) => c.key === key)
   if (!found) throw new KafkaRequestError('findCoordinator', `no coordinator returned for ${key}`)
-  return getConnection(client, { host: found.host, port: found.port })
+  return { host: found.host, port: found.port }
 }
 
 /** Runs one step, retrying transient coordinator errors with backoff until `deadline`. */
@@ -95,7 +142,8 @@ export async function sendTransactionOffsets(
   request: TransactionOffsets,
   deadline: number,
   retryDelayMs: number,
-  beforeWrite: () => void = () => {}
+  beforeWrite: () => void = () => {},
+  coordinators: CoordinatorCache = new CoordinatorCache()
 ): Promise<void> {
   const { transactionalId, producerId, producerEpoch } = producer
   const { groupId, generationId, memberId } = request
@@ -107,38 +155,47 @@ export async function sendTransactionOffsets(
   }
   const context = { transactionalId, groupId, generationId, memberId, topics: [...byTopic.keys()] }
 
-  await withRetries(`AddOffsetsToTxn(${transactionalId}, ${groupId})`, deadline, retryDelayMs, context, async () => {
-    const metadata = await client.metadata({ topics: [] })
-    const connection = await findCoordinator(client, FindCoordinatorKeyTypes.TRANSACTION, transactionalId, metadata)
-    const api = await getApi<[string, bigint, number, string], addOffsetsToTxnV4.AddOffsetsToTxnResponse>(
-      client,
-      'AddOffsetsToTxn'
-    )
-    beforeWrite()
-    await callApi(api, connection, transactionalId, producerId, producerEpoch, groupId)
-  })
+  await withRetries(`AddOffsetsToTxn(${transactionalId}, ${groupId})`, deadline, retryDelayMs, context, () =>
+    onCoordinator(client, coordinators, FindCoordinatorKeyTypes.TRANSACTION, transactionalId, async (connection) => {
+      const api = await getApi<[string, bigint, number, string], addOffsetsToTxnV4.AddOffsetsToTxnResponse>(
+        client,
+        'AddOffsetsToTxn'
+      )
+      beforeWrite()
+      await callApi(api, connection, transactionalId, producerId, producerEpoch, groupId)
+    })
+  )
   if (byTopic.size === 0) return
 
-  await withRetries(`TxnOffsetCommit(${groupId})`, deadline, retryDelayMs, context, async () => {
-    const metadata = await client.metadata({ topics: [] })
-    const connection = await findCoordinator(client, FindCoordinatorKeyTypes.GROUP, groupId, metadata)
-    const api = await getApi<
-      [string, string, bigint, number, number, string, string | null, txnOffsetCommitV4.TxnOffsetCommitRequestTopic[]],
-      txnOffsetCommitV4.TxnOffsetCommitResponse
-    >(client, 'TxnOffsetCommit')
-    const topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }))
-    beforeWrite()
-    await callApi(
-      api,
-      connection,
-      transactionalId,
-      groupId,
-      producerId,
-      producerEpoch,
-      generationId,
-      memberId,
-      request.groupInstanceId ?? null,
-      topics
-    )
-  })
+  await withRetries(`TxnOffsetCommit(${groupId})`, deadline, retryDelayMs, context, () =>
+    onCoordinator(client, coordinators, FindCoordinatorKeyTypes.GROUP, groupId, async (connection) => {
+      const api = await getApi<
+        [
+          string,
+          string,
+          bigint,
+          number,
+          number,
+          string,
+          string | null,
+          txnOffsetCommitV4.TxnOffsetCommitRequestTopic[]
+        ],
+        txnOffsetCommitV4.TxnOffsetCommitResponse
+      >(client, 'TxnOffsetCommit')
+      const topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }))
+      beforeWrite()
+      await callApi(
+        api,
+        connection,
+        transactionalId,
+        groupId,
+        producerId,
+        producerEpoch,
+        generationId,
+        memberId,
+        request.groupInstanceId ?? null,
+        topics
+      )
+    })
+  )
 }

@@ -8,17 +8,23 @@ import { test } from 'node:test'
 import { kGetApi, kGetConnection } from '@platformatic/kafka'
 import { WritesHeldError } from '../../../src/kafka/errors.ts'
 import type { AnyClient } from '../../../src/kafka/library.ts'
-import { sendTransactionOffsets } from '../../../src/kafka/transaction-offsets.ts'
+import { CoordinatorCache, sendTransactionOffsets } from '../../../src/kafka/transaction-offsets.ts'
 
-/** A client whose raw APIs record what was sent; FindCoordinator answers with the one broker. */
-function fakeClient(sent: string[]): AnyClient {
+/**
+ * A client whose raw APIs record what was sent (lookups in `lookups`); FindCoordinator answers with the one broker.
+ * `failOnce` names an API whose next call fails with NOT_COORDINATOR.
+ */
+function fakeClient(sent: string[], lookups: string[] = [], failOnce = new Set<string>()): AnyClient {
   const api = (name: string) => ({
     version: 4,
     async: async (_connection: unknown, ...args: unknown[]) => {
       if (name === 'FindCoordinator') {
         const [, keys] = args as [number, string[]]
+        lookups.push(...keys)
         return { coordinators: keys.map((key) => ({ key, host: 'localhost', port: 9092 })) }
       }
+      if (failOnce.delete(name))
+        throw Object.assign(new Error('not the coordinator'), { code: 'PLT_KFK_PROTOCOL', apiId: 'NOT_COORDINATOR' })
       sent.push(name)
       return {}
     }
@@ -69,4 +75,21 @@ test('held from the start: nothing is sent', async () => {
     WritesHeldError
   )
   assert.deepEqual(sent, [])
+})
+
+test('coordinators are looked up once per producer, and again after a request to one failed', async () => {
+  const sent: string[] = []
+  const lookups: string[] = []
+  const failOnce = new Set<string>()
+  const client = fakeClient(sent, lookups, failOnce)
+  const coordinators = new CoordinatorCache()
+  const commit = () => sendTransactionOffsets(client, identity, request, Date.now() + 5_000, 10, () => {}, coordinators)
+  await commit()
+  await commit()
+  assert.deepEqual(lookups, ['app-1', 'app'])
+  assert.deepEqual(sent, ['AddOffsetsToTxn', 'TxnOffsetCommit', 'AddOffsetsToTxn', 'TxnOffsetCommit'])
+  failOnce.add('TxnOffsetCommit')
+  await commit()
+  assert.deepEqual(lookups, ['app-1', 'app', 'app'])
+  assert.equal(sent.length, 6)
 })
