@@ -249,7 +249,7 @@ export const restoration: Benchmark = {
           `(${integer(KEYS / b.wallSeconds)} records/s, ${fixed(b.ownCpuSeconds)} s CPU)`
       )
       ctx.log('restoration: warming up the readers and restoration')
-      const restorerSettings = { copyBuffers: true, maxPollRecords: 50_000 }
+      const restorerSettings = { maxPollRecords: 50_000 }
       const RESTORER_LABEL = "raw partition reader, the restorer's settings"
       const DEFAULT_LABEL = 'raw partition reader, default settings'
       await readToEnd(ctx, warm.topic, RESTORER_LABEL, restorerSettings)
@@ -350,11 +350,11 @@ export const restoration: Benchmark = {
             ' the first task began restoring (topic checks, opening the state directory, joining the group, creating' +
             ' tasks and opening their LMDB environments). seconds to all running: start() until the last task was' +
             ' restored; CPU s covers that whole span (this process, all threads), so its ratio includes start-up.',
-          `The restorer reads with its own partition reader (read_uncommitted under at-least-once, copies record bytes,` +
-            ' up to 50,000 records per poll, 1 MiB per partition per fetch) one batch per app loop iteration and writes' +
-            ' each batch of a partition into the store in one LMDB transaction. "raw partition reader, the restorer\'s' +
-            ' settings" reads with exactly those reader options; "default settings" with the reader\'s defaults (no copies,' +
-            ' 10,000 records per poll).',
+          `The restorer reads with its own partition reader (read_uncommitted under at-least-once, record bytes not` +
+            ' copied, up to 50,000 records per poll, 1 MiB per partition per fetch) one batch per app loop iteration and' +
+            ' writes each batch of a partition into the store in LMDB transactions of up to 4,000 records. "raw partition' +
+            ' reader, the restorer\'s settings" reads with exactly those reader options; "default settings" with the' +
+            " reader's defaults (10,000 records per poll).",
           `Restart with the same state directory: the instance that restored into the empty directory is closed (clean` +
             ' close: checkpoint written) and started again on that directory. Restoration then starts from each' +
             " partition's checkpoint; a partition checkpointed at the changelog's end is not read at all and its task runs" +
