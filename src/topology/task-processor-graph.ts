@@ -5,7 +5,7 @@ import { andThen, forEachInOrder } from './maybe-async.ts'
 import { type BufferedCount, PartitionGroup } from './partition-group.ts'
 import type { Cancellable, PunctuationType, Punctuator } from './processor.ts'
 import { PunctuationQueue, type PunctuationSchedule } from './punctuation-queue.ts'
-import { type RawRecord, type StreamRecord, type TopicPartition, topicPartitionKey } from './record.ts'
+import type { RawRecord, StreamRecord, TopicPartition } from './record.ts'
 import type { RecordCollector, TaskActivity } from './record-collector.ts'
 import { decodeRecord } from './record-decoder.ts'
 import type { StateStore, StoreBuilder } from './state-store.ts'
@@ -85,7 +85,12 @@ export class TaskProcessorGraph implements TaskEnvironment {
   readonly #globalStores: ReadonlyMap<string, StateStore> | undefined
   readonly #streamTimeSchedules = new PunctuationQueue()
   readonly #wallClockSchedules = new PunctuationQueue()
-  readonly #consumed = new Map<string, ConsumedOffset>()
+  /**
+   * The next offset to read per partition that made progress, in the order they first did, and the same entries by
+   * topic and partition number. Updated for every record, so in place and without a topic-partition string key.
+   */
+  readonly #consumed: { topic: string; partition: number; offset: number }[] = []
+  readonly #consumedByTopic = new Map<string, ({ offset: number } | undefined)[]>()
   #tracked: Promise<Settled>[] = []
   #current: RawRecord | null = null
   /** Set while punctuators run or stores flush, when there is no current record. */
@@ -260,7 +265,7 @@ export class TaskProcessorGraph implements TaskEnvironment {
 
   /** The offsets to commit: for each partition that made progress, the next offset to read. */
   consumedOffsets(): ConsumedOffset[] {
-    return [...this.#consumed.values()]
+    return this.#consumed.map(({ topic, partition, offset }) => ({ topic, partition, offset }))
   }
 
   /** True once since a processor called `requestCommit()`. */
@@ -445,12 +450,18 @@ export class TaskProcessorGraph implements TaskEnvironment {
   }
 
   #markConsumed(raw: RawRecord): void {
-    const key = topicPartitionKey(raw.topic, raw.partition)
     const offset = raw.offset + 1
-    const previous = this.#consumed.get(key)
-    if (previous === undefined || previous.offset < offset) {
-      this.#consumed.set(key, { topic: raw.topic, partition: raw.partition, offset })
+    let partitions = this.#consumedByTopic.get(raw.topic)
+    if (partitions === undefined) {
+      partitions = []
+      this.#consumedByTopic.set(raw.topic, partitions)
     }
+    const previous = partitions[raw.partition]
+    if (previous === undefined) {
+      const entry = { topic: raw.topic, partition: raw.partition, offset }
+      partitions[raw.partition] = entry
+      this.#consumed.push(entry)
+    } else if (previous.offset < offset) previous.offset = offset
   }
 
   /** Deserializes a record reaching the head of its queue; undefined when its handler chose to skip it. */
