@@ -20,6 +20,8 @@ export interface BufferedCount extends TopicPartition {
  */
 export class PartitionGroup<Raw, Decoded extends { readonly timestamp: number }> {
   readonly #queues = new Map<string, RecordQueue<Raw, Decoded>>()
+  /** The same queues by topic, then partition number: looked up per record, without building a key string. */
+  readonly #byTopic = new Map<string, RecordQueue<Raw, Decoded>[]>()
   readonly #decode: (raw: Raw, queue: RecordQueue<Raw, Decoded>) => Decoded | undefined
   readonly #maxTaskIdleMs: number
   #streamTime = -1
@@ -41,6 +43,16 @@ export class PartitionGroup<Raw, Decoded extends { readonly timestamp: number }>
     if (this.#queues.has(key)) return
     const queue: RecordQueue<Raw, Decoded> = new RecordQueue(topic, partition, (raw) => this.#decode(raw, queue))
     this.#queues.set(key, queue)
+    let partitions = this.#byTopic.get(topic)
+    if (partitions === undefined) {
+      partitions = []
+      this.#byTopic.set(topic, partitions)
+    }
+    partitions[partition] = queue
+  }
+
+  #queueOf(topic: string, partition: number): RecordQueue<Raw, Decoded> | undefined {
+    return this.#byTopic.get(topic)?.[partition]
   }
 
   get streamTimeMs(): number {
@@ -52,17 +64,25 @@ export class PartitionGroup<Raw, Decoded extends { readonly timestamp: number }>
   }
 
   has(topic: string, partition: number): boolean {
-    return this.#queues.has(topicPartitionKey(topic, partition))
+    return this.#queueOf(topic, partition) !== undefined
   }
 
   add(topic: string, partition: number, records: Iterable<Raw>): void {
-    const queue = this.#queues.get(topicPartitionKey(topic, partition))
+    const queue = this.#queueOf(topic, partition)
     if (!queue) throw new RangeError(`partition ${topic}-${partition} is not an input of this task`)
     queue.add(records)
   }
 
+  /** Buffers one record; false (nothing buffered) when its partition is not an input of this task. */
+  addOne(topic: string, partition: number, record: Raw): boolean {
+    const queue = this.#queueOf(topic, partition)
+    if (queue === undefined) return false
+    queue.addOne(record)
+    return true
+  }
+
   bufferedCount(topic: string, partition: number): number {
-    return this.#queues.get(topicPartitionKey(topic, partition))?.size ?? 0
+    return this.#queueOf(topic, partition)?.size ?? 0
   }
 
   bufferedCounts(): BufferedCount[] {
@@ -76,7 +96,7 @@ export class PartitionGroup<Raw, Decoded extends { readonly timestamp: number }>
   }
 
   partitionTimeMs(topic: string, partition: number): number {
-    return this.#queues.get(topicPartitionKey(topic, partition))?.partitionTimeMs ?? -1
+    return this.#queueOf(topic, partition)?.partitionTimeMs ?? -1
   }
 
   /**

@@ -32,6 +32,10 @@ export class RecordQueue<Raw, Decoded extends { readonly timestamp: number }> {
     for (const record of records) this.#raw.push(record)
   }
 
+  addOne(record: Raw): void {
+    this.#raw.push(record)
+  }
+
   /** The decoded head, decoding (and skipping bad records) as needed. */
   head(): Decoded | undefined {
     while (this.#head === undefined && this.#start < this.#raw.length) {

@@ -179,13 +179,12 @@ export class TaskProcessorGraph implements TaskEnvironment {
   /** Buffers consumed records (any of this task's partitions, in offset order per partition). */
   addRecords(records: Iterable<RawRecord>): void {
     for (const record of records) {
-      if (!this.#group.has(record.topic, record.partition)) {
+      if (!this.#group.addOne(record.topic, record.partition, record)) {
         throw new TaskStateError(
           this.taskId,
           `partition ${record.topic}-${record.partition} is not an input of this task`
         )
       }
-      this.#group.add(record.topic, record.partition, [record])
     }
   }
 
