@@ -13,10 +13,9 @@ import { before, test } from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
 import { repoRoot } from '../../scripts/kafka/broker.ts'
 import { createAdmin } from '../../src/kafka/admin.ts'
-import { createPartitionReader, OFFSET_EARLIEST } from '../../src/kafka/partition-reader.ts'
 import { createProducer } from '../../src/kafka/producer.ts'
 import { committedInput, createTopics, topicEnd } from '../integration/runtime/support.ts'
-import { WordCounts } from '../integration/runtime/word-counts.ts'
+import { readWordCounts } from '../integration/runtime/word-counts.ts'
 import { testBrokers, uniqueName } from '../support/kafka.ts'
 import { waitFor } from '../support/wait.ts'
 import { ContainerInstance, type LogEntry } from './container-instance.ts'
@@ -212,7 +211,7 @@ test('word count in containers: graceful stop, SIGKILL, restarts with and withou
     }
 
     await waitFor('all input consumed', allConsumed, { timeoutMs: 180_000, intervalMs: 500 })
-    const output = await readCounts(counts, truth)
+    const output = await readWordCounts(counts, PARTITIONS, truth, 120_000)
     assert.deepEqual(output.notIncreasing, [], 'exactly-once: no count repeats or goes back')
     assert.deepEqual(output.latest, truth, 'final counts equal the input, none lost, none counted twice')
     console.log(`final counts: ${truth.size} words over ${produced} lines, all exact`)
@@ -261,23 +260,6 @@ function assertReadyOnlyAfterRestore(instance: ContainerInstance, samples: Ready
     samples.some((s) => s.status === 503 && s.sentAt >= restoreStart && s.receivedAt <= restoreEnd),
     `/ready answered 503 during the restoration (${restoreStart}..${restoreEnd}): ${JSON.stringify(samples.slice(-20))}`
   )
-}
-
-/** Reads the output from the start until every word's latest count equals the truth (or the deadline passes). */
-async function readCounts(topic: string, truth: Map<string, bigint>): Promise<WordCounts> {
-  const reader = createPartitionReader({ brokers: testBrokers(), isolation: 'read_committed', copyBuffers: true })
-  const output = new WordCounts()
-  try {
-    await reader.assign(
-      Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition, offset: OFFSET_EARLIEST }))
-    )
-    const complete = () => [...truth].every(([word, count]) => output.latest.get(word) === count)
-    const deadline = Date.now() + 120_000
-    while (!complete() && Date.now() < deadline) output.add(await reader.poll(500))
-    return output
-  } finally {
-    await reader.close()
-  }
 }
 
 /** The scaler image serves KEDA's metrics-api from the broker: the group's three members, nothing left to consume. */

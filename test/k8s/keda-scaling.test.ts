@@ -13,10 +13,9 @@ import { test } from 'node:test'
 import type { KubeObject } from '../../scripts/k8s/kube-client.ts'
 import { freePort, repoRoot } from '../../scripts/kafka/broker.ts'
 import { createAdmin } from '../../src/kafka/admin.ts'
-import { createPartitionReader, OFFSET_EARLIEST } from '../../src/kafka/partition-reader.ts'
 import { createProducer } from '../../src/kafka/producer.ts'
 import { committedInput, createTopics, topicEnd } from '../integration/runtime/support.ts'
-import { WordCounts } from '../integration/runtime/word-counts.ts'
+import { readWordCounts } from '../integration/runtime/word-counts.ts'
 import { testBrokers, uniqueName } from '../support/kafka.ts'
 import { waitFor } from '../support/wait.ts'
 import { startLocalCluster } from './local-cluster.ts'
@@ -166,7 +165,7 @@ test('KEDA scales the chart’s StatefulSet out and back in through the HPA; a d
     const peak = timeline.maxReplicas()
     assert.ok(peak > 1 && peak <= MAX_REPLICAS, `scaled out within the bounds (peak ${peak})`)
 
-    const output = await readCounts(counts, truth)
+    const output = await readWordCounts(counts, PARTITIONS, truth, 60_000)
     assert.deepEqual(output.notIncreasing, [], 'exactly-once: no count repeats or goes back')
     assert.deepEqual(output.latest, truth, 'final counts equal the input: none lost, none counted twice')
   } finally {
@@ -176,20 +175,3 @@ test('KEDA scales the chart’s StatefulSet out and back in through the HPA; a d
     await admin.close()
   }
 })
-
-/** Reads the output from the start until every word's latest count equals the truth (or the deadline passes). */
-async function readCounts(topic: string, truth: Map<string, bigint>): Promise<WordCounts> {
-  const reader = createPartitionReader({ brokers: testBrokers(), isolation: 'read_committed', copyBuffers: true })
-  const output = new WordCounts()
-  try {
-    await reader.assign(
-      Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition, offset: OFFSET_EARLIEST }))
-    )
-    const complete = () => [...truth].every(([word, count]) => output.latest.get(word) === count)
-    const deadline = Date.now() + 60_000
-    while (!complete() && Date.now() < deadline) output.add(await reader.poll(500))
-    return output
-  } finally {
-    await reader.close()
-  }
-}
