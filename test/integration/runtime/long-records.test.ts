@@ -59,7 +59,8 @@ for (const guarantee of ['at_least_once', 'exactly_once_v2'] as const) {
       STREAMLANE_HEARTBEAT_INTERVAL_MS: '1000',
       STREAMLANE_REBALANCE_TIMEOUT_MS: String(SESSION_MS),
       // A record must fit in a transaction.
-      STREAMLANE_TRANSACTION_TIMEOUT_MS: '30000'
+      STREAMLANE_TRANSACTION_TIMEOUT_MS: '30000',
+      LOG_RECORD_START: '1'
     }
     const instances: AppInstance[] = []
     try {
@@ -77,6 +78,13 @@ for (const guarantee of ['at_least_once', 'exactly_once_v2'] as const) {
       // records outlive half the rebalance timeout.
       const mark = first.log.length
       await produceRound(input, PARTITIONS)
+      // The premise: every round-2 record is in flight on the first instance before the second one joins (on a busy
+      // machine the first instance's next fetch can come after the second instance's join).
+      await waitFor(
+        'every round-2 record in flight on the first instance',
+        () => count(first.log.slice(mark), 'record started') === PARTITIONS,
+        { timeoutMs: 30_000, intervalMs: 50 }
+      )
       const second = new AppInstance('long-2', slowApp, env)
       instances.push(second)
       await waitFor('round 2 committed', async () => (await committedInput(admin, appId, input)) === 2 * PARTITIONS, {
