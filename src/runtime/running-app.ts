@@ -25,6 +25,7 @@ import type { StreamsConfig } from './config.ts'
 import { GlobalStateUpdater } from './global-state-updater.ts'
 import { streamlaneAssignor, subscriptionUserData } from './group-protocol.ts'
 import type { MembershipGuard } from './membership-guard.ts'
+import { offsetFetchTimeoutMs } from './offset-fetch-timeout.ts'
 import { ProducerRecordCollector } from './producer-collector.ts'
 import { productionFailureHandler } from './production-failure-handler.ts'
 import { StandbyLifecycle } from './standby-lifecycle.ts'
@@ -297,6 +298,7 @@ export async function connectRunningApp(options: RunningAppOptions): Promise<Run
       sessionTimeoutMs: config.sessionTimeoutMs,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       rebalanceTimeoutMs: config.rebalanceTimeoutMs,
+      offsetTimeoutMs: offsetFetchTimeoutMs(config),
       assign: streamlaneAssignor({
         sourceTopics: partitionPlan.sourceTopics,
         statefulSubtopologies,
