@@ -8,9 +8,11 @@ import { asyncIo } from './async-io.ts'
 import { exactlyOnce } from './exactly-once.ts'
 import { handover } from './handover.ts'
 import { joins } from './joins.ts'
+import { type BenchArgs, parseBenchArgs } from './lib/args.ts'
 import { createBenchContext } from './lib/bench-context.ts'
 import type { Benchmark } from './lib/benchmark.ts'
 import { writeResults } from './lib/report.ts'
+import { peer } from './peer.ts'
 import { queries } from './queries.ts'
 import { restoration } from './restoration.ts'
 import { shareGroups } from './share-groups.ts'
@@ -26,10 +28,18 @@ const benchmarks: Benchmark[] = [
   queries,
   handover,
   joins,
-  shareGroups
+  shareGroups,
+  peer
 ]
 
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
+let args: BenchArgs
+try {
+  args = parseBenchArgs(process.argv.slice(2))
+} catch (error) {
+  console.error((error as Error).message)
+  process.exit(2)
+}
+const wanted = args.names
 const unknown = wanted.filter((name) => !benchmarks.some((b) => b.name === name))
 if (unknown.length > 0) {
   console.error(`unknown benchmark ${unknown.join(', ')}; there are:`)
@@ -43,7 +53,7 @@ const ctx = await createBenchContext({ budgetMs: 240_000 * selected.length })
 try {
   for (const benchmark of selected) {
     ctx.log(`${benchmark.name}: ${benchmark.description}`)
-    const report = await benchmark.run(ctx)
+    const report = await benchmark.run(ctx, args)
     console.log(`\n## ${report.title}\n`)
     for (const table of report.tables) console.log(`${table.markdown}\n`)
     const path = writeResults(benchmark.resultsFile, { ...report, brokerDescription: ctx.brokerDescription })

@@ -3,7 +3,11 @@
  * Streamlane next to a reference in the same run (the raw Kafka client, Kafka's tools) and reports ratios; the
  * runner prints the tables and writes `bench/results/<resultsFile>` with the command that made it.
  */
+import type { BenchArgs } from './args.ts'
 import type { BenchContext } from './bench-context.ts'
+
+/** The command line's options, for the benchmarks that read them (the peer benchmark). */
+export type BenchOptions = Omit<BenchArgs, 'names'>
 
 export interface BenchmarkReport {
   title: string
@@ -19,5 +23,5 @@ export interface Benchmark {
   description: string
   /** File name in bench/results/. */
   resultsFile: string
-  run(ctx: BenchContext): Promise<BenchmarkReport>
+  run(ctx: BenchContext, options?: BenchOptions): Promise<BenchmarkReport>
 }
