@@ -31,19 +31,26 @@ const BURST_PATTERN = 3
 /** How far back burst starts are remembered (at least): a pattern older than this says little about the next gap. */
 const BURST_MEMORY_MS = 3_600_000
 
-/** Burst starts within memory, with this decision's if a burst starts now. */
+/**
+ * Burst starts within memory, with this decision's if a burst starts now. Kept whether or not burst memory is on:
+ * recurring bursts also decide whether a large scale-in step may wait less (stabilization.ts).
+ */
 export function recordBurst(
   previous: readonly number[],
   starting: boolean,
   now: number,
   config: ScalingPolicyConfig
 ): number[] {
-  if (config.burstHoldMaxSeconds === 0) return []
   const memoryMs = Math.max(BURST_MEMORY_MS, 4 * config.burstHoldMaxSeconds * 1000)
   const starts = previous.filter((t) => t >= now - memoryMs)
   const last = starts[starts.length - 1]
   if (starting && (last === undefined || now - last >= BURST_MIN_GAP_MS)) starts.push(now)
   return starts
+}
+
+/** Bursts recur: another one started within the last hour before the latest (one burst is an event, two a pattern). */
+export function burstsRecur(starts: readonly number[], now: number): boolean {
+  return starts.filter((t) => t >= now - BURST_MEMORY_MS).length >= 2
 }
 
 /** The scale-in window burst memory asks for: the longest of the last three gaps, capped; 0 without a pattern. */

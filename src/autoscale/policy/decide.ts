@@ -80,8 +80,8 @@ export function decideReplicas(
           []
         )
   const history = recordRecommendation(historyOrGroup(s), { atMs: s.now, replicas: forArrivals }, s.keepMs)
-  const window = scaleInWindow(s, need, holds.rising, parts)
-  let replicas = Math.max(stabilized(s, history, candidate, window.ms, parts), candidate)
+  const window = scaleInWindow(s, need, holds.rising, candidate, parts)
+  let replicas = Math.max(stabilized(s, history, candidate, window, parts), candidate)
   if (holds.blockScaleIn && replicas < s.current) replicas = s.current
   replicas = limitScaleInStep(s, replicas, history, window.ms, need.rateKnown, parts)
   replicas = countHpaApplies(s, replicas, parts)

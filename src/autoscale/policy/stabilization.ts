@@ -1,4 +1,4 @@
-import { burstHold, recordBurst } from './arrival-memory.ts'
+import { burstHold, burstsRecur, recordBurst } from './arrival-memory.ts'
 import { count } from './reason-text.ts'
 import { replicasFor } from './replica-count.ts'
 import { type Need, PARTIAL_STEP_COST, type Situation } from './situation.ts'
@@ -14,16 +14,19 @@ export function scaleInWindow(
   s: Situation,
   need: Need & { held?: undefined },
   rising: boolean,
+  candidate: number,
   parts: string[]
-): { ms: number; burstStartsMs: number[] } {
+): { ms: number; burstStartsMs: number[]; recurring: boolean } {
   const { config, baseline, now, partitions } = s
   // Burst memory: a burst starts when arrivals rise so that they alone need more replicas than 15-30 s before
-  // (whether or not the replicas kept from the last burst absorb it).
+  // (whether or not the replicas kept from the last burst absorb it), or so that the group scales out (the rate
+  // estimate may be too rough to tell the two needs apart: both capped at the partition count).
   const burstStarts =
     rising &&
     baseline !== null &&
-    replicasFor(need.rateNeed, partitions, config.partitionAwareRounding).replicas >
-      replicasFor(baseline.rate / need.perReplica, partitions, config.partitionAwareRounding).replicas
+    (candidate > s.current ||
+      replicasFor(need.rateNeed, partitions, config.partitionAwareRounding).replicas >
+        replicasFor(baseline.rate / need.perReplica, partitions, config.partitionAwareRounding).replicas)
   const burstStartsMs = recordBurst(s.state.burstStartsMs ?? [], burstStarts, now, config)
   let ms = config.scaleInStabilizationSeconds * 1000
   const idleSeconds = s.idleSinceMs === null ? 0 : (now - s.idleSinceMs) / 1000
@@ -40,7 +43,7 @@ export function scaleInWindow(
       parts.push(`burst memory: bursts up to ${count(burstHoldMs / 1000)}s apart, scale-in waits as long`)
     }
   }
-  return { ms, burstStartsMs }
+  return { ms, burstStartsMs, recurring: burstsRecur(burstStartsMs, now) }
 }
 
 /** Step 6, stabilization windows over the recommendation history. */
@@ -48,11 +51,19 @@ export function stabilized(
   s: Situation,
   history: readonly Recommendation[],
   candidate: number,
-  scaleInWindowMs: number,
+  window: { ms: number; recurring: boolean },
   parts: string[]
 ): number {
-  const { config } = s
-  const replicas = stabilize(history, s.now, s.current, config.scaleOutStabilizationSeconds * 1000, scaleInWindowMs)
+  const { config, current } = s
+  const scaleInWindowMs = window.ms
+  const replicas = stabilize(history, s.now, current, config.scaleOutStabilizationSeconds * 1000, scaleInWindowMs)
+  if (replicas > candidate && replicas <= current) {
+    const step = scaleInStep(s, history, candidate, replicas, window)
+    if (step.why !== null) {
+      parts.push(step.why)
+      return step.replicas
+    }
+  }
   if (replicas !== candidate) {
     parts.push(
       replicas > candidate
@@ -61,6 +72,64 @@ export function stabilized(
     )
   }
   return replicas
+}
+
+/**
+ * Step 6, how far to scale in: large steps wait less, and no staircase.
+ *
+ * Every scale-in step is a rebalance, and the window is what the policy pays (in replicas kept) to be sure one is
+ * worth it: a full step (standbyReplicas + 1 pods) waits one window, so a rebalance is worth `window x fullStep`
+ * pod-seconds. A step that frees more pods pays that back sooner, so removing k pods waits `window x fullStep / k`
+ * (10 pods after a burst, one standby: 60 s instead of 300 s). Not with burst memory: its window is a forecast of the
+ * next burst, not a price. And when a lower count becomes allowed so soon that keeping the extra pods until then costs
+ * at most half a rebalance's worth, the policy waits for it and takes one step, not two (a burst leaves
+ * recommendations of 12, then 6 as it fades, then 1: 12 -> 1, not 12 -> 6 -> 1).
+ *
+ * `standard` is what the plain window allows. Returns `why: null` when the plain window's answer stands.
+ */
+function scaleInStep(
+  s: Situation,
+  history: readonly Recommendation[],
+  candidate: number,
+  standard: number,
+  window: { ms: number; recurring: boolean }
+): { replicas: number; why: string | null } {
+  const { config, current, now } = s
+  const windowMs = window.ms
+  const fullStep = (s.self.standbyReplicas ?? config.standbyReplicas) + 1
+  const budget = windowMs * fullStep
+  // Recurring bursts (or burst memory's longer window) make the window a forecast of the next burst, not a price.
+  const forecast = window.recurring || windowMs > config.scaleInStabilizationSeconds * 1000
+  const windowFor = (replicas: number) =>
+    forecast || current - replicas <= fullStep ? windowMs : budget / (current - replicas)
+  /** When a count is allowed: once every higher recommendation is older than the window for that step. */
+  const allowedAt = (replicas: number) => {
+    let lastAbove = Number.NEGATIVE_INFINITY
+    for (const r of history) if (r.replicas > replicas) lastAbove = Math.max(lastAbove, r.atMs)
+    return lastAbove + windowFor(replicas)
+  }
+  let target = standard
+  for (let r = candidate; r < standard; r++) {
+    if (allowedAt(r) <= now) {
+      target = r
+      break
+    }
+  }
+  if (target >= current) return { replicas: current, why: null }
+  for (let r = candidate; r < target; r++) {
+    const waitMs = allowedAt(r) - now
+    if ((current - target) * waitMs <= budget / 2) {
+      return {
+        replicas: current,
+        why: `${current} -> ${r} is allowed in ${count(waitMs / 1000)}s: one step then, not ${current} -> ${target} now`
+      }
+    }
+  }
+  if (target === standard) return { replicas: target, why: null }
+  return {
+    replicas: target,
+    why: `a step of ${current - target} pods waits ${count(windowFor(target) / 1000)}s (window x ${fullStep} / ${current - target})`
+  }
 }
 
 /**

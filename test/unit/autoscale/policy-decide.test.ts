@@ -354,12 +354,74 @@ describe('decideReplicas', () => {
   it('waits for the scale-in stabilization window', () => {
     const c = config({ scaleInStabilizationSeconds: 120 })
     let state = decideReplicas(signals({ at: 0, arrival: 6000, current: 6, self: busy(1000) }), c).state
-    const early = decideReplicas(signals({ at: 60, arrival: 2000, current: 6, self: busy(1000) }), c, state)
+    const early = decideReplicas(signals({ at: 30, arrival: 2000, current: 6, self: busy(1000) }), c, state)
     assert.equal(early.replicas, 6)
     assert.match(early.reason, /scale-in held by 120s stabilization/)
     state = early.state
-    const late = decideReplicas(signals({ at: 121, arrival: 2000, current: 6, self: busy(1000) }), c, state)
+    const late = decideReplicas(signals({ at: 41, arrival: 2000, current: 6, self: busy(1000) }), c, state)
     assert.equal(late.replicas, 3, 'then one step to 2000 rec/s with 10% headroom')
+    // A full step (no standbys: one pod) waits the window; this one frees 3 pods, so it waits a third of it.
+    assert.match(late.reason, /a step of 3 pods waits 40s \(window x 1 \/ 3\)/)
+  })
+
+  it('lets a large scale-in step wait less: a rebalance is worth window x full step pod-seconds', () => {
+    // One standby per task: a full step is 2 pods and waits the 300 s window (600 pod-seconds); a step from 12 to 2
+    // frees 10 pods and pays that back in 60 s. A 2-pod step (12 -> 10) still waits the whole window.
+    const c = config({ standbyReplicas: 1, scaleInStabilizationSeconds: 300, partitionAwareRounding: true })
+    const self = { ...busy(1000), standbyReplicas: 1 }
+    let state = decideReplicas(signals({ at: 0, arrival: 11_000, current: 12, self }), c).state
+    const at = (t: number, arrival: number) => {
+      const d = decideReplicas(signals({ at: t, arrival, current: 12, self }), c, state)
+      state = d.state
+      return d
+    }
+    assert.equal(at(59, 1500).replicas, 12, 'within 60 s of the last recommendation of 12')
+    const step = at(61, 1500)
+    assert.equal(step.replicas, 2)
+    assert.match(step.reason, /a step of 10 pods waits 60s \(window x 2 \/ 10\)/)
+    state = decideReplicas(signals({ at: 0, arrival: 11_000, current: 12, self }), c).state
+    assert.equal(at(61, 9500).replicas, 12, '12 -> 10 (need 9.5 x 1.1 -> 12 anyway): nothing to gain')
+  })
+
+  it('lets large steps wait less only while bursts do not recur', () => {
+    // A second burst within the hour makes the window a forecast of the next one, not a price: 12 -> 2 then waits
+    // the whole window, where after the first burst it waited 60 s.
+    const c = config({ standbyReplicas: 1, scaleInStabilizationSeconds: 300, partitionAwareRounding: true })
+    const self = { ...busy(1000), standbyReplicas: 1 }
+    let state = initialPolicyState()
+    let current = 2
+    const scaleIns: number[] = []
+    for (let t = 0; t <= 1200; t += 15) {
+      const inBurst = (t >= 30 && t < 60) || (t >= 630 && t < 660)
+      const d = decideReplicas(signals({ at: t, arrival: inBurst ? 11_000 : 1500, current, self }), c, state)
+      if (d.replicas < current) scaleIns.push(t)
+      state = d.state
+      current = d.replicas
+    }
+    assert.deepEqual(state.burstStartsMs, [30_000, 630_000])
+    assert.deepEqual(scaleIns, [105, 945], 'the last 12 recommended at 45 s and 645 s: 60 s, then 300 s later')
+  })
+
+  it('takes one larger step rather than a staircase when the lower count comes soon', () => {
+    // A fading burst: 12 recommended at 0 s, 6 until 60 s, then 1. With one standby a step of 6 pods waits 100 s and
+    // one of 11 pods 54.5 s: at 100 s the step to 6 is allowed, and 12 -> 1 at 114.5 s. Keeping 6 pods 14.5 s longer
+    // (87 pod-seconds) costs less than half a rebalance's worth (300): one step, not two.
+    const c = config({ standbyReplicas: 1, scaleInStabilizationSeconds: 300, partitionAwareRounding: true })
+    const self = { ...busy(1000), standbyReplicas: 1 }
+    let state = initialPolicyState()
+    const at = (t: number, arrival: number) => {
+      const d = decideReplicas(signals({ at: t, arrival, current: 12, self }), c, state)
+      state = d.state
+      return d
+    }
+    at(0, 11_000)
+    for (const t of [15, 30, 45, 60]) at(t, 4500)
+    for (let t = 75; t < 100; t += 15) assert.equal(at(t, 800).replicas, 12, `held at ${t} s`)
+    const wait = at(100, 800)
+    assert.equal(wait.replicas, 12, '12 -> 6 is allowed now, 12 -> 1 in 14.5 s: it waits')
+    assert.match(wait.reason, /12 -> 1 is allowed in 1[45]s: one step then, not 12 -> 6 now/)
+    assert.equal(at(114, 800).replicas, 12)
+    assert.equal(at(115, 800).replicas, 1)
   })
 
   it('asks only for counts the HPA will apply through its 10% tolerance', () => {
@@ -445,15 +507,16 @@ describe('decideReplicas', () => {
   })
 
   it('after a restart or an edit (no history) holds the current count for one scale-in window', () => {
-    // The group's size is what was last wanted: a fresh state must not scale in at its first decision.
+    // The group's size is what was last wanted: a fresh state must not scale in at its first decision. The window is
+    // the one for the step (10 -> 2 frees 8 pods: 300 s / 8), as if the scaler had recommended 10 just before.
     const c = config({ scaleInStabilizationSeconds: 300 })
     const first = decideReplicas(signals({ at: 1000, arrival: 1000, current: 10, self: busy(1000) }), c)
     assert.equal(first.replicas, 10)
     assert.match(first.reason, /scale-in held by 300s stabilization \(recent high 10\)/)
-    const later = decideReplicas(signals({ at: 1200, arrival: 1000, current: 10, self: busy(1000) }), c, first.state)
+    const later = decideReplicas(signals({ at: 1030, arrival: 1000, current: 10, self: busy(1000) }), c, first.state)
     assert.equal(later.replicas, 10)
-    const after = decideReplicas(signals({ at: 1301, arrival: 1000, current: 10, self: busy(1000) }), c, later.state)
-    assert.equal(after.replicas, 2, 'one whole window after the restart, one step down')
+    const after = decideReplicas(signals({ at: 1038, arrival: 1000, current: 10, self: busy(1000) }), c, later.state)
+    assert.equal(after.replicas, 2, 'one whole window for the step after the restart, one step down')
   })
 
   it('holds when no per-replica rate is known yet', () => {
