@@ -10,9 +10,12 @@ export { readPemFile, readSecret } from './secret-file.ts'
 export { httpsOptions, loadServerTls, type ServerTls, type ServerTlsFiles } from './server-tls.ts'
 export {
   type FileWatch,
+  logTlsReload,
   type ReloadableTlsServer,
   reloadTlsOnChange,
   TLS_RELOAD_INTERVAL_MS,
+  type TlsReloadLogger,
   type TlsReloadOutcome,
-  watchFiles
+  watchFiles,
+  watchServerTls
 } from './tls-reload.ts'

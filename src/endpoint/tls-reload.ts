@@ -40,28 +40,27 @@ export interface ReloadableTlsServer {
 }
 
 /**
- * Serves a renewed certificate without a restart: when the listener's certificate, key or client CA file changes,
- * they are read again and, once they make a valid pair (a certificate and a key written one after the other match
- * only after the second write), swapped into the server. New connections get the new certificate; open ones keep
- * theirs. A pair that does not load keeps the old one and is reported through `onReload` (without any key material).
+ * Watches a listener's certificate, key and client CA files and, when they change, reads them again and hands the
+ * material to `apply` once it makes a valid pair (a certificate and a key written one after the other match only after
+ * the second write). A pair that does not load changes nothing and is reported through `onReload` (without any key
+ * material). The one definition of "reload TLS on change" for every endpoint: the app's HTTP server, the scaler's gRPC
+ * and HTTP ports.
  */
-export function reloadTlsOnChange(
-  server: ReloadableTlsServer,
+export function watchServerTls(
   files: ServerTlsFiles,
   names: Record<keyof ServerTlsFiles, string>,
+  apply: (tls: ServerTls) => void,
   options: { intervalMs?: number; onReload?: (outcome: TlsReloadOutcome) => void } = {}
 ): FileWatch {
   const paths = [files.certFile, files.keyFile, files.clientCaFile].filter((f): f is string => !!f)
   return watchFiles(
     paths,
     () => {
-      let tls: ServerTls | undefined
       try {
-        tls = loadServerTls(files, names)
+        const tls = loadServerTls(files, names)
         if (!tls) return
-        const context = httpsOptions(tls)
-        createSecureContext(context) // throws on a key that does not match the certificate
-        server.setSecureContext(context)
+        createSecureContext(httpsOptions(tls)) // throws on a key that does not match the certificate
+        apply(tls)
       } catch (error) {
         options.onReload?.({ loaded: false, error: error instanceof Error ? error : new Error(String(error)) })
         return
@@ -70,4 +69,31 @@ export function reloadTlsOnChange(
     },
     options.intervalMs
   )
+}
+
+/**
+ * Serves a renewed certificate without a restart (watchServerTls on a node tls, https or http2 server): new
+ * connections get the new certificate; open ones keep theirs.
+ */
+export function reloadTlsOnChange(
+  server: ReloadableTlsServer,
+  files: ServerTlsFiles,
+  names: Record<keyof ServerTlsFiles, string>,
+  options: { intervalMs?: number; onReload?: (outcome: TlsReloadOutcome) => void } = {}
+): FileWatch {
+  return watchServerTls(files, names, (tls) => server.setSecureContext(httpsOptions(tls)), options)
+}
+
+/** Where reload outcomes are told: the app's and the scaler's pino loggers fit. */
+export interface TlsReloadLogger {
+  info(fields: object, message: string): void
+  warn(fields: object, message: string): void
+}
+
+/** An `onReload` that logs each outcome once, naming the endpoint (`what`) and never any key material. */
+export function logTlsReload(logger: TlsReloadLogger, what: string): (outcome: TlsReloadOutcome) => void {
+  return (outcome) => {
+    if (outcome.loaded) logger.info({}, `${what} TLS files changed: new connections get the new certificate`)
+    else logger.warn({ reason: outcome.error.message }, `${what} TLS files changed but do not load: kept the old ones`)
+  }
 }

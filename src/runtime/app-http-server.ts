@@ -3,7 +3,7 @@
  * publishes `applicationServer`. It listens on `metricsPort`, or on the port of `applicationServer` when only that
  * is set; without either there is none.
  */
-import { readPemFile, watchFiles } from '../endpoint/index.ts'
+import { logTlsReload, readPemFile, watchFiles } from '../endpoint/index.ts'
 import { ConfigError } from '../errors.ts'
 import { type HttpServer, httpSecurity, type Logger, queryRequestMetrics, startHttpServer } from '../observe/index.ts'
 import { type QuerySource, registerQueryRoutes } from '../query/index.ts'
@@ -35,11 +35,7 @@ export async function startAppHttpServer(options: AppHttpServerOptions): Promise
     registry: options.registry,
     health: () => ({ state: lifecycle.state, live: lifecycle.live, ready: lifecycle.ready }),
     ...security,
-    onTlsReload: (outcome) => {
-      if (outcome.loaded) logger.info({}, 'endpoint TLS files changed: new connections get the new certificate')
-      else
-        logger.warn({ reason: outcome.error.message }, 'endpoint TLS files changed but do not load: kept the old ones')
-    },
+    onTlsReload: logTlsReload(logger, 'endpoint'),
     // GET /status and the status page that shows it (GET /status/page).
     status: () => ({ ...taskStatus(options.status), ...options.report() }),
     routes: (routes) => {

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js'
-import type { ServerTls } from '../../endpoint/index.ts'
 import { StreamlaneError } from '../../errors.ts'
 import { SignalError } from '../signals/errors.ts'
+import type { ReloadableServerCredentials } from './grpc-credentials.ts'
 import {
   type GetMetricsRequestMessage,
   loadExternalScalerService,
@@ -19,8 +19,11 @@ export interface ExternalScalerServerOptions {
   /** How often StreamIsActive re-evaluates; it pushes only when the answer changes. */
   streamIntervalMs?: number
   logger?: ScalerLogger
-  /** Server certificate and key; with `clientCa`, KEDA must present a client certificate that CA signed (mTLS). */
-  tls?: ServerTls
+  /**
+   * Server certificate and key; with `clientCa`, KEDA must present a client certificate that CA signed (mTLS). The
+   * credentials' `update` serves a renewed certificate to new connections (start.ts watches the files).
+   */
+  tls?: ReloadableServerCredentials
   metrics?: ScalerMetrics
   /** Most StreamIsActive streams open at once; more are refused with RESOURCE_EXHAUSTED. */
   maxStreams?: number
@@ -144,7 +147,7 @@ export async function startExternalScalerServer(options: ExternalScalerServerOpt
 
   server.addService(loadExternalScalerService(), handlers)
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(options.address, serverCredentials(options.tls), (error, bound) =>
+    server.bindAsync(options.address, options.tls ?? grpc.ServerCredentials.createInsecure(), (error, bound) =>
       error ? reject(error) : resolve(bound)
     )
   })
@@ -185,16 +188,6 @@ function requestOf(ref: ScaledObjectRefMessage, serverTls: boolean): ScalerReque
     )
   }
   return { namespace: ref.namespace, name: ref.name, metadata, source: 'metadata' }
-}
-
-/** TLS when given material; a client CA turns on client-certificate verification (KEDA's tlsClientCert). */
-function serverCredentials(tls: ServerTls | undefined): grpc.ServerCredentials {
-  if (!tls) return grpc.ServerCredentials.createInsecure()
-  return grpc.ServerCredentials.createSsl(
-    tls.clientCa ?? null,
-    [{ cert_chain: tls.cert, private_key: tls.key }],
-    tls.clientCa !== undefined
-  )
 }
 
 /** Where a failed call is told: the log, and the refusal metric for a request the operator did not allow. */

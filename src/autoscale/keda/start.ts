@@ -1,4 +1,12 @@
-import type { BearerToken, ServerTls } from '../../endpoint/index.ts'
+import {
+  type BearerToken,
+  type FileWatch,
+  httpsOptions,
+  type ServerTls,
+  type ServerTlsFiles,
+  type TlsReloadOutcome,
+  watchServerTls
+} from '../../endpoint/index.ts'
 import { createAdmin, type KafkaConnectionSecurity } from '../../kafka/index.ts'
 import { type MetricsApiServer, startMetricsApi } from '../metrics-api/server.ts'
 import { createRateEstimator } from '../policy/rate-window.ts'
@@ -7,6 +15,7 @@ import { SignalCollector } from '../signals/collector.ts'
 import { InstanceReportStore } from '../signals/report-store.ts'
 import { withShareGroupApis } from '../signals/share-snapshot.ts'
 import type { ScalerAccess } from './access-policy.ts'
+import { ReloadableServerCredentials } from './grpc-credentials.ts'
 import { type ExternalScalerServer, startExternalScalerServer } from './grpc-server.ts'
 import { defaultPolicy } from './policy-adapter.ts'
 import type { ScalingPolicy } from './policy-port.ts'
@@ -39,6 +48,13 @@ export interface ScalerOptions {
   access?: ScalerAccess
   /** Server certificate and key for both ports; `clientCa` makes gRPC require client certificates (mTLS). */
   tls?: ServerTls
+  /**
+   * The files `tls` was read from: watched (a stat every 2 s), and once they change and load as a valid pair the new
+   * certificate is served on both ports to new connections, without a restart; open connections keep theirs.
+   */
+  tlsFiles?: ServerTlsFiles
+  /** Called after each change of the TLS files: loaded, or kept the old pair (the error names no key material). */
+  onTlsReload?: (outcome: TlsReloadOutcome) => void
   /** Bearer tokens for GET /metrics and /metrics/:group; none = those routes are open. */
   readTokens?: BearerToken[]
   /** Bearer tokens for POST /reports; none = reports are refused. */
@@ -65,6 +81,13 @@ export interface RunningScaler {
   metrics: ScalerMetrics
   close(): Promise<void>
 }
+
+/** The scaler's TLS settings as its command line names them, for errors about the files. */
+export const SCALER_TLS_SETTINGS = {
+  certFile: '--tls-cert-file',
+  keyFile: '--tls-key-file',
+  clientCaFile: '--grpc-client-ca-file'
+} as const
 
 /** Starts the KEDA external scaler (gRPC) and the metrics-api (HTTP) over one shared ScalerService. */
 export async function startScaler(options: ScalerOptions): Promise<RunningScaler> {
@@ -111,8 +134,10 @@ export async function startScaler(options: ScalerOptions): Promise<RunningScaler
     onEvict: () => metrics.evicted('scaled_objects')
   })
   const host = options.host ?? '127.0.0.1'
+  const grpcTls = options.tls ? new ReloadableServerCredentials(options.tls) : undefined
   let grpc: ExternalScalerServer | undefined
   let http: MetricsApiServer | undefined
+  let tlsWatch: FileWatch | undefined
   try {
     if (options.grpcPort !== null) {
       grpc = await startExternalScalerServer({
@@ -121,7 +146,7 @@ export async function startScaler(options: ScalerOptions): Promise<RunningScaler
         metrics,
         // One stream per ScaledObject using external-push: as many as ScaledObjects are kept.
         ...(limits.maxObjects === undefined ? {} : { maxStreams: limits.maxObjects }),
-        ...(options.tls ? { tls: options.tls } : {}),
+        ...(grpcTls ? { tls: grpcTls } : {}),
         ...(options.streamIntervalMs ? { streamIntervalMs: options.streamIntervalMs } : {}),
         ...(options.logger ? { logger: options.logger } : {})
       })
@@ -141,6 +166,19 @@ export async function startScaler(options: ScalerOptions): Promise<RunningScaler
         ...(options.logger ? { logger: options.logger } : {})
       })
     }
+    if (options.tls && options.tlsFiles) {
+      const httpServer = http?.app.server as unknown as { setSecureContext(o: object): void } | undefined
+      tlsWatch = watchServerTls(
+        options.tlsFiles,
+        SCALER_TLS_SETTINGS,
+        (tls) => {
+          grpcTls?.update(tls)
+          // HTTP callers authenticate with tokens: the client CA is for gRPC only, as at start.
+          httpServer?.setSecureContext(httpsOptions({ cert: tls.cert, key: tls.key }))
+        },
+        options.onTlsReload ? { onReload: options.onTlsReload } : {}
+      )
+    }
   } catch (error) {
     await grpc?.close()
     await service.close()
@@ -154,6 +192,7 @@ export async function startScaler(options: ScalerOptions): Promise<RunningScaler
     collector,
     metrics,
     async close() {
+      tlsWatch?.close()
       await Promise.allSettled([grpc?.close(), http?.close()])
       await service.close()
     }

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander'
-import { startScaler } from '../../autoscale/index.ts'
-import { type BearerToken, loadServerTls, parseTokens, readSecret } from '../../endpoint/index.ts'
+import { SCALER_TLS_SETTINGS, startScaler } from '../../autoscale/index.ts'
+import { type BearerToken, loadServerTls, logTlsReload, parseTokens, readSecret } from '../../endpoint/index.ts'
 import { createLogger } from '../../observe/index.ts'
 import { addKafkaSecurityOptions, cliKafkaSecurity } from '../kafka-security-options.ts'
 
@@ -184,10 +184,12 @@ export function registerScaler(program: Command): void {
         options.allowAnyBrokers === true || envFlag(cmd, 'STREAMLANE_SCALER_ALLOW_ANY_BROKERS', process.env)
       const defaultBrokers = list(options.brokers)
       const groups = list(options.groups)
-      const tls = loadServerTls(
-        { certFile: options.tlsCertFile, keyFile: options.tlsKeyFile, clientCaFile: options.grpcClientCaFile },
-        { certFile: '--tls-cert-file', keyFile: '--tls-key-file', clientCaFile: '--grpc-client-ca-file' }
-      )
+      const tlsFiles = {
+        certFile: options.tlsCertFile,
+        keyFile: options.tlsKeyFile,
+        clientCaFile: options.grpcClientCaFile
+      }
+      const tls = loadServerTls(tlsFiles, SCALER_TLS_SETTINGS)
       const readTokens = tokens('--token-file', process.env.STREAMLANE_SCALER_TOKEN, options.tokenFile)
       const reportTokens = tokens(
         '--report-token-file',
@@ -204,7 +206,9 @@ export function registerScaler(program: Command): void {
           allowedBrokers: list(options.allowedBrokers),
           allowAnyBrokers
         },
-        ...(tls ? { tls } : {}),
+        // The files are watched: a renewed certificate (cert-manager, a rotated Secret) is served without a restart.
+        ...(tls ? { tls, tlsFiles } : {}),
+        onTlsReload: logTlsReload(logger, 'scaler'),
         ...(readTokens ? { readTokens } : {}),
         ...(reportTokens ? { reportTokens } : {}),
         limits: {
