@@ -18,17 +18,24 @@
  * within one task of its share), and the CPU the instances used in that time. Last, every key's final count is
  * checked against the input (at-least-once: never below it).
  *
+ * For the pod loss, a timeline says where the pause went (bench/lib/handover-timeline.ts): the broker expiring the
+ * member, the survivors hearing of the rebalance, join and sync, the promotion, the tasks starting, the first commit.
+ * The instances run with the product's heartbeat default (a fifteenth of the session timeout).
+ *
  * BENCH_HANDOVER_KEYS (default 200,000) and BENCH_HANDOVER_SCALE_OUT_KEYS (default 1,000,000) set the state sizes,
- * BENCH_HANDOVER_RATE (default 2,000 records/s) the steady input.
+ * BENCH_HANDOVER_RATE (default 2,000 records/s) the steady input; `--scenarios=pod-loss,scale-in,scale-out` and
+ * `--modes=ha,none` select what runs (e.g. `npm run bench -- handover --scenarios=pod-loss`).
  */
 import { fileURLToPath } from 'node:url'
 import { createProducer } from '../src/kafka/producer.ts'
 import { AppInstance, killAll } from '../test/integration/runtime/instances.ts'
-import { logLines } from '../test/integration/runtime/standby-support.ts'
+import { activeTasks, logLines } from '../test/integration/runtime/standby-support.ts'
 import { freshStateDir, readToEnd, removeStateDirs } from './lib/app-runs.ts'
 import type { BenchContext } from './lib/bench-context.ts'
 import type { Benchmark } from './lib/benchmark.ts'
 import { processCpuSeconds } from './lib/cpu-meter.ts'
+import { balanced } from './lib/handover-balance.ts'
+import { handoverTimeline, type TimelineStep } from './lib/handover-timeline.ts'
 import { PartitionPauseMonitor } from './lib/partition-pauses.ts'
 import { sendAll } from './lib/records.ts'
 import { fixed, integer, markdownTable } from './lib/table.ts'
@@ -42,22 +49,28 @@ const ACCEPTABLE_RECOVERY_LAG = 10_000
 const module = fileURLToPath(new URL('../test/integration/runtime/fixtures/count-app.ts', import.meta.url))
 
 interface Mode {
+  /** What `--modes=` selects. */
+  id: string
   label: string
   env: Record<string, string>
 }
 
 const MODES: Mode[] = [
   {
+    id: 'ha',
     label: 'high availability, 1 standby',
     env: { STREAMLANE_HIGH_AVAILABILITY: 'true', STREAMLANE_NUM_STANDBY_REPLICAS: '1' }
   },
   {
+    id: 'none',
     label: 'no high availability, no standby',
     env: { STREAMLANE_HIGH_AVAILABILITY: 'false', STREAMLANE_NUM_STANDBY_REPLICAS: '0' }
   }
 ]
 
 interface Scenario {
+  /** What `--scenarios=` selects. */
+  id: string
   label: string
   keys: number
   instancesBefore: number
@@ -66,30 +79,27 @@ interface Scenario {
   event(instances: AppInstance[], start: () => AppInstance): Promise<AppInstance[]>
 }
 
+/** One of 3 instances stops on `signal` (SIGKILL: a pod lost; SIGTERM: scale-in, it commits and hands over). */
+function oneOfThreeStops(id: string, label: string, signal: NodeJS.Signals): Scenario {
+  return {
+    id,
+    label,
+    keys: KEYS,
+    instancesBefore: 3,
+    instancesAfter: 2,
+    async event(instances) {
+      instances[0]!.signal(signal)
+      await instances[0]!.exited
+      return instances.slice(1)
+    }
+  }
+}
+
 const SCENARIOS: Scenario[] = [
+  oneOfThreeStops('pod-loss', 'pod loss (SIGKILL 1 of 3)', 'SIGKILL'),
+  oneOfThreeStops('scale-in', 'scale-in (SIGTERM 1 of 3)', 'SIGTERM'),
   {
-    label: 'pod loss (SIGKILL 1 of 3)',
-    keys: KEYS,
-    instancesBefore: 3,
-    instancesAfter: 2,
-    async event(instances) {
-      instances[0]!.signal('SIGKILL')
-      await instances[0]!.exited
-      return instances.slice(1)
-    }
-  },
-  {
-    label: 'scale-in (SIGTERM 1 of 3)',
-    keys: KEYS,
-    instancesBefore: 3,
-    instancesAfter: 2,
-    async event(instances) {
-      instances[0]!.signal('SIGTERM')
-      await instances[0]!.exited
-      return instances.slice(1)
-    }
-  },
-  {
+    id: 'scale-out',
     label: 'scale-out (1 -> 3)',
     keys: SCALE_OUT_KEYS,
     instancesBefore: 1,
@@ -111,39 +121,8 @@ interface Run {
   cpuSeconds: number
   countsBelowInput: number
   failedSamples: number
-}
-
-interface Status {
-  active: { task: string }[]
-  replicas: { task: string; kind: string; lag: number | null }[]
-}
-
-async function statusOf(instance: AppInstance): Promise<Status | undefined> {
-  const port = logLines(instance, 'metrics and health endpoint listening')[0]?.port as number | undefined
-  if (port === undefined) return undefined
-  try {
-    return (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as Status
-  } catch {
-    return undefined
-  }
-}
-
-/** Every task active exactly once, each instance within one task of its share, no warm-up in flight. */
-async function balanced(instances: AppInstance[], standbys: boolean): Promise<boolean> {
-  const statuses = await Promise.all(instances.map(statusOf))
-  if (statuses.some((s) => s === undefined)) return false
-  const counts = statuses.map((s) => s!.active.length)
-  const active = new Set(statuses.flatMap((s) => s!.active.map((t) => t.task)))
-  if (active.size !== PARTITIONS || counts.reduce((a, b) => a + b, 0) !== PARTITIONS) return false
-  if (Math.max(...counts) - Math.min(...counts) > 1) return false
-  const replicas = statuses.flatMap((s) => s!.replicas)
-  if (replicas.some((r) => r.kind === 'warmup')) return false
-  // With standbys (and more than one instance) every task has one, caught up.
-  if (standbys && instances.length > 1) {
-    const caughtUp = replicas.filter((r) => r.kind === 'standby' && r.lag !== null && r.lag <= 1_000)
-    if (new Set(caughtUp.map((r) => r.task)).size !== PARTITIONS) return false
-  }
-  return true
+  /** Pod loss only: where the time went from the kill until the moved partitions progressed again. */
+  timeline?: TimelineStep[]
 }
 
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
@@ -174,7 +153,6 @@ async function runScenario(ctx: BenchContext, scenario: Scenario, mode: Mode): P
       STREAMLANE_STATE_DIR: freshStateDir('handover'),
       STREAMLANE_CACHE_MAX_BYTES: '0',
       STREAMLANE_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
-      STREAMLANE_HEARTBEAT_INTERVAL_MS: '1000',
       STREAMLANE_ACCEPTABLE_RECOVERY_LAG: String(ACCEPTABLE_RECOVERY_LAG),
       STREAMLANE_METRICS_PORT: '0',
       ...mode.env
@@ -189,11 +167,15 @@ async function runScenario(ctx: BenchContext, scenario: Scenario, mode: Mode): P
     // The instances start on empty state, so the group balances at once; then the state is built.
     let instances = Array.from({ length: scenario.instancesBefore }, start)
     all.push(...instances)
-    await waitUntil('the first balanced assignment', () => balanced(instances, false), 120_000)
+    await waitUntil('the first balanced assignment', () => balanced(instances, PARTITIONS, false), 120_000)
     await sendAll(producer, scenario.keys, record)
     produced = scenario.keys
     await waitUntil('the state built', () => consumedAll(ctx, appId, input), 600_000)
-    await waitUntil('a balanced group with caught-up standbys', () => balanced(instances, standbys), 300_000)
+    await waitUntil(
+      'a balanced group with caught-up standbys',
+      () => balanced(instances, PARTITIONS, standbys),
+      300_000
+    )
     ctx.log(`${scenario.label}, ${mode.label}: ${integer(scenario.keys)} keys of state built`)
 
     flowing = true
@@ -211,6 +193,9 @@ async function runScenario(ctx: BenchContext, scenario: Scenario, mode: Mode): P
     await new Promise((resolve) => setTimeout(resolve, 2_000))
     monitor.reset()
     const marks = new Map(all.map((i) => [i, i.log.length]))
+    // The partitions of the first instance's active tasks: the ones that move when it stops (task `<sub>_<p>`).
+    const movingPartitions = activeTasks(instances[0]!).map((task) => Number(task.split('_')[1]))
+    monitor.watchMoves()
     const eventAt = Date.now()
     instances = await scenario.event(instances, () => {
       const instance = start()
@@ -218,7 +203,7 @@ async function runScenario(ctx: BenchContext, scenario: Scenario, mode: Mode): P
       return instance
     })
     const cpuBefore = new Map(instances.map((i) => [i, processCpuSeconds(i.child.pid!) ?? 0]))
-    const balancedAt = await waitUntil('balanced again', () => balanced(instances, false), 600_000)
+    const balancedAt = await waitUntil('balanced again', () => balanced(instances, PARTITIONS, false), 600_000)
     const cpuSeconds = instances.reduce(
       (sum, i) => sum + (processCpuSeconds(i.child.pid!) ?? 0) - (cpuBefore.get(i) ?? 0),
       0
@@ -230,6 +215,17 @@ async function runScenario(ctx: BenchContext, scenario: Scenario, mode: Mode): P
     await waitUntil('all input consumed', () => consumedAll(ctx, appId, input), 300_000)
     await monitor.stop()
     const longest = monitor.longest()
+    const moves = monitor.firstMoves()
+    const timeline =
+      scenario.id === 'pod-loss'
+        ? handoverTimeline({
+            killedAt: eventAt,
+            groupId: appId,
+            brokerLogFile: ctx.brokerLogFile,
+            survivors: instances.map((i) => ({ log: i.log, from: marks.get(i) ?? 0 })),
+            resumedAt: new Map(movingPartitions.flatMap((p) => (moves.has(p) ? [[p, moves.get(p)!]] : [])))
+          })
+        : undefined
     const restores = instances.flatMap((i) => logLines(i, 'task restored', marks.get(i) ?? 0))
     const restoredOf = (line: Record<string, unknown>) => Number(line.records ?? 0)
     const run: Run = {
@@ -242,7 +238,8 @@ async function runScenario(ctx: BenchContext, scenario: Scenario, mode: Mode): P
       balancedMs: balancedAt - eventAt,
       cpuSeconds,
       countsBelowInput: await countsBelowInput(ctx, output, scenario.keys, produced),
-      failedSamples: monitor.failedSamples
+      failedSamples: monitor.failedSamples,
+      timeline
     }
     ctx.log(`${scenario.label}, ${mode.label}: ${JSON.stringify(run)}`)
     return run
@@ -254,6 +251,21 @@ async function runScenario(ctx: BenchContext, scenario: Scenario, mode: Mode): P
     await killAll(all)
     await producer.close()
     removeStateDirs()
+  }
+}
+
+/** Where a pod loss's pause went, step by step (see bench/lib/handover-timeline.ts). */
+function timelineTable(run: Run, steps: TimelineStep[]): { heading: string; markdown: string } {
+  return {
+    heading: `Pod loss timeline: ${run.mode}`,
+    markdown: markdownTable({
+      headers: ['step', 'after the kill (s)', 'detail'],
+      rows: steps.map((s) => [
+        s.step,
+        s.afterMs === undefined ? 'not seen' : fixed(s.afterMs / 1000, 2),
+        s.detail ?? ''
+      ])
+    })
   }
 }
 
@@ -279,14 +291,36 @@ async function countsBelowInput(ctx: BenchContext, topic: string, keys: number, 
   return below
 }
 
+/**
+ * `--scenarios=pod-loss,scale-in,scale-out` and `--modes=ha,none` (default: all) pick what runs, e.g. one scenario
+ * while working on it; a partial run writes `handover-<scenarios>[-<modes>].md`, not the full results file.
+ */
+function selected<T extends { id: string }>(option: string, all: T[]): T[] {
+  const value = process.argv.find((a) => a.startsWith(`--${option}=`))?.slice(option.length + 3)
+  if (value === undefined) return all
+  const ids = value.split(',').filter(Boolean)
+  const unknown = ids.filter((id) => !all.some((item) => item.id === id))
+  if (unknown.length > 0 || ids.length === 0) {
+    throw new Error(`handover: --${option}=${value}: choose from ${all.map((item) => item.id).join(', ')}`)
+  }
+  return all.filter((item) => ids.includes(item.id))
+}
+
+const scenarios = selected('scenarios', SCENARIOS)
+const modes = selected('modes', MODES)
+const partialName = [
+  ...(scenarios.length < SCENARIOS.length ? [scenarios.map((s) => s.id).join('+')] : []),
+  ...(modes.length < MODES.length ? [modes.map((m) => m.id).join('+')] : [])
+].join('-')
+
 export const handover: Benchmark = {
   name: 'handover',
   description: 'pod loss, scale-in and scale-out of a stateful app, with and without high availability',
-  resultsFile: 'handover.md',
+  resultsFile: partialName ? `handover-${partialName}.md` : 'handover.md',
   async run(ctx) {
     const runs: Run[] = []
-    for (const scenario of SCENARIOS) {
-      for (const mode of MODES) runs.push(await runScenario(ctx, scenario, mode))
+    for (const scenario of scenarios) {
+      for (const mode of modes) runs.push(await runScenario(ctx, scenario, mode))
     }
     const headers = [
       'scenario',
@@ -341,7 +375,10 @@ export const handover: Benchmark = {
           'count is below their input count (lost updates; at-least-once may count a replayed record twice).',
         'The pod loss pause includes the session timeout: the group only notices a killed pod when its session ends.'
       ],
-      tables: [{ heading: 'Results', markdown: markdownTable({ headers, rows }) }],
+      tables: [
+        { heading: 'Results', markdown: markdownTable({ headers, rows }) },
+        ...runs.filter((r) => r.timeline).map((r) => timelineTable(r, r.timeline!))
+      ],
       notes: [
         ...checks,
         ...(failedSamples > 0 ? [`${failedSamples} offset samples failed (broker busy) and were skipped`] : [])

@@ -20,6 +20,8 @@ export interface BenchContext {
   brokerPid: number | undefined
   /** Where the broker came from, for the results file. */
   brokerDescription: string
+  /** The log of the broker this run started (its group coordinator's lines); undefined with KAFKA_BROKERS. */
+  brokerLogFile: string | undefined
   admin: KafkaAdmin
   /** A topic or group name no earlier run on the same broker used. */
   uniqueName(prefix: string): string
@@ -55,6 +57,7 @@ export async function createBenchContext(options: ContextOptions): Promise<Bench
   let bootstrap: string
   let brokerPid: number | undefined
   let brokerDescription: string
+  let brokerLogFile: string | undefined
   let stopBroker = async () => {}
   if (external) {
     bootstrap = external
@@ -65,6 +68,7 @@ export async function createBenchContext(options: ContextOptions): Promise<Bench
     const broker = await startBroker({ dir })
     bootstrap = broker.bootstrap
     brokerPid = broker.pid
+    brokerLogFile = broker.logFile
     brokerDescription = `single-node KRaft broker started by the benchmark (pid ${broker.pid}, heap 768 MiB, data under ${tmpdir()})`
     stopBroker = async () => {
       await broker.stop()
@@ -85,6 +89,7 @@ export async function createBenchContext(options: ContextOptions): Promise<Bench
     brokers,
     brokerPid,
     brokerDescription,
+    brokerLogFile,
     admin,
     uniqueName: (prefix) => `${prefix}-${suffix}-${counter++}`,
     log,

@@ -22,6 +22,12 @@ export class PartitionPauseMonitor {
   /** Per partition: last committed offset seen and since when the partition has been waiting without progress. */
   readonly #state = new Map<number, { committed: bigint; waitingSince: number | undefined }>()
   readonly #longest = new Map<number, PartitionPause>()
+  /** Per partition: when its committed offset first moved after `watchMoves()`. */
+  readonly #firstMove = new Map<number, number>()
+  /** Samples requested from this time on note first moves; undefined: not watching. */
+  #watchFrom: number | undefined
+  /** Per partition: its committed offset in the first sample requested after `watchMoves()`; moves count from it. */
+  readonly #baseline = new Map<number, bigint>()
   #from = 0
   #running = true
   #loop: Promise<void> = Promise.resolve()
@@ -44,6 +50,18 @@ export class PartitionPauseMonitor {
   reset(): void {
     this.#longest.clear()
     this.#from = Date.now()
+  }
+
+  /** From now on, note when each partition's committed offset first moves (`firstMoves`): e.g. from an event on. */
+  watchMoves(): void {
+    this.#firstMove.clear()
+    this.#baseline.clear()
+    this.#watchFrom = Date.now()
+  }
+
+  /** When each partition's committed offset first moved since `watchMoves()` (epoch ms). */
+  firstMoves(): ReadonlyMap<number, number> {
+    return this.#firstMove
   }
 
   async stop(): Promise<PartitionPause[]> {
@@ -76,6 +94,7 @@ export class PartitionPauseMonitor {
   }
 
   async #sample(): Promise<void> {
+    const requestedAt = Date.now()
     const [committed, ends] = await Promise.all([
       this.#admin.fetchGroupOffsets(this.#group, [this.#topic]),
       this.#admin.listOffsets([{ topic: this.#topic }], 'latest')
@@ -85,6 +104,12 @@ export class PartitionPauseMonitor {
       const end = ends.get(this.#topic)?.get(partition) ?? 0n
       const state = this.#state.get(partition) ?? { committed: -1n, waitingSince: undefined }
       const moved = offset !== state.committed
+      // A sample requested before watchMoves(), or the first one after it, may show a commit made before it.
+      if (this.#watchFrom !== undefined && requestedAt >= this.#watchFrom) {
+        const baseline = this.#baseline.get(partition)
+        if (baseline === undefined) this.#baseline.set(partition, offset)
+        else if (offset !== baseline && !this.#firstMove.has(partition)) this.#firstMove.set(partition, now)
+      }
       if (moved || offset >= end) {
         // Progress (or nothing to do): a pause that was going on ends here.
         if (state.waitingSince !== undefined) this.#record(partition, state.waitingSince, now)

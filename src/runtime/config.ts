@@ -6,6 +6,7 @@
 import { hostname } from 'node:os'
 import { z } from 'zod'
 import { ConfigError } from '../errors.ts'
+import { defaultHeartbeatIntervalMs } from '../kafka/group/index.ts'
 import { kafkaSecurityFromEnvironment, kafkaSecuritySchema, mergeKafkaSecurity } from './kafka-security.ts'
 
 const positiveMs = z.number().int().positive()
@@ -31,7 +32,12 @@ export const streamsConfigSchema = z
      */
     leaveGroupOnClose: z.boolean().optional(),
     sessionTimeoutMs: positiveMs.default(45_000),
-    heartbeatIntervalMs: positiveMs.default(3_000),
+    /**
+     * Unset: a fifteenth of the session timeout, at most 3 s (Kafka's own 45 s / 3 s). A member learns that a
+     * rebalance started only from a heartbeat's answer, so after a pod loss this adds up to one interval to the pause
+     * of the lost tasks (docs/high-availability.md).
+     */
+    heartbeatIntervalMs: positiveMs.optional(),
     rebalanceTimeoutMs: positiveMs.default(300_000),
     /** Graceful close (commit, flush, leave) must finish within this; it is the pod's grace period minus margin. */
     shutdownTimeoutMs: positiveMs.default(30_000),
@@ -136,6 +142,7 @@ export function guaranteeSettings(guarantee: ProcessingGuarantee): GuaranteeSett
 
 export type StreamsConfig = z.output<typeof streamsConfigSchema> & {
   commitIntervalMs: number
+  heartbeatIntervalMs: number
   clientId: string
   /** `processingGuarantee` resolved into what it means. */
   guarantee: GuaranteeSettings
@@ -222,6 +229,7 @@ export function resolveConfig(...layers: Partial<StreamsConfigInput>[]): Streams
     ...config,
     clientId: config.clientId ?? `${config.applicationId}-${config.groupInstanceId ?? hostname()}`,
     commitIntervalMs: config.commitIntervalMs ?? guarantee.defaultCommitIntervalMs,
+    heartbeatIntervalMs: config.heartbeatIntervalMs ?? defaultHeartbeatIntervalMs(config.sessionTimeoutMs),
     guarantee
   }
 }

@@ -475,12 +475,26 @@ export class StreamlaneApp {
       )
     }
     this.#hostMap = { active: info.partitionsByHost, standby: info.standbyPartitionsByHost }
+    // How long each step took (logged): after a pod loss they are on the critical path of the tasks that moved here.
+    const started = performance.now()
     await running.replicas?.beforeActiveStart(info)
+    const promoted = performance.now()
     // Every owned partition, not just the added ones: after a fencing closed all tasks, the same assignment comes back.
     const newTasks = await running.taskLifecycle.start(flatten(change.assignment.partitions))
+    const activeStarted = performance.now()
     await running.replicas?.apply(info, [...tasks.groupByTask(flatten(change.revoked)).keys()])
+    const ms = (from: number, to: number) => Math.round(to - from)
     this.#log.info(
-      { generation: change.assignment.generationId, active: tasks.taskIds, added: newTasks },
+      {
+        generation: change.assignment.generationId,
+        active: tasks.taskIds,
+        added: newTasks,
+        ms: {
+          promoteStandbys: ms(started, promoted),
+          startActive: ms(promoted, activeStarted),
+          assignReplicas: ms(activeStarted, performance.now())
+        }
+      },
       'assignment running'
     )
     this.#metrics.rebalances.completed(change.assignment.generationId, tasks.taskIds.length)

@@ -38,6 +38,6 @@ export {
 } from './errors.ts'
 export { GroupMember } from './group-member.ts'
 export type { CommitGeneration } from './offsets.ts'
-export { GROUP_MEMBER_DEFAULTS } from './options.ts'
+export { defaultHeartbeatIntervalMs, GROUP_MEMBER_DEFAULTS } from './options.ts'
 export { type AssignmentDiff, diffAssignment, normalizePartitions } from './partitions.ts'
 export type * from './types.ts'

@@ -11,6 +11,15 @@ export const GROUP_MEMBER_DEFAULTS = {
   offsetTimeoutMs: 30_000
 } as const
 
+/**
+ * The heartbeat interval when none is set: Kafka's default ratio (3 s of a 45 s session), at most 3 s. A member learns
+ * that a rebalance started only from a heartbeat's answer, so a shorter session timeout (quicker failover) needs
+ * quicker heartbeats too, or the survivors of a lost member hear of the rebalance up to 3 s after the broker started it.
+ */
+export function defaultHeartbeatIntervalMs(sessionTimeoutMs: number): number {
+  return Math.max(1, Math.min(GROUP_MEMBER_DEFAULTS.heartbeatIntervalMs, Math.floor(sessionTimeoutMs / 15)))
+}
+
 type GroupFields = Omit<GroupMemberOptions, keyof import('../connection.ts').KafkaConnectionOptions>
 
 export type ResolvedGroupMemberOptions = ResolvedConnectionOptions &
@@ -40,7 +49,10 @@ export function resolveGroupMemberOptions(options: GroupMemberOptions): Resolved
   const d = GROUP_MEMBER_DEFAULTS
   const sessionTimeoutMs = positive('sessionTimeoutMs', options.sessionTimeoutMs ?? d.sessionTimeoutMs)
   const rebalanceTimeoutMs = positive('rebalanceTimeoutMs', options.rebalanceTimeoutMs ?? d.rebalanceTimeoutMs)
-  const heartbeatIntervalMs = positive('heartbeatIntervalMs', options.heartbeatIntervalMs ?? d.heartbeatIntervalMs)
+  const heartbeatIntervalMs = positive(
+    'heartbeatIntervalMs',
+    options.heartbeatIntervalMs ?? defaultHeartbeatIntervalMs(sessionTimeoutMs)
+  )
   if (heartbeatIntervalMs >= sessionTimeoutMs) {
     throw new ConfigError(
       'heartbeatIntervalMs',

@@ -116,7 +116,7 @@ export interface GroupMemberOptions extends KafkaConnectionOptions {
   sessionTimeoutMs?: number
   /** How long the broker waits for all members to rejoin; also bounds each rebalance callback. Default 60 000. */
   rebalanceTimeoutMs?: number
-  /** Default 3 000; must be below the session timeout (a third of it is usual). */
+  /** Default a fifteenth of the session timeout, at most 3 000 (defaultHeartbeatIntervalMs); below the session timeout. */
   heartbeatIntervalMs?: number
   /** Deadline of one whole join (retries across coordinator moves included). Default 300 000. */
   joinTimeoutMs?: number

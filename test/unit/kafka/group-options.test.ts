@@ -13,6 +13,15 @@ test('defaults are filled in and the callback timeout follows the rebalance time
   assert.equal(resolved.groupInstanceId, null)
 })
 
+test('without a heartbeat interval, a fifteenth of the session timeout, at most the 3 s default', () => {
+  assert.equal(resolveGroupMemberOptions({ ...base, sessionTimeoutMs: 6_000 }).heartbeatIntervalMs, 400)
+  assert.equal(resolveGroupMemberOptions({ ...base, sessionTimeoutMs: 300_000 }).heartbeatIntervalMs, 3_000)
+  assert.equal(
+    resolveGroupMemberOptions({ ...base, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 2_000 }).heartbeatIntervalMs,
+    2_000
+  )
+})
+
 test('bad options are rejected naming the field', () => {
   const cases: [Record<string, unknown>, string][] = [
     [{ heartbeatIntervalMs: 5_000, sessionTimeoutMs: 5_000 }, 'heartbeatIntervalMs'],

@@ -17,6 +17,19 @@ test('defaults are filled in and commit interval follows the guarantee', () => {
   assert.deepEqual(eos.guarantee, { exactlyOnce: true, isolation: 'read_committed', defaultCommitIntervalMs: 100 })
 })
 
+test('the heartbeat interval follows the session timeout unless set (a fifteenth, at most 3 s)', () => {
+  const base = { applicationId: 'app', bootstrapServers: ['b:9092'] }
+  assert.equal(resolveConfig(base).heartbeatIntervalMs, 3_000)
+  assert.equal(resolveConfig({ ...base, sessionTimeoutMs: 6_000 }).heartbeatIntervalMs, 400)
+  assert.equal(resolveConfig({ ...base, sessionTimeoutMs: 10_000 }).heartbeatIntervalMs, 666)
+  assert.equal(
+    resolveConfig({ ...base, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000 }).heartbeatIntervalMs,
+    1_000
+  )
+  const resolved = resolveConfig({ ...base, sessionTimeoutMs: 6_000 })
+  assert.equal(resolveConfig(resolved).heartbeatIntervalMs, 400)
+})
+
 test('a resolved config resolves again to the same config (the CLI resolves, then the app)', () => {
   const once = resolveConfig({
     applicationId: 'app',
