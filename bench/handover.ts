@@ -373,7 +373,11 @@ export const handover: Benchmark = {
           '(warm-ups and standbys restore off it). "Until balanced": until every task ran, no warm-up was in ' +
           'flight and the instances held within one task of each other. "Counts below input": keys whose final ' +
           'count is below their input count (lost updates; at-least-once may count a replayed record twice).',
-        'The pod loss pause includes the session timeout: the group only notices a killed pod when its session ends.'
+        'The pod loss pause includes the session timeout: the group only notices a killed pod when its session ends. ' +
+          'The instances heartbeat at the default interval (a fifteenth of the session timeout: 400 ms), so the ' +
+          'others hear of that rebalance at most 400 ms after the broker started it. The timelines below say where ' +
+          "the rest went (broker times from its group coordinator log, the others from the instances' logs and the " +
+          'committed offsets).'
       ],
       tables: [
         { heading: 'Results', markdown: markdownTable({ headers, rows }) },
