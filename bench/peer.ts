@@ -6,7 +6,8 @@
  *
  * `npm run bench -- peer [--workload stateless,count,window,eos,eos-5s,reduce,restore] [--order
  * streamlane-first|kafka-streams-first|both]`. Results accumulate per workload and order (bench/peer/results.ts).
- * BENCH_PEER_RECORDS overrides the record count (a quick try; the results say what ran).
+ * BENCH_PEER_RECORDS overrides the record count (a quick try; the results say what ran); BENCH_PEER_CPU_PROF=<dir>
+ * writes a V8 CPU profile of each Streamlane process there.
  */
 import { readToEnd, removeStateDirs } from './lib/app-runs.ts'
 import type { BenchContext, Measured } from './lib/bench-context.ts'
@@ -123,6 +124,8 @@ export const peer: Benchmark = {
     } finally {
       removeStateDirs()
     }
+    // A quick try (BENCH_PEER_RECORDS) reports only itself; full runs accumulate.
+    if (process.env.BENCH_PEER_RECORDS !== undefined) return report(measured)
     const entries = mergeEntries(loadEntries(), measured)
     saveEntries(entries)
     return report(entries)

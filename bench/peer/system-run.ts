@@ -52,7 +52,12 @@ function spawnPeer(system: PeerSystem, workload: Workload, ctx: BenchContext, in
     const java = ['-Xmx1g', '-cp', kafkaStreamsClasspath(), 'dev.streamlane.conformance.PeerBench', ...args]
     return new PeerProcess(system, 'java', java)
   }
-  return new PeerProcess(system, process.execPath, [join(import.meta.dirname, 'streamlane-peer.ts'), ...args])
+  // BENCH_PEER_CPU_PROF=<dir>: a V8 CPU profile of the Streamlane process (open it in Chrome DevTools).
+  const profile = process.env.BENCH_PEER_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PEER_CPU_PROF}`]
+    : []
+  const script = join(import.meta.dirname, 'streamlane-peer.ts')
+  return new PeerProcess(system, process.execPath, [...profile, script, ...args])
 }
 
 async function committed(ctx: BenchContext, group: string, topic: string): Promise<number> {
