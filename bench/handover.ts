@@ -125,7 +125,7 @@ interface Run {
   timeline?: TimelineStep[]
 }
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`handover: timed out after ${timeoutMs} ms waiting for ${what}`)
@@ -269,7 +269,7 @@ function timelineTable(run: Run, steps: TimelineStep[]): { heading: string; mark
   }
 }
 
-async function consumedAll(ctx: BenchContext, group: string, topic: string): Promise<boolean> {
+export async function consumedAll(ctx: BenchContext, group: string, topic: string): Promise<boolean> {
   const [committed, ends] = await Promise.all([
     ctx.admin.fetchGroupOffsets(group, [topic]),
     ctx.admin.listOffsets([{ topic }], 'latest')

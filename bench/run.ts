@@ -16,6 +16,7 @@ import { peer } from './peer.ts'
 import { queries } from './queries.ts'
 import { restoration } from './restoration.ts'
 import { shareGroups } from './share-groups.ts'
+import { standbyUpkeep } from './standby-upkeep.ts'
 import { stateful } from './stateful.ts'
 import { stateless } from './stateless.ts'
 
@@ -29,7 +30,8 @@ const benchmarks: Benchmark[] = [
   handover,
   joins,
   shareGroups,
-  peer
+  peer,
+  standbyUpkeep
 ]
 
 let args: BenchArgs
