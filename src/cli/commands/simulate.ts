@@ -8,6 +8,7 @@ import {
   BUILT_IN_TRACES,
   builtInTrace,
   compareControllers,
+  DEFAULT_SCENARIO,
   defaultComparisonSettings,
   isBuiltInTrace,
   type LoadTrace,
@@ -25,6 +26,7 @@ interface SimulateOptions {
   lagThreshold?: string
   explain?: boolean
   seeds?: string
+  standbyCost?: string
 }
 
 /**
@@ -47,6 +49,10 @@ export function registerSimulate(program: Command): void {
     .option('--lag-threshold <n>', "KEDA's lagThreshold (default: capacity x commit interval / 2)")
     .option('--explain', "print every decision of Streamlane's policy with its reason")
     .option(
+      '--standby-cost <fraction>',
+      `keeping a standby copy current, as a fraction of processing its partition (default ${DEFAULT_SCENARIO.standbyCostFraction}; bench/results/standby-upkeep.md measures it)`
+    )
+    .option(
       '--seeds <n>',
       'also check the bars on every built-in trace, the randomized ones with n seeds from --seed, and print the table'
     )
@@ -60,6 +66,7 @@ async function simulate(options: SimulateOptions): Promise<void> {
   const lagThreshold =
     options.lagThreshold === undefined ? undefined : wholeNumber('--lag-threshold', options.lagThreshold)
   if (lagThreshold === 0) throw new SimulationInputError('--lag-threshold', 'must be at least 1')
+  const scenario = options.standbyCost === undefined ? undefined : withStandbyCost(options.standbyCost)
   const names = options.trace.length > 0 ? options.trace : [...BUILT_IN_TRACES]
   const traces: LoadTrace[] = []
   for (const name of names) traces.push(await loadTrace(name, seed))
@@ -67,7 +74,7 @@ async function simulate(options: SimulateOptions): Promise<void> {
   const reports: TraceReport[] = []
   let last: ReturnType<typeof compareControllers> | undefined
   for (const trace of traces) {
-    const settings = defaultComparisonSettings(undefined, lagThreshold === undefined ? {} : { lagThreshold })
+    const settings = defaultComparisonSettings(scenario, lagThreshold === undefined ? {} : { lagThreshold })
     if (options.explain) {
       settings.streamlane.onDecision = (t, decision) => {
         process.stdout.write(`${trace.name} t=${t}s replicas=${decision.replicas}: ${decision.reason}\n`)
@@ -89,7 +96,7 @@ async function simulate(options: SimulateOptions): Promise<void> {
     const traces = acceptanceTraces(BUILT_IN_TRACES, seed, seeds)
     acceptance = acceptanceTable(
       acceptanceRows(traces, () =>
-        defaultComparisonSettings(undefined, lagThreshold === undefined ? {} : { lagThreshold })
+        defaultComparisonSettings(scenario, lagThreshold === undefined ? {} : { lagThreshold })
       )
     )
     process.stdout.write(`\nevery trace, ${seeds} seed(s) for the randomized ones:\n\n${acceptance}\n`)
@@ -110,6 +117,13 @@ async function loadTrace(name: string, seed: number): Promise<LoadTrace> {
     throw new SimulationInputError('--trace', `cannot read ${name}: ${(error as Error).message}`)
   }
   return parseCsvTrace(text, name)
+}
+
+function withStandbyCost(raw: string) {
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value < 0 || value >= 1)
+    throw new SimulationInputError('--standby-cost', `"${raw}" is not a fraction from 0 to below 1`)
+  return { ...DEFAULT_SCENARIO, standbyCostFraction: value }
 }
 
 function wholeNumber(option: string, raw: string): number {
