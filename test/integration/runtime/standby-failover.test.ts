@@ -37,9 +37,19 @@ interface InstanceStatus {
   replicas: { task: string; kind: string; lag: number | null }[]
 }
 
+function endpointOf(instance: AppInstance): string {
+  return `http://127.0.0.1:${logLines(instance, 'metrics and health endpoint listening')[0]!.port as number}`
+}
+
 async function statusOf(instance: AppInstance): Promise<InstanceStatus> {
-  const port = logLines(instance, 'metrics and health endpoint listening')[0]!.port as number
-  return (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as InstanceStatus
+  return (await (await fetch(`${endpointOf(instance)}/status`)).json()) as InstanceStatus
+}
+
+/** A sample's value from the instance's GET /metrics (Prometheus text), e.g. `streamlane_app_replica_tasks{kind="standby"}`. */
+async function metricOf(instance: AppInstance, sample: string): Promise<number | undefined> {
+  const text = await (await fetch(`${endpointOf(instance)}/metrics`)).text()
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `))
+  return line === undefined ? undefined : Number(line.slice(sample.length + 1))
 }
 
 async function produceRound(topic: string, perKey: number): Promise<void> {
@@ -153,6 +163,11 @@ for (const { guarantee, signal, inMemory } of cases) {
           .standby.sort()
           .map((t) => [t, 'standby'])
       )
+      // The metrics say the same: two standby tasks, no warm-up, caught up, having applied the other's changelog.
+      assert.equal(await metricOf(b, 'streamlane_app_replica_tasks{kind="standby"}'), 2)
+      assert.equal(await metricOf(b, 'streamlane_app_replica_tasks{kind="warmup"}'), 0)
+      assert.ok(((await metricOf(b, 'streamlane_state_standby_lag_records')) ?? Infinity) <= 2, 'standby lag metric')
+      assert.ok(((await metricOf(b, 'streamlane_state_standby_records_total')) ?? 0) > 0, 'standby records applied')
       // A standby writes nothing: neither the changelog nor the output moved while the standbys caught up.
       assert.deepEqual(await partitionEnds(admin, changelog), changelogEnds, 'changelog ends unchanged by standbys')
       assert.equal(await topicEnd(admin, output), outputEnd, 'output unchanged by standbys')
