@@ -190,3 +190,45 @@ test('a standby that cannot open (its directory still leased) is skipped, not fa
   lease.release()
   await standbys.closeAll()
 })
+
+test('the standbys of an assignment open in the background: standby work waits for them, a failure surfaces at the next step', async () => {
+  const gate = Promise.withResolvers<void>()
+  const reader = fakeReader([20, 20])
+  const realAssign = reader.assign.bind(reader)
+  // The standby reader's positioning hangs until the gate opens: the assignment is still being applied.
+  reader.assign = async (list) => {
+    await gate.promise
+    await realAssign(list)
+  }
+  const lifecycle = new StandbyLifecycle({ standbys: standbysOn(reader), group: { requestRejoin() {} }, logger })
+  const info = {
+    version: 1,
+    errorCode: 0,
+    activeTasks: [],
+    standbyTasks: ['0_0', '0_1'],
+    warmupTasks: [],
+    partitionsByHost: new Map(),
+    standbyPartitionsByHost: new Map(),
+    followupRebalance: false,
+    nextRebalanceDelayMs: -1,
+    acceptableRecoveryLag: 15n
+  } as unknown as AssignmentInfo
+  const applied = lifecycle.apply(info, [])
+  assert.equal(await lifecycle.step(), 0, 'nothing applied while the standbys open')
+  gate.resolve()
+  await applied
+  assert.ok((await lifecycle.step()) > 0, 'standby work once they are open')
+  await lifecycle.close()
+
+  const failing = new StandbyLifecycle({
+    standbys: {
+      assign: () => Promise.reject(new Error('cannot position the standby reader')),
+      closeAll: async () => {}
+    } as unknown as StandbyTasks,
+    group: { requestRejoin() {} },
+    logger
+  })
+  await failing.apply(info, [])
+  await assert.rejects(failing.step(), /cannot position the standby reader/)
+  await failing.close()
+})
