@@ -31,6 +31,7 @@ import { createProducer } from '../src/kafka/producer.ts'
 import { AppInstance, killAll } from '../test/integration/runtime/instances.ts'
 import { activeTasks, logLines } from '../test/integration/runtime/standby-support.ts'
 import { freshStateDir, readToEnd, removeStateDirs } from './lib/app-runs.ts'
+import { parseBenchArgs } from './lib/args.ts'
 import type { BenchContext } from './lib/bench-context.ts'
 import type { Benchmark } from './lib/benchmark.ts'
 import { processCpuSeconds } from './lib/cpu-meter.ts'
@@ -295,19 +296,25 @@ async function countsBelowInput(ctx: BenchContext, topic: string, keys: number, 
  * `--scenarios=pod-loss,scale-in,scale-out` and `--modes=ha,none` (default: all) pick what runs, e.g. one scenario
  * while working on it; a partial run writes `handover-<scenarios>[-<modes>].md`, not the full results file.
  */
-function selected<T extends { id: string }>(option: string, all: T[]): T[] {
-  const value = process.argv.find((a) => a.startsWith(`--${option}=`))?.slice(option.length + 3)
-  if (value === undefined) return all
-  const ids = value.split(',').filter(Boolean)
+function selected<T extends { id: string }>(option: string, ids: string[], all: T[]): T[] {
+  if (ids.length === 0) return all
   const unknown = ids.filter((id) => !all.some((item) => item.id === id))
-  if (unknown.length > 0 || ids.length === 0) {
-    throw new Error(`handover: --${option}=${value}: choose from ${all.map((item) => item.id).join(', ')}`)
+  if (unknown.length > 0) {
+    throw new Error(`handover: --${option}=${ids.join(',')}: choose from ${all.map((item) => item.id).join(', ')}`)
   }
   return all.filter((item) => ids.includes(item.id))
 }
 
-const scenarios = selected('scenarios', SCENARIOS)
-const modes = selected('modes', MODES)
+// The results file's name depends on the selection, so it is read from the command line when the module loads.
+const commandLine = (() => {
+  try {
+    return parseBenchArgs(process.argv.slice(2))
+  } catch {
+    return undefined // bench/run.ts reports a bad command line
+  }
+})()
+const scenarios = selected('scenarios', commandLine?.scenarios ?? [], SCENARIOS)
+const modes = selected('modes', commandLine?.modes ?? [], MODES)
 const partialName = [
   ...(scenarios.length < SCENARIOS.length ? [scenarios.map((s) => s.id).join('+')] : []),
   ...(modes.length < MODES.length ? [modes.map((m) => m.id).join('+')] : [])
