@@ -42,6 +42,7 @@ const appGroup: MetricGroup = {
     'streamlane_app_info',
     'streamlane_app_state',
     'streamlane_app_active_tasks',
+    'streamlane_app_records_in_flight',
     'streamlane_app_rebalances_total',
     'streamlane_app_rebalance_duration_seconds',
     'streamlane_app_producer_fencings_total',
@@ -72,6 +73,12 @@ const appGroup: MetricGroup = {
       name: 'streamlane_app_active_tasks',
       help: 'Active tasks this instance runs (restoring ones included)',
       read: () => source.activeTasks()
+    })
+    scrapedGauge({
+      registry,
+      name: 'streamlane_app_records_in_flight',
+      help: 'Asynchronous records in flight now, over every task (records of different keys of a task count apart)',
+      read: () => source.recordsInFlight?.() ?? 0
     })
     scrapedCounter({
       registry,

@@ -42,6 +42,8 @@ export interface AppMetricsSource {
   restoredRecords(): number
   remainingRestoreRecords(): number
   activeTasks(): number
+  /** Asynchronous records in flight now, over every task (docs/slow-processing.md). */
+  recordsInFlight?(): number
   /** Active tasks still restoring their stores. */
   restoringTasks(): number
   /** Exactly-once producers fenced and replaced (each closed the tasks and rejoined). */

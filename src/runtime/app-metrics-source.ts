@@ -18,6 +18,7 @@ export function appMetricsSource(
     restoredRecords: () => running()?.restorer?.totalRestored ?? 0,
     remainingRestoreRecords: () => running()?.restorer?.remainingRecords ?? 0,
     activeTasks: () => running()?.tasks.taskIds.length ?? 0,
+    recordsInFlight: () => running()?.tasks.inFlight?.records ?? 0,
     restoringTasks: () => running()?.restorer?.restoringTasks ?? 0,
     producerFencings: () => running()?.committer.fencings ?? 0,
     partitionLags: () => {

@@ -75,6 +75,13 @@ export const streamsConfigSchema = z
     maxBufferedRecordsPerPartition: z.number().int().positive().default(1_000),
     /** Asynchronous records in flight at most per instance, over all tasks (each task runs one record at a time). */
     maxRecordsInFlight: z.number().int().positive().default(100),
+    /**
+     * 'partition': a task runs one record at a time (Kafka Streams' order). 'key': up to `maxConcurrencyPerTask`
+     * records of different keys at once, each key in order; stateless topologies only (docs/slow-processing.md).
+     */
+    processingOrder: z.enum(['partition', 'key']).default('partition'),
+    /** Records of one task in flight at most; above 1 needs processingOrder 'key'. */
+    maxConcurrencyPerTask: z.number().int().positive().default(1),
     /** Record cache between commits per task; 0 forwards every update. */
     cacheMaxBytes: z
       .number()
@@ -169,6 +176,8 @@ const environmentOptions: Record<string, { field: keyof StreamsConfigInput; pars
   STREAMLANE_SHUTDOWN_TIMEOUT_MS: { field: 'shutdownTimeoutMs', parse: Number },
   STREAMLANE_REBALANCE_TIMEOUT_MS: { field: 'rebalanceTimeoutMs', parse: Number },
   STREAMLANE_MAX_RECORDS_IN_FLIGHT: { field: 'maxRecordsInFlight', parse: Number },
+  STREAMLANE_PROCESSING_ORDER: { field: 'processingOrder', parse: String },
+  STREAMLANE_MAX_CONCURRENCY_PER_TASK: { field: 'maxConcurrencyPerTask', parse: Number },
   STREAMLANE_NUM_STANDBY_REPLICAS: { field: 'numStandbyReplicas', parse: Number },
   STREAMLANE_MAX_WARMUP_REPLICAS: { field: 'maxWarmupReplicas', parse: Number },
   STREAMLANE_ACCEPTABLE_RECOVERY_LAG: { field: 'acceptableRecoveryLag', parse: Number },
@@ -224,6 +233,14 @@ export function resolveConfig(...layers: Partial<StreamsConfigInput>[]): Streams
     throw new ConfigError(field, `${issue.message}${unknown}`)
   }
   const config = result.data
+  if (config.maxConcurrencyPerTask > 1 && config.processingOrder !== 'key') {
+    throw new ConfigError(
+      'maxConcurrencyPerTask',
+      `${config.maxConcurrencyPerTask} runs records of one partition at once, which processingOrder 'partition' ` +
+        "(one record at a time per task) forbids: set processingOrder 'key' (records of one key stay in order) or " +
+        'maxConcurrencyPerTask 1'
+    )
+  }
   const guarantee = guaranteeSettings(config.processingGuarantee)
   return {
     ...config,

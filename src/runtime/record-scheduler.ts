@@ -8,6 +8,10 @@
  * starts its task's next one at once, without waiting for the runtime's loop. Synchronous records never leave the
  * loop's fast path and take no slot.
  *
+ * Key-ordered tasks (`keyOrdered`, see KeyOrderedQueue) run up to their limit of records at once, records of one key
+ * in order; a due wall-clock punctuator waits until their records in flight are done, and a held key-ordered task
+ * still starts the records before its furthest started one (its commit covers a contiguous run of finished records).
+ *
  * Bounds and fairness: at most `maxInFlight` asynchronous units (records and punctuators) at once; a task that
  * finds no free slot queues, and slots go to queued tasks in arrival order, so no task starves.
  *
@@ -28,9 +32,26 @@ export interface SchedulableTask {
     readyToProcess(): boolean
     processNext(): Step
     punctuateWallClock(nowMs?: number): Step
+    /** Whether a wall-clock punctuator is due (a key-ordered task stops starting records for it). */
+    wallClockDue?(nowMs: number): boolean
   }
   /** A restoring task processes nothing. */
   readonly restoring: boolean
+  /** Key-ordered mode: several records at once, one per key; absent, the task runs one record at a time. */
+  readonly keyOrdered?: KeyOrderedRecords
+}
+
+/** What the scheduler needs of a key-ordered task's records. */
+export interface KeyOrderedRecords {
+  /** Records of the task in flight at most. */
+  readonly limit: number
+  /**
+   * Starts the next record that may start (`holesOnly`: only one before the furthest started record of its
+   * partition); undefined when none may.
+   */
+  startNext(holesOnly: boolean): Step | undefined
+  /** Records before the furthest started one wait to start: the task is not at a commit boundary. */
+  readonly hasHoles: boolean
 }
 
 export interface RecordSchedulerOptions {
@@ -50,7 +71,7 @@ interface InFlight {
 }
 
 interface TaskRun {
-  current: InFlight | undefined
+  readonly units: Set<InFlight>
   held: boolean
   failed: boolean
   queued: boolean
@@ -79,7 +100,7 @@ export class RecordScheduler<T extends SchedulableTask> {
   }
 
   add(task: T): void {
-    this.#runs.set(task, { current: undefined, held: false, failed: false, queued: false })
+    this.#runs.set(task, { units: new Set(), held: false, failed: false, queued: false })
   }
 
   /** Forgets a task; a unit it has in flight is abandoned (it finishes on its own, unseen). */
@@ -87,13 +108,17 @@ export class RecordScheduler<T extends SchedulableTask> {
     const run = this.#runs.get(task)
     if (!run) return
     this.#runs.delete(task)
-    if (run.current) this.#finished()
+    for (const _ of run.units) this.#finished()
     this.#dequeue(task, run)
   }
 
-  /** Whether the task has a record or punctuator in flight. */
+  /**
+   * Whether the task has a record or punctuator in flight, or (key-ordered) records waiting before its furthest
+   * started one: not at a point where a commit covers everything it started.
+   */
   isBusy(task: T): boolean {
-    return this.#runs.get(task)?.current !== undefined
+    const run = this.#runs.get(task)
+    return run !== undefined && (run.units.size > 0 || (task.keyOrdered?.hasHoles ?? false))
   }
 
   /** Records processed since start (synchronous and asynchronous ones), abandoned ones excluded. */
@@ -111,9 +136,11 @@ export class RecordScheduler<T extends SchedulableTask> {
     let records = 0
     let oldestStartedAt = Number.POSITIVE_INFINITY
     for (const run of this.#runs.values()) {
-      if (run.current?.kind !== 'record') continue
-      records++
-      oldestStartedAt = Math.min(oldestStartedAt, run.current.startedAt)
+      for (const unit of run.units) {
+        if (unit.kind !== 'record') continue
+        records++
+        oldestStartedAt = Math.min(oldestStartedAt, unit.startedAt)
+      }
     }
     return records === 0 ? undefined : { records, oldestStartedAt }
   }
@@ -152,7 +179,8 @@ export class RecordScheduler<T extends SchedulableTask> {
     this.throwIfFailed()
     let fired = false
     for (const [task, run] of this.#runs) {
-      if (this.#mayStart(task, run)) fired = this.#punctuate(task, run, nowMs) !== false || fired
+      if (run.units.size === 0 && !run.held && this.#mayStart(task, run))
+        fired = this.#punctuate(task, run, nowMs) !== false || fired
     }
     return fired
   }
@@ -170,19 +198,25 @@ export class RecordScheduler<T extends SchedulableTask> {
     for (const run of this.#runs.values()) run.held = false
   }
 
-  /** Holds the tasks and waits until none has a unit in flight or `timeoutMs` passed; returns those still busy. */
+  /** Holds the tasks and waits until none is busy (see `isBusy`) or `timeoutMs` passed; returns those still busy. */
   async settle(tasks: readonly T[], timeoutMs: number): Promise<T[]> {
     this.hold(tasks)
-    const pending = tasks.flatMap((task) => {
-      const current = this.#runs.get(task)?.current
-      return current ? [current.done] : []
+    let timer: NodeJS.Timeout | undefined
+    let timedOut = false
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        timedOut = true
+        resolve()
+      }, timeoutMs)
     })
-    if (pending.length > 0) {
-      let timer: NodeJS.Timeout | undefined
-      const timedOut = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeoutMs)
-      })
-      await Promise.race([Promise.all(pending), timedOut])
+    try {
+      // A finished unit may start a key-ordered task's gap records (held tasks still fill their gaps): wait again.
+      while (!timedOut && tasks.some((task) => this.isBusy(task))) {
+        const pending = [...this.#runs.values()].flatMap((run) => [...run.units].map((unit) => unit.done))
+        if (pending.length === 0) break
+        await Promise.race([...pending, timeout])
+      }
+    } finally {
       clearTimeout(timer)
     }
     return tasks.filter((task) => this.isBusy(task))
@@ -192,12 +226,11 @@ export class RecordScheduler<T extends SchedulableTask> {
     if (this.#error) throw this.#error.error
   }
 
+  /** Whether the task may start work now, held or not (a held task may only fill key-ordered gaps). */
   #mayStart(task: T, run: TaskRun): boolean {
     return (
       this.#started &&
       this.#error === undefined &&
-      run.current === undefined &&
-      !run.held &&
       !run.failed &&
       !task.restoring &&
       (this.#options.mayStart?.() ?? true)
@@ -209,9 +242,10 @@ export class RecordScheduler<T extends SchedulableTask> {
    * no slot is free (the task queues) or its slice is used up.
    */
   #continue(task: T, run: TaskRun): { processed: number; started: boolean } {
+    if (task.keyOrdered) return this.#continueKeyOrdered(task, run, task.keyOrdered)
     let processed = 0
     let started = false
-    if (this.#mayStart(task, run)) {
+    if (run.units.size === 0 && !run.held && this.#mayStart(task, run)) {
       try {
         if (this.#punctuate(task, run, this.#now()) === 'async') started = true
         else {
@@ -236,6 +270,47 @@ export class RecordScheduler<T extends SchedulableTask> {
         this.#dequeue(task, run)
         throw error
       }
+    }
+    this.#dequeue(task, run)
+    return { processed, started }
+  }
+
+  /**
+   * A key-ordered task: due wall-clock punctuators once nothing is in flight (new records wait for them), then
+   * records while its limit, a slot and the key order allow (a held task only fills the gaps before its furthest
+   * started record).
+   */
+  #continueKeyOrdered(task: T, run: TaskRun, records: KeyOrderedRecords): { processed: number; started: boolean } {
+    let processed = 0
+    let started = false
+    if (!this.#mayStart(task, run)) {
+      this.#dequeue(task, run)
+      return { processed, started }
+    }
+    try {
+      const now = this.#now()
+      if (run.units.size === 0 && !run.held && this.#punctuate(task, run, now) === 'async') started = true
+      else if (run.held || !task.graph.wallClockDue?.(now)) {
+        for (let i = 0; i < SLICE && run.units.size < records.limit; i++) {
+          if (!this.#slotFor(task)) {
+            // Only a task with nothing in flight queues: freed slots go to those first (fair across tasks); one
+            // with records in flight tries again as each of them finishes.
+            if (run.units.size === 0) this.#enqueue(task, run)
+            return { processed, started }
+          }
+          const step = records.startNext(run.held)
+          if (step === undefined || step === false) break
+          if (step === true) processed++
+          else {
+            this.#track(task, run, 'record', step)
+            started = true
+          }
+        }
+      }
+    } catch (error) {
+      run.failed = true
+      this.#dequeue(task, run)
+      throw error
     }
     this.#dequeue(task, run)
     return { processed, started }
@@ -269,11 +344,16 @@ export class RecordScheduler<T extends SchedulableTask> {
   #track(task: T, run: TaskRun, kind: InFlight['kind'], step: Promise<boolean>): void {
     this.#dequeue(task, run)
     if (this.#inFlight++ === 0) this.#busySince = this.#now()
-    const done = step.then(
-      () => this.#completed(task, run, kind, undefined),
-      (error: unknown) => this.#completed(task, run, kind, { error })
+    const unit: { kind: InFlight['kind']; startedAt: number; done: Promise<void> } = {
+      kind,
+      startedAt: this.#now(),
+      done: Promise.resolve()
+    }
+    unit.done = step.then(
+      () => this.#completed(task, run, unit, undefined),
+      (error: unknown) => this.#completed(task, run, unit, { error })
     )
-    run.current = { kind, startedAt: this.#now(), done }
+    run.units.add(unit)
   }
 
   #finished(): void {
@@ -283,17 +363,16 @@ export class RecordScheduler<T extends SchedulableTask> {
     }
   }
 
-  #completed(task: T, run: TaskRun, kind: InFlight['kind'], failure: { error: unknown } | undefined): void {
+  #completed(task: T, run: TaskRun, unit: InFlight, failure: { error: unknown } | undefined): void {
     // Abandoned (the task was closed meanwhile): its outcome belongs to nobody.
-    if (this.#runs.get(task) !== run) return
-    run.current = undefined
+    if (this.#runs.get(task) !== run || !run.units.delete(unit)) return
     this.#finished()
     if (failure) {
       run.failed = true
       this.#error ??= failure
       return
     }
-    if (kind === 'record') this.#processed++
+    if (unit.kind === 'record') this.#processed++
     try {
       // The freed slot goes to the tasks that waited longest; this one queues behind them if they take it.
       while (this.#queue.length > 0 && this.#inFlight < this.#options.maxInFlight) {

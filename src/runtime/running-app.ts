@@ -24,6 +24,7 @@ import { Committer } from './committer.ts'
 import type { StreamsConfig } from './config.ts'
 import { GlobalStateUpdater } from './global-state-updater.ts'
 import { streamlaneAssignor, subscriptionUserData } from './group-protocol.ts'
+import { keyOrderedConcurrency } from './key-ordered-records.ts'
 import type { MembershipGuard } from './membership-guard.ts'
 import { offsetFetchTimeoutMs } from './offset-fetch-timeout.ts'
 import { ProducerRecordCollector } from './producer-collector.ts'
@@ -191,6 +192,8 @@ export async function connectRunningApp(options: RunningAppOptions): Promise<Run
     ...security
   }
   const { isolation, exactlyOnce } = config.guarantee
+  // A topology key-ordered mode cannot run is refused before any connection.
+  const maxConcurrencyPerTask = keyOrderedConcurrency(config, plan)
   const opened: Parameters<typeof closeClients>[0] = {}
   try {
     const admin = createAdmin(connection)
@@ -284,6 +287,7 @@ export async function connectRunningApp(options: RunningAppOptions): Promise<Run
       errorHandlers: options.errorHandlers,
       maxBufferedPerPartition: config.maxBufferedRecordsPerPartition,
       maxInFlight: config.maxRecordsInFlight,
+      maxConcurrencyPerTask,
       exactlyOnce,
       mayStart: () => guard.doubt() === undefined,
       logger: log,

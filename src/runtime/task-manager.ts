@@ -20,6 +20,7 @@ import {
   TaskProcessorGraph,
   type TaskProcessorGraphOptions
 } from '../topology/index.ts'
+import { KeyOrderedTaskRecords } from './key-ordered-records.ts'
 import { RecordScheduler } from './record-scheduler.ts'
 
 /** The next offset to read of an input partition (last processed + 1), as the group commits it. */
@@ -37,6 +38,8 @@ export interface ActiveTask {
   restoring: boolean
   /** Closed: a record still in flight for it writes nothing more (its collector drops what it sends). */
   closed: boolean
+  /** Key-ordered mode: the task's buffered records and which may start (the graph's own buffers stay empty). */
+  readonly keyOrdered: KeyOrderedTaskRecords | undefined
 }
 
 export interface TaskManagerOptions {
@@ -48,6 +51,11 @@ export interface TaskManagerOptions {
   maxBufferedPerPartition: number
   /** Asynchronous records (and punctuators) in flight at most over all tasks; each task runs one at a time. */
   maxInFlight?: number
+  /**
+   * Records of one task in flight at most, of different keys (`processingOrder: 'key'`); 1 (default): one record at
+   * a time per task. The topology must pass `checkKeyOrderedTopology`.
+   */
+  maxConcurrencyPerTask?: number
   /** Exactly-once: a commit waits for every task to be idle (a transaction holds only finished records). */
   exactlyOnce?: boolean
   /** Whether records may start now (the member still owns its tasks); asked before each one. */
@@ -75,6 +83,30 @@ function consumedOffsetsOf(graph: TaskProcessorGraph): Map<string, OffsetToCommi
   for (const { topic, partition, offset } of graph.consumedOffsets())
     consumed.set(topicPartitionKey(topic, partition), { topic, partition, offset: BigInt(offset) })
   return consumed
+}
+
+/**
+ * Key-ordered mode: per partition, the offset of its lowest unfinished record (never past one), or the reader's
+ * position when nothing of it is buffered or in flight and that is ahead. Only offsets that moved.
+ */
+function keyOrderedOffsets(
+  task: ActiveTask,
+  records: KeyOrderedTaskRecords,
+  drainedPosition: (topic: string, partition: number) => bigint | undefined
+): OffsetToCommit[] {
+  const offsets: OffsetToCommit[] = []
+  for (const { topic, partition } of task.partitions) {
+    const k = topicPartitionKey(topic, partition)
+    const committed = task.committed.get(k)
+    let next = records.queue.committable(topic, partition)
+    if (records.queue.isDrained(topic, partition)) {
+      const position = drainedPosition(topic, partition)
+      const processed = next ?? committed ?? -1n
+      if (position !== undefined && position > processed) next = position
+    }
+    if (next !== undefined && next !== committed) offsets.push({ topic, partition, offset: next })
+  }
+  return offsets
 }
 
 export class TaskManager {
@@ -139,6 +171,7 @@ export class TaskManager {
   ): TaskProcessorGraph {
     let task: ActiveTask | undefined
     const collector = this.#options.collector
+    const concurrency = this.#options.maxConcurrencyPerTask ?? 1
     const graph = new TaskProcessorGraph({
       plan: this.#options.plan,
       taskId: id,
@@ -153,7 +186,8 @@ export class TaskManager {
       errorHandlers: this.#options.errorHandlers,
       logger: this.#options.logger,
       createStore: state ? (builder) => state.createStore(builder) : undefined,
-      globalStores: this.#options.globalStores
+      globalStores: this.#options.globalStores,
+      concurrentRecords: concurrency > 1
     })
     graph.init()
     task = {
@@ -163,7 +197,8 @@ export class TaskManager {
       committed: new Map(committed),
       state,
       restoring: state !== undefined,
-      closed: false
+      closed: false,
+      keyOrdered: concurrency > 1 ? new KeyOrderedTaskRecords(graph, concurrency, toRawRecord) : undefined
     }
     this.#tasks.set(id.toString(), task)
     this.#scheduler.add(task)
@@ -260,7 +295,8 @@ export class TaskManager {
         current = this.#taskByPartition.get(k)
         currentKey = k
       }
-      current?.graph.addRecords([toRawRecord(record)])
+      if (current?.keyOrdered) current.keyOrdered.queue.add(record)
+      else current?.graph.addRecords([toRawRecord(record)])
     }
   }
 
@@ -334,7 +370,8 @@ export class TaskManager {
     const pause: TopicPartition[] = []
     const resume: TopicPartition[] = []
     for (const task of this.#tasks.values()) {
-      for (const { topic, partition, count: buffered } of task.graph.bufferedCounts()) {
+      const counts = task.keyOrdered ? task.keyOrdered.queue.bufferedCounts() : task.graph.bufferedCounts()
+      for (const { topic, partition, count: buffered } of counts) {
         const k = topicPartitionKey(topic, partition)
         if (!this.#paused.has(k) && buffered >= limit) {
           this.#paused.add(k)
@@ -368,6 +405,10 @@ export class TaskManager {
     for (const id of taskIds) {
       const task = this.#tasks.get(id)
       if (!task || task.restoring) continue
+      if (task.keyOrdered) {
+        offsets.push(...keyOrderedOffsets(task, task.keyOrdered, drainedPosition))
+        continue
+      }
       task.graph.flush()
       const next = consumedOffsetsOf(task.graph)
       const buffered = new Map(
@@ -426,7 +467,7 @@ export class TaskManager {
 
   get buffered(): number {
     let total = 0
-    for (const task of this.#tasks.values()) total += task.graph.totalBuffered
+    for (const task of this.#tasks.values()) total += task.keyOrdered?.queue.buffered ?? task.graph.totalBuffered
     return total
   }
 }

@@ -25,14 +25,18 @@ export function inputLags(tasks: TaskManager, reader: PartitionPositions): Parti
     const consumed = new Map(
       task.graph.consumedOffsets().map((o) => [topicPartitionKey(o.topic, o.partition), Number(o.offset)])
     )
-    const buffered = new Map(task.graph.bufferedCounts().map((b) => [topicPartitionKey(b.topic, b.partition), b.count]))
+    // Key-ordered tasks buffer outside their graph and count from their lowest unfinished record.
+    const counts = task.keyOrdered?.queue.bufferedCounts() ?? task.graph.bufferedCounts()
+    const buffered = new Map(counts.map((b) => [topicPartitionKey(b.topic, b.partition), b.count]))
     for (const { topic, partition } of task.partitions) {
       const end = reader.endOffset(topic, partition)
       if (end === undefined) continue
       const k = topicPartitionKey(topic, partition)
       const committed = task.committed.get(k)
+      const unfinished = task.keyOrdered?.queue.committable(topic, partition)
       let next =
         consumed.get(k) ??
+        (unfinished !== undefined ? Number(unfinished) : undefined) ??
         (committed !== undefined && committed >= 0n
           ? Number(committed)
           : Number(reader.position(topic, partition) ?? end))

@@ -27,6 +27,13 @@ export class PunctuationQueue {
     return this.#schedules.length
   }
 
+  /** When the earliest schedule is due; infinity when there is none. */
+  get nextDueMs(): number {
+    let next = Number.POSITIVE_INFINITY
+    for (const schedule of this.#schedules) if (!schedule.cancelled && schedule.dueMs < next) next = schedule.dueMs
+    return next
+  }
+
   /** The schedules due at `nowMs`, earliest first, each already moved to its next due time. */
   due(nowMs: number): PunctuationSchedule[] {
     this.#schedules = this.#schedules.filter((schedule) => !schedule.cancelled)

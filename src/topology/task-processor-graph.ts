@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { ConfigError } from '../errors.ts'
 import type { TaskId } from '../task-id.ts'
 import { type DroppedRecordReason, warnDroppedRecord } from './dropped-records.ts'
 import { type ErrorHandlerConfig, type ErrorStage, stderrLogger, type WarnLogger } from './error-handlers.ts'
@@ -38,6 +40,11 @@ export interface TaskProcessorGraphOptions {
    * Streams' internal `emit.interval.ms.kstreams.windowed.aggregation`, 1000 by default, 0 in its test driver.
    */
   readonly windowCloseEmitIntervalMs?: number
+  /**
+   * Key-ordered mode: the runtime buffers and orders the records itself and runs several at once with
+   * `processConcurrently()` (each with its own record context); stream-time punctuators are refused.
+   */
+  readonly concurrentRecords?: boolean
 }
 
 /**
@@ -56,6 +63,13 @@ interface DecodedRecord {
 }
 
 type Settled = { readonly error: unknown } | undefined
+
+/** What one record running concurrently with others sees as "current" (key-ordered mode). */
+interface RecordScope {
+  readonly raw: RawRecord
+  readonly timestamp: number
+  tracked: Promise<Settled>[]
+}
 
 /**
  * Runs one sub-topology for one task: the processors of task `<subtopology>_<partition>`. The runtime and the test
@@ -98,6 +112,10 @@ export class TaskProcessorGraph implements TaskEnvironment {
   #currentTimestamp = -1
   #state: 'created' | 'running' | 'busy' | 'failed' | 'closed' = 'created'
   #commitRequested = false
+  /** Key-ordered mode: the context of each record in flight, carried through its awaits. */
+  readonly #scope: AsyncLocalStorage<RecordScope> | undefined
+  /** Key-ordered mode: the largest timestamp of the records started so far. */
+  #concurrentStreamTime = -1
 
   constructor(options: TaskProcessorGraphOptions) {
     const { plan, taskId } = options
@@ -114,6 +132,7 @@ export class TaskProcessorGraph implements TaskEnvironment {
     this.#globalStores = options.globalStores
     this.windowCloseEmitIntervalMs = options.windowCloseEmitIntervalMs ?? 1000
     this.#logger = options.logger ?? stderrLogger
+    this.#scope = options.concurrentRecords ? new AsyncLocalStorage() : undefined
 
     const byName = new Map<string, TaskNode>()
     for (const definition of subtopology.nodes) {
@@ -262,6 +281,54 @@ export class TaskProcessorGraph implements TaskEnvironment {
     )
   }
 
+  /**
+   * Key-ordered mode: processes `raw` (decoded here; a record its handler skips counts as done) while other records
+   * of this task may be in flight. The caller keeps each key's order and commits; this keeps each record's context
+   * (its metadata, timestamp, un-awaited forwards) apart across awaits. Stream time is the largest timestamp started.
+   */
+  processConcurrently(raw: RawRecord): boolean | Promise<boolean> {
+    const scope = this.#scope
+    if (scope === undefined || this.#state !== 'running') {
+      const why = scope === undefined ? 'the task does not run records concurrently' : `the task is ${this.#state}`
+      throw new TaskStateError(this.taskId, `cannot call processConcurrently(): ${why}`)
+    }
+    const source = this.#sourceByTopic.get(raw.topic)
+    if (!source) throw new TaskStateError(this.taskId, `partition ${raw.topic}-${raw.partition} is not an input`)
+    let record: StreamRecord<unknown, unknown>
+    try {
+      const { key, value, timestamp } = decodeRecord(raw, source.definition, this.streamTimeMs)
+      record = { key, value, timestamp, headers: raw.headers }
+    } catch (error) {
+      try {
+        this.#errors.handle({ stage: 'deserialization', nodeName: source.name, sourceRecord: raw }, error)
+      } catch (fatal) {
+        return this.#failWith(fatal)
+      }
+      return true
+    }
+    if (record.timestamp > this.#concurrentStreamTime) this.#concurrentStreamTime = record.timestamp
+    const context: RecordScope = { raw, timestamp: record.timestamp, tracked: [] }
+    return scope.run(context, () =>
+      andThen(
+        () => source.process(record),
+        () =>
+          andThen(
+            () => this.#settleTracked(context),
+            () => {
+              this.counters.processed++
+              return true
+            }
+          ),
+        (error) => this.#failWith(error)
+      )
+    )
+  }
+
+  /** Whether a wall-clock punctuator is due (key-ordered mode stops starting records until it has fired). */
+  wallClockDue(nowMs: number = this.#wallClock()): boolean {
+    return this.#wallClockSchedules.nextDueMs <= nowMs
+  }
+
   /** The offsets to commit: for each partition that made progress, the next offset to read. */
   consumedOffsets(): ConsumedOffset[] {
     return this.#consumed.map(({ topic, partition, offset }) => ({ topic, partition, offset }))
@@ -289,16 +356,16 @@ export class TaskProcessorGraph implements TaskEnvironment {
   }
 
   get streamTimeMs(): number {
-    return this.#group.streamTimeMs
+    return this.#scope === undefined ? this.#group.streamTimeMs : this.#concurrentStreamTime
   }
 
   get currentRecord(): RawRecord | null {
-    return this.#current
+    return this.#scope?.getStore()?.raw ?? this.#current
   }
 
   /** What the task is doing: processing `currentRecord`, running a punctuator, or flushing its stores. */
   get currentActivity(): TaskActivity | undefined {
-    return this.#current !== null ? 'processing' : (this.#activity ?? undefined)
+    return this.currentRecord !== null ? 'processing' : (this.#activity ?? undefined)
   }
 
   /**
@@ -306,7 +373,9 @@ export class TaskProcessorGraph implements TaskEnvironment {
    * (punctuators, `flush()`): what `TaskStateManagerOptions.currentTimestamp` should return for this task.
    */
   get currentTimestampMs(): number {
-    return this.#current === null ? this.#group.streamTimeMs : this.#currentTimestamp
+    const scope = this.#scope?.getStore()
+    if (scope !== undefined) return scope.timestamp
+    return this.#current === null ? this.streamTimeMs : this.#currentTimestamp
   }
 
   /** Closes processors then stores, all of them even if some fail; the first failure is thrown after. */
@@ -331,7 +400,7 @@ export class TaskProcessorGraph implements TaskEnvironment {
   }
 
   track(pending: PromiseLike<unknown>): void {
-    this.#tracked.push(
+    ;(this.#scope?.getStore()?.tracked ?? this.#tracked).push(
       Promise.resolve(pending).then(
         () => undefined,
         (error: unknown) => ({ error })
@@ -344,10 +413,21 @@ export class TaskProcessorGraph implements TaskEnvironment {
   }
 
   handleFailure(stage: ErrorStage, nodeName: string, error: unknown, topic: string | null = null): void {
-    this.#errors.handle({ stage, nodeName, sourceRecord: this.#current, activity: this.currentActivity, topic }, error)
+    this.#errors.handle(
+      { stage, nodeName, sourceRecord: this.currentRecord, activity: this.currentActivity, topic },
+      error
+    )
   }
 
   schedule(owner: string, intervalMs: number, type: PunctuationType, punctuator: Punctuator): Cancellable {
+    // Stream time moves as records of other keys start: a punctuator on it would fire between unfinished records.
+    if (type === 'stream-time' && this.#scope !== undefined) {
+      throw new ConfigError(
+        'processingOrder',
+        `key-ordered concurrency (processingOrder 'key') cannot run processor ${owner} of task ${this.taskId}: it ` +
+          "schedules a stream-time punctuator; use 'wall-clock', or processingOrder 'partition'"
+      )
+    }
     // Stream time is aligned to 0 so the first punctuation comes with the first record; wall-clock starts from now.
     const schedule: PunctuationSchedule =
       type === 'stream-time'
@@ -376,7 +456,7 @@ export class TaskProcessorGraph implements TaskEnvironment {
 
   recordDropped(nodeName: string, reason: DroppedRecordReason, message: string): void {
     this.counters.dropped[reason]++
-    warnDroppedRecord(this.#logger, this.taskId, nodeName, reason, this.#current, message)
+    warnDroppedRecord(this.#logger, this.taskId, nodeName, reason, this.currentRecord, message)
   }
 
   // Internals.
@@ -408,15 +488,19 @@ export class TaskProcessorGraph implements TaskEnvironment {
     throw error
   }
 
-  /** Waits for forwards nobody awaited, so the next record starts only after this one is done everywhere. */
-  #settleTracked(): void | Promise<void> {
-    if (this.#tracked.length === 0) return
-    const pending = this.#tracked
-    this.#tracked = []
+  /**
+   * Waits for forwards nobody awaited, so the next record starts only after this one is done everywhere (key-ordered
+   * mode: the forwards of the record of `scope`).
+   */
+  #settleTracked(scope?: RecordScope): void | Promise<void> {
+    const pending = scope === undefined ? this.#tracked : scope.tracked
+    if (pending.length === 0) return
+    if (scope === undefined) this.#tracked = []
+    else scope.tracked = []
     return Promise.all(pending).then((results) => {
       const failed = results.find((result) => result !== undefined)
       if (failed) throw failed.error
-      return this.#settleTracked()
+      return this.#settleTracked(scope)
     })
   }
 
