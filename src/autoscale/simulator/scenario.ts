@@ -44,6 +44,16 @@ export const DEFAULT_SCENARIO: Readonly<SimulationScenario> = Object.freeze({
   initialReplicas: 2
 })
 
+/**
+ * The default scenario with another standby upkeep (`streamlane simulate --standby-cost`): the 30% is an assumption,
+ * bench/results/standby-upkeep.md measures it. A fraction from 0 to below 1; `option` names what to blame.
+ */
+export function withStandbyCost(fraction: number, option = 'standbyCostFraction'): SimulationScenario {
+  if (!Number.isFinite(fraction) || fraction < 0 || fraction >= 1)
+    throw new SimulationInputError(option, `"${fraction}" is not a fraction from 0 to below 1`)
+  return { ...DEFAULT_SCENARIO, standbyCostFraction: fraction }
+}
+
 export function checkScenario(scenario: SimulationScenario): void {
   const integers: (keyof SimulationScenario)[] = ['partitions', 'commitIntervalSeconds', 'initialReplicas']
   for (const [key, value] of Object.entries(scenario) as [keyof SimulationScenario, number][]) {

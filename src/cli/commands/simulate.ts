@@ -16,7 +16,8 @@ import {
   SimulationInputError,
   summaryMarkdown,
   type TraceReport,
-  traceReport
+  traceReport,
+  withStandbyCost
 } from '../../autoscale/simulator/index.ts'
 
 interface SimulateOptions {
@@ -66,7 +67,8 @@ async function simulate(options: SimulateOptions): Promise<void> {
   const lagThreshold =
     options.lagThreshold === undefined ? undefined : wholeNumber('--lag-threshold', options.lagThreshold)
   if (lagThreshold === 0) throw new SimulationInputError('--lag-threshold', 'must be at least 1')
-  const scenario = options.standbyCost === undefined ? undefined : withStandbyCost(options.standbyCost)
+  const scenario =
+    options.standbyCost === undefined ? undefined : withStandbyCost(Number(options.standbyCost), '--standby-cost')
   const names = options.trace.length > 0 ? options.trace : [...BUILT_IN_TRACES]
   const traces: LoadTrace[] = []
   for (const name of names) traces.push(await loadTrace(name, seed))
@@ -117,13 +119,6 @@ async function loadTrace(name: string, seed: number): Promise<LoadTrace> {
     throw new SimulationInputError('--trace', `cannot read ${name}: ${(error as Error).message}`)
   }
   return parseCsvTrace(text, name)
-}
-
-function withStandbyCost(raw: string) {
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value < 0 || value >= 1)
-    throw new SimulationInputError('--standby-cost', `"${raw}" is not a fraction from 0 to below 1`)
-  return { ...DEFAULT_SCENARIO, standbyCostFraction: value }
 }
 
 function wholeNumber(option: string, raw: string): number {

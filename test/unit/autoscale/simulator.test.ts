@@ -14,7 +14,7 @@ import {
 import { kedaController } from '../../../src/autoscale/simulator/keda-controller.ts'
 import { traceReport, verdictOf } from '../../../src/autoscale/simulator/report.ts'
 import { runSimulation } from '../../../src/autoscale/simulator/run.ts'
-import { DEFAULT_SCENARIO } from '../../../src/autoscale/simulator/scenario.ts'
+import { DEFAULT_SCENARIO, withStandbyCost } from '../../../src/autoscale/simulator/scenario.ts'
 import { BUILT_IN_TRACES, builtInTrace } from '../../../src/autoscale/simulator/traces.ts'
 
 describe('simulator', () => {
@@ -69,6 +69,25 @@ describe('simulator', () => {
     compareControllers(builtInTrace('burst', 42), settings)
     // From 2, out for the burst (through 6 while it starts), then back to 1 in one step.
     assert.deepEqual(decided, [2, 6, 12, 1])
+  })
+
+  it('runs the default scenario with another standby upkeep (--standby-cost), a fraction below 1', () => {
+    const scenario = withStandbyCost(0.48)
+    assert.deepEqual(scenario, { ...DEFAULT_SCENARIO, standbyCostFraction: 0.48 })
+    // More upkeep, less capacity per replica: Streamlane needs more replica-seconds on the same trace.
+    const at = (s: typeof scenario) =>
+      compareControllers(builtInTrace('step', 42), defaultComparisonSettings(s)).streamlane.summary.replicaSeconds
+    assert.ok(at(scenario) > at(DEFAULT_SCENARIO))
+    for (const bad of [1, -0.1, Number.NaN]) {
+      assert.throws(
+        () => withStandbyCost(bad, '--standby-cost'),
+        (e: unknown) => {
+          assert.ok(e instanceof SimulationInputError)
+          assert.match(e.message, /--standby-cost/)
+          return true
+        }
+      )
+    }
   })
 
   it('reproduces KEDA getting stuck below the partition count inside the HPA tolerance', () => {
