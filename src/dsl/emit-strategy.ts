@@ -1,6 +1,6 @@
 import type { CachedStore, KeyValue, KeyValueIterator, ValueAndTimestamp, Windowed } from '../state/index.ts'
 import type { ProcessorContext, StreamRecord } from '../topology/index.ts'
-import { forEachInOrder } from '../topology/index.ts'
+import { forEachInOrder, ProcessorMetadata } from '../topology/index.ts'
 import type { Change } from './change.ts'
 
 /**
@@ -57,14 +57,16 @@ function storeTimeOf(store: unknown): number {
  * Kafka Streams' emit-on-window-close for one aggregation processor: after each record (its windows updated or the
  * record found late), if the wall-clock throttle allows and the close time moved on, every window closed since the
  * last emission is forwarded once, as `{ newValue: aggregate, oldValue: null }` with the headers of the record that
- * triggered it. The last close time emitted lives in memory: after a restart or a task move, windows closed before
- * may be emitted again (Kafka Streams keeps it in the committed offsets' metadata); see docs/topology.md.
+ * triggered it. The last close time emitted is processor metadata under the store's name, committed with the task's
+ * offsets as Kafka Streams does, so a restarted or moved task does not emit the windows it closed before again.
  */
 export class WindowCloseEmitter<K, VA> {
   readonly #context: ProcessorContext<Windowed<K>, Change<VA>>
   readonly #windows: ClosedWindows<K, VA>
   readonly #store: unknown
   readonly #cached: boolean
+  readonly #metadata: ProcessorMetadata
+  readonly #metadataKey: string
   #lastCloseTime = NONE
   #nextTimeToEmit = 0
   #storeTimeBefore = -1
@@ -77,11 +79,16 @@ export class WindowCloseEmitter<K, VA> {
   constructor(
     context: ProcessorContext<Windowed<K>, Change<VA>>,
     windows: ClosedWindows<K, VA>,
-    store: CachedStore<unknown, unknown>
+    store: CachedStore<unknown, unknown> & { readonly name: string }
   ) {
     this.#context = context
     this.#windows = windows
     this.#store = store
+    // A context made outside a task (a processor unit-tested on its own) has none: then it lives in memory only.
+    this.#metadata =
+      (context as unknown as { processorMetadata?: ProcessorMetadata }).processorMetadata ?? new ProcessorMetadata()
+    this.#metadataKey = store.name
+    this.#lastCloseTime = this.#metadata.get(this.#metadataKey) ?? NONE
     // Nothing to forward on flush: the emitter forwards; the answer says whether there is a cache.
     this.#cached = store.setFlushListener(() => {}, false)
   }
@@ -101,6 +108,7 @@ export class WindowCloseEmitter<K, VA> {
     const storeTime = this.#cached ? this.#storeTimeBefore : storeTimeOf(this.#store)
     const closed = this.#windows.fetch(lower, upper, storeTime)
     this.#lastCloseTime = closeTime
+    this.#metadata.put(this.#metadataKey, closeTime)
     return forEachInOrder(closed, ({ key, value, timestamp }) =>
       this.#context.forward({ ...record, key, value: { newValue: value, oldValue: null }, timestamp })
     )

@@ -25,8 +25,8 @@ export interface TransactionOffsets {
   generationId: number
   memberId: string
   groupInstanceId?: string
-  /** The next offset to read per partition (last processed + 1), as Kafka's consumers commit. */
-  offsets: TopicPartitionOffset[]
+  /** The next offset to read per partition (last processed + 1), as Kafka's consumers commit, with its metadata. */
+  offsets: (TopicPartitionOffset & { metadata?: string | null })[]
 }
 
 export interface ProducerIdentity {
@@ -147,10 +147,15 @@ export async function sendTransactionOffsets(
 ): Promise<void> {
   const { transactionalId, producerId, producerEpoch } = producer
   const { groupId, generationId, memberId } = request
-  const byTopic = new Map<string, { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number }[]>()
-  for (const { topic, partition, offset } of request.offsets) {
+  const byTopic = new Map<string, txnOffsetCommitV4.TxnOffsetCommitRequestPartition[]>()
+  for (const { topic, partition, offset, metadata } of request.offsets) {
     const list = byTopic.get(topic) ?? []
-    list.push({ partitionIndex: partition, committedOffset: offset, committedLeaderEpoch: -1 })
+    list.push({
+      partitionIndex: partition,
+      committedOffset: offset,
+      committedLeaderEpoch: -1,
+      committedMetadata: metadata ?? null
+    })
     byTopic.set(topic, list)
   }
   const context = { transactionalId, groupId, generationId, memberId, topics: [...byTopic.keys()] }

@@ -66,6 +66,7 @@ export class TaskLifecycle {
       [...byTopic].map(([topic, partitions]) => ({ topic, partitions }))
     )
     const committedByPartition = new Map(committed.map((c) => [topicPartitionKey(c.topic, c.partition), c.offset]))
+    const metadataByPartition = new Map(committed.map((c) => [topicPartitionKey(c.topic, c.partition), c.metadata]))
     const toRead = []
     for (const [id, partitions] of newTasks) {
       const offsets = new Map<string, bigint>()
@@ -76,7 +77,7 @@ export class TaskLifecycle {
       }
       const taskId = TaskId.parse(id)
       const state = this.#o.statefulSubtopologies.has(taskId.subtopology) ? await this.#openState(taskId) : undefined
-      const graph = tasks.createTask(taskId, partitions, offsets, state?.manager)
+      const graph = tasks.createTask(taskId, partitions, offsets, state?.manager, metadataByPartition)
       if (state) state.bind(graph)
     }
     await reader.assign(toRead)

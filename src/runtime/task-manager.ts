@@ -23,8 +23,13 @@ import {
 import { KeyOrderedTaskRecords } from './key-ordered-records.ts'
 import { RecordScheduler } from './record-scheduler.ts'
 
-/** The next offset to read of an input partition (last processed + 1), as the group commits it. */
-export type OffsetToCommit = TopicPartitionOffset
+/**
+ * The next offset to read of an input partition (last processed + 1), as the group commits it, with the task's
+ * partition time and processor metadata in Kafka Streams' format (committed-metadata.ts).
+ */
+export interface OffsetToCommit extends TopicPartitionOffset {
+  metadata?: string
+}
 
 export interface ActiveTask {
   readonly id: TaskId
@@ -160,14 +165,16 @@ export class TaskManager {
   }
 
   /**
-   * Creates and initialises a task; `committed` are the group's committed offsets of its partitions. A stateful task
-   * opens its stores through `state` and starts out restoring.
+   * Creates and initialises a task; `committed` are the group's committed offsets of its partitions and
+   * `committedMetadata` what was committed with them (partition times, processor metadata), both by partition key. A
+   * stateful task opens its stores through `state` and starts out restoring.
    */
   createTask(
     id: TaskId,
     partitions: readonly TopicPartition[],
     committed: ReadonlyMap<string, bigint>,
-    state?: TaskStateManager
+    state?: TaskStateManager,
+    committedMetadata: ReadonlyMap<string, string | null> = new Map()
   ): TaskProcessorGraph {
     let task: ActiveTask | undefined
     const collector = this.#options.collector
@@ -189,6 +196,9 @@ export class TaskManager {
       globalStores: this.#options.globalStores,
       concurrentRecords: concurrency > 1
     })
+    for (const { topic, partition } of partitions) {
+      graph.startFromCommitted(topic, partition, committedMetadata.get(topicPartitionKey(topic, partition)))
+    }
     graph.init()
     task = {
       id,
@@ -423,17 +433,28 @@ export class TaskManager {
         const processed = next.get(k)?.offset ?? task.committed.get(k) ?? -1n
         if (position !== undefined && position > processed) next.set(k, { topic, partition, offset: position })
       }
-      for (const [k, offset] of next) if (task.committed.get(k) !== offset.offset) offsets.push(offset)
+      // Changed processor metadata goes out with every partition that has an offset to commit it with.
+      if (task.graph.processorMetadata.needsCommit) {
+        for (const { topic, partition } of task.partitions) {
+          const k = topicPartitionKey(topic, partition)
+          const known = next.get(k)?.offset ?? task.committed.get(k)
+          if (known !== undefined) next.set(k, { topic, partition, offset: known })
+        }
+      }
+      for (const [k, offset] of next) {
+        if (task.committed.get(k) === offset.offset && !task.graph.processorMetadata.needsCommit) continue
+        offsets.push({ ...offset, metadata: task.graph.committedMetadata(offset.topic, offset.partition) })
+      }
     }
     return offsets
   }
 
-  /** Records that `offsets` are now committed. */
+  /** Records that `offsets` are now committed, with the processor metadata of their tasks. */
   markCommitted(offsets: readonly OffsetToCommit[]): void {
     for (const { topic, partition, offset } of offsets) {
-      this.#taskByPartition
-        .get(topicPartitionKey(topic, partition))
-        ?.committed.set(topicPartitionKey(topic, partition), offset)
+      const task = this.#taskByPartition.get(topicPartitionKey(topic, partition))
+      task?.committed.set(topicPartitionKey(topic, partition), offset)
+      task?.graph.processorMetadata.committed()
     }
   }
 

@@ -1,4 +1,5 @@
 export { TaskId } from '../task-id.ts'
+export { type CommittedTaskMetadata, decodeCommittedMetadata, encodeCommittedMetadata } from './committed-metadata.ts'
 export { type CopartitionGroup, checkCopartitioning } from './copartitioning.ts'
 export { DROPPED_RECORDS_METRICS, type DroppedRecordReason } from './dropped-records.ts'
 export {
@@ -37,6 +38,7 @@ export type {
   PunctuationType,
   Punctuator
 } from './processor.ts'
+export { ProcessorMetadata } from './processor-metadata.ts'
 export type { RawRecord, RecordMetadata, StreamRecord, TopicPartition } from './record.ts'
 export type { ProducedRecord, ProducedRecordOrigin, RecordCollector, TaskActivity } from './record-collector.ts'
 export type { StateStore, StateStoreContext, StoreBuilder } from './state-store.ts'

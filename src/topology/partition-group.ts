@@ -99,6 +99,14 @@ export class PartitionGroup<Raw, Decoded extends { readonly timestamp: number }>
     return this.#queueOf(topic, partition)?.partitionTimeMs ?? -1
   }
 
+  /** A partition's time as its last owner committed it; stream time moves up to it (it never goes back). */
+  setPartitionTime(topic: string, partition: number, timestampMs: number): void {
+    const queue = this.#queueOf(topic, partition)
+    if (!queue) throw new RangeError(`partition ${topic}-${partition} is not an input of this task`)
+    queue.setPartitionTime(timestampMs)
+    if (timestampMs > this.#streamTime) this.#streamTime = timestampMs
+  }
+
   /**
    * Whether the next record may be taken now: when every partition has data, or some has and the task has waited
    * `maxTaskIdleMs` for the others.

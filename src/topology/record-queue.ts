@@ -28,6 +28,11 @@ export class RecordQueue<Raw, Decoded extends { readonly timestamp: number }> {
     return this.#partitionTime
   }
 
+  /** Starts the partition time where the last owner left it (from the committed offset's metadata). */
+  setPartitionTime(timestampMs: number): void {
+    this.#partitionTime = timestampMs
+  }
+
   add(records: Iterable<Raw>): void {
     for (const record of records) this.#raw.push(record)
   }

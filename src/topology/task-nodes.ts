@@ -6,6 +6,7 @@ import type { ErrorStage } from './error-handlers.ts'
 import type { RecordContext } from './extractors.ts'
 import { forEachInOrder, isPromiseLike } from './maybe-async.ts'
 import type { Cancellable, Processor, ProcessorContext, PunctuationType, Punctuator } from './processor.ts'
+import type { ProcessorMetadata } from './processor-metadata.ts'
 import type { RawRecord, RecordMetadata, StreamRecord } from './record.ts'
 import type { RecordCollector, TaskActivity } from './record-collector.ts'
 import type { StateStore } from './state-store.ts'
@@ -26,6 +27,8 @@ export interface TaskEnvironment {
   readonly streamTimeMs: number
   /** See `TaskProcessorGraphOptions.windowCloseEmitIntervalMs`. */
   readonly windowCloseEmitIntervalMs: number
+  /** Kept with the task's committed offsets (the last window close time emitted, by store). */
+  readonly processorMetadata: ProcessorMetadata
   wallClockMs(): number
   resolveTopic(topic: string): string
   /** Remembers an un-awaited forward so the task waits for it before the next record. */
@@ -154,6 +157,11 @@ class NodeContext implements ProcessorContext {
   /** Not part of `ProcessorContext`: what the DSL's emit-on-window-close reads (emit-strategy.ts). */
   get windowCloseEmitIntervalMs(): number {
     return this.#env.windowCloseEmitIntervalMs
+  }
+
+  /** Not part of `ProcessorContext`: where emit-on-window-close keeps its last close time across restarts. */
+  get processorMetadata(): ProcessorMetadata {
+    return this.#env.processorMetadata
   }
 
   forward(record: AnyRecord, childName?: string): void | Promise<void> {

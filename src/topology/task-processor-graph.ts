@@ -1,11 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { ConfigError } from '../errors.ts'
 import type { TaskId } from '../task-id.ts'
+import { decodeCommittedMetadata, encodeCommittedMetadata } from './committed-metadata.ts'
 import { type DroppedRecordReason, warnDroppedRecord } from './dropped-records.ts'
 import { type ErrorHandlerConfig, type ErrorStage, stderrLogger, type WarnLogger } from './error-handlers.ts'
 import { andThen, forEachInOrder } from './maybe-async.ts'
 import { type BufferedCount, PartitionGroup } from './partition-group.ts'
 import type { Cancellable, PunctuationType, Punctuator } from './processor.ts'
+import { ProcessorMetadata } from './processor-metadata.ts'
 import { PunctuationQueue, type PunctuationSchedule } from './punctuation-queue.ts'
 import type { RawRecord, StreamRecord, TopicPartition } from './record.ts'
 import type { RecordCollector, TaskActivity } from './record-collector.ts'
@@ -86,6 +88,7 @@ export class TaskProcessorGraph implements TaskEnvironment {
   readonly subtopology: SubtopologyPlan
   readonly counters: TaskCounters = newTaskCounters()
   readonly windowCloseEmitIntervalMs: number
+  readonly processorMetadata = new ProcessorMetadata()
   readonly #plan: TopologyPlan
   readonly #errors: TaskErrorRouter
   readonly #wallClock: () => number
@@ -175,6 +178,23 @@ export class TaskProcessorGraph implements TaskEnvironment {
       )
     this.#sourceByTopic.set(topic, this.#byName.get(definition.name) as SourceNode)
     this.#group.addPartition(topic, this.taskId.partition)
+  }
+
+  /**
+   * Starts from what the last owner committed with an input partition's offset (call before `init()`, once per
+   * partition): the partition time (stream time moves up to it) and the processor metadata, the larger value per key
+   * over the partitions, as Kafka Streams does.
+   */
+  startFromCommitted(topic: string, partition: number, metadata: string | null | undefined): void {
+    if (this.#state !== 'created') throw new TaskStateError(this.taskId, `startFromCommitted() in state ${this.#state}`)
+    const committed = decodeCommittedMetadata(metadata)
+    if (committed.partitionTimeMs >= 0) this.#group.setPartitionTime(topic, partition, committed.partitionTimeMs)
+    this.processorMetadata.merge(committed.processorMetadata)
+  }
+
+  /** The metadata to commit with an input partition's offset: its partition time and the processor metadata. */
+  committedMetadata(topic: string, partition: number): string {
+    return encodeCommittedMetadata(this.#group.partitionTimeMs(topic, partition), this.processorMetadata.entries())
   }
 
   /** Opens the task's stores, then initialises its processors (which may schedule punctuators). */
