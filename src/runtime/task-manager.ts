@@ -109,7 +109,9 @@ function keyOrderedOffsets(
       const processed = next ?? committed ?? -1n
       if (position !== undefined && position > processed) next = position
     }
-    if (next !== undefined && next !== committed) offsets.push({ topic, partition, offset: next })
+    if (next !== undefined && next !== committed) {
+      offsets.push({ topic, partition, offset: next, metadata: task.graph.committedMetadata(topic, partition) })
+    }
   }
   return offsets
 }
