@@ -2,18 +2,16 @@
  * A running Streamlane application instance (Kafka Streams' `KafkaStreams`): joins the app's group with Streamlane's
  * assignor, runs the tasks it is given, and commits input offsets only after every output is acknowledged.
  *
- * One loop does the work: fetch, process in timestamp order per task, commit on the interval. Rebalance callbacks
- * and close take the same lock as a loop iteration, so a task is never given away halfway through a batch, and its
- * offsets are committed before anyone else may read its partitions. How tasks start, restore and close is
- * TaskLifecycle's; what a commit does under each processing guarantee, and after a fencing, is the Committer's.
+ * One loop does the work (processing-loop.ts): fetch, process in timestamp order per task, commit on the interval.
+ * Rebalance callbacks (rebalance-listener.ts) and close take the same lock as a loop iteration, so a task is never
+ * given away halfway through a batch, and its offsets are committed before anyone else may read its partitions. How
+ * tasks start, restore and close is TaskLifecycle's; what a commit does under each processing guarantee, and after a
+ * fencing, is the Committer's.
  */
 import { randomUUID } from 'node:crypto'
 import type { Registry } from 'prom-client'
-import { decodeAssignmentInfo } from '../assignment/index.ts'
 import { readSecret } from '../endpoint/index.ts'
-import { StreamlaneError } from '../errors.ts'
-import type { AssignmentChange, RevokeContext, TopicPartitions } from '../kafka/group/index.ts'
-import { type KafkaConnectionSecurity, ProducerFencedError } from '../kafka/index.ts'
+import type { KafkaConnectionSecurity } from '../kafka/index.ts'
 import {
   type AppMetrics,
   type AppStatus,
@@ -39,19 +37,19 @@ import {
 } from '../query/index.ts'
 import type { Serde } from '../serde/index.ts'
 import type { ReadOnlyKeyValueStore, ReadOnlySessionStore, ReadOnlyWindowStore } from '../state/index.ts'
-import type { TopicPartition } from '../topic-partition.ts'
 import { type ErrorHandlerConfig, planTopology, type Topology, type TopologyPlan } from '../topology/index.ts'
 import { startAppHttpServer } from './app-http-server.ts'
+import { AppLock } from './app-lock.ts'
 import { appMetricsSource } from './app-metrics-source.ts'
 import { AppLifecycle, type AppState, type StateListener } from './app-state.ts'
 import { type AppStatusFeed, appStatusSource } from './app-status-source.ts'
 import { resolveConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts'
-import { commitSettled, inFlightWaitMs } from './in-flight-commit.ts'
 import { instanceStatus } from './instance-status.ts'
 import { kafkaConnectionSecurity } from './kafka-security.ts'
 import { MembershipGuard } from './membership-guard.ts'
-import { Mutex } from './mutex.ts'
+import { runProcessingLoop } from './processing-loop.ts'
 import { queryAccess } from './query-access.ts'
+import { RebalanceListener } from './rebalance-listener.ts'
 import { connectRunningApp, type RunningApp } from './running-app.ts'
 import { ScalerReporter } from './scaler-reporter.ts'
 import type { TaskRestoreProgress } from './state-restorer.ts'
@@ -62,14 +60,6 @@ export interface StreamlaneAppOptions {
   logger?: Logger
 }
 
-/** How long one loop iteration may process before it checks commits and lets rebalance callbacks in. */
-const PROCESS_BUDGET_MS = 100
-const POLL_WAIT_MS = 100
-
-function flatten(partitions: readonly TopicPartitions[]): TopicPartition[] {
-  return partitions.flatMap(({ topic, partitions: numbers }) => numbers.map((partition) => ({ topic, partition })))
-}
-
 export class StreamlaneApp {
   readonly config: StreamsConfig
   readonly plan: TopologyPlan
@@ -78,11 +68,14 @@ export class StreamlaneApp {
   readonly #options: StreamlaneAppOptions
   readonly #log: Logger
   readonly #lifecycle = new AppLifecycle()
-  readonly #lock = new Mutex()
+  /** Loop iterations, rebalance callbacks and close run one at a time. */
+  readonly #lock: AppLock
   /** Every collaborator of the started app; set once start() has connected. */
   #running: RunningApp | undefined
   /** Whether the member may still write for its tasks; nothing is processed, sent or committed while in doubt. */
   readonly #guard: MembershipGuard
+  /** What each rebalance does to the tasks (assignment, revocation). */
+  readonly #rebalance: RebalanceListener
   readonly #statefulSubtopologies: Set<number>
   #reporter: ScalerReporter | undefined
   #loop: Promise<void> | undefined
@@ -102,6 +95,7 @@ export class StreamlaneApp {
 
   constructor(topology: Topology, config: StreamsConfigInput, options: StreamlaneAppOptions = {}) {
     this.config = resolveConfig(config)
+    this.#lock = new AppLock({ exactlyOnce: this.config.guarantee.exactlyOnce, stopping: () => this.#stopping })
     this.#kafkaSecurity = kafkaConnectionSecurity(this.config.security ?? { securityProtocol: 'PLAINTEXT' })
     this.plan = planTopology(topology, this.config.applicationId)
     this.#statefulSubtopologies = new Set(this.plan.subtopologies.filter((s) => s.stores.length > 0).map((s) => s.id))
@@ -140,6 +134,18 @@ export class StreamlaneApp {
           )
         }
       }
+    })
+    this.#rebalance = new RebalanceListener({
+      config: this.config,
+      guard: this.#guard,
+      logger: this.#log,
+      metrics: this.#metrics,
+      onHostMap: (hostMap) => {
+        this.#hostMap = hostMap
+      },
+      onAssignmentApplied: (running) => this.#runningIfRestored(running, true),
+      failed: () => this.#error !== undefined,
+      commit: (running, taskIds) => this.#commit(running, taskIds)
     })
     this.#query = queryAccess({
       plan: this.plan,
@@ -291,9 +297,9 @@ export class StreamlaneApp {
         storeMetering: this.#metrics.storeOperations,
         hooks: {
           draining: () => this.#draining,
-          onAssigned: (running, change) => this.#locked(running, () => this.#onAssigned(running, change)),
+          onAssigned: (running, change) => this.#lock.run(running, () => this.#rebalance.onAssigned(running, change)),
           onRevoke: (running, partitions, context) =>
-            this.#locked(running, () => this.#onRevoke(running, partitions, context)),
+            this.#lock.run(running, () => this.#rebalance.onRevoke(running, partitions, context)),
           onRebalance: (reason) => {
             this.#log.info({ reason }, 'rebalance started')
             if (this.state === 'RUNNING') this.#lifecycle.transition('REBALANCING')
@@ -325,7 +331,16 @@ export class StreamlaneApp {
         this.#reporter.start()
       }
       running.committer.scheduleNextCommit()
-      this.#loop = this.#run(running)
+      this.#loop = runProcessingLoop(running, {
+        metrics: this.#metrics.loop,
+        stopping: () => this.#stopping,
+        locked: (work) => this.#lock.run(running, work),
+        // The guard logs when the doubt starts and ends.
+        ownershipInDoubt: () => this.#guard.doubt() !== undefined,
+        onRestoreStep: () => this.#runningIfRestored(running, false),
+        commit: () => this.#commit(running),
+        fail: (error) => this.#fail(error)
+      })
     } catch (error) {
       this.#error = error instanceof Error ? error : new Error(String(error))
       this.#lifecycle.transition('ERROR')
@@ -381,72 +396,6 @@ export class StreamlaneApp {
     await Promise.allSettled([this.#running?.close(), this.#httpServer?.close()])
   }
 
-  async #run(running: RunningApp): Promise<void> {
-    const { reader, tasks, taskLifecycle, committer, collector } = running
-    const loop = this.#metrics.loop
-    while (!this.#stopping) {
-      try {
-        // The poll is inside the lock, as Kafka's consumer runs rebalance callbacks inside poll(): records fetched
-        // before a callback closed or rewound a task would otherwise reach the task that replaced it, out of order.
-        await this.#locked(running, async () => {
-          const restoring = (running.restorer?.restoringTasks ?? 0) > 0
-          const pollStart = performance.now()
-          const records = await reader.poll(restoring ? 0 : POLL_WAIT_MS)
-          loop.poll.observe((performance.now() - pollStart) / 1000)
-          loop.polledRecords += records.length
-          loop.wallClockMs = Date.now()
-          if (this.#stopping && records.length === 0) return
-          if (restoring) {
-            await taskLifecycle.restoreStep()
-            this.#runningIfRestored(running, false)
-          }
-          tasks.addRecords(records)
-          const { pause, resume } = tasks.backPressure()
-          if (pause.length > 0) reader.pause(pause)
-          if (resume.length > 0) reader.resume(resume)
-          // Processing, punctuators (suppression emits included) and commits all write for the tasks: none of them
-          // runs while this member may have lost its tasks. Checked again after processing, which a pause may split.
-          if (this.#ownershipInDoubt()) return
-          await committer.ensureTransaction()
-          // Asynchronous records stay in flight past this call, one per task (see RecordScheduler); a commit waits
-          // for the tasks it needs idle without holding this lock, so rebalance callbacks are never stuck behind one.
-          const processStart = performance.now()
-          if (tasks.process(PROCESS_BUDGET_MS) > 0) loop.process.observe((performance.now() - processStart) / 1000)
-          if (this.#ownershipInDoubt()) return
-          const punctuateStart = performance.now()
-          if (tasks.punctuate(Date.now())) loop.punctuate.observe((performance.now() - punctuateStart) / 1000)
-          collector.dispatch()
-          // Standbys after active work: they never delay it by more than one batch.
-          await running.replicas?.step()
-          if ((committer.commitDue || tasks.commitRequested() || tasks.commitWaiting) && tasks.holdForCommit())
-            await this.#commit(running)
-        })
-      } catch (error) {
-        await this.#fail(error)
-        return
-      }
-    }
-    // What was processed is committed once, by the revocation at close (member.close, onRevoke 'close'), which waits
-    // for records in flight. Not here too: a commit refused here, while the member's join round is in flight, would
-    // mark the tasks as lost and withhold that last commit (every record since the previous one processed again).
-  }
-
-  /**
-   * Runs `work` under the lock that loop iterations and rebalance callbacks share. A fenced producer anywhere in
-   * it is not fatal: the affected tasks close and the member rejoins (see Committer.recoverFromFencing).
-   */
-  #locked(running: RunningApp, work: () => Promise<void>): Promise<void> {
-    return this.#lock.run(async () => {
-      try {
-        await work()
-      } catch (error) {
-        const fenced = fencingOf(error)
-        if (!fenced || !this.config.guarantee.exactlyOnce || this.#stopping) throw error
-        await running.committer.recoverFromFencing(fenced)
-      }
-    })
-  }
-
   /** Every commit, timed for streamlane_app_commit_duration_seconds. */
   async #commit(running: RunningApp, taskIds?: Iterable<string>): Promise<void> {
     const done = this.#metrics.commitTimer()
@@ -455,47 +404,6 @@ export class StreamlaneApp {
     } finally {
       done()
     }
-  }
-
-  /** Commits what is finished of `ids` once their records in flight are done, or `waitMs` passed (in-flight-commit.ts). */
-  #commitSettled(running: RunningApp, ids: string[], waitMs: number): ReturnType<typeof commitSettled> {
-    const commit = (taskIds: string[]) => this.#commit(running, taskIds)
-    return commitSettled({ tasks: running.tasks, exactlyOnce: this.config.guarantee.exactlyOnce, commit }, ids, waitMs)
-  }
-
-  async #onAssigned(running: RunningApp, change: AssignmentChange): Promise<void> {
-    const { tasks } = running
-    // A SyncGroup just succeeded: the member owns what this assignment says, as of now.
-    this.#guard.assigned()
-    const info = decodeAssignmentInfo(change.assignment.userData)
-    if (info.errorCode !== 0) {
-      throw new StreamlaneError(
-        'STREAMLANE_ASSIGNMENT_ERROR',
-        `group ${this.config.applicationId}: the leader could not assign tasks (error code ${info.errorCode}); see the leader's log`
-      )
-    }
-    this.#hostMap = { active: info.partitionsByHost, standby: info.standbyPartitionsByHost }
-    // How long each step took (logged): after a pod loss they are on the critical path of the tasks that moved here.
-    const started = performance.now()
-    await running.replicas?.beforeActiveStart(info)
-    const promoted = performance.now()
-    // Every owned partition, not just the added ones: after a fencing closed all tasks, the same assignment comes back.
-    const newTasks = await running.taskLifecycle.start(flatten(change.assignment.partitions))
-    const activeStarted = performance.now()
-    // In the background: opening the new standby copies must not delay the promoted tasks' first records.
-    void running.replicas?.apply(info, [...tasks.groupByTask(flatten(change.revoked)).keys()])
-    const ms = (from: number, to: number) => Math.round(to - from)
-    this.#log.info(
-      {
-        generation: change.assignment.generationId,
-        active: tasks.taskIds,
-        added: newTasks,
-        ms: { promoteStandbys: ms(started, promoted), startActive: ms(promoted, activeStarted) }
-      },
-      'assignment running'
-    )
-    this.#metrics.rebalances.completed(change.assignment.generationId, tasks.taskIds.length)
-    this.#runningIfRestored(running, true)
   }
 
   /**
@@ -510,60 +418,6 @@ export class StreamlaneApp {
     this.#lifecycle.transition('RUNNING')
   }
 
-  /** Whether this member may have lost its tasks (the guard logs when that starts and ends). */
-  #ownershipInDoubt(): boolean {
-    return this.#guard.doubt() !== undefined
-  }
-
-  async #onRevoke(running: RunningApp, partitions: TopicPartitions[], context: RevokeContext): Promise<void> {
-    const { taskLifecycle, committer } = running
-    // A revocation in a rebalance follows a SyncGroup that succeeded: the member is in the group right now.
-    if (context.reason === 'rebalance') this.#guard.confirmed(Date.now())
-    if (context.reason === 'lost') {
-      this.#guard.gone('the group member lost its partitions')
-      await running.replicas?.lost()
-    }
-    const lost = flatten(partitions)
-    const ids = [...running.tasks.groupByTask(lost).keys()]
-    if (this.#error) {
-      await committer.closeTasksUncommitted(ids)
-      taskLifecycle.stopReading(lost)
-      this.#log.info({ reason: context.reason, tasks: ids }, 'tasks closed without committing')
-      return
-    }
-    if (context.reason !== 'lost') {
-      const waitedMs = inFlightWaitMs(this.config, context.reason)
-      const { busy, uncommitted } = await this.#commitSettled(running, ids, waitedMs)
-      // A record that outlived the wait (bounded so that this callback ends within the rebalance timeout and the member
-      // stays in the group) is abandoned: it writes nothing more and the next owner processes it again. A task that
-      // could not commit closes dirty; under exactly-once the open transaction is aborted and the other tasks restart
-      // from their committed offsets.
-      if (busy.length > 0 || uncommitted.length > 0) {
-        this.#log.warn(
-          { tasks: busy, uncommitted, waitedMs },
-          'records still in flight at revocation; they are processed again by the next owner'
-        )
-      }
-      await taskLifecycle.close(
-        ids.filter((id) => !uncommitted.includes(id)),
-        { clean: true }
-      )
-      await taskLifecycle.close(uncommitted, { clean: false })
-      // Before the abort, which may find the producer fenced and throw (a partition left assigned keeps its position).
-      taskLifecycle.stopReading(lost)
-      if (uncommitted.length > 0 && this.config.guarantee.exactlyOnce) await committer.dropLost(new Set(ids))
-    } else {
-      // Dirty close (Kafka Streams' onPartitionsLost): no cache flush, no changelog or output write, no checkpoint;
-      // the partitions stop being read at once, since dropping what the tasks produced may find the producer fenced
-      // and throw, and a partition left assigned keeps its old position and pause, here when its task comes back.
-      await taskLifecycle.close(ids, { clean: false })
-      taskLifecycle.stopReading(lost)
-      this.#log.warn({ tasks: ids }, 'tasks lost; closed without writing')
-      await committer.dropLost(new Set(ids))
-    }
-    this.#log.info({ reason: context.reason, tasks: ids }, 'tasks revoked')
-  }
-
   async #fail(error: unknown): Promise<void> {
     if (this.#error || this.#stopping) return
     this.#error = error instanceof Error ? error : new Error(String(error))
@@ -572,14 +426,6 @@ export class StreamlaneApp {
     if (this.state !== 'PENDING_SHUTDOWN' && this.state !== 'NOT_RUNNING') this.#lifecycle.transition('ERROR')
     for (const listener of this.#errorListeners) listener(this.#error)
   }
-}
-
-/** The fencing behind `error`, which may come wrapped (a processor's send, a production failure). */
-function fencingOf(error: unknown): ProducerFencedError | undefined {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (e instanceof ProducerFencedError) return e
-  }
-  return undefined
 }
 
 export type { OffsetToCommit }
