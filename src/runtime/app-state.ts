@@ -6,6 +6,7 @@
  */
 import { StreamlaneError } from '../errors.ts'
 import type { AppState } from '../observe/index.ts'
+import { Listeners } from './listeners.ts'
 
 // The state names are observe's (observe/app-status.ts): observe shows them without importing the runtime.
 export type { AppState }
@@ -23,15 +24,14 @@ export type StateListener = (next: AppState, previous: AppState) => void
 
 export class AppLifecycle {
   #state: AppState = 'CREATED'
-  readonly #listeners = new Set<StateListener>()
+  readonly #listeners = new Listeners<Parameters<StateListener>>()
 
   get state(): AppState {
     return this.#state
   }
 
   onChange(listener: StateListener): () => void {
-    this.#listeners.add(listener)
-    return () => this.#listeners.delete(listener)
+    return this.#listeners.add(listener)
   }
 
   /** Moves to `next`; a transition the table does not allow is a bug in the runtime, so it throws. */
@@ -42,7 +42,7 @@ export class AppLifecycle {
       throw new StreamlaneError('STREAMLANE_ILLEGAL_STATE', `app cannot move from ${previous} to ${next}`)
     }
     this.#state = next
-    for (const listener of this.#listeners) listener(next, previous)
+    this.#listeners.emit([next, previous])
   }
 
   /** Ready in the Kubernetes sense: joined, and every assigned active task restored and processing. */

@@ -18,6 +18,7 @@ import {
 } from '../topology/index.ts'
 import type { StreamsConfig } from './config.ts'
 import { kafkaConnectionOf } from './kafka-connection.ts'
+import { Listeners } from './listeners.ts'
 import { ScalerReporter } from './scaler-reporter.ts'
 import { startShareGroupEndpoint } from './share-group-endpoint.ts'
 import { ShareLane } from './share-lane.ts'
@@ -93,7 +94,7 @@ export class ShareGroupApp {
   readonly #settings: NonNullable<StreamsConfig['shareGroup']>
   readonly #options: ShareGroupAppOptions
   readonly #log: Logger
-  readonly #errorListeners = new Set<(error: Error) => void>()
+  readonly #errorListeners = new Listeners<[Error]>()
   readonly #idle: ShareLane[] = []
   readonly #lanes: ShareLane[] = []
   readonly #inFlight = new Set<Promise<void>>()
@@ -164,8 +165,7 @@ export class ShareGroupApp {
   }
 
   onError(listener: (error: Error) => void): () => void {
-    this.#errorListeners.add(listener)
-    return () => this.#errorListeners.delete(listener)
+    return this.#errorListeners.add(listener)
   }
 
   async start(): Promise<void> {
@@ -366,7 +366,7 @@ export class ShareGroupApp {
     if (this.#error || this.#stopping) return
     this.#error = error instanceof Error ? error : new Error(String(error))
     this.#log.error({ error: this.#error.message }, 'share group app stopped')
-    for (const listener of this.#errorListeners) listener(this.#error)
+    this.#errorListeners.emit([this.#error])
   }
 
   /** Stops fetching, lets records in flight finish (within shutdownTimeoutMs), acknowledges them and leaves the group. */

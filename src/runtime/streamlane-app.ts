@@ -46,6 +46,7 @@ import { type AppStatusFeed, appStatusSource } from './app-status-source.ts'
 import { resolveConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts'
 import { instanceStatus } from './instance-status.ts'
 import { kafkaConnectionSecurity } from './kafka-security.ts'
+import { Listeners } from './listeners.ts'
 import { MembershipGuard } from './membership-guard.ts'
 import { runProcessingLoop } from './processing-loop.ts'
 import { queryAccess } from './query-access.ts'
@@ -82,8 +83,8 @@ export class StreamlaneApp {
   #stopping = false
   #draining = false
   #error: Error | undefined
-  readonly #errorListeners = new Set<(error: Error) => void>()
-  readonly #restoreListeners = new Set<(progress: TaskRestoreProgress) => void>()
+  readonly #errorListeners = new Listeners<[Error]>()
+  readonly #restoreListeners = new Listeners<[TaskRestoreProgress]>()
   readonly #metrics: AppMetrics
   readonly #status: AppStatusFeed
   #httpServer: HttpServer | undefined
@@ -208,8 +209,7 @@ export class StreamlaneApp {
 
   /** Called once if processing stops on an error the configured handlers chose not to skip. */
   onError(listener: (error: Error) => void): () => void {
-    this.#errorListeners.add(listener)
-    return () => this.#errorListeners.delete(listener)
+    return this.#errorListeners.add(listener)
   }
 
   /** Task ids this instance runs as active tasks right now. */
@@ -236,18 +236,13 @@ export class StreamlaneApp {
    * done (`finished`, `recordsDone === recordsTotal`). A listener that throws is logged and restoration goes on.
    */
   onRestoreProgress(listener: (progress: TaskRestoreProgress) => void): () => void {
-    this.#restoreListeners.add(listener)
-    return () => this.#restoreListeners.delete(listener)
+    return this.#restoreListeners.add(listener)
   }
 
   #reportRestoreProgress(progress: TaskRestoreProgress): void {
-    for (const listener of this.#restoreListeners) {
-      try {
-        listener(progress)
-      } catch (error) {
-        this.#log.warn({ err: error, task: progress.taskId }, 'restore progress listener threw')
-      }
-    }
+    this.#restoreListeners.emit([progress], (error) =>
+      this.#log.warn({ err: error, task: progress.taskId }, 'restore progress listener threw')
+    )
   }
 
   /** The app's Prometheus registry (its own, process metrics included); `await app.metrics().metrics()` is the text. */
@@ -424,7 +419,7 @@ export class StreamlaneApp {
     this.#log.error({ err: this.#error }, 'processing stopped on an error')
     this.#stopping = true
     if (this.state !== 'PENDING_SHUTDOWN' && this.state !== 'NOT_RUNNING') this.#lifecycle.transition('ERROR')
-    for (const listener of this.#errorListeners) listener(this.#error)
+    this.#errorListeners.emit([this.#error])
   }
 }
 
