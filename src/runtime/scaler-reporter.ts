@@ -4,7 +4,9 @@
  * `<scalerUrl>/reports`, the endpoint of `streamlane scaler` and of the local scaler. Best effort: a scaler that is
  * down costs a debug log line, never processing.
  */
+import { readSecret } from '../endpoint/index.ts'
 import type { Logger } from '../observe/index.ts'
+import type { StreamsConfig } from './config.ts'
 
 export interface InstanceStatus {
   /** Records processed since start. */
@@ -105,4 +107,21 @@ export class ScalerReporter {
       this.#options.logger.debug({ err: error, scalerUrl: this.#options.scalerUrl }, 'could not report to the scaler')
     }
   }
+}
+
+/** Starts reporting to the app's `scalerUrl` with its report token; none when no scaler is configured. */
+export function startScalerReporter(
+  config: StreamsConfig,
+  reporter: Pick<ScalerReporterOptions, 'instanceId' | 'status' | 'logger'>
+): ScalerReporter | undefined {
+  if (!config.scalerUrl) return undefined
+  const started = new ScalerReporter({
+    scalerUrl: config.scalerUrl,
+    token: readSecret('scalerReportTokenFile', config.scalerReportToken, config.scalerReportTokenFile),
+    groupId: config.applicationId,
+    intervalMs: config.scalerReportIntervalMs,
+    ...reporter
+  })
+  started.start()
+  return started
 }

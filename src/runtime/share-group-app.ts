@@ -1,4 +1,3 @@
-import { readSecret } from '../endpoint/index.ts'
 import {
   alterShareGroupConfig,
   createProducer,
@@ -19,7 +18,7 @@ import {
 import type { StreamsConfig } from './config.ts'
 import { kafkaConnectionOf } from './kafka-connection.ts'
 import { Listeners } from './listeners.ts'
-import { ScalerReporter } from './scaler-reporter.ts'
+import { type ScalerReporter, startScalerReporter } from './scaler-reporter.ts'
 import { startShareGroupEndpoint } from './share-group-endpoint.ts'
 import { ShareLane } from './share-lane.ts'
 import { locksDue, renewalIntervalMs } from './share-lock-renewal.ts'
@@ -213,14 +212,9 @@ export class ShareGroupApp {
 
   #startReporter(): void {
     const config = this.config
-    if (!config.scalerUrl) return
-    this.#reporter = new ScalerReporter({
-      scalerUrl: config.scalerUrl,
-      token: readSecret('scalerReportTokenFile', config.scalerReportToken, config.scalerReportTokenFile),
-      groupId: config.applicationId,
+    this.#reporter = startScalerReporter(config, {
       // The local scaler names its workers by STREAMLANE_GROUP_INSTANCE_ID: a report tells it the worker joined.
       instanceId: config.groupInstanceId ?? this.memberId ?? config.clientId,
-      intervalMs: config.scalerReportIntervalMs,
       logger: this.#log,
       status: () => {
         const oldest = Math.min(...[...this.#held].map((h) => h.startedAt))
@@ -234,7 +228,6 @@ export class ShareGroupApp {
         }
       }
     })
-    this.#reporter.start()
   }
 
   /**

@@ -10,7 +10,6 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Registry } from 'prom-client'
-import { readSecret } from '../endpoint/index.ts'
 import type { KafkaConnectionSecurity } from '../kafka/index.ts'
 import {
   type AppMetrics,
@@ -52,7 +51,7 @@ import { runProcessingLoop } from './processing-loop.ts'
 import { queryAccess } from './query-access.ts'
 import { RebalanceListener } from './rebalance-listener.ts'
 import { connectRunningApp, type RunningApp } from './running-app.ts'
-import { ScalerReporter } from './scaler-reporter.ts'
+import { type ScalerReporter, startScalerReporter } from './scaler-reporter.ts'
 import type { TaskRestoreProgress } from './state-restorer.ts'
 import type { OffsetToCommit } from './task-manager.ts'
 
@@ -313,18 +312,11 @@ export class StreamlaneApp {
       // the tasks we get back (UNSTABLE_OFFSET_COMMIT) until the broker times it out.
       if (config.guarantee.exactlyOnce) await running.producer.beginTransaction()
       await running.member.join()
-      if (config.scalerUrl) {
-        this.#reporter = new ScalerReporter({
-          scalerUrl: config.scalerUrl,
-          token: readSecret('scalerReportTokenFile', config.scalerReportToken, config.scalerReportTokenFile),
-          groupId: config.applicationId,
-          instanceId: config.groupInstanceId ?? this.processId,
-          intervalMs: config.scalerReportIntervalMs,
-          logger: this.#log,
-          status: () => instanceStatus(running, config)
-        })
-        this.#reporter.start()
-      }
+      this.#reporter = startScalerReporter(config, {
+        instanceId: config.groupInstanceId ?? this.processId,
+        logger: this.#log,
+        status: () => instanceStatus(running, config)
+      })
       running.committer.scheduleNextCommit()
       this.#loop = runProcessingLoop(running, {
         metrics: this.#metrics.loop,
