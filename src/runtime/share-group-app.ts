@@ -16,6 +16,7 @@ import {
   type TopologyPlan
 } from '../topology/index.ts'
 import type { StreamsConfig } from './config.ts'
+import { finishedWithin } from './finished-within.ts'
 import { kafkaConnectionOf } from './kafka-connection.ts'
 import { Listeners } from './listeners.ts'
 import { type ScalerReporter, startScalerReporter } from './scaler-reporter.ts'
@@ -368,14 +369,7 @@ export class ShareGroupApp {
     this.#stopping = true
     this.#reporter?.stop()
     await this.#loop
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([
-      Promise.allSettled(this.#inFlight),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, this.config.shutdownTimeoutMs)
-      })
-    ])
-    clearTimeout(timer)
+    await finishedWithin(Promise.allSettled(this.#inFlight), this.config.shutdownTimeoutMs)
     // Renewals go on while records finish; whatever is still running now is released by the consumer's close.
     this.#closed = true
     clearTimeout(this.#renewTimer)

@@ -43,6 +43,7 @@ import { appMetricsSource } from './app-metrics-source.ts'
 import { AppLifecycle, type AppState, type StateListener } from './app-state.ts'
 import { type AppStatusFeed, appStatusSource } from './app-status-source.ts'
 import { resolveConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts'
+import { finishedWithin } from './finished-within.ts'
 import { instanceStatus } from './instance-status.ts'
 import { kafkaConnectionSecurity } from './kafka-security.ts'
 import { Listeners } from './listeners.ts'
@@ -347,8 +348,7 @@ export class StreamlaneApp {
     this.#draining = true
     this.#reporter?.stop()
     const timeoutMs = options.timeoutMs ?? this.config.shutdownTimeoutMs
-    let timer: NodeJS.Timeout | undefined
-    let outcome: 'done' | 'timeout' | undefined
+    let timedOut = false
     const graceful = (async () => {
       await this.#loop
       // onRevoke(all owned, 'close') commits every task; then the member leaves (by default only if dynamic).
@@ -356,21 +356,14 @@ export class StreamlaneApp {
         leave: this.config.leaveGroupOnClose ?? this.config.groupInstanceId === undefined
       })
     })()
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs)
-    })
     try {
-      outcome = await Promise.race([graceful.then(() => 'done' as const), timedOut])
-      if (outcome === 'timeout') {
-        this.#log.error({ timeoutMs }, 'graceful shutdown did not finish in time; closing connections')
-      }
+      timedOut = !(await finishedWithin(graceful, timeoutMs))
+      if (timedOut) this.#log.error({ timeoutMs }, 'graceful shutdown did not finish in time; closing connections')
     } catch (error) {
       this.#log.error({ err: error }, 'error during shutdown')
     } finally {
-      clearTimeout(timer)
       // Tasks the member did not revoke (it failed, or a graceful step threw) close now, before the state directory.
-      if (outcome !== 'timeout')
-        await this.#running?.committer.closeTasksUncommitted(this.#running?.tasks.taskIds ?? [])
+      if (!timedOut) await this.#running?.committer.closeTasksUncommitted(this.#running?.tasks.taskIds ?? [])
       await this.#closeClients()
       // start() may have failed (ERROR) while this close was pending.
       if (this.state === 'ERROR') this.#lifecycle.transition('PENDING_SHUTDOWN')
