@@ -36,3 +36,9 @@ export class ShareSession {
 export function sessionPartitionKey(topicId: string, partition: number): string {
   return `${topicId}:${partition}`
 }
+
+/** The topic id and partition of a `sessionPartitionKey`. */
+export function splitSessionPartitionKey(key: string): [topicId: string, partition: number] {
+  const at = key.lastIndexOf(':')
+  return [key.slice(0, at), Number(key.slice(at + 1))]
+}
