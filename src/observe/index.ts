@@ -24,6 +24,7 @@ export {
   type ShareGroupMetricsSource
 } from './share-group-metrics.ts'
 export { STATUS_PAGE_CSP } from './status-page.ts'
+export { STATUS_POLLING_HTML, statusPollingScript } from './status-page-polling.ts'
 export {
   type AppStatus,
   type AppStatusSource,

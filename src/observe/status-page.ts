@@ -4,10 +4,10 @@
  * rebalances, its stores and the topology as a graph (an inline SVG drawn from `topologyGraph`). Rates are the
  * differences between two answers over their `time`.
  *
- * The page itself carries no data; `/status` is guarded like `/metrics`. When the endpoint requires a token, the page
- * takes it from the address's fragment (`#token=...`, never sent to the server, so it stays out of access logs) or
- * from a form, keeps it for the tab (sessionStorage) and sends it as a bearer token.
+ * The page itself carries no data; how it polls `/status` and takes the token is status-page-polling.ts', shared with
+ * the scaler's page.
  */
+import { STATUS_POLLING_HTML, statusPollingScript } from './status-page-polling.ts'
 /** The pages run only their own inline script and talk only to their server (no favicon request: a data: icon). */
 export const STATUS_PAGE_CSP =
   "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:"
@@ -52,8 +52,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <body>
 <h1>Streamlane <span id="app-id"></span> <span id="state" class="state">…</span></h1>
 <div class="meta" id="meta">loading /status…</div>
-<div id="error" hidden></div>
-<form id="token-form" hidden><label>Bearer token for this endpoint: <input id="token" type="password" autocomplete="off"></label> <button>Use</button></form>
+${STATUS_POLLING_HTML}
 <div class="cards">
   <div class="card"><div class="label">processed / s</div><div class="value" id="processed-rate">–</div></div>
   <div class="card"><div class="label">processed</div><div class="value" id="total-processed">–</div></div>
@@ -74,12 +73,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <svg id="topology-graph" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="topology graph"></svg>
 <details><summary>as text</summary><pre id="topology"></pre></details>
 <script>
-"use strict";
-const REFRESH_MS = Number(new URLSearchParams(location.search).get("refresh")) || 1000;
-const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
-if (fromHash) { sessionStorage.setItem("streamlane-token", fromHash); history.replaceState(null, "", location.pathname + location.search); }
-const $ = (id) => document.getElementById(id);
-const fmt = (n) => n === null || n === undefined ? "–" : Math.round(n).toLocaleString("en-US");
+${statusPollingScript(1_000)}
 let previous = null;
 function cell(text, className) { const td = document.createElement("td"); td.textContent = text; if (className) td.className = className; return td; }
 function fill(tbody, rows, empty, columns) {
@@ -181,22 +175,7 @@ function drawGraph(g) {
     root.append(group);
   }
 }
-async function refresh() {
-  const token = sessionStorage.getItem("streamlane-token");
-  try {
-    const response = await fetch("/status", { headers: token ? { authorization: "Bearer " + token } : {}, cache: "no-store" });
-    if (response.status === 401 || response.status === 403) { $("token-form").hidden = false; throw new Error("/status needs a token (" + response.status + ")"); }
-    if (!response.ok) throw new Error("/status answered " + response.status);
-    render(await response.json());
-    $("error").hidden = true; $("token-form").hidden = true;
-  } catch (error) {
-    $("error").textContent = String(error.message ?? error); $("error").hidden = false;
-  } finally {
-    setTimeout(refresh, REFRESH_MS);
-  }
-}
-$("token-form").addEventListener("submit", (event) => { event.preventDefault(); sessionStorage.setItem("streamlane-token", $("token").value); $("token").value = ""; });
-refresh();
+pollStatus(render);
 </script>
 </body>
 </html>

@@ -3,8 +3,9 @@
  * that polls `GET /status` and draws, per ScaledObject, what the scaler decided over time as three stacked charts
  * sharing the time axis (lag; arrival and commit rates; replicas asked for and members running), like the simulator's
  * charts, and the decisions that changed the replica count with their reasons. As the app's page, it holds no data
- * itself: `/status` is guarded like `/metrics`, and the token comes from `#token=...` or a form.
+ * itself, and polls `/status` with the app page's script (observe's status-page-polling.ts).
  */
+import { STATUS_POLLING_HTML, statusPollingScript } from '../../observe/index.ts'
 export const SCALER_STATUS_PAGE_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -35,17 +36,11 @@ export const SCALER_STATUS_PAGE_HTML = `<!doctype html>
 <body>
 <h1>Streamlane scaler</h1>
 <div class="meta" id="meta">loading /status…</div>
-<div id="error" hidden></div>
-<form id="token-form" hidden><label>Bearer token for this endpoint: <input id="token" type="password" autocomplete="off"></label> <button>Use</button></form>
+${STATUS_POLLING_HTML}
 <div class="legend"><span><i style="background:#c0392b"></i>lag</span><span><i style="background:#2f6fd6"></i>arrivals / s</span><span><i style="background:#27a35a"></i>commits / s</span><span><i style="background:#7d3cb5"></i>replicas decided</span><span><i style="background:#9aa3b5"></i>members running</span></div>
 <div id="objects"><p class="empty">no decisions yet: KEDA (or a GET /metrics/:group) has not asked</p></div>
 <script>
-"use strict";
-const REFRESH_MS = Number(new URLSearchParams(location.search).get("refresh")) || 2000;
-const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
-if (fromHash) { sessionStorage.setItem("streamlane-token", fromHash); history.replaceState(null, "", location.pathname + location.search); }
-const $ = (id) => document.getElementById(id);
-const fmt = (n) => n === null || n === undefined ? "–" : Math.round(n).toLocaleString("en-US");
+${statusPollingScript(2_000)}
 const NS = "http://www.w3.org/2000/svg";
 function el(tag, attributes, text, ns) {
   const element = ns ? document.createElementNS(NS, tag) : document.createElement(tag);
@@ -111,22 +106,7 @@ function render(s) {
     return section;
   }));
 }
-async function refresh() {
-  const token = sessionStorage.getItem("streamlane-token");
-  try {
-    const response = await fetch("/status", { headers: token ? { authorization: "Bearer " + token } : {}, cache: "no-store" });
-    if (response.status === 401 || response.status === 403) { $("token-form").hidden = false; throw new Error("/status needs a token (" + response.status + ")"); }
-    if (!response.ok) throw new Error("/status answered " + response.status);
-    render(await response.json());
-    $("error").hidden = true; $("token-form").hidden = true;
-  } catch (error) {
-    $("error").textContent = String(error.message ?? error); $("error").hidden = false;
-  } finally {
-    setTimeout(refresh, REFRESH_MS);
-  }
-}
-$("token-form").addEventListener("submit", (event) => { event.preventDefault(); sessionStorage.setItem("streamlane-token", $("token").value); $("token").value = ""; });
-refresh();
+pollStatus(render);
 </script>
 </body>
 </html>
