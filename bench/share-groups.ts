@@ -3,8 +3,9 @@
  * under the local autoscaler with the same policy and the same maximum of 30 instances, once on a consumer group
  * (today's path: an instance runs its tasks concurrently, one record in flight per partition, so 10 partitions cap
  * the group at 10 records/s whatever the instance count) and once on a share group (one record at a time per
- * instance, any number of instances on the same partitions). Workers are `streamlane run bench/apps/slow-work.ts`
- * processes started and stopped by the scaler, as `streamlane autoscale --local` runs them.
+ * instance, any number of instances on the same partitions). Workers are `streamlane run
+ * test/integration/runtime/fixtures/slow-app.ts` (the tests' slow app, SHARE_GROUP=1 for the share group) processes
+ * started and stopped by the scaler, as `streamlane autoscale --local` runs them.
  *
  * Reported per run: drain time (scaler start to every record's output written), replica-seconds (workers alive,
  * summed over that time), the most workers, membership changes (worker starts and stops: each one a rebalance for
@@ -29,7 +30,7 @@ const PARTITIONS = 10
 /** The policy both runs get: drain the backlog within 15 s (so 30 instances are worth having), decide every second. */
 const POLICY = { minReplicas: 1, maxReplicas: MAX, lagDrainTargetSeconds: 15 }
 const BIN = fileURLToPath(new URL('../bin/streamlane.js', import.meta.url))
-const APP = fileURLToPath(new URL('./apps/slow-work.ts', import.meta.url))
+const APP = fileURLToPath(new URL('../test/integration/runtime/fixtures/slow-app.ts', import.meta.url))
 const DRAIN_DEADLINE_MS = 300_000
 
 type GroupType = 'consumer' | 'share'
@@ -178,7 +179,7 @@ export const shareGroups: Benchmark = {
       summary: [
         `${RECORDS} records of ${WORK_MS} ms asynchronous work on ${PARTITIONS} partitions, \`streamlane autoscale --local\`'s ` +
           `scaler (startLocalScaler) with --min 1 --max ${MAX}, --lag-drain-target-seconds 15, --interval-ms 1000, ` +
-          'workers `streamlane run bench/apps/slow-work.ts`. Consumer group: at-least-once, tasks concurrent (one record in ' +
+          'workers `streamlane run test/integration/runtime/fixtures/slow-app.ts`. Consumer group: at-least-once, tasks concurrent (one record in ' +
           'flight per partition, so at most 10 in the whole group). Share group: shareGroup.concurrency 1 or 10 records ' +
           'in flight per instance, lock 15 s.',
         'Drain: from the scaler start until every record has its output. Replica-seconds: live workers summed over that ' +
