@@ -4,7 +4,17 @@ import type { KeyValueStore } from '../state/index.ts'
 import type { ProcessorContext, ProcessorSupplier } from '../topology/index.ts'
 import { forEachInOrder } from '../topology/index.ts'
 import type { Change } from './change.ts'
-import { SuppressBufferFullError, type SuppressBufferLimits } from './suppress-processor.ts'
+import {
+  type BufferEntry,
+  type BufferSize,
+  bufferSize,
+  dueEntries,
+  isOverCapacity,
+  readTime,
+  SuppressBufferFullError,
+  type SuppressBufferLimits,
+  time
+} from './suppress-buffer.ts'
 
 /** What a full buffer does (`Suppressed.untilTimeLimit`): forward its oldest updates early, or stop the task. */
 export type BufferFullStrategy = 'emitEarly' | 'shutDown'
@@ -31,31 +41,18 @@ export function timeLimitSuppressProcessor<K, V>(
   limits: SuppressBufferLimits = {},
   whenFull: BufferFullStrategy = 'emitEarly'
 ): ProcessorSupplier<K, Change<V>, K, Change<V>> {
-  const { maxRecords = Number.POSITIVE_INFINITY, maxBytes = Number.POSITIVE_INFINITY } = limits
   return () => {
     let context: ProcessorContext<K, Change<V>>
     let buffer: KeyValueStore<Buffer, Buffer>
     let topic: string
     let observedStreamTime = -1
     // Counted on first use, after the buffer was restored; then kept up to date.
-    let size: { records: number; bytes: number } | null = null
+    let size: BufferSize | null = null
     const sizeOf = () => {
-      if (size === null) {
-        size = { records: 0, bytes: 0 }
-        const iterator = buffer.all()
-        try {
-          for (const { key, value } of iterator) {
-            if (key[0] !== SORTED) break
-            size.records++
-            size.bytes += key.length + value.length
-          }
-        } finally {
-          iterator.close()
-        }
-      }
+      size ??= bufferSize(buffer, (key) => key[0] === SORTED)
       return size
     }
-    const overCapacity = (s: { records: number; bytes: number }) => s.records > maxRecords || s.bytes > maxBytes
+    const overCapacity = (s: BufferSize) => isOverCapacity(s, limits)
     return {
       init(c) {
         context = c
@@ -112,41 +109,23 @@ export function timeLimitSuppressProcessor<K, V>(
  */
 function evictions(
   buffer: KeyValueStore<Buffer, Buffer>,
-  size: { records: number; bytes: number },
+  size: BufferSize,
   expiredUpTo: number,
-  overCapacity: (size: { records: number; bytes: number }) => boolean,
+  overCapacity: (size: BufferSize) => boolean,
   whenFull: BufferFullStrategy
-): { key: Buffer; value: Buffer }[] {
-  const due: { key: Buffer; value: Buffer }[] = []
-  const iterator = buffer.all()
-  try {
-    for (const entry of iterator) {
-      if (entry.key[0] !== SORTED) break
-      const expired = readTime(entry.key, 1) <= expiredUpTo
-      if (!expired && !(whenFull === 'emitEarly' && overCapacity(size))) break
-      due.push({ key: Buffer.from(entry.key), value: Buffer.from(entry.value) })
-      size.records--
-      size.bytes -= entry.key.length + entry.value.length
-    }
-  } finally {
-    iterator.close()
-  }
-  return due
+): BufferEntry[] {
+  return dueEntries(buffer, (key, value) => {
+    if (key[0] !== SORTED) return false
+    const expired = readTime(key, 1) <= expiredUpTo
+    if (!expired && !(whenFull === 'emitEarly' && overCapacity(size))) return false
+    size.records--
+    size.bytes -= key.length + value.length
+    return true
+  })
 }
 
 function part(bytes: Buffer | null): Buffer {
   const length = Buffer.allocUnsafe(4)
   length.writeInt32BE(bytes === null ? -1 : bytes.length, 0)
   return bytes === null ? length : Buffer.concat([length, bytes])
-}
-
-function time(ms: number): Buffer {
-  const bytes = Buffer.allocUnsafe(8)
-  bytes.writeUInt32BE(Math.floor(ms / 2 ** 32), 0)
-  bytes.writeUInt32BE(ms % 2 ** 32, 4)
-  return bytes
-}
-
-function readTime(bytes: Buffer, offset: number): number {
-  return bytes.readUInt32BE(offset) * 2 ** 32 + bytes.readUInt32BE(offset + 4)
 }
