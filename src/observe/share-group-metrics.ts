@@ -5,7 +5,7 @@
  */
 import { Registry } from 'prom-client'
 import { withProcessMetrics } from './process-metrics.ts'
-import { scrapedCounter, scrapedGauge } from './scrape-time-metrics.ts'
+import { type ScrapedValue, scrapedCounter, scrapedGauge } from './scrape-time-metrics.ts'
 import { STREAMLANE_VERSION } from './version.ts'
 
 /** What the metrics read from the app (ShareGroupApp's counters and state). */
@@ -27,82 +27,89 @@ export interface ShareGroupMetricsSource {
   assignedPartitions: () => number
 }
 
-export const SHARE_GROUP_METRIC_NAMES = [
-  'streamlane_app_info',
-  'streamlane_share_records_delivered_total',
-  'streamlane_share_records_redelivered_total',
-  'streamlane_share_records_acknowledged_total',
-  'streamlane_share_records_dead_lettered_total',
-  'streamlane_share_lock_renewals_total',
-  'streamlane_share_records_in_flight',
-  'streamlane_share_concurrency',
-  'streamlane_share_assigned_partitions'
-] as const
+/** One share-group metric: registered from this definition, and named by it for the docs and tests. */
+interface ShareGroupMetric {
+  kind: 'counter' | 'gauge'
+  name: string
+  help: string
+  label?: string
+  labels?: string[]
+  read: (source: ShareGroupMetricsSource) => ScrapedValue
+}
 
-export function createShareGroupMetrics(source: ShareGroupMetricsSource): Registry {
-  const registry = new Registry()
-  scrapedGauge({
-    registry,
+const SHARE_GROUP_METRICS: readonly ShareGroupMetric[] = [
+  {
+    kind: 'gauge',
     name: 'streamlane_app_info',
     help: 'Always 1; its labels say which app and Streamlane version this instance runs, on which kind of group',
     labels: ['application_id', 'version', 'group_type'],
-    read: () => [[{ application_id: source.applicationId, version: STREAMLANE_VERSION, group_type: 'share' }, 1]]
-  })
-  scrapedCounter({
-    registry,
+    read: (source) => [[{ application_id: source.applicationId, version: STREAMLANE_VERSION, group_type: 'share' }, 1]]
+  },
+  {
+    kind: 'counter',
     name: 'streamlane_share_records_delivered_total',
     help: 'Records the share group handed to this instance, redeliveries included',
-    read: () => source.counters().delivered
-  })
-  scrapedCounter({
-    registry,
+    read: (source) => source.counters().delivered
+  },
+  {
+    kind: 'counter',
     name: 'streamlane_share_records_redelivered_total',
     help: 'Records handed to this instance with a delivery count above 1 (released, or their lock expired elsewhere)',
-    read: () => source.counters().redelivered
-  })
-  scrapedCounter({
-    registry,
+    read: (source) => source.counters().redelivered
+  },
+  {
+    kind: 'counter',
     name: 'streamlane_share_records_acknowledged_total',
     help: 'Records this instance acknowledged, by type: accept (processed), release (redeliver), reject (never again)',
     label: 'type',
-    read: () => {
+    read: (source) => {
       const c = source.counters()
       return { accept: c.accepted, release: c.released, reject: c.rejected }
     }
-  })
-  scrapedCounter({
-    registry,
+  },
+  {
+    kind: 'counter',
     name: 'streamlane_share_records_dead_lettered_total',
     help: 'Records written to the dead-letter topic after failing their last allowed delivery',
-    read: () => source.counters().deadLettered
-  })
-  scrapedCounter({
-    registry,
+    read: (source) => source.counters().deadLettered
+  },
+  {
+    kind: 'counter',
     name: 'streamlane_share_lock_renewals_total',
     help: 'Acquisition lock renewals of records in flight (KIP-1222), by outcome',
     label: 'outcome',
-    read: () => {
+    read: (source) => {
       const c = source.counters()
       return { renewed: c.renewed, refused: c.renewFailed }
     }
-  })
-  scrapedGauge({
-    registry,
+  },
+  {
+    kind: 'gauge',
     name: 'streamlane_share_records_in_flight',
     help: 'Records being processed now (at most streamlane_share_concurrency)',
-    read: () => source.inFlight()
-  })
-  scrapedGauge({
-    registry,
+    read: (source) => source.inFlight()
+  },
+  {
+    kind: 'gauge',
     name: 'streamlane_share_concurrency',
     help: 'Processing slots of this instance (shareGroup.concurrency)',
-    read: () => source.concurrency
-  })
-  scrapedGauge({
-    registry,
+    read: (source) => source.concurrency
+  },
+  {
+    kind: 'gauge',
     name: 'streamlane_share_assigned_partitions',
     help: 'Partitions the share group assigns to this instance (other members share them)',
-    read: () => source.assignedPartitions()
-  })
+    read: (source) => source.assignedPartitions()
+  }
+]
+
+export const SHARE_GROUP_METRIC_NAMES: readonly string[] = SHARE_GROUP_METRICS.map((metric) => metric.name)
+
+export function createShareGroupMetrics(source: ShareGroupMetricsSource): Registry {
+  const registry = new Registry()
+  for (const { kind, read, ...metric } of SHARE_GROUP_METRICS) {
+    const register = kind === 'counter' ? scrapedCounter : scrapedGauge
+    register({ registry, ...metric, read: () => read(source) })
+  }
   return withProcessMetrics(registry)
 }
