@@ -25,8 +25,8 @@ import type { StreamsConfig } from './config.ts'
 import { GlobalStateUpdater } from './global-state-updater.ts'
 import { streamlaneAssignor, subscriptionUserData } from './group-protocol.ts'
 import { keyOrderedConcurrency } from './key-ordered-records.ts'
+import { memberSettings } from './member-settings.ts'
 import type { MembershipGuard } from './membership-guard.ts'
-import { offsetFetchTimeoutMs } from './offset-fetch-timeout.ts'
 import { ProducerRecordCollector } from './producer-collector.ts'
 import { productionFailureHandler } from './production-failure-handler.ts'
 import { StandbyLifecycle } from './standby-lifecycle.ts'
@@ -296,13 +296,8 @@ export async function connectRunningApp(options: RunningAppOptions): Promise<Run
     // The member's callbacks run only once it joins, after `running` below exists.
     const member = new GroupMember({
       ...connection,
-      groupId: config.applicationId,
+      ...memberSettings(config),
       topics: [...new Set([...partitionPlan.sourceTopics.values()].flat())],
-      groupInstanceId: config.groupInstanceId,
-      sessionTimeoutMs: config.sessionTimeoutMs,
-      heartbeatIntervalMs: config.heartbeatIntervalMs,
-      rebalanceTimeoutMs: config.rebalanceTimeoutMs,
-      offsetTimeoutMs: offsetFetchTimeoutMs(config),
       assign: streamlaneAssignor({
         sourceTopics: partitionPlan.sourceTopics,
         statefulSubtopologies,
