@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os'
 import { type Command, InvalidArgumentError, Option } from 'commander'
-import pino from 'pino'
 import { startLocalScaler } from '../../autoscale/index.ts'
 import { ConfigError } from '../../errors.ts'
+import { createLogger } from '../../observe/index.ts'
 import { addKafkaSecurityOptions, cliKafkaSecurity } from '../kafka-security-options.ts'
 
 interface AutoscaleCliOptions {
@@ -137,7 +137,8 @@ export function registerAutoscale(program: Command): void {
         partitionAwareRounding: options.partitionAwareRounding
       }
       for (const flag of POLICY_FLAGS) if (options[flag] !== undefined) policy[flag] = options[flag]
-      const logger = pino({ name: 'streamlane-autoscale', level: options.logLevel })
+      // The app's log shape (src/observe/logger.ts: stderr, numeric level, time, pid), tagged with the component.
+      const logger = createLogger({ component: 'autoscale' }, options.logLevel)
       const kafkaSecurity = cliKafkaSecurity(options, cmd)
       let scaler: Awaited<ReturnType<typeof startLocalScaler>>
       try {

@@ -26,6 +26,14 @@ interface LogLine {
   [field: string]: unknown
 }
 
+function parseLogLine(line: string): LogLine | undefined {
+  try {
+    return JSON.parse(line) as LogLine
+  } catch {
+    return undefined
+  }
+}
+
 interface WorkerEvent {
   at: number
   worker: string
@@ -52,7 +60,10 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'
   }
 }
 
-/** Runs `streamlane autoscale --local` as a child process and keeps its JSON log lines. */
+/**
+ * Runs `streamlane autoscale --local` as a child process and keeps its JSON log lines (on stderr, with
+ * `component: "autoscale"`; the workers it runs write theirs to the same stderr).
+ */
 function startScalerCli(
   args: string[],
   env: NodeJS.ProcessEnv
@@ -60,14 +71,13 @@ function startScalerCli(
   const child = spawn(process.execPath, [BIN, 'autoscale', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   const logs: LogLine[] = []
   const stderr: string[] = []
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    try {
-      logs.push(JSON.parse(line) as LogLine)
-    } catch {
-      stderr.push(line)
-    }
-  })
-  createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line))
+  const keep = (line: string) => {
+    const log = parseLogLine(line)
+    if (log?.component === 'autoscale') logs.push(log)
+    else stderr.push(line)
+  }
+  createInterface({ input: child.stdout! }).on('line', keep)
+  createInterface({ input: child.stderr! }).on('line', keep)
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   return { child, logs, stderr, exited }
 }

@@ -264,15 +264,17 @@ test('the local autoscaler and its workers run over SASL_SSL from KAFKA_* variab
   })
   const decisions: { lag: number | null; members: number | null }[] = []
   const lines: string[] = []
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  // The scaler's JSON lines (component "autoscale") and its worker's share its stderr.
+  const keep = (line: string) => {
     lines.push(line)
     try {
-      const log = JSON.parse(line) as { msg?: string; lag?: number | null; members?: number | null }
-      if (log.msg?.startsWith('scaling decision'))
+      const log = JSON.parse(line) as { component?: string; msg?: string; lag?: number | null; members?: number | null }
+      if (log.component === 'autoscale' && log.msg?.startsWith('scaling decision'))
         decisions.push({ lag: log.lag ?? null, members: log.members ?? null })
     } catch {}
-  })
-  createInterface({ input: child.stderr! }).on('line', (line) => lines.push(line))
+  }
+  createInterface({ input: child.stdout! }).on('line', keep)
+  createInterface({ input: child.stderr! }).on('line', keep)
 
   // The worker (a Streamlane app configured by the same variables) keeps the 20 even numbers of the 40.
   await readTopic(output, (records) => records.length === 20)
