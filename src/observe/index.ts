@@ -21,6 +21,7 @@ export { type InfoLogger, type RestoreProgressReport, restoreProgressLogger } fr
 export {
   createShareGroupMetrics,
   SHARE_GROUP_METRIC_NAMES,
+  type ShareGroupCounters,
   type ShareGroupMetricsSource
 } from './share-group-metrics.ts'
 export { STATUS_PAGE_CSP } from './status-page.ts'

@@ -8,19 +8,25 @@ import { withProcessMetrics } from './process-metrics.ts'
 import { type ScrapedValue, scrapedCounter, scrapedGauge } from './scrape-time-metrics.ts'
 import { STREAMLANE_VERSION } from './version.ts'
 
+/** What a share-group app counts (ShareGroupApp.counters), each a total since start. */
+export interface ShareGroupCounters {
+  /** Records taken from the group (redeliveries included). */
+  delivered: number
+  /** Of those, records with a delivery count above 1. */
+  redelivered: number
+  accepted: number
+  released: number
+  rejected: number
+  deadLettered: number
+  /** Acquisition locks renewed (KIP-1222), and renewals the broker refused (the lock had expired). */
+  renewed: number
+  renewFailed: number
+}
+
 /** What the metrics read from the app (ShareGroupApp's counters and state). */
 export interface ShareGroupMetricsSource {
   applicationId: string
-  counters: () => {
-    delivered: number
-    redelivered: number
-    accepted: number
-    released: number
-    rejected: number
-    deadLettered: number
-    renewed: number
-    renewFailed: number
-  }
+  counters: () => ShareGroupCounters
   inFlight: () => number
   concurrency: number
   /** Partitions the group assigns to this instance (shared with the other members). */

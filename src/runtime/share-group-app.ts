@@ -6,7 +6,13 @@ import {
   type KafkaShareConsumer,
   type ShareRecord
 } from '../kafka/index.ts'
-import { createLogger, createShareGroupMetrics, type HttpServer, type Logger } from '../observe/index.ts'
+import {
+  createLogger,
+  createShareGroupMetrics,
+  type HttpServer,
+  type Logger,
+  type ShareGroupCounters
+} from '../observe/index.ts'
 import {
   type ErrorHandlerConfig,
   type ProducedRecord,
@@ -38,19 +44,8 @@ export interface ShareGroupAppOptions {
   logger?: Logger
 }
 
-export interface ShareGroupCounters {
-  /** Records taken from the group (redeliveries included). */
-  delivered: number
-  /** Of those, records with a delivery count above 1. */
-  redelivered: number
-  accepted: number
-  released: number
-  rejected: number
-  deadLettered: number
-  /** Acquisition locks renewed (KIP-1222), and renewals the broker refused (the lock had expired). */
-  renewed: number
-  renewFailed: number
-}
+// The counters' shape is observe's, which shows them as metrics without importing the runtime.
+export type { ShareGroupCounters }
 
 const ACKNOWLEDGED = { accept: 'accepted', release: 'released', reject: 'rejected' } as const
 
