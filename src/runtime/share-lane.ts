@@ -1,15 +1,14 @@
 import type { ShareRecord } from '../kafka/index.ts'
-import { Headers } from '../serde/index.ts'
 import { TaskId } from '../task-id.ts'
 import {
   type ErrorHandlerConfig,
   type ProducedRecord,
-  type RawRecord,
   type RecordCollector,
   TaskProcessorGraph,
   type TopologyPlan,
   type WarnLogger
 } from '../topology/index.ts'
+import { toRawRecord } from './task-manager.ts'
 
 /**
  * One processing slot of a share-group app: runs one record at a time through the topology's only sub-topology, on
@@ -72,17 +71,5 @@ export class ShareLane {
     graph.init()
     this.#graphs.set(partition, graph)
     return graph
-  }
-}
-
-export function toRawRecord(record: ShareRecord): RawRecord {
-  return {
-    topic: record.topic,
-    partition: record.partition,
-    offset: Number(record.offset),
-    timestamp: record.timestamp,
-    key: record.key,
-    value: record.value,
-    headers: Headers.from(record.headers)
   }
 }

@@ -70,7 +70,8 @@ export interface TaskManagerOptions {
   globalStores?: TaskProcessorGraphOptions['globalStores']
 }
 
-function toRawRecord(record: ConsumedRecord): RawRecord {
+/** A record as the Kafka layer read it, as the processor graph takes it (offsets as numbers). */
+export function toRawRecord(record: ConsumedRecord): RawRecord {
   return {
     topic: record.topic,
     partition: record.partition,
