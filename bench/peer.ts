@@ -116,19 +116,22 @@ export const peer: Benchmark = {
     const workloads = selectWorkloads(options?.workloads ?? [])
     const order = options?.order ?? 'streamlane-first'
     const orders: PeerEntry['order'][] = order === 'both' ? ['streamlane-first', 'kafka-streams-first'] : [order]
+    // A quick try (BENCH_PEER_RECORDS) reports only itself; full runs accumulate, saved after each workload so a
+    // run cut short keeps what it measured.
+    const quick = process.env.BENCH_PEER_RECORDS !== undefined
     const measured: PeerEntry[] = []
     try {
       for (const workload of workloads) {
-        for (const o of orders) measured.push(await measureWorkload(ctx, workload, o))
+        for (const o of orders) {
+          const entry = await measureWorkload(ctx, workload, o)
+          measured.push(entry)
+          if (!quick) saveEntries(mergeEntries(loadEntries(), [entry]))
+        }
       }
     } finally {
       removeStateDirs()
     }
-    // A quick try (BENCH_PEER_RECORDS) reports only itself; full runs accumulate.
-    if (process.env.BENCH_PEER_RECORDS !== undefined) return report(measured)
-    const entries = mergeEntries(loadEntries(), measured)
-    saveEntries(entries)
-    return report(entries)
+    return report(quick ? measured : loadEntries())
   }
 }
 
