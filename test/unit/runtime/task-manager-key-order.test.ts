@@ -9,7 +9,7 @@ import { test } from 'node:test'
 import { ConfigError } from '../../../src/errors.ts'
 import { type ProcessorContext, Serdes, StreamsBuilder } from '../../../src/index.ts'
 import type { ConsumedRecord } from '../../../src/kafka/index.ts'
-import { resolveConfig } from '../../../src/runtime/config.ts'
+import { configFromEnvironment, resolveConfig } from '../../../src/runtime/config.ts'
 import { checkKeyOrderedTopology, keyOrderedConcurrency } from '../../../src/runtime/key-ordered-records.ts'
 import { TaskManager } from '../../../src/runtime/task-manager.ts'
 import { type ProducedRecord, planTopology, TaskId } from '../../../src/topology/index.ts'
@@ -152,4 +152,16 @@ test('key-ordered mode refuses a topology with a store, naming the processor; co
   assert.equal(config.maxConcurrencyPerTask, 8)
   assert.equal(resolveConfig(base).maxConcurrencyPerTask, 1, 'default: one record at a time per task')
   assert.equal(resolveConfig(base).processingOrder, 'partition')
+  const fromEnv = configFromEnvironment({
+    STREAMLANE_PROCESSING_ORDER: 'key',
+    STREAMLANE_MAX_CONCURRENCY_PER_TASK: '32'
+  })
+  assert.deepEqual(
+    [resolveConfig(base, fromEnv).processingOrder, resolveConfig(base, fromEnv).maxConcurrencyPerTask],
+    ['key', 32]
+  )
+  assert.throws(
+    () => resolveConfig(base, configFromEnvironment({ STREAMLANE_PROCESSING_ORDER: 'keys' })),
+    (error: unknown) => error instanceof ConfigError && error.field === 'processingOrder'
+  )
 })
