@@ -200,7 +200,7 @@ export const asyncIo: Benchmark = {
         }
       ],
       notes: [
-        'Both runs: `StreamlaneApp` with the default configuration (at-least-once, commit interval 5 s); the first with' +
+        'The 12-partition runs: `StreamlaneApp` with the default configuration (at-least-once, commit interval 5 s); the first with' +
           ' `maxRecordsInFlight: 1`, so one record is in flight at a time over the whole instance, as before tasks ran' +
           ' concurrently.',
         `One partition: ${integer(KEYED_RECORDS)} records of ${KEYS} keys in a topic of 1 partition, same processor;` +
