@@ -30,7 +30,9 @@ export interface LocalStoreOptions<K> {
   keySerde?: Serde<K>
   /**
    * Kafka Streams' `StoreQueryParameters.enableStaleStores()`: a key lookup whose partition is not active here reads
-   * the standby copy held here, if any; it lags the active task by the standby's changelog lag.
+   * the standby copy held here, if any; it lags the active task by the standby's changelog lag. A window or session
+   * view does so only once the copy has caught up with its changelog since it opened (before, it may miss whole
+   * windows): until then it throws STREAMLANE_QUERY_UNAVAILABLE (retriable), as an active task that is restoring.
    */
   enableStaleStores?: boolean
 }
@@ -41,12 +43,21 @@ class LocalPartitions<S> {
   readonly store: string
   readonly view: (store: StateStore) => S
   readonly stale: boolean
+  /** Windows and sessions: a standby copy is read only once it has caught up (it may miss whole ones before). */
+  readonly caughtUpCopiesOnly: boolean
 
-  constructor(source: QuerySource, store: string, view: (store: StateStore) => S, stale: boolean) {
+  constructor(
+    source: QuerySource,
+    store: string,
+    view: (store: StateStore) => S,
+    stale: boolean,
+    caughtUpCopiesOnly: boolean
+  ) {
     this.source = source
     this.store = store
     this.view = view
     this.stale = stale
+    this.caughtUpCopiesOnly = caughtUpCopiesOnly
   }
 
   /** The view of `partition`, or the retriable error that says why it cannot be read here. */
@@ -54,6 +65,8 @@ class LocalPartitions<S> {
     const found = this.source.localStore(this.store, partition)
     if (typeof found === 'object') return this.view(found)
     const standby = this.stale ? this.source.standbyStore(this.store, partition) : undefined
+    if (standby && this.caughtUpCopiesOnly && !standby.caughtUp)
+      throw standbyNotCaughtUp(this.store, partition, standby.lag)
     if (standby) return this.view(standby.store)
     if (found === 'restoring') {
       throw new QueryError(
@@ -70,6 +83,15 @@ class LocalPartitions<S> {
   all(): S[] {
     return this.source.localPartitions(this.store).map((p) => this.at(p))
   }
+}
+
+/** A window or session query on a standby copy that may still miss whole windows or sessions (retriable). */
+export function standbyNotCaughtUp(store: string, partition: number, lag: bigint | undefined): QueryError {
+  return new QueryError(
+    'STREAMLANE_QUERY_UNAVAILABLE',
+    `store ${store}, partition ${partition}: the standby copy here has not caught up with its changelog yet ` +
+      `(lag ${lag ?? 'unknown'}) and may miss whole windows; retry shortly`
+  )
 }
 
 /**
@@ -104,9 +126,10 @@ function partitions<K, S>(
   source: QuerySource,
   store: string,
   options: LocalStoreOptions<K>,
-  view: (store: StateStore) => S
+  view: (store: StateStore) => S,
+  family: StoreFamily
 ) {
-  return new LocalPartitions(source, store, view, options.enableStaleStores === true)
+  return new LocalPartitions(source, store, view, options.enableStaleStores === true, family !== 'key-value')
 }
 
 /** Each store's iterator in turn; closing closes the one open. */
@@ -142,7 +165,7 @@ export function localKeyValueStore<K, V>(
   if (global !== undefined) return global
   checkFamily(source, store, 'key-value')
   const { kind } = storePartitioning(source, store)
-  const local = partitions(source, store, options, (s) => keyValueView<K, V>(s as never, kind))
+  const local = partitions(source, store, options, (s) => keyValueView<K, V>(s as never, kind), 'key-value')
   const { keySerde } = options
   return {
     name: store,
@@ -172,7 +195,7 @@ export function localWindowStore<K, V>(
   if (global !== undefined) return global
   checkFamily(source, store, 'window')
   const { kind } = storePartitioning(source, store)
-  const local = partitions(source, store, options, (s) => windowView<K, V>(s as never, kind))
+  const local = partitions(source, store, options, (s) => windowView<K, V>(s as never, kind), 'window')
   const { keySerde } = options
   /** The views that may hold `key`: its partition's when the serde is known, else every local one. */
   const holding = (key: K) => (keySerde ? [local.at(partitionOfKey(source, store, key, keySerde))] : local.all())
@@ -205,7 +228,7 @@ export function localSessionStore<K, AGG>(
   const global = globalView(source, store, 'session', (s) => sessionView<K, AGG>(s as never))
   if (global !== undefined) return global
   checkFamily(source, store, 'session')
-  const local = partitions(source, store, options, (s) => sessionView<K, AGG>(s as never))
+  const local = partitions(source, store, options, (s) => sessionView<K, AGG>(s as never), 'session')
   const { keySerde } = options
   const holding = (key: K) => (keySerde ? [local.at(partitionOfKey(source, store, key, keySerde))] : local.all())
   return {

@@ -23,7 +23,7 @@ import {
   queryMetadataForKey,
   storePartitioning
 } from './key-metadata.ts'
-import { localKeyValueStore, localSessionStore, localWindowStore } from './local-stores.ts'
+import { localKeyValueStore, localSessionStore, localWindowStore, standbyNotCaughtUp } from './local-stores.ts'
 import { peerClient } from './peer-client.ts'
 import { answerEncoding, integerParam, type ParsedKey, parseKey, parseKeyFormat, toJson } from './query-json.ts'
 import { ConcurrencyGate, DEFAULT_MAX_CONCURRENT, MAX_PAGE, pageLimit, smallest } from './query-limits.ts'
@@ -157,6 +157,9 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
     route: QueryAnswerEvent['route'],
     answer: (key: ParsedKey, request: QueryRequest) => Promise<Record<string, unknown> | undefined>
   ) {
+    // A window or session answer is a list: a standby copy that has not caught up since it opened may leave out whole
+    // windows without it showing, so only a caught-up copy answers those (a key lookup can tell a missing key).
+    const caughtUpCopiesOnly = route !== 'key'
     return serve(route, async (request, reply) => {
       const parsed = keyOf(source, request)
       const { store } = request.params
@@ -182,12 +185,18 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
         const partition = partitionOfKey(source, store, parsed.key, parsed.serde)
         const standby =
           typeof source.localStore(store, partition) === 'object' ? undefined : source.standbyStore(store, partition)
-        // A copy that has not fetched its changelog yet (lag unknown) does not answer, and one that lags does not say
-        // a key is missing (a copy being built from scratch after a move has not seen it yet): the owner answers.
-        const result = standby && standby.lag !== undefined ? await answer(parsed, request) : undefined
-        if (standby && standby.lag !== undefined && (result !== undefined || standby.lag === 0n)) {
+        // A copy that has not fetched its changelog yet (lag unknown) does not answer, one that lags does not say a
+        // key is missing (a copy being built from scratch after a move has not seen it yet), and one that has not
+        // caught up since it opened does not list windows or sessions: the owner answers.
+        const usable = standby && standby.lag !== undefined && (!caughtUpCopiesOnly || standby.caughtUp)
+        const result = usable ? await answer(parsed, request) : undefined
+        if (standby && usable && (result !== undefined || standby.lag === 0n)) {
           send200(partition, result, { standby: true, lag: standby.lag })
           return 'local'
+        }
+        if (standby && !usable && caughtUpCopiesOnly && isForwarded(request)) {
+          // Asked as a standby host because the owner did not answer: say why this copy cannot either.
+          throw standbyNotCaughtUp(store, partition, standby.lag)
         }
       }
       const metadata = queryMetadataForKey(source, store, parsed.key, parsed.serde)

@@ -50,9 +50,14 @@ export interface QuerySource {
   localPartitions(store: string): number[]
   /**
    * The standby copy of `store` for `partition` held here (a standby or warm-up task), with its changelog lag in
-   * records (undefined until its reader has fetched each changelog partition once); undefined when none is here.
+   * records (undefined until its reader has fetched each changelog partition once) and whether it has been level with
+   * its changelog's end since it opened here (before that it may miss whole keys and windows); undefined when none is
+   * here.
    */
-  standbyStore(store: string, partition: number): { store: StateStore; lag: bigint | undefined } | undefined
+  standbyStore(
+    store: string,
+    partition: number
+  ): { store: StateStore; lag: bigint | undefined; caughtUp: boolean } | undefined
   /**
    * The global store of that name (a `GlobalKTable` or `addGlobalStore`), whole on every instance, once filled;
    * undefined when the topology has none of that name or before it is filled.

@@ -33,6 +33,12 @@ interface StandbyTask {
   applied: number
   /** The first lag known after it opened: what warm-up progress is measured against. */
   startLag: bigint | undefined
+  /**
+   * The copy has been level with the end of its changelog since it opened here. Before that it may miss whole keys or
+   * windows (a compacted changelog read from an older position has not reached their latest records yet); after, it
+   * is the active task's committed state of `lag` records ago.
+   */
+  caughtUp: boolean
 }
 
 export interface StandbyTasksOptions {
@@ -78,11 +84,19 @@ export class StandbyTasks {
     return this.#tasks.has(taskId as TaskIdText)
   }
 
-  /** A store of the copy held here for `taskId` and its changelog lag, for stale queries; undefined when none. */
-  storeOf(taskId: string, store: string): { store: StateStore; lag: bigint | undefined } | undefined {
+  /**
+   * A store of the copy held here for `taskId`, its changelog lag and whether it has caught up since it opened, for
+   * stale queries; undefined when none.
+   */
+  storeOf(
+    taskId: string,
+    store: string
+  ): { store: StateStore; lag: bigint | undefined; caughtUp: boolean } | undefined {
     const task = this.#tasks.get(taskId as TaskIdText)
     const found = task?.stores.get(store)
-    return task && found ? { store: found, lag: this.#lagOf(task) } : undefined
+    if (!task || !found) return undefined
+    const lag = this.#lagOf(task)
+    return { store: found, lag, caughtUp: task.caughtUp }
   }
 
   /** Standby tasks (not warm-ups) and warm-up tasks held here. */
@@ -205,6 +219,8 @@ export class StandbyTasks {
     }
     flush()
     if (records.length > 0) this.busyMs += Date.now() - started
+    // Each copy's lag after the batch: a copy that reaches the end is marked caught up (stale queries read it whole).
+    for (const task of this.#tasks.values()) if (!task.caughtUp) this.#lagOf(task)
     this.appliedTotal += applied
     this.#maybeCheckpoint()
     return applied
@@ -268,6 +284,7 @@ export class StandbyTasks {
       if (end > position) lag += end - position
     }
     task.startLag ??= lag
+    if (lag === 0n) task.caughtUp = true
     return lag
   }
 
@@ -301,7 +318,16 @@ export class StandbyTasks {
       throw error
     }
     const changelogs = manager.changelogPartitions().map(({ topic, partition }) => ({ topic, partition }))
-    const task: StandbyTask = { id, manager, changelogs, stores, warmup, applied: 0, startLag: undefined }
+    const task: StandbyTask = {
+      id,
+      manager,
+      changelogs,
+      stores,
+      warmup,
+      applied: 0,
+      startLag: undefined,
+      caughtUp: false
+    }
     this.#tasks.set(id, task)
     for (const tp of changelogs) this.#byPartition.set(topicPartitionKey(tp.topic, tp.partition), task)
     return task

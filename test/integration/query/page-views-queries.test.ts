@@ -12,11 +12,10 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { createProducer } from '../../../src/kafka/producer.ts'
 import { QueryClient } from '../../../src/query/client/index.ts'
-import { StreamlaneApp } from '../../../src/runtime/streamlane-app.ts'
-import { testBrokers, uniqueName } from '../../support/kafka.ts'
+import { testBrokers } from '../../support/kafka.ts'
 import { waitFor } from '../../support/wait.ts'
-import { createTopics, readTopic } from '../runtime/support.ts'
-import { createQueryGroup } from './query-group.ts'
+import { readTopic } from '../runtime/support.ts'
+import { freshTopics, sessionsOf, startQueryGroup } from './query-group.ts'
 
 // A window store keeps a window for its size plus grace behind stream time (as Kafka Streams): a 10-minute grace
 // keeps the test's five minutes of windows queryable while they are all open. The example reads it at import.
@@ -35,34 +34,15 @@ const TOKEN = 'page-views-token'
 const T0 = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - 30 * WINDOW_MS
 
 test('the windows of page-views answered over HTTP are the windows of the output topic', async () => {
-  const appId = uniqueName('pvq')
-  topics.views = uniqueName('pvq-views')
-  topics.perMinute = uniqueName('pvq-per-minute')
-  topics.sessions = uniqueName('pvq-sessions')
-  await createTopics([
-    { name: topics.views, partitions: PARTITIONS },
-    { name: topics.perMinute, partitions: PARTITIONS },
-    { name: topics.sessions, partitions: PARTITIONS }
-  ])
-  const group = await createQueryGroup(
-    2,
-    ({ stateDir, applicationServer }) =>
-      new StreamlaneApp(pageViews(), {
-        applicationId: appId,
-        bootstrapServers: testBrokers(),
-        stateDir,
-        applicationServer,
-        metricsToken: TOKEN,
-        commitIntervalMs: 200
-      })
-  )
+  const { appId, topics: names } = await freshTopics('pvq', ['views', 'perMinute', 'sessions'], PARTITIONS)
+  Object.assign(topics, names)
+  const group = await startQueryGroup({
+    instances: 2,
+    topology: pageViews,
+    config: { applicationId: appId, metricsToken: TOKEN }
+  })
   const { apps, hosts } = group
   try {
-    await Promise.all(apps.map((app) => app.start()))
-    await waitFor('both instances run with a 2-host map', () =>
-      apps.every((app) => app.state === 'RUNNING' && app.metadataForAllStreamsClients().length === 2)
-    )
-
     // Every user views pages a random number of times in each of the first MINUTES minutes; then one view per user
     // far enough ahead that every task's stream time closes those windows (grace included).
     const records = []
@@ -126,19 +106,8 @@ test('the windows of page-views answered over HTTP are the windows of the output
     // Every user's sessions, from the input: views sorted by time, a new session after a pause longer than the gap.
     const expectedSessions = new Map<string, { start: number; end: number; value: number }[]>()
     for (const user of USERS) {
-      const times = records
-        .filter((r) => r.key.toString().startsWith(`${user}-`))
-        .map((r) => r.timestamp)
-        .sort((a, b) => a - b)
-      const sessions: { start: number; end: number; value: number }[] = []
-      for (const t of times) {
-        const last = sessions.at(-1)
-        if (last && t - last.end <= SESSION_GAP_MS) {
-          last.end = t
-          last.value++
-        } else sessions.push({ start: t, end: t, value: 1 })
-      }
-      expectedSessions.set(user, sessions)
+      const times = records.filter((r) => r.key.toString().startsWith(`${user}-`)).map((r) => r.timestamp)
+      expectedSessions.set(user, sessionsOf(times, SESSION_GAP_MS))
     }
     // The sessions are queried while open too, from the other instance (answered there or forwarded).
     const other = new QueryClient({ url: `http://${hosts[1]}`, token: TOKEN })

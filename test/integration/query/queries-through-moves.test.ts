@@ -9,24 +9,18 @@
  * every instance answers every word with the final count.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { test } from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
 import { createProducer } from '../../../src/kafka/producer.ts'
 import { QueryAnswerError, QueryClient } from '../../../src/query/client/index.ts'
-import { testBrokers, uniqueName } from '../../support/kafka.ts'
+import { testBrokers } from '../../support/kafka.ts'
 import { waitFor } from '../../support/wait.ts'
-import { AppInstance, killAll } from '../runtime/instances.ts'
-import { createTopics, readTopic } from '../runtime/support.ts'
-import { freePort } from './free-port.ts'
+import { readTopic } from '../runtime/support.ts'
+import { freeHosts, freshTopics, WordCountProcesses } from './query-group.ts'
 
 const PARTITIONS = 6
 const WORDS = Array.from({ length: 40 }, (_, i) => `w${i}`)
 const TOKEN = 'moves-token'
-const module = fileURLToPath(new URL('../../../examples/word-count/app.ts', import.meta.url))
 
 type Phase = 'two' | 'scale-out' | 'kill' | 'stable'
 
@@ -43,34 +37,18 @@ interface Tally {
 const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1)
 
 test('queries during a scale-out and a SIGKILL: correct counts or retriable errors, never a wrong answer', async () => {
-  const appId = uniqueName('moves')
-  const lines = uniqueName('moves-lines')
-  const counts = uniqueName('moves-counts')
-  await createTopics([
-    { name: lines, partitions: PARTITIONS },
-    { name: counts, partitions: PARTITIONS }
-  ])
-  const hosts = [0, 1, 2].map(async () => `127.0.0.1:${await freePort()}`)
-  const [h1, h2, h3] = await Promise.all(hosts)
-  const stateDirs: string[] = []
-  const start = (name: string, host: string) => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'streamlane-moves-'))
-    stateDirs.push(stateDir)
-    return new AppInstance(name, module, {
-      STREAMLANE_STATE_DIR: stateDir,
-      STREAMLANE_APPLICATION_ID: appId,
-      LINES_TOPIC: lines,
-      WORD_COUNTS_TOPIC: counts,
-      STREAMLANE_APPLICATION_SERVER: host,
-      STREAMLANE_METRICS_TOKEN: TOKEN,
-      STREAMLANE_PROCESSING_GUARANTEE: 'exactly_once_v2',
-      STREAMLANE_COMMIT_INTERVAL_MS: '200',
-      // Every count is written, so the output topic holds each count a query could show.
-      STREAMLANE_CACHE_MAX_BYTES: '0',
-      STREAMLANE_SESSION_TIMEOUT_MS: '6000',
-      STREAMLANE_HEARTBEAT_INTERVAL_MS: '1000'
-    })
-  }
+  const { appId, topics } = await freshTopics('moves', ['lines', 'counts'], PARTITIONS)
+  const { lines, counts } = topics
+  const [h1, h2, h3] = await freeHosts(3)
+  const group = new WordCountProcesses({
+    appId,
+    lines,
+    counts,
+    token: TOKEN,
+    // Every count is written, so the output topic holds each count a query could show.
+    env: { STREAMLANE_CACHE_MAX_BYTES: '0' }
+  })
+  const start = (name: string, host: string) => group.start(name, host)
   const instances = [start('i1', h1!), start('i2', h2!)]
   const live = new Set([h1!, h2!])
   const inFlight = new Map<string, number>()
@@ -236,7 +214,6 @@ test('queries during a scale-out and a SIGKILL: correct counts or retriable erro
     producing = false
     querying = false
     await Promise.allSettled([producer, ...queriers])
-    await killAll(instances)
-    for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true })
+    await group.close()
   }
 })

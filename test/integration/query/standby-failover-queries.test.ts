@@ -10,23 +10,17 @@
  * with its final count by both.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { test } from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
 import { createProducer } from '../../../src/kafka/producer.ts'
-import { testBrokers, uniqueName } from '../../support/kafka.ts'
+import { testBrokers } from '../../support/kafka.ts'
 import { waitFor } from '../../support/wait.ts'
-import { AppInstance, killAll } from '../runtime/instances.ts'
-import { createTopics, readTopic } from '../runtime/support.ts'
-import { freePort } from './free-port.ts'
+import { readTopic } from '../runtime/support.ts'
+import { freeHosts, freshTopics, WordCountProcesses } from './query-group.ts'
 
 const PARTITIONS = 6
 const WORDS = 1000
 const TOKEN = 'failover-token'
-const module = fileURLToPath(new URL('../../../examples/word-count/app.ts', import.meta.url))
 
 interface HostPartitions {
   topic: string
@@ -80,32 +74,17 @@ function placedWithStandbys(instances: readonly ClientMetadata[], hosts: number)
 }
 
 test('3 instances with standbys: every word right from any instance, and through a SIGKILL of the busiest', async () => {
-  const appId = uniqueName('sbfail')
-  const lines = uniqueName('sbfail-lines')
-  const counts = uniqueName('sbfail-counts')
-  await createTopics([
-    { name: lines, partitions: PARTITIONS },
-    { name: counts, partitions: PARTITIONS }
-  ])
-  const hosts = await Promise.all([0, 1, 2].map(async () => `127.0.0.1:${await freePort()}`))
-  const stateDirs: string[] = []
-  const instances = hosts.map((host, i) => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'streamlane-sbfail-'))
-    stateDirs.push(stateDir)
-    return new AppInstance(`i${i + 1}`, module, {
-      STREAMLANE_STATE_DIR: stateDir,
-      STREAMLANE_APPLICATION_ID: appId,
-      LINES_TOPIC: lines,
-      WORD_COUNTS_TOPIC: counts,
-      STREAMLANE_APPLICATION_SERVER: host,
-      STREAMLANE_METRICS_TOKEN: TOKEN,
-      STREAMLANE_PROCESSING_GUARANTEE: 'exactly_once_v2',
-      STREAMLANE_NUM_STANDBY_REPLICAS: '1',
-      STREAMLANE_COMMIT_INTERVAL_MS: '200',
-      STREAMLANE_SESSION_TIMEOUT_MS: '6000',
-      STREAMLANE_HEARTBEAT_INTERVAL_MS: '1000'
-    })
+  const { appId, topics } = await freshTopics('sbfail', ['lines', 'counts'], PARTITIONS)
+  const { lines, counts } = topics
+  const hosts = await freeHosts(3)
+  const group = new WordCountProcesses({
+    appId,
+    lines,
+    counts,
+    token: TOKEN,
+    env: { STREAMLANE_NUM_STANDBY_REPLICAS: '1' }
   })
+  const instances = hosts.map((host, i) => group.start(`i${i + 1}`, host))
   let querying = true
   let queriers: Promise<void>[] = []
   try {
@@ -252,7 +231,6 @@ test('3 instances with standbys: every word right from any instance, and through
   } finally {
     querying = false
     await Promise.allSettled(queriers)
-    await killAll(instances)
-    for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true })
+    await group.close()
   }
 })

@@ -10,41 +10,26 @@ import { test } from 'node:test'
 import { topics, wordCount } from '../../../examples/word-count/app.ts'
 import { createProducer } from '../../../src/kafka/producer.ts'
 import { QueryClient } from '../../../src/query/client/index.ts'
-import { StreamlaneApp } from '../../../src/runtime/streamlane-app.ts'
 import { Serdes } from '../../../src/serde/index.ts'
-import { testBrokers, uniqueName } from '../../support/kafka.ts'
+import { testBrokers } from '../../support/kafka.ts'
 import { waitFor } from '../../support/wait.ts'
-import { createTopics, readTopic } from '../runtime/support.ts'
-import { createQueryGroup } from './query-group.ts'
+import { readTopic } from '../runtime/support.ts'
+import { freshTopics, startQueryGroup } from './query-group.ts'
 
 const PARTITIONS = 4
 const WORDS = Array.from({ length: 20 }, (_, i) => `s${i}`)
 const TOKEN = 'standby-token'
 
 test('a stale query is answered by the standby copy with its lag; metadata names the standby hosts', async () => {
-  const appId = uniqueName('sbq')
-  topics.lines = uniqueName('sbq-lines')
-  topics.counts = uniqueName('sbq-counts')
-  await createTopics([
-    { name: topics.lines, partitions: PARTITIONS },
-    { name: topics.counts, partitions: PARTITIONS }
-  ])
-  const group = await createQueryGroup(
-    2,
-    ({ stateDir, applicationServer }) =>
-      new StreamlaneApp(wordCount(), {
-        applicationId: appId,
-        bootstrapServers: testBrokers(),
-        stateDir,
-        applicationServer,
-        metricsToken: TOKEN,
-        commitIntervalMs: 200,
-        numStandbyReplicas: 1
-      })
-  )
+  const { appId, topics: names } = await freshTopics('sbq', ['lines', 'counts'], PARTITIONS)
+  Object.assign(topics, names)
+  const group = await startQueryGroup({
+    instances: 2,
+    topology: wordCount,
+    config: { applicationId: appId, metricsToken: TOKEN, numStandbyReplicas: 1 }
+  })
   const { apps, hosts } = group
   try {
-    await Promise.all(apps.map((app) => app.start()))
     // Every key has its active host and one standby host, the other instance.
     await waitFor(
       'every key has an active and a standby host',

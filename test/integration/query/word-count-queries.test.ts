@@ -13,13 +13,12 @@ import { topics, wordCount } from '../../../examples/word-count/app.ts'
 import { createProducer } from '../../../src/kafka/producer.ts'
 import { QueryClient } from '../../../src/query/client/index.ts'
 import { QueryError } from '../../../src/query/index.ts'
-import { StreamlaneApp } from '../../../src/runtime/streamlane-app.ts'
 import { Serdes } from '../../../src/serde/index.ts'
-import { testBrokers, uniqueName } from '../../support/kafka.ts'
+import { testBrokers } from '../../support/kafka.ts'
 import { waitFor } from '../../support/wait.ts'
-import { createTopics, readTopic } from '../runtime/support.ts'
+import { readTopic } from '../runtime/support.ts'
 import { WordCounts } from '../runtime/word-counts.ts'
-import { createQueryGroup } from './query-group.ts'
+import { freshTopics, startQueryGroup } from './query-group.ts'
 
 const PARTITIONS = 6
 const WORDS = 300
@@ -31,32 +30,15 @@ async function get(host: string, path: string, token: string | null = TOKEN) {
 }
 
 test('any of 3 word-count instances answers every word with the output topic latest count', async () => {
-  const appId = uniqueName('wcq')
-  topics.lines = uniqueName('wcq-lines')
-  topics.counts = uniqueName('wcq-counts')
-  await createTopics([
-    { name: topics.lines, partitions: PARTITIONS },
-    { name: topics.counts, partitions: PARTITIONS }
-  ])
-  const group = await createQueryGroup(
-    3,
-    ({ stateDir, applicationServer }) =>
-      new StreamlaneApp(wordCount(), {
-        applicationId: appId,
-        bootstrapServers: testBrokers(),
-        stateDir,
-        applicationServer,
-        metricsToken: TOKEN,
-        commitIntervalMs: 200
-      })
-  )
+  const { appId, topics: names } = await freshTopics('wcq', ['lines', 'counts'], PARTITIONS)
+  Object.assign(topics, names)
+  const group = await startQueryGroup({
+    instances: 3,
+    topology: wordCount,
+    config: { applicationId: appId, metricsToken: TOKEN }
+  })
   const { apps, hosts } = group
   try {
-    await Promise.all(apps.map((app) => app.start()))
-    await waitFor('every instance runs with the same 3-host map', () =>
-      apps.every((app) => app.state === 'RUNNING' && app.metadataForAllStreamsClients().length === 3)
-    )
-
     // A few hundred random words, each said a random number of times.
     const expected = new Map<string, bigint>()
     const lines: string[] = []
