@@ -124,6 +124,18 @@ export function buildHttpServer(
     })
     options.routes(app)
   }
+  // Every answer of the endpoint has one error shape, fastify's own refusals included.
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({
+      error: { code: 'STREAMLANE_ENDPOINT_ROUTE_UNKNOWN', message: `no route ${request.method} ${request.url}` }
+    })
+  )
+  app.setErrorHandler((error, request, reply) => {
+    const status = (error as { statusCode?: number }).statusCode ?? 500
+    const message = `${request.method} ${request.url}: ${error instanceof Error ? error.message : String(error)}`
+    const code = status < 500 ? 'STREAMLANE_ENDPOINT_REQUEST_INVALID' : 'STREAMLANE_ILLEGAL_STATE'
+    return reply.code(status).send({ error: { code, message } })
+  })
   return app
 }
 

@@ -1,6 +1,7 @@
 /**
  * What keeps the query endpoint from starving the app's processing (they share one event loop): at most
- * `maxConcurrent` queries in progress per instance (more are refused at once with a retriable 429, not queued), and
+ * `maxConcurrent` queries in progress per instance (more are refused at once with a retriable 429, not queued), at
+ * most `maxRate` client queries a second when set (429 too), and
  * bounded scans: a page holds at most `MAX_PAGE` entries, the scan keeps only the page's worth in memory and gives
  * the event loop a turn every `SCAN_CHUNK` entries it reads.
  */
@@ -51,6 +52,39 @@ export class ConcurrencyGate {
     } finally {
       this.#inProgress--
     }
+  }
+}
+
+/**
+ * At most `perSecond` queries a second from clients (a token bucket holding one second's worth, so a burst of up to
+ * `perSecond` passes at once); past it `take` refuses with a retriable 429 at once. Queries forwarded by peers are
+ * not counted again: the instance a client asked counted them.
+ */
+export class RateLimiter {
+  readonly perSecond: number
+  readonly #now: () => number
+  #tokens: number
+  #at: number
+
+  constructor(perSecond: number, now: () => number = Date.now) {
+    this.perSecond = perSecond
+    this.#now = now
+    this.#tokens = perSecond
+    this.#at = now()
+  }
+
+  /** Takes one query's token, or throws STREAMLANE_QUERY_BUSY when this second's are spent. */
+  take(): void {
+    const now = this.#now()
+    this.#tokens = Math.min(this.perSecond, this.#tokens + ((now - this.#at) / 1000) * this.perSecond)
+    this.#at = now
+    if (this.#tokens < 1) {
+      throw new QueryError(
+        'STREAMLANE_QUERY_BUSY',
+        `this instance takes at most ${this.perSecond} queries a second (queryMaxRate); retry shortly`
+      )
+    }
+    this.#tokens -= 1
   }
 }
 

@@ -26,7 +26,7 @@ import {
 import { localKeyValueStore, localSessionStore, localWindowStore, standbyNotCaughtUp } from './local-stores.ts'
 import { peerClient } from './peer-client.ts'
 import { answerEncoding, integerParam, type ParsedKey, parseKey, parseKeyFormat, toJson } from './query-json.ts'
-import { ConcurrencyGate, DEFAULT_MAX_CONCURRENT, MAX_PAGE, pageLimit, smallest } from './query-limits.ts'
+import { ConcurrencyGate, DEFAULT_MAX_CONCURRENT, MAX_PAGE, pageLimit, RateLimiter, smallest } from './query-limits.ts'
 import type { QuerySource } from './query-source.ts'
 
 /** Marks a forwarded query: the instance that gets it answers from its own stores or says the key moved. */
@@ -51,6 +51,8 @@ export interface QueryRoutesOptions {
   forwardTimeoutMs?: number
   /** Queries in progress at once (forwarded ones included); more get a retriable 429. Default 16. */
   maxConcurrent?: number
+  /** Queries a second from clients (forwarded ones are counted where they came in); more get a retriable 429. */
+  maxRate?: number | undefined
   onAnswer?: (event: QueryAnswerEvent) => void
 }
 
@@ -108,6 +110,7 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
   const { source } = options
   const timeoutMs = options.forwardTimeoutMs ?? 5_000
   const gate = new ConcurrencyGate(options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT)
+  const rate = options.maxRate ? new RateLimiter(options.maxRate) : undefined
   const peerGet = peerClient({ scheme: options.scheme, peerCa: options.peerCa, timeoutMs })
   type Outcome = 'local' | 'forwarded'
 
@@ -119,6 +122,7 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
     return async (request: QueryRequest, reply: FastifyReply) => {
       const via = isForwarded(request) ? 'peer' : 'client'
       try {
+        if (via === 'client') rate?.take()
         const outcome = await gate.run(() => handle(request, reply))
         options.onAnswer?.({ route, via, outcome })
       } catch (error) {

@@ -47,6 +47,7 @@ export async function startAppHttpServer(options: AppHttpServerOptions): Promise
           scheme,
           peerCa: peerCa?.current,
           maxConcurrent: config.queryMaxConcurrent,
+          maxRate: config.queryMaxRate,
           onAnswer: queryRequestMetrics(options.registry)
         })
     },

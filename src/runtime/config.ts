@@ -117,6 +117,8 @@ export const streamsConfigSchema = z
     metricsPartitionSeries: z.number().int().min(0).max(10_000).default(0),
     /** Interactive queries in progress at once on this instance; more are answered 429 (retriable). */
     queryMaxConcurrent: z.number().int().min(1).default(16),
+    /** Interactive queries a second from clients on this instance; more are answered 429 (retriable). Unset: no limit. */
+    queryMaxRate: z.number().int().min(1).optional(),
     /**
      * Bearer token(s) of the query endpoint only (docs/interactive-queries.md); the file wins. Given, queries take
      * these and not `metricsToken` (a metrics scraper's token cannot read data: 403), and /metrics not these.
@@ -198,6 +200,7 @@ const environmentOptions: Record<string, { field: keyof StreamsConfigInput; pars
   STREAMLANE_SCALER_REPORT_TOKEN: { field: 'scalerReportToken', parse: String },
   STREAMLANE_SCALER_REPORT_TOKEN_FILE: { field: 'scalerReportTokenFile', parse: String },
   STREAMLANE_QUERY_MAX_CONCURRENT: { field: 'queryMaxConcurrent', parse: Number },
+  STREAMLANE_QUERY_MAX_RATE: { field: 'queryMaxRate', parse: Number },
   STREAMLANE_QUERY_TOKEN: { field: 'queryToken', parse: String },
   STREAMLANE_QUERY_TOKEN_FILE: { field: 'queryTokenFile', parse: String },
   STREAMLANE_QUERY_PEER_CA_FILE: { field: 'queryPeerCaFile', parse: String }

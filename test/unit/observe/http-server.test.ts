@@ -90,7 +90,7 @@ test('the endpoint defaults to loopback; the token and TLS files come from the s
   assert.throws(() => httpSecurity({ metricsTlsKeyFile: '/k.pem' }), /metricsTlsCertFile: required/)
 })
 
-test('the app endpoint reads no large body: without the token 401 before reading, with it the body limit', async () => {
+test('the app endpoint reads no large body (401 before reading, then the body limit); errors and 404s are JSON', async () => {
   const server = buildHttpServer({
     registry: new Registry(),
     health: () => ({ state: 'RUNNING', live: true, ready: true }),
@@ -102,6 +102,14 @@ test('the app endpoint reads no large body: without the token 401 before reading
     const authorized = { authorization: 'Bearer t', 'content-type': 'text/plain' }
     const tooLarge = await server.inject({ method: 'POST', url: '/healthz', payload, headers: authorized })
     assert.equal(tooLarge.statusCode, 413)
+    assert.equal(tooLarge.json().error.code, 'STREAMLANE_ENDPOINT_REQUEST_INVALID')
+    // An unknown route: 401 without the token (the routes are not listed to strangers), a JSON 404 with it.
+    assert.equal((await server.inject({ url: '/stores' })).statusCode, 401)
+    const unknown = await server.inject({ url: '/stores', headers: { authorization: 'Bearer t' } })
+    assert.equal(unknown.statusCode, 404)
+    assert.deepEqual(unknown.json(), {
+      error: { code: 'STREAMLANE_ENDPOINT_ROUTE_UNKNOWN', message: 'no route GET /stores' }
+    })
   } finally {
     await server.close()
   }

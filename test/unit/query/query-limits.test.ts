@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { QueryError } from '../../../src/query/errors.ts'
-import { ConcurrencyGate, MAX_PAGE, pageLimit, SCAN_CHUNK, smallest } from '../../../src/query/query-limits.ts'
+import {
+  ConcurrencyGate,
+  MAX_PAGE,
+  pageLimit,
+  RateLimiter,
+  SCAN_CHUNK,
+  smallest
+} from '../../../src/query/query-limits.ts'
 
 test('smallest keeps the limit smallest accepted items in order and says whether more were there', async () => {
   const items = Array.from({ length: 5 * SCAN_CHUNK + 7 }, (_, i) => (i * 7919) % 10_007)
@@ -59,4 +66,25 @@ test('the gate refuses past its maximum with a retriable 429 and frees the slot 
   await Promise.all([first, second])
   assert.equal(gate.inProgress, 0)
   assert.equal(await gate.run(async () => 'after'), 'after')
+})
+
+test("the rate limiter takes a second's worth at once, refuses past it with a retriable 429, refills with time", () => {
+  let now = 1_000
+  const limiter = new RateLimiter(3, () => now)
+  for (let i = 0; i < 3; i++) limiter.take()
+  assert.throws(
+    () => limiter.take(),
+    (e: unknown) =>
+      e instanceof QueryError &&
+      e.code === 'STREAMLANE_QUERY_BUSY' &&
+      e.status === 429 &&
+      e.retriable &&
+      /queryMaxRate/.test(e.message)
+  )
+  now += 340 // a third of a second: one more token
+  limiter.take()
+  assert.throws(() => limiter.take(), QueryError)
+  now += 10_000 // a long pause fills the bucket, never past one second's worth
+  for (let i = 0; i < 3; i++) limiter.take()
+  assert.throws(() => limiter.take(), QueryError)
 })
