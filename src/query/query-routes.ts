@@ -4,7 +4,7 @@
  * - `GET /stores/:store/keys/:key`: a key-value store's value of one key.
  * - `GET /stores/:store/keys?from=&to=&limit=&after=`: a range over every instance, sorted by key, a page at a time.
  * - `GET /stores/:store/windows/:key?from=&to=&backward=`: a window store's windows of a key starting in [from, to].
- * - `GET /stores/:store/sessions/:key`: a session store's sessions of a key.
+ * - `GET /stores/:store/sessions/:key?from=&to=&limit=`: a session store's sessions of a key, a page at a time.
  * - `GET /query/metadata`: every instance and the partitions it holds.
  *
  * Any instance answers: a key held by another instance is forwarded to it (one hop, marked by a header so a moved key
@@ -284,6 +284,10 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
   server.get<{ Params: Params; Querystring: Query }>(
     '/stores/:store/sessions/:key',
     byKey('sessions', async ({ key, serde }, request) => {
+      // Sessions ending at or after `from` and starting at or before `to`, in end order: `next` is the end of the first
+      // one left out, the next page's `from` (a key's sessions never overlap, so no two share an end).
+      const from = integerParam('from', request.query.from, 0)
+      const to = integerParam('to', request.query.to, Number.MAX_SAFE_INTEGER)
       const limit = pageLimit(request.query.limit, MAX_PAGE)
       const encoding = encodingOf(source, request)
       const view = localSessionStore(source, request.params.store, {
@@ -291,15 +295,15 @@ export function registerQueryRoutes(server: FastifyInstance, options: QueryRoute
         enableStaleStores: isStale(request)
       })
       const sessions: { start: number; end: number; value: unknown }[] = []
-      let truncated = false
-      for (const { key: session, value } of view.fetch(key)) {
+      let next: number | null = null
+      for (const { key: session, value } of view.findSessions(key, from, to)) {
         if (sessions.length === limit) {
-          truncated = true
+          next = session.window.end
           break
         }
         sessions.push({ start: session.window.start, end: session.window.end, value: encoding.value(value) })
       }
-      return { key: encoding.key(key), sessions, truncated }
+      return { key: encoding.key(key), sessions, next, truncated: next !== null }
     })
   )
 

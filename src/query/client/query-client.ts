@@ -181,16 +181,34 @@ export class QueryClient {
     }
   }
 
+  /**
+   * The key's sessions that end at or after `from` and start at or before `to` (ms; default all), in end order,
+   * fetched `pageSize` sessions a request (default and at most 1000).
+   */
   async sessions<V>(
     store: string,
     key: unknown,
-    options: KeyOptions = {}
+    options: KeyOptions & { from?: number; to?: number; pageSize?: number } = {}
   ): Promise<{ start: number; end: number; value: V }[]> {
-    const body = await this.#get(`/stores/${encodeURIComponent(store)}/sessions/${encodeURIComponent(keyText(key))}`, {
-      keyFormat: options.keyFormat,
-      stale: options.stale ? 'true' : undefined
-    })
-    return body.sessions as { start: number; end: number; value: V }[]
+    const sessions: { start: number; end: number; value: V }[] = []
+    let { from } = options
+    for (;;) {
+      const body = await this.#get(
+        `/stores/${encodeURIComponent(store)}/sessions/${encodeURIComponent(keyText(key))}`,
+        {
+          keyFormat: options.keyFormat,
+          stale: options.stale ? 'true' : undefined,
+          from: from?.toString(),
+          to: options.to?.toString(),
+          limit: options.pageSize?.toString()
+        }
+      )
+      sessions.push(...(body.sessions as { start: number; end: number; value: V }[]))
+      const next = body.next as number | null | undefined
+      if (next === null || next === undefined) return sessions
+      // The next page starts at the end of the first session this one left out.
+      from = next
+    }
   }
 
   /** Every instance with its applicationServer and the partitions it holds. */

@@ -112,7 +112,8 @@ test('the windows of page-views answered over HTTP are the windows of the output
     // The sessions are queried while open too, from the other instance (answered there or forwarded).
     const other = new QueryClient({ url: `http://${hosts[1]}`, token: TOKEN })
     for (const user of USERS) {
-      const sessions = await other.sessions<number>('view-sessions', user)
+      // Pages of 2 sessions: the client follows `next`.
+      const sessions = await other.sessions<number>('view-sessions', user, { pageSize: 2 })
       assert.deepEqual(
         [...sessions].sort((a, b) => a.start - b.start),
         expectedSessions.get(user),

@@ -69,3 +69,31 @@ test('an answer that is not retriable is thrown at once', async () => {
     await endpoint.close()
   }
 })
+
+test('sessions() follows `next` a page at a time: each page asks from the end of the first session left out', async () => {
+  const all = [
+    { start: 0, end: 10, value: 1 },
+    { start: 20, end: 30, value: 2 },
+    { start: 40, end: 50, value: 3 }
+  ]
+  const asked: string[] = []
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://x')
+    asked.push(url.search)
+    const from = Number(url.searchParams.get('from') ?? 0)
+    const limit = Number(url.searchParams.get('limit') ?? 1000)
+    const matching = all.filter((s) => s.end >= from)
+    const page = matching.slice(0, limit)
+    const next = matching.length > limit ? matching[limit]!.end : null
+    response.setHeader('content-type', 'application/json')
+    response.end(JSON.stringify({ key: 'alice', sessions: page, next, truncated: next !== null }))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  try {
+    const client = new QueryClient({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })
+    assert.deepEqual(await client.sessions('view-sessions', 'alice', { pageSize: 2 }), all)
+    assert.deepEqual(asked, ['?limit=2', '?from=50&limit=2'])
+  } finally {
+    await new Promise((resolve) => server.close(resolve))
+  }
+})
