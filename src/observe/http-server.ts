@@ -14,7 +14,7 @@
  *
  * The app's state reaches this module through `AppHealth`, a shape observe owns, so observe never imports the runtime.
  */
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Registry } from 'prom-client'
 import {
   type BearerToken,
@@ -78,13 +78,24 @@ export interface HttpServer {
   close(): Promise<void>
 }
 
+/** The longest path parameter taken (a query's key or store name, URL-encoded); longer ones are 414. */
+export const MAX_PARAM_LENGTH = 8 * 1024
+
 /** The routes, without listening (tests call `inject`). */
 export function buildHttpServer(
   options: Pick<HttpServerOptions, 'registry' | 'health' | 'tokens' | 'tls' | 'routes' | 'status' | 'routeTokens'>
 ): FastifyInstance {
   // Fastify's request logging stays off: probes every few seconds would drown the app's own log. Nothing here takes a
   // body, so the limit is small.
-  const app = Fastify({ logger: false, bodyLimit: 1024, ...(options.tls ? { https: httpsOptions(options.tls) } : {}) })
+  // A query's key is a path parameter: fastify's default of 100 characters would refuse ordinary long keys (414).
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024,
+    maxParamLength: MAX_PARAM_LENGTH,
+    // A URL the router refuses (malformed, a parameter too long) is answered in the endpoint's error shape too.
+    frameworkErrors: (error, request, reply) => sendRequestError(error, request, reply),
+    ...(options.tls ? { https: httpsOptions(options.tls) } : {})
+  })
   const own = options.tokens?.length ? tokenChecker(options.tokens) : undefined
   const extra = options.routeTokens?.length ? tokenChecker(options.routeTokens) : undefined
   /** The URLs `routes` registers, which take `routeTokens` when given. */
@@ -130,13 +141,18 @@ export function buildHttpServer(
       error: { code: 'STREAMLANE_ENDPOINT_ROUTE_UNKNOWN', message: `no route ${request.method} ${request.url}` }
     })
   )
-  app.setErrorHandler((error, request, reply) => {
-    const status = (error as { statusCode?: number }).statusCode ?? 500
-    const message = `${request.method} ${request.url}: ${error instanceof Error ? error.message : String(error)}`
-    const code = status < 500 ? 'STREAMLANE_ENDPOINT_REQUEST_INVALID' : 'STREAMLANE_ILLEGAL_STATE'
-    return reply.code(status).send({ error: { code, message } })
-  })
+  app.setErrorHandler(sendRequestError)
   return app
+}
+
+/** An error fastify raised for a request (too large, malformed), as `{ error: { code, message } }`. */
+function sendRequestError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const status = (error as { statusCode?: number }).statusCode ?? 500
+  const text = `${request.method} ${request.url}: ${error instanceof Error ? error.message : String(error)}`
+  // The message may quote the URL: an 8 KiB key is not echoed back whole.
+  const message = text.length > 500 ? `${text.slice(0, 500)}...` : text
+  const code = status < 500 ? 'STREAMLANE_ENDPOINT_REQUEST_INVALID' : 'STREAMLANE_ILLEGAL_STATE'
+  return reply.code(status).send({ error: { code, message } })
 }
 
 /** The endpoint's settings as the app's configuration names them (src/runtime/config.ts). */

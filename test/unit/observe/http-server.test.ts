@@ -182,3 +182,25 @@ test('with a query token, the routes take it and the server routes the metrics t
     await shared.close()
   }
 })
+
+test('a long key in the path reaches its route (up to 8 KiB); a longer one is a JSON 414', async () => {
+  const server = buildHttpServer({
+    registry: new Registry(),
+    health: () => running,
+    routes: (app) => {
+      app.get<{ Params: { key: string } }>('/stores/:store/keys/:key', async (request) => ({
+        length: request.params.key.length
+      }))
+    }
+  })
+  try {
+    const long = await server.inject({ url: `/stores/s/keys/${'k'.repeat(1_000)}` })
+    assert.equal(long.statusCode, 200)
+    assert.deepEqual(long.json(), { length: 1_000 })
+    const tooLong = await server.inject({ url: `/stores/s/keys/${'k'.repeat(9_000)}` })
+    assert.equal(tooLong.statusCode, 414)
+    assert.equal(tooLong.json().error.code, 'STREAMLANE_ENDPOINT_REQUEST_INVALID')
+  } finally {
+    await server.close()
+  }
+})
