@@ -48,6 +48,7 @@ export {
   type KeyQueryMetadata,
   type LocalStoreOptions,
   QueryError,
+  type StorePartitionLag,
   type StreamsClientMetadata
 } from './query/index.ts'
 export type { AppState, StateListener, TaskRestoreProgress } from './runtime/index.ts'

@@ -20,3 +20,4 @@ export {
   registerQueryRoutes
 } from './query-routes.ts'
 export type { GroupHostMap, HostPartitions, QuerySource, StorePartitioning } from './query-source.ts'
+export { allLocalStorePartitionLags, type StorePartitionLag } from './store-lags.ts'

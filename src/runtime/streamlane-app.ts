@@ -23,6 +23,7 @@ import {
   topologyHash
 } from '../observe/index.ts'
 import {
+  allLocalStorePartitionLags,
   type GroupHostMap,
   type KeyQueryMetadata,
   type LocalStoreOptions,
@@ -32,6 +33,7 @@ import {
   metadataForAllStreamsClients,
   type QuerySource,
   queryMetadataForKey,
+  type StorePartitionLag,
   type StreamsClientMetadata
 } from '../query/index.ts'
 import type { Serde } from '../serde/index.ts'
@@ -171,6 +173,14 @@ export class StreamlaneApp {
   /** Every instance of the group with its applicationServer and the partitions it holds. */
   metadataForAllStreamsClients(): StreamsClientMetadata[] {
     return metadataForAllStreamsClients(this.#query, [...this.plan.storeBuilders.keys()])
+  }
+
+  /**
+   * Every store partition held here, active or standby, with its changelog lag (Kafka Streams'
+   * allLocalStorePartitionLags): how stale a read with `enableStaleStores` may be.
+   */
+  allLocalStorePartitionLags(): Map<string, Map<number, StorePartitionLag>> {
+    return allLocalStorePartitionLags(this.#query, [...this.plan.storeBuilders.keys()])
   }
 
   /** A read-only view of a key-value store's partitions held here (docs/interactive-queries.md). */
