@@ -91,7 +91,7 @@ export function buildHttpServer(
   const app = Fastify({
     logger: false,
     bodyLimit: 1024,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // A URL the router refuses (malformed, a parameter too long) is answered in the endpoint's error shape too.
     frameworkErrors: (error, request, reply) => sendRequestError(error, request, reply),
     ...(options.tls ? { https: httpsOptions(options.tls) } : {})

@@ -42,8 +42,15 @@ export function currentHostMap(source: QuerySource): GroupHostMap {
 
 export function storePartitioning(source: QuerySource, store: string): StorePartitioning {
   const partitioning = source.partitioning(store)
-  if (!partitioning) throw new QueryError('STREAMLANE_QUERY_UNKNOWN_STORE', `the topology has no state store ${store}`)
-  return partitioning
+  if (partitioning) return partitioning
+  if (source.hasStore?.(store)) {
+    // A starting instance answers before it has read its topics' partition counts: asking again shortly works.
+    throw new QueryError(
+      'STREAMLANE_QUERY_UNAVAILABLE',
+      `store ${store}: this instance has not learned its topics' partitions yet (it is starting); retry shortly`
+    )
+  }
+  throw new QueryError('STREAMLANE_QUERY_UNKNOWN_STORE', `the topology has no state store ${store}`)
 }
 
 /** The partition of the store's tasks that holds `key`. */

@@ -37,8 +37,10 @@ export interface QuerySource {
    * that is being replaced could send a query to an instance that no longer holds the key).
    */
   hostMap(): GroupHostMap | undefined
-  /** undefined: the topology has no store of that name. */
+  /** undefined: the topology has no store of that name, or the app has not learned its topics' partitions yet. */
   partitioning(store: string): StorePartitioning | undefined
+  /** Whether the topology has a partitioned store of that name (known before the app has started). */
+  hasStore?(store: string): boolean
   /** Java's default partitioner (murmur2), as the topics were written. */
   partitionFor(keyBytes: Uint8Array, partitions: number): number
   /**

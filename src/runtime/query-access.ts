@@ -39,6 +39,7 @@ export function queryAccess(options: QueryAccessOptions): QuerySource {
       const { kind, serdes } = builder as { kind?: StoreKind; serdes?: StorePartitioning['serdes'] }
       return { topic, partitions, kind, serdes }
     },
+    hasStore: (store) => subtopologyOf(store) !== undefined || plan.globalStores.has(store),
     partitionFor: (keyBytes, partitions) => murmur2Partition(keyBytes, partitions),
     globalStore(store) {
       const definition = plan.globalStores.get(store)

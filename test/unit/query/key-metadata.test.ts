@@ -58,6 +58,26 @@ test('an unknown store is a 404, not retriable', () => {
   )
 })
 
+test('a store of the topology whose partitions the starting instance does not know yet is a retriable 503', () => {
+  const starting: QuerySource = {
+    ...source(map),
+    partitioning: () => undefined,
+    hasStore: (store) => store === 'counts'
+  }
+  assert.throws(
+    () => queryMetadataForKey(starting, 'counts', 'kafka', Serdes.string()),
+    (error) =>
+      error instanceof QueryError &&
+      error.code === 'STREAMLANE_QUERY_UNAVAILABLE' &&
+      error.status === 503 &&
+      error.retriable
+  )
+  assert.throws(
+    () => queryMetadataForKey(starting, 'nope', 'kafka', Serdes.string()),
+    (error) => error instanceof QueryError && error.code === 'STREAMLANE_QUERY_UNKNOWN_STORE'
+  )
+})
+
 test('metadataForAllStreamsClients lists every host with its partitions', () => {
   const all = metadataForAllStreamsClients(source(map), ['counts'])
   assert.deepEqual(
