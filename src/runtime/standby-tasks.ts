@@ -31,6 +31,11 @@ interface StandbyTask {
   warmup: boolean
   /** Records applied since the task was opened here. */
   applied: number
+  /**
+   * Records the reader has handed out (its position is past them) that are not applied yet: a step applies a batch
+   * in chunks, with turns of the event loop between them, and a query in such a turn must not take the copy as level.
+   */
+  pending: number
   /** The first lag known after it opened: what warm-up progress is measured against. */
   startLag: bigint | undefined
   /**
@@ -189,6 +194,10 @@ export class StandbyTasks {
   async step(): Promise<number> {
     if (this.#tasks.size === 0) return 0
     const records = await this.#o.reader.poll(0)
+    for (const record of records) {
+      const task = this.#byPartition.get(topicPartitionKey(record.topic, record.partition))
+      if (task) task.pending++
+    }
     const started = Date.now()
     let applied = 0
     let batch: { key: Buffer; value: Buffer | null; timestamp: number; offset: bigint }[] = []
@@ -198,6 +207,7 @@ export class StandbyTasks {
       if (current && batch.length > 0) {
         current.manager.restore(currentTopic, batch)
         current.applied += batch.length
+        current.pending -= batch.length
         applied += batch.length
       }
       batch = []
@@ -209,7 +219,11 @@ export class StandbyTasks {
         current = task
         currentTopic = record.topic
       }
-      if (!task || record.key === null) continue
+      if (!task) continue
+      if (record.key === null) {
+        task.pending--
+        continue
+      }
       batch.push({ key: record.key, value: record.value, timestamp: record.timestamp, offset: record.offset })
       if (batch.length >= APPLY_CHUNK_RECORDS) {
         flush()
@@ -218,6 +232,8 @@ export class StandbyTasks {
       }
     }
     flush()
+    // A task released during a turn of this step takes its count with it; the others have applied all they were given.
+    for (const task of this.#tasks.values()) task.pending = 0
     if (records.length > 0) this.busyMs += Date.now() - started
     // Each copy's lag after the batch: a copy that reaches the end is marked caught up (stale queries read it whole).
     for (const task of this.#tasks.values()) if (!task.caughtUp) this.#lagOf(task)
@@ -276,7 +292,7 @@ export class StandbyTasks {
   }
 
   #lagOf(task: StandbyTask): bigint | undefined {
-    let lag = 0n
+    let lag = BigInt(task.pending)
     for (const { topic, partition } of task.changelogs) {
       const end = this.#o.reader.endOffset(topic, partition)
       const position = this.#o.reader.position(topic, partition)
@@ -325,6 +341,7 @@ export class StandbyTasks {
       stores,
       warmup,
       applied: 0,
+      pending: 0,
       startLag: undefined,
       caughtUp: false
     }
