@@ -26,6 +26,7 @@ import {
 import type { BenchContext, Measured } from './lib/bench-context.ts'
 import type { Benchmark } from './lib/benchmark.ts'
 import { type CpuReading, startCpuMeter } from './lib/cpu-meter.ts'
+import { startCpuProfile } from './lib/cpu-profile.ts'
 import { endOffsetTotal, sendAll, textPayload } from './lib/records.ts'
 import { type Cell, cpuMicrosPerRecord, fixed, integer, markdownTable, ratio } from './lib/table.ts'
 
@@ -129,6 +130,7 @@ async function runRestore(
   )
   const named = (msg: string) => events.filter((e) => e.msg === msg)
   const startedAt = Date.now()
+  const profile = await startCpuProfile(`restoration-${label.replace(/\W+/g, '-')}`)
   const meter = startCpuMeter(ctx.brokerPid)
   try {
     await app.start()
@@ -140,6 +142,8 @@ async function runRestore(
     const restoring = planned.filter((changelogs) => changelogs.some((p) => p.from !== null)).length
     await waitForApp(app, 'every task restored', () => named('task restored').length >= restoring)
     const cpu = meter.stop()
+    const profilePath = await profile.stop()
+    if (profilePath) ctx.log(`restoration: CPU profile of ${label} in ${profilePath}`)
     const done = named('task restored')
     const sum = (field: string) => done.reduce((total, e) => total + Number(e[field]), 0)
     const firstStart = Math.min(...done.map((e) => e.time - Number(e.ms)))

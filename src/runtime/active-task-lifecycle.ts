@@ -200,6 +200,7 @@ export class TaskLifecycle {
       logger: this.#o.logger,
       metering: this.#o.storeMetering ?? null,
       memoryBackends: this.#o.memoryStoresOf?.(taskId.toString()),
+      ...(this.#o.restorer?.writes ? { restoreWrites: this.#o.restorer.writes } : {}),
       // The timestamp the extractor gave the record being processed (stream time inside punctuators).
       currentTimestamp: () => graph?.currentTimestampMs ?? Date.now()
     })

@@ -17,7 +17,7 @@ import {
   type KafkaProducer
 } from '../kafka/index.ts'
 import type { Logger } from '../observe/index.ts'
-import { StateDirectory, type StoreMetering } from '../state/index.ts'
+import { RestoreWriteThread, StateDirectory, type StoreMetering } from '../state/index.ts'
 import type { ErrorHandlerConfig, TopologyPlan } from '../topology/index.ts'
 import { TaskLifecycle } from './active-task-lifecycle.ts'
 import { Committer } from './committer.ts'
@@ -160,16 +160,18 @@ type Closable = { close(): Promise<void> | void } | undefined
 async function closeClients(clients: {
   reader?: Closable
   restoreReader?: Closable
+  restorer?: Closable
   standbyReader?: Closable
   producer?: Closable
   admin?: Closable
   stateDir?: Closable
   globalState?: Closable
 }): Promise<void> {
-  const { reader, restoreReader, standbyReader, producer, admin, stateDir, globalState } = clients
+  const { reader, restoreReader, restorer, standbyReader, producer, admin, stateDir, globalState } = clients
   await Promise.allSettled([
     reader?.close(),
     restoreReader?.close(),
+    restorer?.close(),
     standbyReader?.close(),
     producer?.close(),
     admin?.close(),
@@ -236,7 +238,8 @@ export async function connectRunningApp(options: RunningAppOptions): Promise<Run
         maxPollRecords: 50_000
       })
       opened.restoreReader = restoreReader
-      restorer = new StateRestorer(restoreReader, admin)
+      restorer = new StateRestorer(restoreReader, admin, new RestoreWriteThread())
+      opened.restorer = restorer
       restorer.onPlan = (task, changelogs) => log.info({ task, changelogs }, 'restore plan')
       restorer.onProgress = (progress) => hooks.onRestoreProgress(progress)
       // Standbys read changelogs as restoration does (read_committed under exactly-once), in smaller batches: they

@@ -5,11 +5,13 @@
  */
 import { setImmediate } from 'node:timers/promises'
 import { type KafkaAdmin, type KafkaPartitionReader, OFFSET_EARLIEST } from '../kafka/index.ts'
-import type { ChangelogPartitionToRestore, TaskStateManager } from '../state/index.ts'
+import type { ChangelogPartitionToRestore, RestoreWriteThread, TaskStateManager } from '../state/index.ts'
 import { topicPartitionKey } from '../topic-partition.ts'
 
 /** Records applied between two turns of the event loop while restoring (a few milliseconds of work). */
 const RESTORE_CHUNK_RECORDS = 4_000
+/** Restored bytes handed to the write thread and not yet in LMDB before the restorer stops reading ahead. */
+const MAX_QUEUED_WRITE_BYTES = 64 * 1024 * 1024
 
 interface PartitionRestore {
   readonly taskId: string
@@ -73,6 +75,7 @@ interface PartitionSpan {
 }
 
 interface TaskRestore {
+  readonly manager: TaskStateManager
   readonly at: number
   records: number
   bytes: number
@@ -91,9 +94,18 @@ export class StateRestorer {
   /** Called with each restoring task's progress: at its start, after each batch that moved it, when it finishes. */
   onProgress: ((progress: TaskRestoreProgress) => void) | undefined
 
-  constructor(reader: KafkaPartitionReader, admin: KafkaAdmin) {
+  /** Where persistent stores' restored batches are written (active tasks' state managers get it too). */
+  readonly writes: RestoreWriteThread | undefined
+
+  constructor(reader: KafkaPartitionReader, admin: KafkaAdmin, writes?: RestoreWriteThread) {
     this.#reader = reader
     this.#admin = admin
+    this.writes = writes
+  }
+
+  /** Stops the write thread; the tasks' state managers waited for their batches when they closed. */
+  async close(): Promise<void> {
+    await this.writes?.close()
   }
 
   get restoringTasks(): number {
@@ -175,7 +187,7 @@ export class StateRestorer {
       toRead.push({ topic, partition, offset: checkpointOffset ?? OFFSET_EARLIEST })
     }
     if (toRead.length > 0) {
-      const task: TaskRestore = { at: Date.now(), records: 0, bytes: 0, spans: [] }
+      const task: TaskRestore = { manager, at: Date.now(), records: 0, bytes: 0, spans: [] }
       this.#started.set(taskId, task)
       await this.#reader.assign(toRead)
       // The reader resolved "earliest" to the log start offset: that, not 0, is where a partition without checkpoint
@@ -198,13 +210,21 @@ export class StateRestorer {
     this.#started.delete(taskId)
   }
 
-  /** Reads one batch of changelog records into the stores, in chunks that let the event loop run in between; returns the tasks whose restoration completed. */
+  /**
+   * Reads one batch of changelog records into the stores, in chunks that let the event loop run in between; returns
+   * the tasks whose restoration completed (every batch of theirs in their stores).
+   */
   async step(maxWaitMs: number): Promise<RestoreProgress[]> {
     if (this.#partitions.size === 0) return []
+    // Read ahead of the write thread by at most this much: a slow disk must not pile fetches up in memory.
+    await this.writes?.room(MAX_QUEUED_WRITE_BYTES)
     const records = await this.#reader.poll(maxWaitMs)
     const moved = new Set<string>()
     let batch: { key: Buffer; value: Buffer | null; timestamp: number; offset: bigint }[] = []
     let current: PartitionRestore | undefined
+    let started: TaskRestore | undefined
+    let currentTopic = ''
+    let currentPartition = -1
     const apply = () => {
       if (current && batch.length > 0) {
         current.manager.restore(current.topic, batch)
@@ -224,22 +244,27 @@ export class StateRestorer {
         sinceYield = 0
       }
       sinceYield++
-      const target = this.#partitions.get(topicPartitionKey(record.topic, record.partition))
-      if (target !== current) {
-        apply()
-        current = target
-        if (target) moved.add(target.taskId)
+      // A fetch hands out each partition's records together: look the partition up when it changes, not per record.
+      if (record.partition !== currentPartition || record.topic !== currentTopic) {
+        const target = this.#partitions.get(topicPartitionKey(record.topic, record.partition))
+        currentTopic = record.topic
+        currentPartition = record.partition
+        if (target !== current) {
+          apply()
+          current = target
+          started = target ? this.#started.get(target.taskId) : undefined
+          if (target) moved.add(target.taskId)
+        }
       }
-      if (!target || record.key === null) continue
+      if (!current || record.key === null) continue
       batch.push({ key: record.key, value: record.value, timestamp: record.timestamp, offset: record.offset })
-      const started = this.#started.get(target.taskId)
       if (started) {
         started.records++
         started.bytes += record.key.length + (record.value?.length ?? 0)
       }
     }
     apply()
-    const done = this.#finished()
+    const done = await this.#finished()
     if (this.onProgress) {
       for (const taskId of moved) {
         const task = this.#started.get(taskId)
@@ -249,7 +274,7 @@ export class StateRestorer {
     return done
   }
 
-  #finished(): RestoreProgress[] {
+  async #finished(): Promise<RestoreProgress[]> {
     for (const p of [...this.#partitions.values()]) {
       const position = this.#reader.position(p.topic, p.partition)
       if (position !== undefined && position >= p.endOffset) {
@@ -260,8 +285,12 @@ export class StateRestorer {
       }
     }
     const done: RestoreProgress[] = []
-    for (const [taskId, started] of this.#started) {
+    for (const [taskId, started] of [...this.#started]) {
       if ([...this.#partitions.values()].some((p) => p.taskId === taskId)) continue
+      // Read to the end; done once the write thread has put every batch into the stores.
+      await started.manager.restored()
+      // Revoked (or restarted) while its last batches were written: not this restoration's to report.
+      if (this.#started.get(taskId) !== started) continue
       this.#started.delete(taskId)
       done.push({ taskId, records: started.records, bytes: started.bytes, ms: Date.now() - started.at })
       this.onProgress?.(this.#progressOf(taskId, started, true))

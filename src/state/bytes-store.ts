@@ -42,6 +42,11 @@ export interface BytesBackend extends BytesReader {
   readonly maxKeyBytes: number
   /** Applies `writes` and, when given, the checkpoint, all or nothing (one LMDB write transaction). */
   write(writes: Iterable<BytesWrite>, checkpoint: ChangelogCheckpoint | null): void
+  /**
+   * A restored batch: like `write`, but a backend may commit it later on another thread (in order, data with its
+   * checkpoint); the task's state manager waits for it (`TaskStateManager.restored`) before the store is read.
+   */
+  restoreWrite?(writes: readonly BytesWrite[], checkpoint: ChangelogCheckpoint): void
   /** The checkpoint of the data as it is now, or `null` when it has none (new store, or never logged). */
   checkpoint(): ChangelogCheckpoint | null
   /**

@@ -33,6 +33,7 @@ export { MemoryBackend } from './memory-backend.ts'
 export type { StoreMetering, StoreOperation, StoreOperationTimings } from './metered-layer.ts'
 export { readOnlyKeyValueStore, readOnlySessionStore, readOnlyWindowStore } from './read-only-views.ts'
 export { ENTRY_OVERHEAD_BYTES, RecordCache } from './record-cache.ts'
+export { RestoreWriteThread } from './restore-write-thread.ts'
 export { LayeredSessionStore } from './session-store.ts'
 export {
   OPEN_MARKER,

@@ -126,6 +126,11 @@ export abstract class LayeredStore implements ManagedStateStore {
   /** Hook: a restore batch was written; `writes` are physical keys and stored values. */
   protected onRestored(_writes: readonly BytesWrite[]): void {}
 
+  /** True for a store whose `onRestored` reads the backend: its restored batches are written at once. */
+  protected get readsBackendOnRestore(): boolean {
+    return false
+  }
+
   /** Entries in the store, uncommitted writes included; window and session stores count expired, undeleted ones. */
   approximateNumEntries(): number {
     return this.layer.approximateNumEntries()
@@ -219,7 +224,13 @@ export abstract class LayeredStore implements ManagedStateStore {
     }))
     const last = records[records.length - 1]!.offset
     const topic = this.changelogTopic
-    this.backend.write(writes, topic === null ? null : { topic, partition: this.#partition, offset: last + 1n })
+    const checkpoint = topic === null ? null : { topic, partition: this.#partition, offset: last + 1n }
+    // A store that reads its backend after each batch (onRestored) must see it there at once.
+    if (checkpoint !== null && !this.readsBackendOnRestore && this.backend.restoreWrite) {
+      this.backend.restoreWrite(writes, checkpoint)
+    } else {
+      this.backend.write(writes, checkpoint)
+    }
     this.onRestored(writes)
   }
 

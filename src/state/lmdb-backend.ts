@@ -2,9 +2,10 @@ import type { Database } from 'lmdb'
 import type { BytesBackend, BytesEntry, BytesWrite, ChangelogCheckpoint } from './bytes-store.ts'
 import { messageOf, StoreCorruptedError } from './errors.ts'
 import type { LmdbEnvironment } from './lmdb-environment.ts'
+import { storedKey } from './lmdb-keys.ts'
 
 /**
- * LMDB's largest key is 1978 bytes with its default page size; every key carries one prefix byte (below), so a
+ * LMDB's largest key is 1978 bytes with its default page size; every key carries one prefix byte (lmdb-keys.ts), so a
  * store key may have 1977. Stores check this when a key is PUT, because a commit must not fail after Kafka committed.
  */
 export const LMDB_MAX_KEY_BYTES = 1977
@@ -14,10 +15,7 @@ const CORRUPTION = /MDB_CORRUPTED|MDB_PAGE_NOTFOUND|MDB_INVALID|page \d+ not fou
 
 /**
  * A persistent store in one named database of its task's LMDB environment. LMDB orders keys by unsigned bytes, the
- * same order as every other layer here.
- *
- * LMDB rejects zero-length keys, while an empty serialized key (`''` with the string serde) is a legal Kafka key. So
- * every key is stored behind one 0x00 byte: a constant prefix keeps the order and costs a byte per key.
+ * same order as every other layer here. Keys are stored behind a prefix byte (`storedKey`).
  */
 export class LmdbBackend implements BytesBackend {
   readonly persistent = true
@@ -38,7 +36,7 @@ export class LmdbBackend implements BytesBackend {
 
   get(key: Buffer): Buffer | undefined {
     try {
-      return this.#db.get(encode(key))
+      return this.#db.get(storedKey(key))
     } catch (error) {
       throw this.#readError(error)
     }
@@ -49,10 +47,10 @@ export class LmdbBackend implements BytesBackend {
     // lmdb-js ranges include `start` and exclude `end`. Forward, the first key after `to` is `to` + 0x00, an exact
     // exclusive end. Backward there is no such key before `from`, so the loop stops on the first key below it.
     const options = reverse
-      ? { reverse: true, ...(to === undefined ? {} : { start: encode(to) }) }
+      ? { reverse: true, ...(to === undefined ? {} : { start: storedKey(to) }) }
       : {
-          ...(from === undefined ? {} : { start: encode(from) }),
-          ...(to === undefined ? {} : { end: successor(encode(to)) })
+          ...(from === undefined ? {} : { start: storedKey(from) }),
+          ...(to === undefined ? {} : { end: successor(storedKey(to)) })
         }
     let iterator: Iterator<{ key: Buffer; value: Buffer }>
     try {
@@ -82,11 +80,15 @@ export class LmdbBackend implements BytesBackend {
     return (this.#db.getStats() as { entryCount: number }).entryCount
   }
 
+  restoreWrite(writes: readonly BytesWrite[], checkpoint: ChangelogCheckpoint): void {
+    this.#env.restoreWrite(this.name, this.#db, writes, checkpoint)
+  }
+
   write(writes: Iterable<BytesWrite>, checkpoint: ChangelogCheckpoint | null): void {
     this.#env.transaction(() => {
       for (const { key, value } of writes) {
-        if (value === null) this.#db.removeSync(encode(key))
-        else this.#db.putSync(encode(key), value)
+        if (value === null) this.#db.removeSync(storedKey(key))
+        else this.#db.putSync(storedKey(key), value)
       }
       if (checkpoint !== null) this.#env.writeCheckpoint(this.name, checkpoint)
     })
@@ -120,13 +122,6 @@ export class LmdbBackend implements BytesBackend {
     }
     return error
   }
-}
-
-function encode(key: Buffer): Buffer {
-  const encoded = Buffer.allocUnsafe(key.length + 1)
-  encoded[0] = 0
-  key.copy(encoded, 1)
-  return encoded
 }
 
 /** The smallest key greater than `key`. */

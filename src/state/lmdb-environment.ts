@@ -1,14 +1,18 @@
 import { join } from 'node:path'
 import { type Database, open, type RootDatabase } from 'lmdb'
-import type { ChangelogCheckpoint } from './bytes-store.ts'
+import type { BytesWrite, ChangelogCheckpoint } from './bytes-store.ts'
 import { messageOf, StateIOError, StoreCorruptedError } from './errors.ts'
 import { LmdbBackend } from './lmdb-backend.ts'
 import { checkLmdbFile } from './lmdb-file-check.ts'
+import { KEY_PREFIX, storedKey } from './lmdb-keys.ts'
+import { packWrites } from './restore-write-batch.ts'
+import type { RestoreWriteThread } from './restore-write-thread.ts'
 
 /** The LMDB file of a task directory (`<stateDir>/<appId>/<taskId>/stores.lmdb`, plus LMDB's `stores.lmdb-lock`). */
 export const LMDB_FILE = 'stores.lmdb'
 const META_DB = '__streamlane_meta'
 const STORE_DB_PREFIX = 'store:'
+const DEFAULT_MAX_DBS = 128
 
 export interface LmdbOptions {
   /** Named databases per task (one per store plus one for metadata). Default 128. */
@@ -33,13 +37,22 @@ export class LmdbEnvironment {
   readonly #root: RootDatabase<Buffer, Buffer>
   readonly #meta: Database<Buffer, Buffer>
   readonly #backends = new Map<string, LmdbBackend>()
+  readonly #options: LmdbOptions
   #transactionDepth = 0
   #closed = false
+  /** Where restored batches are written (see `restoreWrite`); null: on this thread. */
+  #restoreWrites: RestoreWriteThread | null = null
 
-  private constructor(path: string, root: RootDatabase<Buffer, Buffer>, meta: Database<Buffer, Buffer>) {
+  private constructor(
+    path: string,
+    root: RootDatabase<Buffer, Buffer>,
+    meta: Database<Buffer, Buffer>,
+    options: LmdbOptions
+  ) {
     this.path = path
     this.#root = root
     this.#meta = meta
+    this.#options = options
   }
 
   /**
@@ -56,7 +69,7 @@ export class LmdbEnvironment {
       root = open<Buffer, Buffer>({
         path,
         noSubdir: true,
-        maxDbs: options.maxDbs ?? 128,
+        maxDbs: options.maxDbs ?? DEFAULT_MAX_DBS,
         encoding: 'binary',
         keyEncoding: 'binary',
         ...(options.mapSize === undefined ? {} : { mapSize: options.mapSize }),
@@ -67,7 +80,7 @@ export class LmdbEnvironment {
     }
     try {
       const meta = root.openDB<Buffer, Buffer>(META_DB, { encoding: 'binary', keyEncoding: 'binary' })
-      return new LmdbEnvironment(path, root, meta)
+      return new LmdbEnvironment(path, root, meta, options)
     } catch (error) {
       void root.close()
       throw new StoreCorruptedError(path, `LMDB cannot open its metadata: ${messageOf(error)}`, { cause: error })
@@ -109,6 +122,60 @@ export class LmdbEnvironment {
     }
   }
 
+  /** Restored batches go to `thread` from now on, written there while this thread reads the next ones. */
+  writeRestoresOn(thread: RestoreWriteThread): void {
+    this.#restoreWrites = thread
+  }
+
+  /**
+   * Writes a restored batch of store `name` with its checkpoint: on the restore write thread when there is one (in
+   * order, one LMDB transaction per batch; `settleRestoreWrites` waits for them), else here and now.
+   */
+  restoreWrite(
+    name: string,
+    db: Database<Buffer, Buffer>,
+    writes: readonly BytesWrite[],
+    checkpoint: ChangelogCheckpoint
+  ): void {
+    if (this.#closed) throw new StateIOError(this.path, 'the LMDB environment is closed')
+    const thread = this.#restoreWrites
+    if (thread === null) {
+      this.transaction(() => {
+        for (const { key, value } of writes) {
+          if (value === null) db.removeSync(storedKey(key))
+          else db.putSync(storedKey(key), value)
+        }
+        this.writeCheckpoint(name, checkpoint)
+      })
+      return
+    }
+    thread.write({
+      path: this.path,
+      maxDbs: this.#options.maxDbs ?? DEFAULT_MAX_DBS,
+      noSync: this.#options.noSync ?? false,
+      db: `${STORE_DB_PREFIX}${name}`,
+      metaDb: META_DB,
+      batch: packWrites(writes, KEY_PREFIX),
+      checkpointKey: checkpointKey(name),
+      checkpointValue: checkpointValue(checkpoint)
+    })
+  }
+
+  /**
+   * Resolves once every restored batch handed to the restore write thread is committed (rejects with the first
+   * that failed); reads on this thread see them from then on.
+   */
+  async settleRestoreWrites(): Promise<void> {
+    const thread = this.#restoreWrites
+    if (thread === null) return
+    try {
+      await thread.settle(this.path)
+    } finally {
+      // lmdb-js keeps a read snapshot for up to one timer turn: the next read must see the worker's commits.
+      if (!this.#closed) this.#root.resetReadTxn()
+    }
+  }
+
   readCheckpoint(store: string): ChangelogCheckpoint | null {
     const raw = this.#meta.get(checkpointKey(store))
     if (raw === undefined) return null
@@ -126,12 +193,7 @@ export class LmdbEnvironment {
       this.#meta.removeSync(checkpointKey(store))
       return
     }
-    const json = JSON.stringify({
-      topic: checkpoint.topic,
-      partition: checkpoint.partition,
-      offset: checkpoint.offset.toString()
-    })
-    this.#meta.putSync(checkpointKey(store), Buffer.from(json, 'utf8'))
+    this.#meta.putSync(checkpointKey(store), checkpointValue(checkpoint))
   }
 
   readLayout(store: string): string | null {
@@ -153,12 +215,17 @@ export class LmdbEnvironment {
     return result
   }
 
-  /** Closes the environment. lmdb-js finishes closing asynchronously; the returned promise settles then. */
-  close(): Promise<void> {
-    if (this.#closed) return Promise.resolve()
+  /**
+   * Closes the environment, once the restore write thread (if any) has committed what it was given and let go of
+   * the file. lmdb-js finishes closing asynchronously; the returned promise settles then.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return
     this.#closed = true
     this.#backends.clear()
-    return this.#root.close()
+    // A failed restore write leaves the file at the batch before it; the task restores the rest next time.
+    await this.#restoreWrites?.settle(this.path).catch(() => {})
+    await this.#root.close()
   }
 
   get closed(): boolean {
@@ -168,4 +235,13 @@ export class LmdbEnvironment {
 
 function checkpointKey(store: string): Buffer {
   return Buffer.from(`checkpoint/${store}`, 'utf8')
+}
+
+function checkpointValue(checkpoint: ChangelogCheckpoint): Buffer {
+  const json = JSON.stringify({
+    topic: checkpoint.topic,
+    partition: checkpoint.partition,
+    offset: checkpoint.offset.toString()
+  })
+  return Buffer.from(json, 'utf8')
 }

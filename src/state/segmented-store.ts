@@ -112,6 +112,10 @@ export abstract class SegmentedStore<K> extends LayeredStore {
     }
   }
 
+  protected override get readsBackendOnRestore(): boolean {
+    return true
+  }
+
   /** Restored records advance stream time too; what they push out of retention is deleted right away. */
   protected override onRestored(writes: readonly BytesWrite[]): void {
     let latest = -1

@@ -10,6 +10,7 @@ import { isManagedStateStore, type ManagedStateStore, type RestoreRecord, type S
 import { MemoryBackend } from './memory-backend.ts'
 import type { StoreMetering } from './metered-layer.ts'
 import { RecordCache } from './record-cache.ts'
+import type { RestoreWriteThread } from './restore-write-thread.ts'
 import { OPEN_MARKER, type TaskDirectoryLease } from './state-directory.ts'
 import { type StateLogger, stderrStateLogger } from './state-logger.ts'
 
@@ -36,6 +37,11 @@ export interface TaskStateManagerOptions {
    * promoted: the active task's in-memory stores start from their data and checkpoint, restoring only the rest.
    */
   readonly memoryBackends?: ReadonlyMap<string, BytesBackend>
+  /**
+   * Write restored batches of persistent stores on this thread while the next ones are read (active tasks; see
+   * `restored`). Absent: `restore` writes each batch before it returns.
+   */
+  readonly restoreWrites?: RestoreWriteThread
 }
 
 /** A changelog partition to restore before the task processes anything. */
@@ -186,11 +192,22 @@ export class TaskStateManager implements StoreServices {
       }))
   }
 
-  /** Writes a batch of changelog records into the store logging to `topic`. Pass large batches. */
+  /**
+   * Writes a batch of changelog records into the store logging to `topic`. Pass large batches. With `restoreWrites`,
+   * a persistent store's batches are committed on that thread: await `restored()` before the task reads or writes.
+   */
   restore(topic: string, records: readonly RestoreRecord[]): void {
     const store = this.#managed().find((s) => s.changelogTopic === topic)
     if (store === undefined) throw new StateLifecycleError(`task ${this.taskId}: no open store logs to ${topic}`)
     store.restoreBatch(records)
+  }
+
+  /**
+   * Resolves once every restored batch is in LMDB with its checkpoint; rejects (`StateIOError`) when one could not
+   * be written: then close the task dirty, and its next open restores from the last batch written.
+   */
+  async restored(): Promise<void> {
+    await this.#env?.settleRestoreWrites()
   }
 
   /** Flushes every store's cached updates into the changelog sink (and downstream through the flush listeners). */
@@ -266,6 +283,14 @@ export class TaskStateManager implements StoreServices {
     if (this.#closed) return
     const clean = options.clean ?? true
     let failure: unknown
+    // The checkpoint file below must describe what LMDB holds once the restore write thread is done with it. A batch
+    // that failed there leaves LMDB at the one before, with its checkpoint: the next open restores the rest.
+    await this.#env?.settleRestoreWrites().catch((error: unknown) => {
+      this.logger.warn(
+        { task: this.taskId, reason: error instanceof Error ? error.message : String(error) },
+        'a restored batch was not written; the next restoration reads it again'
+      )
+    })
     for (const store of this.#stores) {
       try {
         store.close()
@@ -311,6 +336,7 @@ export class TaskStateManager implements StoreServices {
       for (const name of [LMDB_FILE, `${LMDB_FILE}-lock`, '.checkpoint']) rmSync(join(dir, name), { force: true })
       env = LmdbEnvironment.open(dir, this.#options.lmdb)
     }
+    if (this.#options.restoreWrites) env.writeRestoresOn(this.#options.restoreWrites)
     this.#env = env
     return env
   }

@@ -12,6 +12,7 @@ import { OFFSET_EARLIEST } from '../../../src/kafka/partition-reader.ts'
 import type { ConsumedRecord } from '../../../src/kafka/types.ts'
 import { StateRestorer, type TaskRestoreProgress } from '../../../src/runtime/state-restorer.ts'
 import type { ChangelogPartitionToRestore, TaskStateManager } from '../../../src/state/index.ts'
+import { waitFor } from '../../support/wait.ts'
 
 interface FakePartition {
   logStart: bigint
@@ -74,7 +75,8 @@ function fakeKafka(partitions: Record<string, FakePartition>, batch: number) {
 
 const restored: unknown[] = []
 const manager = {
-  restore: (_topic: string, batch: unknown[]) => restored.push(...batch)
+  restore: (_topic: string, batch: unknown[]) => restored.push(...batch),
+  restored: async () => {}
 } as unknown as TaskStateManager
 
 function changelog(topic: string, checkpointOffset: bigint | null): ChangelogPartitionToRestore {
@@ -164,7 +166,8 @@ test('an HTTP request is answered while a large restore batch is being applied',
   const counting = {
     restore: (_topic: string, batch: unknown[]) => {
       applied += batch.length
-    }
+    },
+    restored: async () => {}
   } as unknown as TaskStateManager
   const server = createServer((_, response) => response.end('ok'))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -187,4 +190,25 @@ test('an HTTP request is answered while a large restore batch is being applied',
   } finally {
     server.close()
   }
+})
+
+test('a task read to its end is restored only once its stores hold every batch (write thread)', async () => {
+  const { reader, admin } = fakeKafka({ 'f:0': { logStart: 0n, end: 3n, offsets: [0n, 1n, 2n] } }, 10)
+  let settle: (() => void) | undefined
+  const writing = {
+    restore: () => {},
+    restored: () => new Promise<void>((resolve) => (settle = resolve))
+  } as unknown as TaskStateManager
+  const restorer = new StateRestorer(reader, admin)
+  await restorer.add('0_4', writing, [changelog('f', null)])
+  let done: Awaited<ReturnType<StateRestorer['step']>> | undefined
+  const step = restorer.step(0).then((d) => (done = d))
+  await waitFor('the restorer waits for the writes', () => settle !== undefined)
+  assert.equal(done, undefined, 'not reported while batches are still being written')
+  settle!()
+  await step
+  assert.deepEqual(
+    done!.map((d) => d.taskId),
+    ['0_4']
+  )
 })

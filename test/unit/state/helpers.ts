@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ChangelogSink, StateLogger, TaskDirectoryLease } from '../../../src/state/index.ts'
-import { StateDirectory, TaskStateManager } from '../../../src/state/index.ts'
+import { type RestoreWriteThread, StateDirectory, TaskStateManager } from '../../../src/state/index.ts'
 import { TaskId } from '../../../src/task-id.ts'
 import type { StateStore, StoreBuilder } from '../../../src/topology/state-store.ts'
 
@@ -70,8 +70,12 @@ export class TaskHarness {
   timestamp = 1_000
   readonly #cacheMaxBytes: number
   readonly #ownsDir: boolean
+  readonly #restoreWrites: RestoreWriteThread | undefined
 
-  constructor(options: { cacheMaxBytes?: number; stateDir?: string; taskId?: TaskId } = {}) {
+  constructor(
+    options: { cacheMaxBytes?: number; stateDir?: string; taskId?: TaskId; restoreWrites?: RestoreWriteThread } = {}
+  ) {
+    this.#restoreWrites = options.restoreWrites
     this.#ownsDir = options.stateDir === undefined
     this.stateDir = options.stateDir ?? tempDir()
     this.taskId = options.taskId ?? new TaskId(0, 3)
@@ -89,7 +93,8 @@ export class TaskHarness {
       changelogSink: this.sink,
       cacheMaxBytes: this.#cacheMaxBytes,
       logger: this.logger,
-      currentTimestamp: () => this.timestamp
+      currentTimestamp: () => this.timestamp,
+      ...(this.#restoreWrites ? { restoreWrites: this.#restoreWrites } : {})
     })
   }
 
