@@ -13,6 +13,11 @@ export const LMDB_FILE = 'stores.lmdb'
 const META_DB = '__streamlane_meta'
 const STORE_DB_PREFIX = 'store:'
 const DEFAULT_MAX_DBS = 128
+/**
+ * Restored batches (4,000 records each) are handed to the write thread in groups of about this size, each group one
+ * LMDB transaction: each commit syncs the file, and a sync per batch made the disk the limit.
+ */
+const RESTORE_TRANSACTION_BYTES = 2 * 1024 * 1024
 
 export interface LmdbOptions {
   /** Named databases per task (one per store plus one for metadata). Default 128. */
@@ -42,6 +47,11 @@ export class LmdbEnvironment {
   #closed = false
   /** Where restored batches are written (see `restoreWrite`); null: on this thread. */
   #restoreWrites: RestoreWriteThread | null = null
+  /** Restored batches not handed over yet, by database: they go over together, one LMDB transaction (one sync). */
+  readonly #heldRestores = new Map<
+    string,
+    { name: string; batches: ArrayBuffer[]; bytes: number; checkpoint: ChangelogCheckpoint }
+  >()
 
   private constructor(
     path: string,
@@ -129,7 +139,8 @@ export class LmdbEnvironment {
 
   /**
    * Writes a restored batch of store `name` with its checkpoint: on the restore write thread when there is one (in
-   * order, one LMDB transaction per batch; `settleRestoreWrites` waits for them), else here and now.
+   * order, batches grouped into transactions of about 2 MiB, each with the checkpoint of its last batch;
+   * `settleRestoreWrites` hands over the rest and waits for them), else here and now.
    */
   restoreWrite(
     name: string,
@@ -149,16 +160,34 @@ export class LmdbEnvironment {
       })
       return
     }
-    thread.write({
-      path: this.path,
-      maxDbs: this.#options.maxDbs ?? DEFAULT_MAX_DBS,
-      noSync: this.#options.noSync ?? false,
-      db: `${STORE_DB_PREFIX}${name}`,
-      metaDb: META_DB,
-      batch: packWrites(writes, KEY_PREFIX),
-      checkpointKey: checkpointKey(name),
-      checkpointValue: checkpointValue(checkpoint)
-    })
+    const dbName = `${STORE_DB_PREFIX}${name}`
+    const held = this.#heldRestores.get(dbName) ?? { name, batches: [], bytes: 0, checkpoint }
+    const packed = packWrites(writes, KEY_PREFIX)
+    held.batches.push(packed)
+    held.bytes += packed.byteLength
+    held.checkpoint = checkpoint
+    this.#heldRestores.set(dbName, held)
+    if (held.bytes >= RESTORE_TRANSACTION_BYTES) this.#handOverRestores(dbName)
+  }
+
+  /** Hands the batches held for database `db` (or every database) to the restore write thread, as one transaction. */
+  #handOverRestores(db?: string): void {
+    const thread = this.#restoreWrites
+    if (thread === null) return
+    for (const [name, held] of this.#heldRestores) {
+      if (db !== undefined && name !== db) continue
+      this.#heldRestores.delete(name)
+      thread.write({
+        path: this.path,
+        maxDbs: this.#options.maxDbs ?? DEFAULT_MAX_DBS,
+        noSync: this.#options.noSync ?? false,
+        db: name,
+        metaDb: META_DB,
+        batches: held.batches,
+        checkpointKey: checkpointKey(held.name),
+        checkpointValue: checkpointValue(held.checkpoint)
+      })
+    }
   }
 
   /**
@@ -168,6 +197,7 @@ export class LmdbEnvironment {
   async settleRestoreWrites(): Promise<void> {
     const thread = this.#restoreWrites
     if (thread === null) return
+    this.#handOverRestores()
     try {
       await thread.settle(this.path)
     } finally {
@@ -224,6 +254,7 @@ export class LmdbEnvironment {
     this.#closed = true
     this.#backends.clear()
     // A failed restore write leaves the file at the batch before it; the task restores the rest next time.
+    this.#handOverRestores()
     await this.#restoreWrites?.settle(this.path).catch(() => {})
     await this.#root.close()
   }

@@ -17,7 +17,8 @@ export type RestoreWriteMessage =
       readonly noSync: boolean
       readonly db: string
       readonly metaDb: string
-      readonly batch: ArrayBuffer
+      /** Packed batches, committed in one transaction with the checkpoint after the last. */
+      readonly batches: readonly ArrayBuffer[]
       readonly checkpointKey: Uint8Array
       readonly checkpointValue: Uint8Array
     }

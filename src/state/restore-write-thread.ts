@@ -42,11 +42,11 @@ export class RestoreWriteThread {
   write(message: WriteMessage): void {
     if (this.#closed) throw new StateIOError(message.path, 'the restore write thread is closed')
     const id = this.#nextId++
-    const bytes = message.batch.byteLength
+    const bytes = message.batches.reduce((sum, batch) => sum + batch.byteLength, 0)
     this.#inFlight.set(id, { path: message.path, bytes })
     this.#queuedBytes += bytes
     this.#file(message.path).pending++
-    this.#thread().postMessage({ type: 'write', id, ...message } satisfies RestoreWriteMessage, [message.batch])
+    this.#thread().postMessage({ type: 'write', id, ...message } satisfies RestoreWriteMessage, [...message.batches])
   }
 
   /** Resolves once at most `maxBytes` are queued: the restorer reads no further ahead of the writes than that. */

@@ -45,19 +45,18 @@ function database(env: OpenEnvironment, name: string): Database<Buffer, Buffer> 
 
 type WriteMessage = Extract<RestoreWriteMessage, { type: 'write' }>
 
-/**
- * Commits consecutive batches of one file in one transaction: a commit syncs the file, and one sync per 4,000-record
- * batch made the disk, not LMDB, the limit. Batches pile up only while the previous commit runs, so this adapts.
- */
+/** Commits messages of one file in one transaction (each commit syncs the file), each store's checkpoint with it. */
 function writeAll(batches: readonly WriteMessage[]): void {
   const env = environment(batches[0]!)
   env.root.transactionSync(() => {
     for (const message of batches) {
       const db = database(env, message.db)
-      unpackWrites(Buffer.from(message.batch), (key, value) => {
-        if (value === null) db.removeSync(key)
-        else db.putSync(key, value)
-      })
+      for (const batch of message.batches) {
+        unpackWrites(Buffer.from(batch), (key, value) => {
+          if (value === null) db.removeSync(key)
+          else db.putSync(key, value)
+        })
+      }
       database(env, message.metaDb).putSync(Buffer.from(message.checkpointKey), Buffer.from(message.checkpointValue))
     }
   })
@@ -111,13 +110,14 @@ function* transactionChunks(batches: readonly WriteMessage[]): Generator<WriteMe
   let chunk: WriteMessage[] = []
   let bytes = 0
   for (const batch of batches) {
-    if (chunk.length > 0 && bytes + batch.batch.byteLength > MAX_TRANSACTION_BYTES) {
+    const size = batch.batches.reduce((sum, b) => sum + b.byteLength, 0)
+    if (chunk.length > 0 && bytes + size > MAX_TRANSACTION_BYTES) {
       yield chunk
       chunk = []
       bytes = 0
     }
     chunk.push(batch)
-    bytes += batch.batch.byteLength
+    bytes += size
   }
   if (chunk.length > 0) yield chunk
 }
