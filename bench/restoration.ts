@@ -356,7 +356,8 @@ export const restoration: Benchmark = {
             ' restored; CPU s covers that whole span (this process, all threads), so its ratio includes start-up.',
           `The restorer reads with its own partition reader (read_uncommitted under at-least-once, record bytes not` +
             ' copied, up to 50,000 records per poll, 1 MiB per partition per fetch) one batch per app loop iteration and' +
-            ' writes each batch of a partition into the store in LMDB transactions of up to 4,000 records. "raw partition' +
+            ' hands each 4,000-record chunk of a partition to the restore write thread, which writes them into LMDB in' +
+            ' transactions of about 2 MiB while the loop reads on. "raw partition' +
             ' reader, the restorer\'s settings" reads with exactly those reader options; "default settings" with the' +
             " reader's defaults (10,000 records per poll).",
           `Restart with the same state directory: the instance that restored into the empty directory is closed (clean` +
