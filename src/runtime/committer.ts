@@ -255,7 +255,21 @@ export class Committer {
    */
   async #abortAndRewind(keep: (taskId: string) => boolean): Promise<void> {
     const producer = this.#o.producer()
-    if (producer.inTransaction) await producer.abortTransaction()
+    if (producer.inTransaction) {
+      try {
+        await producer.abortTransaction()
+      } catch (error) {
+        // A member frozen past its session is usually past its transaction timeout too: the broker has aborted the
+        // transaction and bumped the epoch, and refuses this abort (INVALID_TXN_STATE, PRODUCER_FENCED). A new
+        // producer's InitProducerId completes any abort still pending and fences the old epoch, so the tasks kept
+        // start from committed offsets with nothing of the old transaction left (Kafka Streams swallows these too).
+        this.#o.logger.warn(
+          { err: error },
+          'could not abort the open transaction of lost tasks; starting a new producer, which ends it'
+        )
+        await this.#o.replaceProducer()
+      }
+    }
     await this.#o.taskLifecycle.restartFromCommitted(keep)
   }
 

@@ -12,7 +12,7 @@ const OFFSETS: OffsetToCommit[] = [{ topic: 'in', partition: 0, offset: 5n }]
 /** A committer over fakes that record, in order, every call that matters to the commit protocols. */
 function setup(
   exactlyOnce: boolean,
-  failures: { sendOffsets?: Error; commitOffsets?: Error } = {},
+  failures: { sendOffsets?: Error; commitOffsets?: Error; abort?: Error } = {},
   doubt: { reason?: string; rebalancing?: boolean; generationAfterJoin?: number } = {}
 ) {
   const calls: string[] = []
@@ -35,6 +35,7 @@ function setup(
     },
     async abortTransaction() {
       calls.push('abortTransaction')
+      if (failures.abort) throw failures.abort
       inTransaction = false
     }
   } as unknown as KafkaProducer
@@ -167,6 +168,13 @@ test('exactly-once: lost tasks abort the transaction and only the others restart
   const { committer, calls } = setup(true)
   await committer.dropLost(new Set(['0_1']))
   assert.deepEqual(calls, ['abortTransaction', 'restart 0_0'])
+})
+
+test('exactly-once: lost tasks whose transaction the broker already ended get a new producer, not a crash', async () => {
+  // What a member frozen past its session and transaction timeouts meets: the broker aborted its transaction.
+  const { committer, calls } = setup(true, { abort: new Error('abortTransaction failed: INVALID_TXN_STATE') })
+  await committer.dropLost(new Set(['0_1']))
+  assert.deepEqual(calls, ['abortTransaction', 'replaceProducer', 'restart 0_0'])
 })
 
 test('a fencing closes every task uncommitted, replaces the producer and rejoins', async () => {
